@@ -1,0 +1,188 @@
+/**
+ * The error classes weft throws, and the record of errors that a group had to
+ * set aside because an earlier one was already on its way out.
+ *
+ * @module
+ */
+
+/**
+ * Thrown into a task at its suspension point when the task is cancelled.
+ *
+ * A task may catch it to clean up, but should normally let it propagate: a
+ * group treats a `Cancelled` that leaves a task which is being cancelled as a
+ * normal end, not as a failure.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* sleep(1000);
+ * } catch (e) {
+ *   if (e instanceof Cancelled) console.log("stopped early");
+ *   throw e;
+ * }
+ * ```
+ */
+export class Cancelled extends Error {
+  constructor(message = "the task was cancelled") {
+    super(message);
+    this.name = "Cancelled";
+  }
+}
+
+/**
+ * Thrown by {@link withTimeout} when the body did not finish in time.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* withTimeout(100, () => sleep(1000));
+ * } catch (e) {
+ *   if (e instanceof TimeoutError) console.log(e.message);
+ * }
+ * ```
+ */
+export class TimeoutError extends Error {
+  constructor(message = "the operation timed out") {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Thrown when weft is used in a way that can never work: spawning into a
+ * finished group, a task waiting for itself, a bare `yield` where `yield*` was
+ * meant, an operation run outside any task. It is a `TypeError`, so code that
+ * handles programming errors generically still sees it as one.
+ *
+ * @example
+ * ```ts
+ * const task = group.spawn(function* () {
+ *   yield* task.wait(); // throws WeftUsageError: a task cannot wait for itself
+ * });
+ * ```
+ */
+export class WeftUsageError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "WeftUsageError";
+  }
+}
+
+/**
+ * Thrown by an operation that the current host cannot perform (for example a
+ * socket on a host with no network facility). The message names the operation.
+ *
+ * @example
+ * ```ts
+ * throw new Unsupported("connectTcp is not available on this host");
+ * ```
+ */
+export class Unsupported extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Unsupported";
+  }
+}
+
+/**
+ * Thrown from the body of a `spawnLoop` to end the loop normally.
+ *
+ * @example
+ * ```ts
+ * group.spawnLoop(function* () {
+ *   const line = yield* lines.get();
+ *   if (line === "quit") throw new BreakFromSpawnLoop();
+ * });
+ * ```
+ */
+export class BreakFromSpawnLoop extends Error {
+  constructor(message = "break from spawnLoop") {
+    super(message);
+    this.name = "BreakFromSpawnLoop";
+  }
+}
+
+/**
+ * The error a `run` promise rejects with when its tasks are blocked and
+ * nothing can ever wake them (the host's event loop is about to exit).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await run(function* () { yield* new Semaphore(1, 0).acquire(); });
+ * } catch (e) {
+ *   if (e instanceof DeadlockError) console.error(e.locations);
+ * }
+ * ```
+ */
+export class DeadlockError extends Error {
+  /** How many tasks were blocked when the deadlock was found. */
+  readonly blocked: number;
+  /** Where the blocked tasks were spawned (in debug mode) or their ids. */
+  readonly locations: readonly string[];
+  constructor(blocked: number, locations: readonly string[]) {
+    super(
+      `deadlock: ${blocked} task(s) are blocked and nothing can wake them` +
+        (locations.length > 0 ? `\n  ${locations.join("\n  ")}` : ""),
+    );
+    this.name = "DeadlockError";
+    this.blocked = blocked;
+    this.locations = locations;
+  }
+}
+
+/**
+ * Thrown into the tasks waiting on a {@link Timer} that was cancelled without
+ * an error of its own.
+ *
+ * @example
+ * ```ts
+ * const timer = new Timer(1000);
+ * timer.cancel();
+ * yield* timer.wait(); // throws TimerCancelled
+ * ```
+ */
+export class TimerCancelled extends Error {
+  constructor(message = "the timer was cancelled") {
+    super(message);
+    this.name = "TimerCancelled";
+  }
+}
+
+const suppressedByError = new WeakMap<object, unknown[]>();
+
+/**
+ * Records that `later` happened while `first` was already the error on its way
+ * out. Primitive errors (a thrown string) cannot carry a record; for them the
+ * later error is dropped, which is one more reason to throw `Error` objects.
+ */
+export function addSuppressed(first: unknown, later: unknown): void {
+  if (first === later) return;
+  if ((typeof first !== "object" || first === null) && typeof first !== "function") return;
+  const list = suppressedByError.get(first);
+  if (list === undefined) suppressedByError.set(first, [later]);
+  else list.push(later);
+}
+
+/**
+ * The errors that were raised after `error` had already decided a group's
+ * outcome (siblings failing during their cancellation, failing defers), in the
+ * order they happened. Empty for any other value.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   yield* withTimeout(10, function* () {
+ *     try { yield* sleep(1000); } finally { throw new Error("cleanup failed"); }
+ *   });
+ * } catch (e) {
+ *   e instanceof TimeoutError;   // true: the first failure wins
+ *   suppressedErrors(e);         // [Error("cleanup failed")]
+ * }
+ * ```
+ */
+export function suppressedErrors(error: unknown): unknown[] {
+  if ((typeof error !== "object" || error === null) && typeof error !== "function") return [];
+  const list = suppressedByError.get(error);
+  return list === undefined ? [] : list.slice();
+}

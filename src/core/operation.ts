@@ -1,0 +1,107 @@
+/**
+ * The shape of a suspending operation and the private tokens that pass between
+ * a suspension point and the scheduler.
+ *
+ * A task's body is a generator. A suspension point is an iterator that the
+ * body delegates to with `yield*`: its first `next()` either finishes at once
+ * (a fast path) or yields {@link SUSPEND} up through every `yield*` to the
+ * scheduler. The scheduler resumes the task with `next(RESUME)` (the
+ * suspension point then returns its result) or with `throw(error)` (it cleans
+ * up and rethrows, or swallows the error when its operation already succeeded).
+ *
+ * @module
+ */
+
+/**
+ * What a `function*` body returns, and what every suspending weft API returns:
+ * use it with `yield*`.
+ *
+ * @example
+ * ```ts
+ * function* fetchTwice(): Operation<number> {
+ *   yield* sleep(10);
+ *   return 2;
+ * }
+ * const n = await run(fetchTwice);
+ * ```
+ */
+export type Operation<T> = Generator<unknown, T, unknown>;
+
+/** Yielded by a suspension point to tell the scheduler the task has parked. */
+export const SUSPEND: unique symbol = Symbol("weft.suspend");
+
+/** Passed to `next()` by the scheduler when it resumes a parked task normally. */
+export const RESUME: unique symbol = Symbol("weft.resume");
+
+/** The result a suspension point returns from its first `next()` when it parks. */
+export const SUSPENDED_RESULT: IteratorResult<unknown, never> = Object.freeze({
+  done: false,
+  value: SUSPEND,
+});
+
+/** The result of a suspension point that completes with no value. */
+export const DONE_VOID: IteratorResult<never, undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});
+
+/**
+ * The base of weft's hand-written suspension points: an iterator that is its
+ * own iterable, so `yield*` can delegate to it without allocating.
+ */
+export abstract class SuspensionPoint<T> {
+  [Symbol.iterator](): this {
+    return this;
+  }
+  abstract next(value?: unknown): IteratorResult<unknown, T>;
+  abstract throw(error: unknown): IteratorResult<unknown, T>;
+  return(value: T): IteratorResult<unknown, T> {
+    return { done: true, value };
+  }
+}
+
+/** Views a suspension point as the `Operation` type that users `yield*`. */
+export function asOperation<T>(point: SuspensionPoint<T>): Operation<T> {
+  return point as unknown as Operation<T>;
+}
+
+/** True for anything `yield*` can delegate to as a weft body's result. */
+export function isOperation(value: unknown): value is Operation<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === "function" &&
+    typeof (value as { throw?: unknown }).throw === "function"
+  );
+}
+
+/** Describes a value for an error message without dumping it whole. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "object") {
+    if (typeof (value as { then?: unknown }).then === "function") return "a Promise";
+    return Array.isArray(value) ? "an array" : "an object";
+  }
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Throws a TypeError naming `name` unless `body` is a function. */
+export function requireFunction(api: string, name: string, body: unknown): void {
+  if (typeof body !== "function") {
+    throw new TypeError(
+      `${api}: ${name} must be a function returning an Operation (a function* generator), got ${describe(body)}`,
+    );
+  }
+}
+
+/** Throws unless `ms` is a finite number of milliseconds that is at least 0. */
+export function requireDuration(api: string, name: string, ms: unknown): asserts ms is number {
+  if (typeof ms !== "number") {
+    throw new TypeError(`${api}: ${name} must be a number of milliseconds, got ${describe(ms)}`);
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`${api}: ${name} must be a finite number of milliseconds >= 0, got ${ms}`);
+  }
+}

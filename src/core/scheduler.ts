@@ -1,0 +1,318 @@
+/**
+ * The scheduler: a ready ring of coroutines run in rounds, a timer heap, and the
+ * `current` task. It knows nothing of any host; a driver gives it a clock and
+ * is told when work becomes ready or the earliest deadline changes.
+ *
+ * A round runs exactly the tasks that were ready when it began; tasks woken or
+ * spawned during the round run in the next one (SEMANTICS B §1.4). Wake-ups are
+ * precise: only a parked task is queued, and at most once, so a task is never
+ * resumed without a reason (weft's answer to B §1.11).
+ */
+import {
+  CANCEL_DUE_MASK,
+  CANCELLED,
+  Coroutine,
+  DONE,
+  FAILED,
+  READY,
+  ROOT,
+  RUNNING,
+  SHIELDED,
+  STARTED,
+  STATE_MASK,
+  SUSPENDED,
+  type ChildOwner,
+} from "./coroutine.ts";
+import { captureLocation, debugEnabled } from "./debug.ts";
+import { Cancelled, WeftUsageError } from "./errors.ts";
+import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
+import { Ring } from "./ring.ts";
+import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
+
+/** What a driver does for its scheduler. */
+export interface SchedulerDriver {
+  /** A task became ready while no drain was running: arrange to drain soon. */
+  requestRun(): void;
+  /** A timer was added or the earliest deadline may have moved, outside a drain. */
+  timersChanged(): void;
+  /** The last live task ended. */
+  idle(): void;
+}
+
+/** Called when a root task (one spawned outside any group) ends. */
+export type RootListener = (task: Coroutine) => void;
+
+/**
+ * How many times in a row `pause()` may skip the switch when it is the only
+ * ready task. Every batch ends with a real switch, so the driver still reads
+ * its clock, fires due timers and honours its time slice.
+ */
+const FAST_PAUSE_BATCH = 32;
+
+/**
+ * Reading the clock costs about as much as two task switches, so a drain reads
+ * it once per batch of steps, sized so that a batch takes about this long
+ * (ms). Due timers are therefore fired at most about this late.
+ */
+const CLOCK_CHECK_TARGET_MS = 0.1;
+const MAX_STEPS_PER_CHECK = 4096;
+
+/** The task whose code is running now, or null between tasks. */
+export let current: Coroutine | null = null;
+
+/** The running task; throws a WeftUsageError naming `api` outside any task. */
+export function requireTask(api: string): Coroutine {
+  const task = current;
+  if (task === null) {
+    throw new WeftUsageError(
+      `${api} must run inside a weft task: use it with yield* in a function* body started by run() or a task group`,
+    );
+  }
+  return task;
+}
+
+export class Scheduler {
+  readonly ring = new Ring<Coroutine>(64);
+  readonly timers = new TimerHeap();
+  readonly clock: () => number;
+  /** Live (spawned and not ended) tasks. */
+  live = 0;
+  /** Operations waiting on the outside world (`action`, `call`, `until`). */
+  external = 0;
+  /** True while a driver is running rounds. */
+  draining = false;
+  /** True once the driver was asked to run and has not run yet. */
+  runRequested = false;
+  /** Root tasks, with who to tell when each ends. */
+  readonly roots = new Map<Coroutine, RootListener | null>();
+  fastPauses = FAST_PAUSE_BATCH;
+  /** How many steps run between two clock readings; adapts to the work. */
+  private stepsPerCheck = 64;
+  driver: SchedulerDriver;
+
+  constructor(clock: () => number, driver: SchedulerDriver) {
+    this.clock = clock;
+    this.driver = driver;
+  }
+
+  // ── spawning ──────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a task that starts in a later round. It is shielded until it
+   * starts, so a task cancelled before it ran still starts and meets the
+   * cancellation at its first suspension point (B §1.6).
+   */
+  spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null): Coroutine {
+    const task = new Coroutine(this, body, flags | SHIELDED | READY, owner, debugEnabled ? captureLocation() : undefined);
+    this.live++;
+    this.ring.push(task);
+    if (!this.draining && !this.runRequested) this.requestRun();
+    return task;
+  }
+
+  /** Spawns a task outside any group; `listener` hears when it ends. */
+  spawnRoot(body: () => Operation<unknown>, listener: RootListener | null): Coroutine {
+    const task = this.spawn(body, ROOT, null);
+    this.roots.set(task, listener);
+    return task;
+  }
+
+  // ── waking and cancelling ───────────────────────────────────────────────────
+
+  /** Queues a parked task for the next round; a no-op for any other task. */
+  wake(task: Coroutine): void {
+    if ((task.flags & (READY | STATE_MASK)) !== SUSPENDED) return;
+    task.flags |= READY;
+    this.ring.push(task);
+    if (!this.draining && !this.runRequested) this.requestRun();
+  }
+
+  /**
+   * Cancels a task: sets the sticky flag and, unless shielded, wakes it so the
+   * error is thrown at its suspension point in a later round. A running task is
+   * not queued: its next unshielded suspension point throws at once.
+   */
+  cancel(task: Coroutine): void {
+    const flags = task.flags;
+    task.flags = flags | CANCELLED;
+    if ((flags & SHIELDED) === 0) this.wake(task);
+  }
+
+  private requestRun(): void {
+    this.runRequested = true;
+    this.driver.requestRun();
+  }
+
+  // ── timers ──────────────────────────────────────────────────────────────────
+
+  /** Arms `entry` (a fresh entry, never one still in the heap) for `deadline`. */
+  addTimer(entry: TimerEntry, deadline: number): void {
+    this.timers.add(entry, deadline);
+    if (!this.draining) this.driver.timersChanged();
+  }
+
+  removeTimer(entry: TimerEntry): void {
+    this.timers.remove(entry);
+  }
+
+  // ── running ───────────────────────────────────────────────────────────────
+
+  /**
+   * Runs rounds until nothing is ready, `sliceMs` has passed, or `maxRounds`
+   * rounds have run. Due timers are fired before the first round, between
+   * rounds (once per batch of steps), and after the last one, so ready tasks
+   * and expired timers are both served without reading the clock per switch.
+   * With an infinite slice and no timers the clock is never read.
+   */
+  runRounds(sliceMs: number, maxRounds: number): void {
+    const ring = this.ring;
+    const timers = this.timers;
+    const clock = this.clock;
+    const timed = sliceMs !== Infinity;
+    let start = 0;
+    let lastCheck = -1;
+    if (timed || timers.size !== 0) {
+      start = lastCheck = clock();
+      if (timers.size !== 0) timers.fireDue(start);
+    }
+    let stepsPerCheck = this.stepsPerCheck;
+    let steps = 0;
+    let rounds = 0;
+    while (ring.size !== 0 && rounds < maxRounds) {
+      steps += this.runRound();
+      rounds++;
+      if (steps < stepsPerCheck && ring.size !== 0) continue;
+      steps = 0;
+      if (!timed && timers.size === 0) continue;
+      const t = clock();
+      if (lastCheck >= 0) {
+        const elapsed = t - lastCheck;
+        if (elapsed > 2 * CLOCK_CHECK_TARGET_MS) {
+          if (stepsPerCheck > 1) stepsPerCheck >>= 1;
+        } else if (elapsed < CLOCK_CHECK_TARGET_MS / 2 && stepsPerCheck < MAX_STEPS_PER_CHECK) {
+          stepsPerCheck <<= 1;
+        }
+      } else {
+        start = t;
+      }
+      lastCheck = t;
+      if (timers.size !== 0) timers.fireDue(t);
+      if (timed && t - start >= sliceMs) break;
+    }
+    this.stepsPerCheck = stepsPerCheck;
+  }
+
+  /**
+   * Runs one round: the tasks that were ready when it began, in wake order.
+   * Returns how many entries it took from the ring.
+   */
+  runRound(): number {
+    const ring = this.ring;
+    const n = ring.size;
+    this.fastPauses = FAST_PAUSE_BATCH;
+    for (let i = 0; i < n; i++) {
+      const task = ring.shift();
+      const flags = task.flags & ~READY;
+      task.flags = flags;
+      if ((flags & STATE_MASK) === SUSPENDED) this.resume(task);
+    }
+    return n;
+  }
+
+  /** Whether `pause()` may skip the switch: see FAST_PAUSE_BATCH. */
+  fastPause(): boolean {
+    if (this.ring.size !== 0) return false;
+    return --this.fastPauses > 0;
+  }
+
+  private resume(task: Coroutine): void {
+    const previous = current;
+    current = task;
+    let flags = task.flags;
+    task.flags = (flags & ~STATE_MASK) | RUNNING;
+    let result: IteratorResult<unknown, unknown>;
+    try {
+      let gen: Iterator<unknown, unknown, unknown>;
+      if ((flags & STARTED) === 0) {
+        // Starting lifts the spawn-time shield (B §1.6).
+        task.flags = (task.flags & ~SHIELDED) | STARTED;
+        gen = startBody(task);
+        result = gen.next(undefined);
+      } else {
+        gen = task.gen as Iterator<unknown, unknown, unknown>;
+        result = (flags & CANCEL_DUE_MASK) === CANCELLED ? gen.throw!(new Cancelled()) : gen.next(RESUME);
+      }
+      while (result.done !== true && result.value !== SUSPEND) {
+        result = gen.throw!(
+          new WeftUsageError(
+            `a weft task yielded ${describe(result.value)} with a bare \`yield\`: suspend with \`yield*\` on a weft operation (yield* pause(), yield* sleep(ms), …)`,
+          ),
+        );
+      }
+    } catch (error) {
+      current = previous;
+      this.finish(task, FAILED, error);
+      return;
+    }
+    current = previous;
+    if (result.done === true) this.finish(task, DONE, result.value);
+    else {
+      flags = task.flags;
+      task.flags = (flags & ~STATE_MASK) | SUSPENDED;
+    }
+  }
+
+  private finish(task: Coroutine, state: number, value: unknown): void {
+    task.flags = (task.flags & ~STATE_MASK) | state;
+    task.result = value;
+    task.gen = null;
+    task.waitRecord = undefined;
+    this.live--;
+    const owner = task.owner;
+    if (owner !== null) owner.childDone(task);
+    const waiters = task.waiters;
+    if (waiters !== null) {
+      task.waiters = null;
+      if (Array.isArray(waiters)) for (const w of waiters) w.scheduler.wake(w);
+      else waiters.scheduler.wake(waiters);
+    }
+    if ((task.flags & ROOT) !== 0) {
+      const listener = this.roots.get(task);
+      this.roots.delete(task);
+      if (listener) listener(task);
+    }
+    if (this.live === 0) this.driver.idle();
+  }
+
+  // ── reports ───────────────────────────────────────────────────────────────
+
+  /** Live tasks that are parked (not queued to run). */
+  blockedCount(): number {
+    return this.live - this.readyLiveCount();
+  }
+
+  private readyLiveCount(): number {
+    let n = 0;
+    const ring = this.ring;
+    for (let i = 0; i < ring.size; i++) {
+      const state = ring.at(i).flags & STATE_MASK;
+      if (state === SUSPENDED) n++;
+    }
+    return n;
+  }
+}
+
+function startBody(task: Coroutine): Iterator<unknown, unknown, unknown> {
+  const body = task.gen as () => unknown;
+  const gen = body();
+  if (!isOperation(gen)) {
+    task.gen = null;
+    const hint =
+      typeof (gen as { then?: unknown } | null)?.then === "function"
+        ? " (an async function? weft bodies are function* generators: use yield* call(() => promise) to wait for a promise)"
+        : "";
+    throw new TypeError(`a task body must return an Operation (write it as a function* generator), got ${describe(gen)}${hint}`);
+  }
+  task.gen = gen;
+  return gen;
+}

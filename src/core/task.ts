@@ -1,0 +1,90 @@
+/**
+ * `Task<X>`: the handle of a spawned task, and the operation that waits for it.
+ */
+import { DONE, FAILED, STATE_MASK, type Coroutine } from "./coroutine.ts";
+import { Cancelled, WeftUsageError } from "./errors.ts";
+import { RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
+import { requireTask, current } from "./scheduler.ts";
+
+/**
+ * A handle on a spawned task.
+ *
+ * @example
+ * ```ts
+ * yield* withTaskGroup(function* (group) {
+ *   const task = group.spawn(function* () { yield* sleep(10); return 42; });
+ *   task.done;              // false: it has not run yet
+ *   const v = yield* task.wait();   // 42
+ * });
+ * ```
+ */
+export interface Task<X> {
+  /**
+   * Waits until the task has ended and returns its value, or throws its error
+   * (`Cancelled` if it ended by cancellation). Cancelling the waiter does not
+   * cancel the task. A task cannot wait for itself (`WeftUsageError`).
+   */
+  wait(): Operation<X>;
+  /** The value if the task has ended, `undefined` while it runs; throws its error if it failed. */
+  tryWait(): X | undefined;
+  /** Cancels the task: `Cancelled` is thrown at its current or next suspension point. */
+  cancel(): void;
+  /** True once the task has ended, by value or by error. */
+  readonly done: boolean;
+}
+
+/** The reusable `wait()` operation of one task; the waiter's state is on the waiter. */
+export class TaskWaitOp extends SuspensionPoint<unknown> {
+  constructor(private readonly target: Coroutine) {
+    super();
+  }
+
+  next(value?: unknown): IteratorResult<unknown, unknown> {
+    const target = this.target;
+    if (value !== RESUME) {
+      const waiter = requireTask("Task.wait()");
+      if (waiter === target) throw new WeftUsageError("Task.wait(): a task cannot wait for itself");
+      // Fast paths: an ended task answers at once, without a cancellation check (B §1.7).
+      const state = target.flags & STATE_MASK;
+      if (state === DONE) return { done: true, value: target.result };
+      if (state === FAILED) throw target.result;
+      if (waiter.cancelDue) throw new Cancelled();
+      addWaiter(target, waiter);
+      return SUSPENDED_RESULT;
+    }
+    const state = target.flags & STATE_MASK;
+    if (state === DONE) return { done: true, value: target.result };
+    if (state === FAILED) throw target.result;
+    // Wake-ups are precise, so this cannot happen; park again rather than lie.
+    addWaiter(target, current!);
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, unknown> {
+    const waiter = current;
+    if (waiter !== null) removeWaiter(this.target, waiter);
+    throw error;
+  }
+}
+
+function addWaiter(target: Coroutine, waiter: Coroutine): void {
+  const w = target.waiters;
+  if (w === null) target.waiters = waiter;
+  else if (Array.isArray(w)) w.push(waiter);
+  else target.waiters = [w, waiter];
+}
+
+function removeWaiter(target: Coroutine, waiter: Coroutine): void {
+  const w = target.waiters;
+  if (w === waiter) target.waiters = null;
+  else if (Array.isArray(w)) {
+    const i = w.indexOf(waiter);
+    if (i >= 0) w.splice(i, 1);
+  }
+}
+
+export function taskWait(task: Coroutine): Operation<unknown> {
+  let op = task.waitOp as TaskWaitOp | null;
+  if (op === null) task.waitOp = op = new TaskWaitOp(task);
+  return asOperation(op);
+}

@@ -1,0 +1,143 @@
+/**
+ * `Timer`: a restartable one-shot deadline that any number of tasks can wait on.
+ */
+import { hostClock } from "./clock.ts";
+import type { Coroutine } from "./coroutine.ts";
+import { TimerCancelled } from "./errors.ts";
+import { requireDuration, type Operation } from "./operation.ts";
+import { park } from "./pause.ts";
+import { current, requireTask, type Scheduler } from "./scheduler.ts";
+import { TimerEntry } from "./timer_heap.ts";
+
+const DETACHED = 0; // counting, but no scheduler timer (nobody waits)
+const ARMED = 1; // a scheduler timer is set for the deadline
+const EXPIRED = 2;
+const CANCELLED = 3;
+
+class TimerFire extends TimerEntry {
+  constructor(private readonly timer: Timer) {
+    super();
+  }
+  fire(): void {
+    expireTimer(this.timer, this);
+  }
+}
+
+let expireTimer: (timer: Timer, entry: TimerFire) => void;
+
+/**
+ * A deadline `ms` after its creation that tasks can wait for. `refresh()`
+ * restarts the count (an idle timeout); `cancel(error)` makes every current
+ * and future wait throw `error` (by default `TimerCancelled`). A timer nobody
+ * waits for costs nothing and never keeps the program alive.
+ *
+ * @example
+ * ```ts
+ * const idle = new Timer(5000);
+ * group.spawnBg(function* () {
+ *   yield* idle.wait();
+ *   group.returnImmediately(undefined);   // 5 s without input: stop
+ * }, { noWait: true });
+ * for (;;) { yield* lines.get(); idle.refresh(); }
+ * ```
+ */
+export class Timer {
+  readonly #duration: number;
+  readonly #clock: () => number;
+  #deadline: number;
+  #state = DETACHED;
+  #error: unknown = undefined;
+  #entry: TimerFire | null = null;
+  #scheduler: Scheduler | null = null;
+  readonly #waiters: Coroutine[] = [];
+
+  static {
+    expireTimer = (timer, entry) => timer.#expire(entry);
+  }
+
+  /** Starts counting now. `ms` must be a finite number of milliseconds >= 0. */
+  constructor(ms: number) {
+    requireDuration("new Timer()", "ms", ms);
+    this.#duration = ms;
+    const task = current;
+    this.#scheduler = task !== null ? task.scheduler : null;
+    this.#clock = task !== null ? task.scheduler.clock : hostClock;
+    this.#deadline = this.#clock() + ms;
+  }
+
+  /**
+   * Waits until the deadline. Returns at once if it has passed; throws the
+   * cancellation error if the timer was cancelled (before or during the wait),
+   * and `Cancelled` if the waiting task is cancelled.
+   */
+  *wait(): Operation<void> {
+    if (this.#state === EXPIRED) return;
+    if (this.#state === CANCELLED) throw this.#error;
+    const task = requireTask("Timer.wait()");
+    if (this.#state === DETACHED) {
+      if (this.#clock() >= this.#deadline) return;
+      this.#arm(task.scheduler);
+    }
+    this.#waiters.push(task);
+    try {
+      yield* park();
+    } catch (error) {
+      const i = this.#waiters.indexOf(task);
+      if (i >= 0) this.#waiters.splice(i, 1);
+      throw error;
+    }
+    if (this.#state === CANCELLED) throw this.#error;
+  }
+
+  /**
+   * Restarts the count: the deadline becomes `ms` from now. Restarts an
+   * expired timer too; does nothing to a cancelled one.
+   */
+  refresh(): void {
+    if (this.#state === CANCELLED) return;
+    this.#deadline = this.#clock() + this.#duration;
+    this.#disarm();
+    if (this.#waiters.length > 0) this.#arm(this.#scheduler!);
+    else this.#state = DETACHED;
+  }
+
+  /**
+   * Cancels the timer: every waiter, now and later, gets `error` (by default
+   * a `TimerCancelled`). A second cancel keeps the first error.
+   */
+  cancel(error?: unknown): void {
+    if (this.#state === CANCELLED) return;
+    this.#state = CANCELLED;
+    this.#error = error === undefined ? new TimerCancelled() : error;
+    this.#disarm();
+    this.#wakeAll();
+  }
+
+  #arm(scheduler: Scheduler): void {
+    this.#scheduler = scheduler;
+    const entry = new TimerFire(this);
+    this.#entry = entry;
+    this.#state = ARMED;
+    scheduler.addTimer(entry, this.#deadline);
+  }
+
+  #disarm(): void {
+    const entry = this.#entry;
+    if (entry !== null) {
+      this.#entry = null;
+      this.#scheduler!.removeTimer(entry);
+    }
+  }
+
+  #expire(entry: TimerFire): void {
+    if (entry !== this.#entry) return;
+    this.#entry = null;
+    this.#state = EXPIRED;
+    this.#wakeAll();
+  }
+
+  #wakeAll(): void {
+    const waiters = this.#waiters.splice(0);
+    for (const task of waiters) task.scheduler.wake(task);
+  }
+}

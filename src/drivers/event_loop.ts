@@ -1,0 +1,208 @@
+/**
+ * The event-loop driver, for hosts with an event loop (Node, Bun, Deno,
+ * browsers), and `run(body)`.
+ *
+ * It drains rounds in time slices and yields to the host between slices with
+ * the cheapest macrotask the host has (`setImmediate`, else `MessageChannel`,
+ * else `setTimeout(0)`), so host IO is never starved and a pausing task never
+ * pays a timer clamp. One host timer is armed, for the earliest deadline.
+ */
+import { hostClock } from "../core/clock.ts";
+import { DONE, type Coroutine } from "../core/coroutine.ts";
+import { enterDebug } from "../core/debug.ts";
+import { DeadlockError } from "../core/errors.ts";
+import { describe, requireFunction, type Operation } from "../core/operation.ts";
+import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
+import { reportDeadlock } from "./deadlock.ts";
+
+/** How long one slice of rounds may run before the host gets a turn (ms). */
+const SLICE_MS = 4;
+
+type Callback = () => void;
+type TimerHandle = unknown;
+
+interface HostGlobals {
+  setImmediate?: (cb: Callback) => unknown;
+  MessageChannel?: new () => { port1: { onmessage: Callback | null; unref?: () => void }; port2: { postMessage(v: unknown): void } };
+  setTimeout(cb: Callback, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  process?: { on?(event: string, listener: Callback): void };
+}
+
+const host = globalThis as unknown as HostGlobals;
+
+/** Returns a function that runs `callback` in a new macrotask. */
+function macrotask(callback: Callback): Callback {
+  const setImmediate = host.setImmediate;
+  if (typeof setImmediate === "function") return () => void setImmediate(callback);
+  const MessageChannel = host.MessageChannel;
+  if (typeof MessageChannel === "function") {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = callback;
+    return () => channel.port2.postMessage(null);
+  }
+  return () => void host.setTimeout(callback, 0);
+}
+
+class EventLoopDriver implements SchedulerDriver {
+  readonly scheduler: Scheduler;
+  private readonly post: Callback;
+  private posted = false;
+  private hostTimer: TimerHandle = undefined;
+  private hostTimerDeadline = Infinity;
+  /** Pending `run` promises, to reject on deadlock. */
+  readonly runs = new Map<Coroutine, (error: unknown) => void>();
+  private readonly reported = new WeakSet<Coroutine>();
+
+  constructor() {
+    this.scheduler = new Scheduler(hostClock, this);
+    this.post = macrotask(this.drain);
+    host.process?.on?.("beforeExit", this.beforeExit);
+  }
+
+  requestRun(): void {
+    if (this.posted) return;
+    this.posted = true;
+    this.post();
+  }
+
+  timersChanged(): void {
+    this.armHostTimer();
+  }
+
+  idle(): void {
+    this.clearHostTimer();
+  }
+
+  private readonly drain = (): void => {
+    this.posted = false;
+    const s = this.scheduler;
+    if (s.draining) return;
+    s.runRequested = false;
+    s.draining = true;
+    try {
+      s.runRounds(SLICE_MS, Infinity);
+    } finally {
+      s.draining = false;
+    }
+    if (s.ring.size !== 0) {
+      s.runRequested = true;
+      this.requestRun();
+    } else {
+      this.armHostTimer();
+    }
+  };
+
+  private armHostTimer(): void {
+    const s = this.scheduler;
+    // An unobserved timer never keeps the program alive: no live task, no host timer.
+    const deadline = s.live === 0 ? undefined : s.timers.nextDeadline();
+    if (deadline === undefined) {
+      this.clearHostTimer();
+      return;
+    }
+    if (this.hostTimer !== undefined && this.hostTimerDeadline <= deadline) return;
+    this.clearHostTimer();
+    this.hostTimerDeadline = deadline;
+    this.hostTimer = host.setTimeout(this.onHostTimer, Math.max(0, Math.ceil(deadline - s.clock())));
+  }
+
+  private clearHostTimer(): void {
+    if (this.hostTimer !== undefined) {
+      host.clearTimeout(this.hostTimer);
+      this.hostTimer = undefined;
+      this.hostTimerDeadline = Infinity;
+    }
+  }
+
+  private readonly onHostTimer = (): void => {
+    this.hostTimer = undefined;
+    this.hostTimerDeadline = Infinity;
+    this.drain();
+  };
+
+  /** The host is about to exit: tasks still blocked can never be woken. */
+  private readonly beforeExit = (): void => {
+    const s = this.scheduler;
+    if (s.live === 0 || s.ring.size !== 0) return;
+    let fresh = false;
+    for (const root of s.roots.keys()) {
+      if (!this.reported.has(root)) fresh = true;
+    }
+    if (!fresh) return;
+    const report = reportDeadlock(s);
+    for (const root of s.roots.keys()) {
+      this.reported.add(root);
+      const reject = this.runs.get(root);
+      if (reject !== undefined) {
+        this.runs.delete(root);
+        reject(new DeadlockError(report.blocked, report.locations));
+      }
+    }
+  };
+}
+
+let defaultDriver: EventLoopDriver | null = null;
+
+function eventLoop(): EventLoopDriver {
+  return (defaultDriver ??= new EventLoopDriver());
+}
+
+/** The scheduler that `run` uses (created on first use). */
+export function defaultScheduler(): Scheduler {
+  return eventLoop().scheduler;
+}
+
+/** Options for {@link run}. */
+export interface RunOptions {
+  /** Cancels the run when aborted; the promise then rejects once cleanup has finished. */
+  signal?: AbortSignal;
+  /** Records spawn locations for deadlock reports while this run lasts. */
+  debug?: boolean;
+}
+
+/**
+ * Runs `body` as a task on the host's event loop and returns a promise of its
+ * value, or of its error. Runs may be started from plain async code or from
+ * inside a task; all of them share one scheduler.
+ *
+ * @example
+ * ```ts
+ * import { run, sleep } from "weft";
+ *
+ * const answer = await run(function* () {
+ *   yield* sleep(10);
+ *   return 42;
+ * });
+ * ```
+ */
+export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<T> {
+  requireFunction("run()", "body", body);
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError(`run(): options must be an object, got ${describe(options)}`);
+  }
+  const signal = options?.signal;
+  if (signal !== undefined && (typeof signal !== "object" || signal === null || typeof signal.addEventListener !== "function")) {
+    throw new TypeError(`run(): options.signal must be an AbortSignal, got ${describe(signal)}`);
+  }
+  const driver = eventLoop();
+  return new Promise<T>((resolve, reject) => {
+    const leaveDebug = options?.debug === true ? enterDebug() : null;
+    let onAbort: Callback | null = null;
+    const task = driver.scheduler.spawnRoot(body, (ended) => {
+      leaveDebug?.();
+      if (onAbort !== null) signal!.removeEventListener("abort", onAbort);
+      driver.runs.delete(ended);
+      if (ended.state === DONE) resolve(ended.result as T);
+      else reject(ended.result);
+    });
+    driver.runs.set(task, reject);
+    if (signal !== undefined) {
+      if (signal.aborted) task.cancel();
+      else {
+        onAbort = () => task.cancel();
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    }
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * The virtual-time driver: a clock that stands still while tasks run and
+ * jumps straight to the next deadline whenever no task is ready, so a test of
+ * `sleep(3_600_000)` finishes at once and always in the same order.
+ */
+import { DONE } from "../core/coroutine.ts";
+import { DeadlockError } from "../core/errors.ts";
+import { requireFunction, type Operation } from "../core/operation.ts";
+import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
+import { reportDeadlock } from "./deadlock.ts";
+
+type Callback = () => void;
+const host = globalThis as unknown as { setImmediate?: (cb: Callback) => unknown; setTimeout(cb: Callback, ms: number): unknown };
+const later: (cb: Callback) => void =
+  typeof host.setImmediate === "function" ? (cb) => void host.setImmediate!(cb) : (cb) => void host.setTimeout(cb, 0);
+
+/** Rounds run before the driver lets the host (and its promises) have a turn. */
+const ROUNDS_PER_TURN = 10_000;
+
+/**
+ * Runs `body` on a virtual clock that starts at 0 and jumps to the next timer
+ * deadline whenever no task is ready; `now()` and every timer follow it.
+ * Promises and host callbacks (`action`) still work, in real time. If tasks
+ * are blocked with no timer set and no host operation pending, the run is
+ * deadlocked: the report is printed (see `setDeadlockHandler`) and the promise
+ * rejects with `DeadlockError`.
+ *
+ * @example
+ * ```ts
+ * import { runVirtual } from "weft/testing";
+ * import { sleep, now } from "weft";
+ *
+ * const elapsed = await runVirtual(function* () {
+ *   yield* sleep(3_600_000);  // an hour, in no time
+ *   return now();             // exactly 3_600_000
+ * });
+ * ```
+ */
+export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
+  requireFunction("runVirtual()", "body", body);
+  let virtualNow = 0;
+  let posted = false;
+  const driver: SchedulerDriver = {
+    requestRun: () => post(),
+    timersChanged: () => post(),
+    idle: () => {},
+  };
+  const scheduler = new Scheduler(() => virtualNow, driver);
+  let settle: ((ok: boolean, value: unknown) => void) | null = null;
+  const promise = new Promise<T>((resolve, reject) => {
+    settle = (ok, value) => (ok ? resolve(value as T) : reject(value));
+  });
+
+  function post(): void {
+    if (posted) return;
+    posted = true;
+    later(step);
+  }
+
+  function step(): void {
+    posted = false;
+    if (scheduler.draining) return;
+    scheduler.draining = true;
+    scheduler.runRequested = false;
+    try {
+      for (let turn = 0; turn < ROUNDS_PER_TURN; turn++) {
+        scheduler.runRounds(Infinity, 1);
+        if (scheduler.ring.size !== 0) continue;
+        if (scheduler.live === 0) return;
+        const next = scheduler.timers.nextDeadline();
+        if (next === undefined) break;
+        if (next > virtualNow) virtualNow = next;
+      }
+    } finally {
+      scheduler.draining = false;
+    }
+    if (scheduler.live === 0) return;
+    if (scheduler.ring.size !== 0 || scheduler.timers.nextDeadline() !== undefined) {
+      post();
+      return;
+    }
+    // Blocked with no timer: only a pending host operation can still wake a task.
+    if (scheduler.external === 0) {
+      const report = reportDeadlock(scheduler);
+      settle?.(false, new DeadlockError(report.blocked, report.locations));
+      settle = null;
+    }
+  }
+
+  scheduler.spawnRoot(body, (task) => {
+    settle?.(task.state === DONE, task.result);
+    settle = null;
+  });
+  return promise;
+}

@@ -1,0 +1,111 @@
+/**
+ * `all` and `any` (SEMANTICS B §2.10).
+ */
+import { callBody } from "../core/cancel.ts";
+import { describe, requireFunction, type Operation } from "../core/operation.ts";
+import { Semaphore } from "../sync/semaphore.ts";
+import { withTaskGroup } from "./task_group.ts";
+
+function validateBodies(api: string, bodies: unknown): asserts bodies is Array<() => Operation<unknown>> {
+  if (!Array.isArray(bodies)) throw new TypeError(`${api}: bodies must be an array of functions, got ${describe(bodies)}`);
+  for (let i = 0; i < bodies.length; i++) requireFunction(api, `bodies[${i}]`, bodies[i]);
+}
+
+function validateMaxConcurrent(api: string, max: unknown): void {
+  if (max === undefined || max === Infinity) return;
+  if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
+    throw new RangeError(`${api}: maxConcurrent must be an integer >= 1 (or Infinity), got ${describe(max)}`);
+  }
+}
+
+function limiter(max: number | undefined, count: number): Semaphore | null {
+  return max === undefined || max >= count ? null : new Semaphore(max);
+}
+
+/**
+ * Runs every body concurrently (at most `maxConcurrent` at a time, started in
+ * order) and returns their values in input order. The first failure cancels
+ * the rest and is thrown once they have ended.
+ *
+ * @example
+ * ```ts
+ * const pages = yield* all(urls.map((u) => () => fetchPage(u)), { maxConcurrent: 8 });
+ * ```
+ */
+export function* all<T>(bodies: Array<() => Operation<T>>, options?: { maxConcurrent?: number }): Operation<T[]> {
+  validateBodies("all()", bodies);
+  validateMaxConcurrent("all()", options?.maxConcurrent);
+  const n = bodies.length;
+  const results = new Array<T>(n);
+  if (n === 0) return results;
+  const permits = limiter(options?.maxConcurrent, n);
+  yield* withTaskGroup<void>(function* (group) {
+    for (let i = 0; i < n; i++) {
+      const body = bodies[i]!;
+      if (permits !== null) yield* permits.acquire();
+      group.spawnBg(function* () {
+        try {
+          results[i] = yield* callBody("all()", body);
+        } finally {
+          permits?.release();
+        }
+      });
+    }
+  });
+  return results;
+}
+
+/**
+ * Runs the bodies concurrently (at most `maxConcurrent` at a time, started in
+ * order) and returns the value of the first to succeed, cancelling the rest.
+ * A failure fails the whole call, unless `allowFailure` is set: then failures
+ * are ignored while any body may still succeed, and if all fail the error of
+ * the last one to fail is thrown. An empty list throws `RangeError`.
+ *
+ * @example
+ * ```ts
+ * const fastest = yield* any(mirrors.map((m) => () => fetchFrom(m)), { allowFailure: true });
+ * ```
+ */
+export function* any<T>(
+  bodies: Array<() => Operation<T>>,
+  options?: { maxConcurrent?: number; allowFailure?: boolean },
+): Operation<T> {
+  validateBodies("any()", bodies);
+  validateMaxConcurrent("any()", options?.maxConcurrent);
+  const n = bodies.length;
+  if (n === 0) throw new RangeError("any(): bodies must not be empty");
+  const allowFailure = options?.allowFailure === true;
+  const permits = limiter(options?.maxConcurrent, n);
+  let won = false;
+  let value: T | undefined;
+  let lastError: unknown;
+  yield* withTaskGroup<void>(function* (group) {
+    for (let i = 0; i < n; i++) {
+      const body = bodies[i]!;
+      if (permits !== null) yield* permits.acquire();
+      group.spawnBg(
+        function* () {
+          let result: T;
+          try {
+            result = yield* callBody("any()", body);
+          } catch (error) {
+            lastError = error;
+            throw error;
+          } finally {
+            permits?.release();
+          }
+          // The first success decides; a late one cannot replace it.
+          if (!won) {
+            won = true;
+            value = result;
+          }
+          group.returnImmediately(undefined);
+        },
+        { allowFailure },
+      );
+    }
+  });
+  if (won) return value as T;
+  throw lastError;
+}

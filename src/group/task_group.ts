@@ -1,0 +1,356 @@
+/**
+ * Task groups: `withTaskGroup` and the `TaskGroup` handle (SEMANTICS B §2.1–2.9,
+ * with weft's "first failure wins, later errors are suppressed" from A2.1).
+ */
+import { callBody } from "../core/cancel.ts";
+import {
+  ALLOW_FAILURE,
+  CANCEL_DUE_MASK,
+  CANCELLED,
+  DONE,
+  FAILED,
+  GROUP_BODY,
+  NO_WAIT,
+  SHIELDED,
+  STATE_MASK,
+  type ChildOwner,
+  type Coroutine,
+} from "../core/coroutine.ts";
+import { addSuppressed, BreakFromSpawnLoop, Cancelled, WeftUsageError } from "../core/errors.ts";
+import { describe, requireFunction, type Operation } from "../core/operation.ts";
+import { park } from "../core/pause.ts";
+import { current, requireTask } from "../core/scheduler.ts";
+import type { Task } from "../core/task.ts";
+import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } from "./retry.ts";
+
+/** Options for {@link TaskGroup.spawn} and {@link TaskGroup.spawnBg}. */
+export interface SpawnOptions {
+  /**
+   * The group does not wait for this task: once every other task has ended it
+   * is cancelled. For background helpers (a heartbeat, a timeout timer).
+   */
+  noWait?: boolean;
+  /** A failure of this task does not fail the group; only its `Task` handle reports it. */
+  allowFailure?: boolean;
+}
+
+/** Options for {@link TaskGroup.spawnLoop}. */
+export interface SpawnLoopOptions extends SpawnOptions {
+  /** Retry a failed iteration with this back-off instead of ending the loop. */
+  retry?: RetryMethod;
+  /** With `retry`: how many times one iteration may be retried. */
+  maxRetry?: number;
+  /** With `retry`: errors for which retrying is pointless. */
+  fatalError?: (error: unknown) => boolean;
+}
+
+/**
+ * The handle a {@link withTaskGroup} body receives: it spawns the group's
+ * tasks, registers cleanup, and can end the group early.
+ */
+export interface TaskGroup<T> {
+  /**
+   * Starts `body` as a task of the group (in a later round, never inside this
+   * call) and returns its handle. Throws `WeftUsageError` if the group has
+   * already finished.
+   *
+   * @example
+   * ```ts
+   * const task = group.spawn(function* () { return yield* fetchUser(id); });
+   * const user = yield* task.wait();
+   * ```
+   */
+  spawn<X>(body: () => Operation<X>, options?: SpawnOptions): Task<X>;
+  /**
+   * Like {@link TaskGroup.spawn} for a task whose value nobody needs.
+   *
+   * @example
+   * ```ts
+   * group.spawnBg(function* () { for (;;) { yield* sleep(1000); heartbeat(); } }, { noWait: true });
+   * ```
+   */
+  spawnBg(body: () => Operation<void>, options?: SpawnOptions): void;
+  /**
+   * Starts a task that runs `body` over and over until it throws
+   * {@link BreakFromSpawnLoop} (a normal end) or another error (the task's
+   * failure, unless `retry` is given: then the iteration is retried with that
+   * back-off, which starts afresh after each success). There is no implicit
+   * yield between iterations: a body that never suspends spins.
+   *
+   * @example
+   * ```ts
+   * group.spawnLoop(function* () {
+   *   const job = yield* jobs.get();
+   *   yield* handle(job);
+   * }, { retry: { kind: "fixedDelay", ms: 100 }, maxRetry: 3 });
+   * ```
+   */
+  spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void;
+  /**
+   * Registers cleanup that runs in the group's caller after every task of the
+   * group has ended, in reverse order of registration. Throws
+   * `WeftUsageError` once the group is no longer running (finished, failed or
+   * cancelled).
+   *
+   * @example
+   * ```ts
+   * const conn = yield* connect();
+   * group.addDefer(function* () { yield* conn.close(); });
+   * ```
+   */
+  addDefer(body: () => Operation<void>): void;
+  /**
+   * Ends the group now with `value` (unless a value was already set): every
+   * task of the group is cancelled, and `withTaskGroup` returns `value` once
+   * they have all ended. Called from a task of the group, it throws
+   * `Cancelled` at once so the caller stops there too.
+   *
+   * @example
+   * ```ts
+   * group.spawnBg(function* () {
+   *   yield* sleep(5000);
+   *   group.returnImmediately("gave up");
+   * }, { noWait: true });
+   * ```
+   */
+  returnImmediately(value: T): void;
+}
+
+const G_RUNNING = 0;
+const G_DONE = 1;
+const G_FAILED = 2;
+
+export class Group<T> implements TaskGroup<T>, ChildOwner {
+  state = G_RUNNING;
+  error: unknown = undefined;
+  result: T | undefined = undefined;
+  hasResult = false;
+  /** Live children, in spawn order. */
+  head: Coroutine | null = null;
+  tail: Coroutine | null = null;
+  count = 0;
+  /** Live children the group waits for (not `noWait`). */
+  waiting = 0;
+  defers: (() => Operation<void>)[] | null = null;
+
+  constructor(readonly parent: Coroutine) {}
+
+  spawn<X>(body: () => Operation<X>, options?: SpawnOptions): Task<X> {
+    requireFunction("TaskGroup.spawn()", "body", body);
+    return this.spawnChild(body, spawnFlags("TaskGroup.spawn()", options)) as unknown as Task<X>;
+  }
+
+  spawnBg(body: () => Operation<void>, options?: SpawnOptions): void {
+    requireFunction("TaskGroup.spawnBg()", "body", body);
+    this.spawnChild(body, spawnFlags("TaskGroup.spawnBg()", options));
+  }
+
+  spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void {
+    requireFunction("TaskGroup.spawnLoop()", "body", body);
+    const flags = spawnFlags("TaskGroup.spawnLoop()", options);
+    const method = options?.retry;
+    if (method !== undefined) validateRetryMethod("TaskGroup.spawnLoop()", method);
+    validateRetryOptions("TaskGroup.spawnLoop()", options);
+    const maxRetry = options?.maxRetry;
+    const userFatal = options?.fatalError;
+    const fatalError = (error: unknown): boolean =>
+      error instanceof BreakFromSpawnLoop || (userFatal !== undefined && userFatal(error));
+    this.spawnChild(function* spawnLoop(): Operation<void> {
+      try {
+        if (method === undefined) {
+          for (;;) yield* callBody("TaskGroup.spawnLoop()", body);
+        } else {
+          for (;;) yield* retry(method, body, { maxRetry, fatalError });
+        }
+      } catch (error) {
+        if (error instanceof BreakFromSpawnLoop) return;
+        throw error;
+      }
+    }, flags);
+  }
+
+  addDefer(body: () => Operation<void>): void {
+    requireFunction("TaskGroup.addDefer()", "body", body);
+    if (this.state !== G_RUNNING) {
+      throw new WeftUsageError(
+        "TaskGroup.addDefer(): the group is no longer running (it has finished, failed or been cancelled)",
+      );
+    }
+    (this.defers ??= []).push(body);
+  }
+
+  returnImmediately(value: T): void {
+    if (!this.hasResult) {
+      this.result = value;
+      this.hasResult = true;
+    }
+    if (this.state === G_RUNNING) {
+      this.state = G_DONE;
+      this.cancelAll();
+    }
+    const task = current;
+    if (task !== null && (task.flags & CANCEL_DUE_MASK) === CANCELLED) throw new Cancelled();
+  }
+
+  /** Spawns a child, or throws if the group has ended (B §2.3). */
+  spawnChild(body: () => Operation<unknown>, flags: number): Coroutine {
+    if (this.state !== G_RUNNING && this.count === 0) {
+      throw new WeftUsageError(
+        "TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running",
+      );
+    }
+    const child = this.parent.scheduler.spawn(body, flags, this);
+    const tail = this.tail;
+    child.prevSibling = tail;
+    if (tail === null) this.head = child;
+    else tail.nextSibling = child;
+    this.tail = child;
+    this.count++;
+    if ((flags & NO_WAIT) === 0) this.waiting++;
+    // A group that has failed or finished cancels newcomers; they still start (B §2.3).
+    if (this.state !== G_RUNNING) child.flags |= CANCELLED;
+    return child;
+  }
+
+  childDone(child: Coroutine): void {
+    const flags = child.flags;
+    const state = flags & STATE_MASK;
+    if (state === FAILED) {
+      const error = child.result;
+      const cancelledNormally = error instanceof Cancelled && (flags & CANCEL_DUE_MASK) === CANCELLED;
+      if ((flags & ALLOW_FAILURE) === 0 && !cancelledNormally) this.fail(error);
+    } else if (state === DONE && (flags & GROUP_BODY) !== 0 && !this.hasResult) {
+      this.result = child.result as T;
+      this.hasResult = true;
+    }
+    const prev = child.prevSibling;
+    const next = child.nextSibling;
+    if (prev === null) this.head = next;
+    else prev.nextSibling = next;
+    if (next === null) this.tail = prev;
+    else next.prevSibling = prev;
+    child.prevSibling = child.nextSibling = null;
+    this.count--;
+    if ((flags & NO_WAIT) === 0 && --this.waiting === 0 && this.state === G_RUNNING) {
+      this.state = G_DONE;
+      this.cancelAll();
+    }
+    if (this.count === 0) {
+      const parent = this.parent;
+      parent.scheduler.wake(parent);
+    }
+  }
+
+  /** Records a failure: the first decides the outcome, later ones are suppressed. */
+  fail(error: unknown): void {
+    if (this.state === G_RUNNING) {
+      this.state = G_FAILED;
+      this.error = error;
+      this.cancelAll();
+    } else if (this.state === G_DONE) {
+      this.state = G_FAILED;
+      this.error = error;
+    } else {
+      addSuppressed(this.error, error);
+    }
+  }
+
+  cancelAll(): void {
+    for (let child = this.head; child !== null; child = child.nextSibling) child.scheduler.cancel(child);
+  }
+
+  /** Calls `visit` for every live child (for reports). */
+  forEachChild(visit: (child: Coroutine) => void): void {
+    for (let child = this.head; child !== null; child = child.nextSibling) visit(child);
+  }
+
+  *runDefers(): Operation<void> {
+    const defers = this.defers!;
+    this.defers = null;
+    const parent = this.parent;
+    for (let i = defers.length - 1; i >= 0; i--) {
+      try {
+        yield* callBody("TaskGroup.addDefer()", defers[i]!);
+      } catch (error) {
+        // The caller's own cancellation cutting a defer short is not a new failure.
+        if (error instanceof Cancelled && parent.cancelDue) continue;
+        if (this.state === G_DONE) {
+          this.state = G_FAILED;
+          this.error = error;
+        } else {
+          addSuppressed(this.error, error);
+        }
+      }
+    }
+  }
+
+  /** Parks the caller until the group has no live child. */
+  *waitForChildren(): Operation<void> {
+    while (this.count > 0) yield* park();
+  }
+}
+
+function spawnFlags(api: string, options: SpawnOptions | undefined): number {
+  if (options === undefined) return 0;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
+  }
+  let flags = 0;
+  if (options.noWait) flags |= NO_WAIT;
+  if (options.allowFailure) flags |= ALLOW_FAILURE;
+  return flags;
+}
+
+/**
+ * Runs `body` as the first task of a new group and returns when every task of
+ * the group has ended: the body's value (or the value given to
+ * `returnImmediately`), or the group's first failure. A failing task cancels
+ * all the others. If the caller is cancelled, every task is cancelled and the
+ * group still waits for all of them before `Cancelled` leaves it. Cleanup
+ * registered with `addDefer` runs last, in reverse order.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = yield* withTaskGroup<[User, Order[]]>(function* (group) {
+ *   const user = group.spawn(() => fetchUser(id));
+ *   const orders = group.spawn(() => fetchOrders(id));
+ *   return [yield* user.wait(), yield* orders.wait()];
+ * });
+ * ```
+ */
+export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): Operation<T> {
+  requireFunction("withTaskGroup()", "body", body);
+  const parent = requireTask("withTaskGroup()");
+  const group = new Group<T>(parent);
+  group.spawnChild(() => body(group), GROUP_BODY);
+  const outerRecord = parent.waitRecord;
+  parent.waitRecord = group;
+  try {
+    try {
+      yield* group.waitForChildren();
+    } catch (error) {
+      // The caller was cancelled (B §2.2 step 4): unless the outcome is already
+      // decided it becomes this cancellation; the tasks are cancelled and waited
+      // for, shielded, so no task outlives the group.
+      if (group.state === G_RUNNING) {
+        group.state = G_FAILED;
+        group.error = error;
+        group.cancelAll();
+      }
+      if (group.count > 0) {
+        const wasShielded = (parent.flags & SHIELDED) !== 0;
+        parent.flags |= SHIELDED;
+        try {
+          yield* group.waitForChildren();
+        } finally {
+          if (!wasShielded) parent.flags &= ~SHIELDED;
+        }
+      }
+    }
+  } finally {
+    parent.waitRecord = outerRecord;
+  }
+  if (group.defers !== null) yield* group.runDefers();
+  if (group.state === G_DONE) return group.result as T;
+  throw group.error;
+}

@@ -1,0 +1,52 @@
+/**
+ * weft: structured concurrency for TypeScript on generators.
+ *
+ * @example
+ * ```ts
+ * import { run, withTaskGroup, sleep } from "weft";
+ *
+ * const result = await run(function* () {
+ *   return yield* withTaskGroup<string>(function* (group) {
+ *     const a = group.spawn(function* () { yield* sleep(10); return "a"; });
+ *     const b = group.spawn(function* () { yield* sleep(20); return "b"; });
+ *     return (yield* a.wait()) + (yield* b.wait());
+ *   });
+ * });
+ * ```
+ *
+ * @module
+ */
+export type { Operation } from "./core/operation.ts";
+export {
+  BreakFromSpawnLoop,
+  Cancelled,
+  DeadlockError,
+  TimeoutError,
+  TimerCancelled,
+  Unsupported,
+  WeftUsageError,
+  suppressedErrors,
+} from "./core/errors.ts";
+export { pause } from "./core/pause.ts";
+export { sleep, now } from "./core/sleep.ts";
+export { Timer } from "./core/timer.ts";
+export { action } from "./core/action.ts";
+export type { Task } from "./core/task.ts";
+export {
+  protectFromCancel,
+  withCancellationHandler,
+  isBeingCancelled,
+  checkCancellation,
+  isCancellationError,
+} from "./core/cancel.ts";
+export { withTaskGroup } from "./group/task_group.ts";
+export type { TaskGroup, SpawnOptions, SpawnLoopOptions } from "./group/task_group.ts";
+export { withTimeout, withTimeoutOpt } from "./group/timeout.ts";
+export { retry } from "./group/retry.ts";
+export type { RetryMethod, RetryOptions } from "./group/retry.ts";
+export { all, any } from "./group/all_any.ts";
+export { Semaphore } from "./sync/semaphore.ts";
+export { run } from "./drivers/event_loop.ts";
+export type { RunOptions } from "./drivers/event_loop.ts";
+export { setDeadlockHandler } from "./drivers/deadlock.ts";
+export type { DeadlockHandler, DeadlockReport } from "./drivers/deadlock.ts";

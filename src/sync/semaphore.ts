@@ -1,0 +1,135 @@
+/**
+ * `Semaphore`: counted permits, strict FIFO, direct hand-off
+ * (SEMANTICS B §3.2).
+ */
+import type { Coroutine } from "../core/coroutine.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
+import { DONE_VOID, RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
+import { Ring } from "../core/ring.ts";
+import { current, requireTask } from "../core/scheduler.ts";
+
+/** One blocked `acquire`; `task` is cleared when it gives up (a tombstone). */
+class PermitWaiter {
+  granted = false;
+  constructor(public task: Coroutine | null) {}
+}
+
+class AcquireOp extends SuspensionPoint<void> {
+  constructor(private readonly semaphore: Semaphore) {
+    super();
+  }
+
+  next(value?: unknown): IteratorResult<unknown, void> {
+    if (value === RESUME) {
+      const task = current!;
+      const waiter = task.waitRecord as PermitWaiter;
+      task.waitRecord = undefined;
+      if (!waiter.granted) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
+      return DONE_VOID;
+    }
+    if (takePermit(this.semaphore)) return DONE_VOID;
+    const task = current ?? requireTask("Semaphore.acquire()");
+    if (task.cancelDue) throw new Cancelled();
+    const waiter = new PermitWaiter(task);
+    enqueueWaiter(this.semaphore, waiter);
+    task.waitRecord = waiter;
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, void> {
+    const task = current!;
+    const waiter = task.waitRecord as PermitWaiter;
+    task.waitRecord = undefined;
+    // The permit was handed over in the same round as the cancellation: keep it.
+    if (waiter.granted) return DONE_VOID;
+    waiter.task = null;
+    throw error;
+  }
+}
+
+let takePermit: (semaphore: Semaphore) => boolean;
+let enqueueWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
+
+/**
+ * A counting semaphore with `size` permits, `initial` of them free at the
+ * start. Waiters are served strictly in arrival order and a released permit
+ * goes straight to the first of them, so nobody can barge in. A cancelled
+ * `acquire` never holds a permit, unless the permit reached it first: then it
+ * returns normally, holding it.
+ *
+ * @example
+ * ```ts
+ * const slots = new Semaphore(4);
+ * yield* slots.acquire();
+ * try { yield* download(url); } finally { slots.release(); }
+ * ```
+ */
+export class Semaphore {
+  readonly #size: number;
+  #value: number;
+  readonly #waiters = new Ring<PermitWaiter>();
+  readonly #acquire: Operation<void>;
+
+  static {
+    takePermit = (s) => {
+      if (s.#value > 0) {
+        s.#value--;
+        return true;
+      }
+      return false;
+    };
+    enqueueWaiter = (s, waiter) => s.#waiters.push(waiter);
+  }
+
+  /**
+   * @param size the number of permits, an integer >= 1
+   * @param initial how many are free at the start, an integer in [0, size]
+   */
+  constructor(size: number, initial: number = size) {
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+      throw new RangeError(`new Semaphore(): size must be an integer >= 1, got ${describe(size)}`);
+    }
+    if (typeof initial !== "number" || !Number.isInteger(initial) || initial < 0 || initial > size) {
+      throw new RangeError(`new Semaphore(): initial must be an integer in [0, ${size}], got ${describe(initial)}`);
+    }
+    this.#size = size;
+    this.#value = initial;
+    this.#acquire = asOperation(new AcquireOp(this));
+  }
+
+  /** The number of free permits. */
+  get available(): number {
+    return this.#value;
+  }
+
+  /** Waits for a permit (at once if one is free and nobody waits). */
+  acquire(): Operation<void> {
+    return this.#acquire;
+  }
+
+  /** Takes a permit if one is free now; never waits. */
+  tryAcquire(): boolean {
+    return takePermit(this);
+  }
+
+  /**
+   * Gives a permit back: to the first waiter if there is one, otherwise to the
+   * pool. Throws `WeftUsageError` if every permit is already free.
+   */
+  release(): void {
+    const waiters = this.#waiters;
+    while (waiters.size > 0) {
+      const waiter = waiters.shift();
+      const task = waiter.task;
+      if (task === null) continue;
+      waiter.granted = true;
+      waiter.task = null;
+      task.scheduler.wake(task);
+      return;
+    }
+    if (this.#value >= this.#size) {
+      throw new WeftUsageError(`Semaphore.release(): released more times than acquired (all ${this.#size} permits are free)`);
+    }
+    this.#value++;
+  }
+}
