@@ -41,10 +41,13 @@ export interface ChildOwner {
 }
 
 let nextId = 1;
+// Ids, spawn locations and wait operations are rare needs: kept off the record
+// so that a spawn allocates as little as possible.
+const ids = new WeakMap<Coroutine, number>();
+const locations = new WeakMap<Coroutine, string>();
 
 export class Coroutine implements Task<unknown> {
   flags: number;
-  readonly id: number;
   readonly scheduler: Scheduler;
   /** Before start: the body function. After: the generator driving the task. */
   gen: Iterator<unknown, unknown, unknown> | (() => Operation<unknown>) | null;
@@ -58,10 +61,6 @@ export class Coroutine implements Task<unknown> {
   waiters: Coroutine | Coroutine[] | null = null;
   /** State of the suspension the task is parked in (a waiter record, a group, a timer). */
   waitRecord: unknown = undefined;
-  /** Where the task was spawned, in debug mode. */
-  loc: string | undefined;
-  /** The reusable `wait()` operation, made on first use. */
-  waitOp: unknown = null;
 
   constructor(
     scheduler: Scheduler,
@@ -71,11 +70,22 @@ export class Coroutine implements Task<unknown> {
     loc: string | undefined,
   ) {
     this.flags = flags;
-    this.id = nextId++;
     this.scheduler = scheduler;
     this.gen = body;
     this.owner = owner;
-    this.loc = loc;
+    if (loc !== undefined) locations.set(this, loc);
+  }
+
+  /** A number that identifies the task in reports, given on first use. */
+  get id(): number {
+    let id = ids.get(this);
+    if (id === undefined) ids.set(this, (id = nextId++));
+    return id;
+  }
+
+  /** Where the task was spawned, if debug mode was on then. */
+  get loc(): string | undefined {
+    return locations.get(this);
   }
 
   wait(): Operation<unknown> {

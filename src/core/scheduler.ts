@@ -102,17 +102,21 @@ export class Scheduler {
    * starts, so a task cancelled before it ran still starts and meets the
    * cancellation at its first suspension point (B §1.6).
    */
-  spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null): Coroutine {
-    const task = new Coroutine(this, body, flags | SHIELDED | READY, owner, debugEnabled ? captureLocation() : undefined);
+  spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc?: string): Coroutine {
+    if (loc === undefined && debugEnabled) loc = captureLocation();
+    const task = new Coroutine(this, body, flags | SHIELDED | READY, owner, loc);
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
     return task;
   }
 
-  /** Spawns a task outside any group; `listener` hears when it ends. */
-  spawnRoot(body: () => Operation<unknown>, listener: RootListener | null): Coroutine {
-    const task = this.spawn(body, ROOT, null);
+  /**
+   * Spawns a task outside any group; `listener` hears when it ends. `loc` is
+   * the spawn location to report, when the caller captured it itself.
+   */
+  spawnRoot(body: () => Operation<unknown>, listener: RootListener | null, loc?: string): Coroutine {
+    const task = this.spawn(body, ROOT, null, loc);
     this.roots.set(task, listener);
     return task;
   }

@@ -83,8 +83,10 @@ function removeWaiter(target: Coroutine, waiter: Coroutine): void {
   }
 }
 
+const waitOps = new WeakMap<Coroutine, Operation<unknown>>();
+
 export function taskWait(task: Coroutine): Operation<unknown> {
-  let op = task.waitOp as TaskWaitOp | null;
-  if (op === null) task.waitOp = op = new TaskWaitOp(task);
-  return asOperation(op);
+  let op = waitOps.get(task);
+  if (op === undefined) waitOps.set(task, (op = asOperation(new TaskWaitOp(task))));
+  return op;
 }

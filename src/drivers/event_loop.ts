@@ -9,7 +9,7 @@
  */
 import { hostClock } from "../core/clock.ts";
 import { DONE, type Coroutine } from "../core/coroutine.ts";
-import { enterDebug } from "../core/debug.ts";
+import { captureLocation, debugEnabled, enterDebug } from "../core/debug.ts";
 import { DeadlockError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
@@ -186,8 +186,10 @@ export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<
     throw new TypeError(`run(): options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
   const driver = eventLoop();
+  const leaveDebug = options?.debug === true ? enterDebug() : null;
+  // Captured here: inside the promise executor the caller's frame is hidden.
+  const loc = debugEnabled ? captureLocation() : undefined;
   return new Promise<T>((resolve, reject) => {
-    const leaveDebug = options?.debug === true ? enterDebug() : null;
     let onAbort: Callback | null = null;
     const task = driver.scheduler.spawnRoot(body, (ended) => {
       leaveDebug?.();
@@ -195,7 +197,7 @@ export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<
       driver.runs.delete(ended);
       if (ended.state === DONE) resolve(ended.result as T);
       else reject(ended.result);
-    });
+    }, loc);
     driver.runs.set(task, reject);
     if (signal !== undefined) {
       if (signal.aborted) task.cancel();
