@@ -176,9 +176,12 @@ const expected: Record<string, number> = {
   timer_burst: TIMERS,
 };
 
+// One host for the whole process, as an embedder would have (and as `run` has one scheduler).
+let pumpHost: ReturnType<typeof createHost> | null = null;
+
 /** Drives a weft body on a host pump, as an embedder would: pump, then wait for the next deadline. */
 function runOnPump<T>(body: () => Operation<T>): T {
-  const host = createHost();
+  const host = (pumpHost ??= createHost());
   const task = host.spawn(body);
   for (;;) {
     const { nextDeadline, ready } = host.pump();

@@ -5,7 +5,14 @@ import type { Coroutine } from "../core/coroutine.ts";
 import type { Scheduler } from "../core/scheduler.ts";
 import { Group } from "../group/task_group.ts";
 
-/** What a deadlock handler receives. */
+/**
+ * What a deadlock handler receives.
+ *
+ * @example
+ * ```ts
+ * setDeadlockHandler((report: DeadlockReport) => console.error(report.blocked, report.locations));
+ * ```
+ */
 export interface DeadlockReport {
   /** How many tasks are blocked. */
   blocked: number;
@@ -16,7 +23,15 @@ export interface DeadlockReport {
   locations: string[];
 }
 
-/** A function that is told about a deadlock. */
+/**
+ * A function that is told about a deadlock.
+ *
+ * @example
+ * ```ts
+ * const quiet: DeadlockHandler = () => {};   // the run promises still reject
+ * setDeadlockHandler(quiet);
+ * ```
+ */
 export type DeadlockHandler = (report: DeadlockReport) => void;
 
 function printReport(report: DeadlockReport): void {

@@ -153,7 +153,16 @@ export function defaultScheduler(): Scheduler {
   return eventLoop().scheduler;
 }
 
-/** Options for {@link run}. */
+/**
+ * Options for {@link run}.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * const done = run(main, { signal: controller.signal, debug: true });
+ * controller.abort();           // cancels main; `done` rejects with Cancelled after cleanup
+ * ```
+ */
 export interface RunOptions {
   /** Cancels the run when aborted; the promise then rejects once cleanup has finished. */
   signal?: AbortSignal;

@@ -9,7 +9,14 @@ import { describe, requireFunction, type Operation } from "../core/operation.ts"
 import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
 import type { Task } from "../core/task.ts";
 
-/** Options for {@link createHost}. */
+/**
+ * Options for {@link createHost}.
+ *
+ * @example
+ * ```ts
+ * const host = createHost({ now: () => engine.clockMs(), onWake: () => engine.post(pumpAgain) });
+ * ```
+ */
 export interface HostOptions {
   /** The host's clock in milliseconds (monotonic). Defaults to `performance.now()` or `Date.now()`. */
   now?: () => number;
@@ -22,13 +29,30 @@ export interface HostOptions {
   onWake?: () => void;
 }
 
-/** Options for {@link Host.pump}. */
+/**
+ * Options for {@link Host.pump}.
+ *
+ * @example
+ * ```ts
+ * const { ready } = host.pump({ maxRounds: 100 });   // bounded work per host frame
+ * if (ready > 0) requestAnotherFrame();
+ * ```
+ */
 export interface PumpOptions {
   /** Stop after this many scheduling rounds even if tasks are still ready (default: no limit). */
   maxRounds?: number;
 }
 
-/** What {@link Host.pump} reports when it returns. */
+/**
+ * What {@link Host.pump} reports when it returns.
+ *
+ * @example
+ * ```ts
+ * const { blocked, nextDeadline } = host.pump();
+ * if (nextDeadline !== undefined) engine.wakeAt(nextDeadline);
+ * else if (blocked > 0) engine.waitForCallbacks();
+ * ```
+ */
 export interface PumpResult {
   /** Live tasks that are waiting for something (a timer, another task, the host). */
   blocked: number;
@@ -38,7 +62,17 @@ export interface PumpResult {
   ready: number;
 }
 
-/** A weft scheduler driven by its host. */
+/**
+ * A weft scheduler driven by its host.
+ *
+ * @example
+ * ```ts
+ * const host = createHost();
+ * const task = host.spawn(function* () { yield* sleep(1); return "ok"; });
+ * while (!task.done) host.pump();
+ * task.tryWait(); // "ok"
+ * ```
+ */
 export interface Host {
   /** Queues `body` as a new task; it starts at the next `pump()`. */
   spawn<T>(body: () => Operation<T>): Task<T>;

@@ -9,14 +9,28 @@ import { sleep } from "../core/sleep.ts";
 /**
  * How {@link retry} waits between attempts: not at all, a fixed delay, or a
  * delay that starts at `initial` ms and is multiplied by `factor` after each
- * attempt, up to `maximum` ms.
+ * attempt (rounded down), up to `maximum` ms.
+ *
+ * @example
+ * ```ts
+ * const now: RetryMethod = { kind: "immediate" };
+ * const steady: RetryMethod = { kind: "fixedDelay", ms: 500 };
+ * const backoff: RetryMethod = { kind: "exponentialDelay", initial: 100, factor: 2, maximum: 10_000 };
+ * ```
  */
 export type RetryMethod =
   | { kind: "immediate" }
   | { kind: "fixedDelay"; ms: number }
   | { kind: "exponentialDelay"; initial: number; factor: number; maximum: number };
 
-/** Options for {@link retry}. */
+/**
+ * Options for {@link retry}.
+ *
+ * @example
+ * ```ts
+ * yield* retry(method, body, { maxRetry: 3, fatalError: (e) => e instanceof TypeError });
+ * ```
+ */
 export interface RetryOptions {
   /** How many retries after the first attempt (so at most `maxRetry + 1` attempts). Unlimited if absent. */
   maxRetry?: number;

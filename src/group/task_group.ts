@@ -23,7 +23,15 @@ import { current, requireTask } from "../core/scheduler.ts";
 import type { Task } from "../core/task.ts";
 import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } from "./retry.ts";
 
-/** Options for {@link TaskGroup.spawn} and {@link TaskGroup.spawnBg}. */
+/**
+ * Options for {@link TaskGroup.spawn} and {@link TaskGroup.spawnBg}.
+ *
+ * @example
+ * ```ts
+ * group.spawnBg(() => heartbeat(), { noWait: true });          // cancelled when the rest is done
+ * const probe = group.spawn(() => ping(host), { allowFailure: true });
+ * ```
+ */
 export interface SpawnOptions {
   /**
    * The group does not wait for this task: once every other task has ended it
@@ -34,7 +42,17 @@ export interface SpawnOptions {
   allowFailure?: boolean;
 }
 
-/** Options for {@link TaskGroup.spawnLoop}. */
+/**
+ * Options for {@link TaskGroup.spawnLoop}.
+ *
+ * @example
+ * ```ts
+ * group.spawnLoop(() => serveOne(listener), {
+ *   retry: { kind: "exponentialDelay", initial: 50, factor: 2, maximum: 2000 },
+ *   fatalError: (e) => e instanceof ListenerClosed,
+ * });
+ * ```
+ */
 export interface SpawnLoopOptions extends SpawnOptions {
   /** Retry a failed iteration with this back-off instead of ending the loop. */
   retry?: RetryMethod;
