@@ -5,16 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { sleep, suppressedErrors, withTaskGroup, type Task } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, testOnBoth } from "./support.ts";
 
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
 
 testOnBoth("an allow_failure task's error does not fail the group", async (run) => {
   const log = new Log();

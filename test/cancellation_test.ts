@@ -19,31 +19,10 @@ import {
   withTaskGroup,
   type Task,
 } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 /** One time unit (ms): small on the real event loop, exact on virtual time. */
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-/** The error a promise rejects with; fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 

@@ -16,7 +16,7 @@ import {
   withTimeout,
   type Task,
 } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Log, rejection, testOnBoth } from "./support.ts";
 
 const U = 50;
 
@@ -25,15 +25,6 @@ class Boom extends Error {
     super(message);
     this.name = "Boom";
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
 }
 
 function nameOf(error: unknown): string {

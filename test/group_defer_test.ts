@@ -16,29 +16,9 @@ import {
   withTimeoutOpt,
   type TaskGroup,
 } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 /**
  * The group of the upstream "basic" and "error" scenarios: defers registered

@@ -22,30 +22,10 @@ import {
   withTimeoutOpt,
   type Task,
 } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 /** One time unit (ms). */
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 /** A sibling that logs `label` after each of `n` sleeps of `every` ms. */
 function ticker(log: Log, n: number, every: number, label = (i: number) => `${(i + 1) * every / U}U tick`) {

@@ -6,29 +6,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { run, sleep, suppressedErrors, withTaskGroup, type TaskGroup } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 /** A task body that sleeps `ms` and logs whether it finished or was cancelled. */
 function sleeper(log: Log, name: string, ms: number) {

@@ -7,29 +7,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 for (const failerFirst of [false, true]) {
   testOnBoth(`a failing task cancels a slower sibling (failing task spawned ${failerFirst ? "first" : "second"})`, async (run) => {

@@ -29,3 +29,26 @@ export class Log {
     this.entries.push(entry);
   }
 }
+
+/** A distinct error class for scenarios that fail on purpose. */
+export class Boom extends Error {
+  constructor(message = "boom") {
+    super(message);
+    this.name = "Boom";
+  }
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the run to fail, but it succeeded");
+}
+
+/** An error's name, or the thrown value as a string. */
+export function nameOf(error: unknown): string {
+  return error instanceof Error ? error.name : String(error);
+}

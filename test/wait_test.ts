@@ -14,29 +14,9 @@ import {
   withTaskGroup,
   type Task,
 } from "../src/index.ts";
-import { Log, testOnBoth } from "./support.ts";
+import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 
 const U = 50;
-
-class Boom extends Error {
-  constructor(message = "boom") {
-    super(message);
-    this.name = "Boom";
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  assert.fail("expected the run to fail");
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
-}
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 
