@@ -10,11 +10,13 @@ import {
   TimerCancelled,
   now,
   sleep,
+  pause,
   withTaskGroup,
   withTimeoutOpt,
   type Operation,
 } from "../src/index.ts";
 import { runVirtual } from "../src/testing.ts";
+import { createHost } from "../src/host.ts";
 import { drivers, Log, testOnBoth, type Runner } from "./support.ts";
 
 /** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
@@ -372,4 +374,32 @@ test("sleep and Timer follow the virtual clock exactly", async () => {
     return [t0, t1, now()];
   });
   assert.deepEqual(times, [0, 3_600_000, 3_600_250]);
+});
+
+test("a Timer whose last waiter gave up sets no scheduler timer, yet keeps its deadline", () => {
+  let clock = 0;
+  const host = createHost({ now: () => clock });
+  const log: string[] = [];
+  const task = host.spawn(function* () {
+    const timer = new Timer(1000);
+    yield* withTaskGroup<void>(function* (group) {
+      const waiter = group.spawn(() => timer.wait());
+      yield* pause();
+      waiter.cancel();
+    });
+    log.push("waiter gone");
+    yield* new Timer(5000).wait(); // something else to wait for
+    // The abandoned timer's deadline (1000) has passed by now: waiting returns at once.
+    yield* timer.wait();
+    log.push("deadline kept");
+  });
+  let result = host.pump();
+  assert.deepEqual(log, ["waiter gone"]);
+  // Only the 5000 ms timer is armed: the abandoned one would just keep a host awake.
+  assert.equal(result.nextDeadline, 5000);
+  clock = 5000;
+  result = host.pump();
+  assert.deepEqual(log, ["waiter gone", "deadline kept"]);
+  assert.equal(task.done, true);
+  assert.equal(result.blocked, 0);
 });

@@ -84,6 +84,12 @@ export class Timer {
     } catch (error) {
       const i = this.#waiters.indexOf(task);
       if (i >= 0) this.#waiters.splice(i, 1);
+      // With nobody left waiting, a scheduler timer would only keep the host
+      // alive; the deadline still holds, so a later wait sees the same result.
+      if (this.#waiters.length === 0 && this.#state === ARMED) {
+        this.#disarm();
+        this.#state = DETACHED;
+      }
       throw error;
     }
     if (this.#state === CANCELLED) throw this.#error;
