@@ -2,10 +2,9 @@
  * `action(executor)`: the one adapter between weft and callback APIs.
  */
 import { Cancelled } from "./errors.ts";
-import { requireFunction as requireFn } from "./operation.ts";
+import { requireFunction, type Operation } from "./operation.ts";
 import { park } from "./pause.ts";
 import { requireTask } from "./scheduler.ts";
-import type { Operation } from "./operation.ts";
 
 const PENDING = 0;
 const RESOLVED = 1;
@@ -35,7 +34,7 @@ const REJECTED = 2;
 export function* action<T>(
   executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => (() => void) | void,
 ): Operation<T> {
-  if (typeof executor !== "function") requireFn("action()", "executor", executor);
+  requireFunction("action()", "executor", executor, "a function (resolve, reject) => cleanup");
   const task = requireTask("action()");
   if (task.cancelDue) throw new Cancelled();
   let state = PENDING;

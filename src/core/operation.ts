@@ -87,13 +87,14 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-/** Throws a TypeError naming `name` unless `body` is a function. */
-export function requireFunction(api: string, name: string, body: unknown): void {
-  if (typeof body !== "function") {
-    throw new TypeError(
-      `${api}: ${name} must be a function returning an Operation (a function* generator), got ${describe(body)}`,
-    );
-  }
+/** Throws a TypeError naming `name` unless `value` is a function (by default, a body). */
+export function requireFunction(
+  api: string,
+  name: string,
+  value: unknown,
+  expected = "a function returning an Operation (a function* generator)",
+): void {
+  if (typeof value !== "function") throw new TypeError(`${api}: ${name} must be ${expected}, got ${describe(value)}`);
 }
 
 /** Throws unless `ms` is a finite number of milliseconds that is at least 0. */
