@@ -3,7 +3,7 @@
  * `withCancellationHandler`, `isBeingCancelled`, `checkCancellation`,
  * `isCancellationError`.
  */
-import { SHIELDED } from "./coroutine.ts";
+import { Flag } from "./coroutine.ts";
 import { Cancelled } from "./errors.ts";
 import { describe, isOperation, requireFunction, type Operation } from "./operation.ts";
 import { current, requireTask } from "./scheduler.ts";
@@ -38,12 +38,12 @@ export function callBody<T>(api: string, body: () => Operation<T>): Operation<T>
 export function* protectFromCancel<T>(body: () => Operation<T>): Operation<T> {
   requireFunction("protectFromCancel()", "body", body);
   const task = requireTask("protectFromCancel()");
-  if ((task.flags & SHIELDED) !== 0) return yield* callBody("protectFromCancel()", body);
-  task.flags |= SHIELDED;
+  if ((task.flags & Flag.SHIELDED) !== 0) return yield* callBody("protectFromCancel()", body);
+  task.flags |= Flag.SHIELDED;
   try {
     return yield* callBody("protectFromCancel()", body);
   } finally {
-    task.flags &= ~SHIELDED;
+    task.flags &= Flag.NOT_SHIELDED;
   }
 }
 

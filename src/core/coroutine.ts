@@ -7,33 +7,39 @@ import type { Operation } from "./operation.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { taskWait, type Task } from "./task.ts";
 
-// ── state (low two bits) ────────────────────────────────────────────────────
-export const SUSPENDED = 0;
-export const RUNNING = 1;
-export const DONE = 2;
-export const FAILED = 3;
-export const STATE_MASK = 3;
-
-// ── flags ───────────────────────────────────────────────────────────────────
-/** Queued in the ready ring. */
-export const READY = 1 << 2;
-/** Cancelled; sticky, never cleared. */
-export const CANCELLED = 1 << 3;
-/** Cancellation is not delivered while set. */
-export const SHIELDED = 1 << 4;
-/** The body has been called and `gen` holds its generator. */
-export const STARTED = 1 << 5;
-/** A group child the group does not wait for. */
-export const NO_WAIT = 1 << 6;
-/** A group child whose failure does not fail the group. */
-export const ALLOW_FAILURE = 1 << 7;
-/** The body of a task group: its value becomes the group's result. */
-export const GROUP_BODY = 1 << 8;
-/** Spawned outside any group (by `run`, a host, a Lazy): tracked as a root. */
-export const ROOT = 1 << 9;
-
-/** Both bits: "cancelled and not shielded", i.e. cancellation is due. */
-export const CANCEL_DUE_MASK = CANCELLED | SHIELDED;
+/**
+ * The bits of `Coroutine.flags`. A `const enum`, so the compiler writes the
+ * numbers into the hot paths instead of module-variable loads.
+ */
+export const enum Flag {
+  // State, in the low two bits.
+  SUSPENDED = 0,
+  RUNNING = 1,
+  DONE = 2,
+  FAILED = 3,
+  STATE_MASK = 3,
+  /** Queued in the ready ring. */
+  READY = 1 << 2,
+  /** Cancelled; sticky, never cleared. */
+  CANCELLED = 1 << 3,
+  /** Cancellation is not delivered while set. */
+  SHIELDED = 1 << 4,
+  /** The body has been called and `gen` holds its generator. */
+  STARTED = 1 << 5,
+  /** A group child the group does not wait for. */
+  NO_WAIT = 1 << 6,
+  /** A group child whose failure does not fail the group. */
+  ALLOW_FAILURE = 1 << 7,
+  /** The body of a task group: its value becomes the group's result. */
+  GROUP_BODY = 1 << 8,
+  /** Spawned outside any group (by `run`, a host, a Lazy): tracked as a root. */
+  ROOT = 1 << 9,
+  /** Both bits: "cancelled and not shielded" means cancellation is due. */
+  CANCEL_DUE_MASK = CANCELLED | SHIELDED,
+  NOT_STATE = ~STATE_MASK,
+  NOT_READY = ~READY,
+  NOT_SHIELDED = ~SHIELDED,
+}
 
 /** Who gets told when a child task ends (a task group). */
 export interface ChildOwner {
@@ -93,9 +99,9 @@ export class Coroutine implements Task<unknown> {
   }
 
   tryWait(): unknown {
-    const state = this.flags & STATE_MASK;
-    if (state === DONE) return this.result;
-    if (state === FAILED) throw this.result;
+    const state = this.flags & Flag.STATE_MASK;
+    if (state === Flag.DONE) return this.result;
+    if (state === Flag.FAILED) throw this.result;
     return undefined;
   }
 
@@ -104,16 +110,16 @@ export class Coroutine implements Task<unknown> {
   }
 
   get done(): boolean {
-    return (this.flags & STATE_MASK) >= DONE;
+    return (this.flags & Flag.STATE_MASK) >= Flag.DONE;
   }
 
   get state(): number {
-    return this.flags & STATE_MASK;
+    return this.flags & Flag.STATE_MASK;
   }
 
   /** Whether cancellation should be thrown at the task's next suspension. */
   get cancelDue(): boolean {
-    return (this.flags & CANCEL_DUE_MASK) === CANCELLED;
+    return (this.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED;
   }
 
   /** A label for reports: the spawn location in debug mode, else the id. */

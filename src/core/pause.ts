@@ -2,7 +2,7 @@
  * `pause()` and the generic park used by suspension points that register
  * themselves somewhere and wait to be woken.
  */
-import { CANCEL_DUE_MASK, CANCELLED, READY } from "./coroutine.ts";
+import { Flag } from "./coroutine.ts";
 import { Cancelled } from "./errors.ts";
 import { DONE_VOID, RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
 import { current, requireTask } from "./scheduler.ts";
@@ -11,12 +11,12 @@ class PauseOp extends SuspensionPoint<void> {
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value === RESUME) return DONE_VOID;
     const task = current ?? requireTask("pause()");
-    if ((task.flags & CANCEL_DUE_MASK) === CANCELLED) throw new Cancelled();
+    if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw new Cancelled();
     const scheduler = task.scheduler;
     // Alone in the ring, the next round would hold only this task: skip the
     // switch, a batch at a time, so the driver still gets its turn.
     if (scheduler.fastPause()) return DONE_VOID;
-    task.flags |= READY;
+    task.flags |= Flag.READY;
     scheduler.ring.push(task);
     return SUSPENDED_RESULT;
   }
@@ -30,7 +30,7 @@ class ParkOp extends SuspensionPoint<void> {
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value === RESUME) return DONE_VOID;
     const task = current ?? requireTask("a weft operation");
-    if ((task.flags & CANCEL_DUE_MASK) === CANCELLED) throw new Cancelled();
+    if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw new Cancelled();
     return SUSPENDED_RESULT;
   }
 

@@ -9,18 +9,8 @@
  * resumed without a reason (weft's answer to B §1.11).
  */
 import {
-  CANCEL_DUE_MASK,
-  CANCELLED,
+  Flag,
   Coroutine,
-  DONE,
-  FAILED,
-  READY,
-  ROOT,
-  RUNNING,
-  SHIELDED,
-  STARTED,
-  STATE_MASK,
-  SUSPENDED,
   type ChildOwner,
 } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
@@ -42,20 +32,24 @@ export interface SchedulerDriver {
 /** Called when a root task (one spawned outside any group) ends. */
 export type RootListener = (task: Coroutine) => void;
 
-/**
- * How many times in a row `pause()` may skip the switch when it is the only
- * ready task. Every batch ends with a real switch, so the driver still reads
- * its clock, fires due timers and honours its time slice.
- */
-const FAST_PAUSE_BATCH = 32;
+const enum Tuning {
+  /**
+   * How many times in a row `pause()` may skip the switch when it is the only
+   * ready task. Every batch ends with a real switch, so the driver still reads
+   * its clock, fires due timers and honours its time slice.
+   */
+  FAST_PAUSE_BATCH = 32,
+  /**
+   * Reading the clock costs about as much as two task switches, so a drain
+   * reads it once per batch of steps, sized so that a batch takes about
+   * CHECK_TARGET_US microseconds. Due timers are therefore fired at most about
+   * that late.
+   */
+  CHECK_TARGET_US = 100,
+  MAX_STEPS_PER_CHECK = 4096,
+}
 
-/**
- * Reading the clock costs about as much as two task switches, so a drain reads
- * it once per batch of steps, sized so that a batch takes about this long
- * (ms). Due timers are therefore fired at most about this late.
- */
-const CLOCK_CHECK_TARGET_MS = 0.1;
-const MAX_STEPS_PER_CHECK = 4096;
+const CHECK_TARGET_MS = Tuning.CHECK_TARGET_US / 1000;
 
 /** The task whose code is running now, or null between tasks. */
 export let current: Coroutine | null = null;
@@ -85,7 +79,7 @@ export class Scheduler {
   runRequested = false;
   /** Root tasks, with who to tell when each ends. */
   readonly roots = new Map<Coroutine, RootListener | null>();
-  fastPauses = FAST_PAUSE_BATCH;
+  fastPauses = Tuning.FAST_PAUSE_BATCH;
   /** How many steps run between two clock readings; adapts to the work. */
   private stepsPerCheck = 64;
   driver: SchedulerDriver;
@@ -104,7 +98,7 @@ export class Scheduler {
    */
   spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc?: string): Coroutine {
     if (loc === undefined && debugEnabled) loc = captureLocation();
-    const task = new Coroutine(this, body, flags | SHIELDED | READY, owner, loc);
+    const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc);
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
@@ -116,7 +110,7 @@ export class Scheduler {
    * the spawn location to report, when the caller captured it itself.
    */
   spawnRoot(body: () => Operation<unknown>, listener: RootListener | null, loc?: string): Coroutine {
-    const task = this.spawn(body, ROOT, null, loc);
+    const task = this.spawn(body, Flag.ROOT, null, loc);
     this.roots.set(task, listener);
     return task;
   }
@@ -125,8 +119,8 @@ export class Scheduler {
 
   /** Queues a parked task for the next round; a no-op for any other task. */
   wake(task: Coroutine): void {
-    if ((task.flags & (READY | STATE_MASK)) !== SUSPENDED) return;
-    task.flags |= READY;
+    if ((task.flags & (Flag.READY | Flag.STATE_MASK)) !== Flag.SUSPENDED) return;
+    task.flags |= Flag.READY;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
   }
@@ -138,8 +132,8 @@ export class Scheduler {
    */
   cancel(task: Coroutine): void {
     const flags = task.flags;
-    task.flags = flags | CANCELLED;
-    if ((flags & SHIELDED) === 0) this.wake(task);
+    task.flags = flags | Flag.CANCELLED;
+    if ((flags & Flag.SHIELDED) === 0) this.wake(task);
   }
 
   private requestRun(): void {
@@ -191,9 +185,9 @@ export class Scheduler {
       const t = clock();
       if (lastCheck >= 0) {
         const elapsed = t - lastCheck;
-        if (elapsed > 2 * CLOCK_CHECK_TARGET_MS) {
+        if (elapsed > 2 * CHECK_TARGET_MS) {
           if (stepsPerCheck > 1) stepsPerCheck >>= 1;
-        } else if (elapsed < CLOCK_CHECK_TARGET_MS / 2 && stepsPerCheck < MAX_STEPS_PER_CHECK) {
+        } else if (elapsed < CHECK_TARGET_MS / 2 && stepsPerCheck < Tuning.MAX_STEPS_PER_CHECK) {
           stepsPerCheck <<= 1;
         }
       } else {
@@ -213,17 +207,17 @@ export class Scheduler {
   runRound(): number {
     const ring = this.ring;
     const n = ring.size;
-    this.fastPauses = FAST_PAUSE_BATCH;
+    this.fastPauses = Tuning.FAST_PAUSE_BATCH;
     for (let i = 0; i < n; i++) {
       const task = ring.shift();
-      const flags = task.flags & ~READY;
+      const flags = task.flags & Flag.NOT_READY;
       task.flags = flags;
-      if ((flags & STATE_MASK) === SUSPENDED) this.resume(task);
+      if ((flags & Flag.STATE_MASK) === Flag.SUSPENDED) this.resume(task);
     }
     return n;
   }
 
-  /** Whether `pause()` may skip the switch: see FAST_PAUSE_BATCH. */
+  /** Whether `pause()` may skip the switch: see Tuning.FAST_PAUSE_BATCH. */
   fastPause(): boolean {
     if (this.ring.size !== 0) return false;
     return --this.fastPauses > 0;
@@ -233,18 +227,18 @@ export class Scheduler {
     const previous = current;
     current = task;
     let flags = task.flags;
-    task.flags = (flags & ~STATE_MASK) | RUNNING;
+    task.flags = (flags & Flag.NOT_STATE) | Flag.RUNNING;
     let result: IteratorResult<unknown, unknown>;
     try {
       let gen: Iterator<unknown, unknown, unknown>;
-      if ((flags & STARTED) === 0) {
+      if ((flags & Flag.STARTED) === 0) {
         // Starting lifts the spawn-time shield (B §1.6).
-        task.flags = (task.flags & ~SHIELDED) | STARTED;
+        task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
         gen = startBody(task);
         result = gen.next(undefined);
       } else {
         gen = task.gen as Iterator<unknown, unknown, unknown>;
-        result = (flags & CANCEL_DUE_MASK) === CANCELLED ? gen.throw!(new Cancelled()) : gen.next(RESUME);
+        result = (flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED ? gen.throw!(new Cancelled()) : gen.next(RESUME);
       }
       while (result.done !== true && result.value !== SUSPEND) {
         result = gen.throw!(
@@ -255,19 +249,19 @@ export class Scheduler {
       }
     } catch (error) {
       current = previous;
-      this.finish(task, FAILED, error);
+      this.finish(task, Flag.FAILED, error);
       return;
     }
     current = previous;
-    if (result.done === true) this.finish(task, DONE, result.value);
+    if (result.done === true) this.finish(task, Flag.DONE, result.value);
     else {
       flags = task.flags;
-      task.flags = (flags & ~STATE_MASK) | SUSPENDED;
+      task.flags = (flags & Flag.NOT_STATE) | Flag.SUSPENDED;
     }
   }
 
   private finish(task: Coroutine, state: number, value: unknown): void {
-    task.flags = (task.flags & ~STATE_MASK) | state;
+    task.flags = (task.flags & Flag.NOT_STATE) | state;
     task.result = value;
     task.gen = null;
     task.waitRecord = undefined;
@@ -280,7 +274,7 @@ export class Scheduler {
       if (Array.isArray(waiters)) for (const w of waiters) w.scheduler.wake(w);
       else waiters.scheduler.wake(waiters);
     }
-    if ((task.flags & ROOT) !== 0) {
+    if ((task.flags & Flag.ROOT) !== 0) {
       const listener = this.roots.get(task);
       this.roots.delete(task);
       if (listener) listener(task);
@@ -299,8 +293,8 @@ export class Scheduler {
     let n = 0;
     const ring = this.ring;
     for (let i = 0; i < ring.size; i++) {
-      const state = ring.at(i).flags & STATE_MASK;
-      if (state === SUSPENDED) n++;
+      const state = ring.at(i).flags & Flag.STATE_MASK;
+      if (state === Flag.SUSPENDED) n++;
     }
     return n;
   }

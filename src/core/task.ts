@@ -1,7 +1,7 @@
 /**
  * `Task<X>`: the handle of a spawned task, and the operation that waits for it.
  */
-import { DONE, FAILED, STATE_MASK, type Coroutine } from "./coroutine.ts";
+import { Flag, type Coroutine } from "./coroutine.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
 import { requireTask, current } from "./scheduler.ts";
@@ -45,16 +45,16 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
       const waiter = requireTask("Task.wait()");
       if (waiter === target) throw new WeftUsageError("Task.wait(): a task cannot wait for itself");
       // Fast paths: an ended task answers at once, without a cancellation check (B §1.7).
-      const state = target.flags & STATE_MASK;
-      if (state === DONE) return { done: true, value: target.result };
-      if (state === FAILED) throw target.result;
+      const state = target.flags & Flag.STATE_MASK;
+      if (state === Flag.DONE) return { done: true, value: target.result };
+      if (state === Flag.FAILED) throw target.result;
       if (waiter.cancelDue) throw new Cancelled();
       addWaiter(target, waiter);
       return SUSPENDED_RESULT;
     }
-    const state = target.flags & STATE_MASK;
-    if (state === DONE) return { done: true, value: target.result };
-    if (state === FAILED) throw target.result;
+    const state = target.flags & Flag.STATE_MASK;
+    if (state === Flag.DONE) return { done: true, value: target.result };
+    if (state === Flag.FAILED) throw target.result;
     // Wake-ups are precise, so this cannot happen; park again rather than lie.
     addWaiter(target, current!);
     return SUSPENDED_RESULT;

@@ -8,7 +8,7 @@
  * pays a timer clamp. One host timer is armed, for the earliest deadline.
  */
 import { hostClock } from "../core/clock.ts";
-import { DONE, type Coroutine } from "../core/coroutine.ts";
+import { Flag, type Coroutine } from "../core/coroutine.ts";
 import { captureLocation, debugEnabled, enterDebug } from "../core/debug.ts";
 import { DeadlockError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
@@ -204,7 +204,7 @@ export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<
       leaveDebug?.();
       if (onAbort !== null) signal!.removeEventListener("abort", onAbort);
       driver.runs.delete(ended);
-      if (ended.state === DONE) resolve(ended.result as T);
+      if (ended.state === Flag.DONE) resolve(ended.result as T);
       else reject(ended.result);
     }, loc);
     driver.runs.set(task, reject);

@@ -3,7 +3,7 @@
  * jumps straight to the next deadline whenever no task is ready, so a test of
  * `sleep(3_600_000)` finishes at once and always in the same order.
  */
-import { DONE } from "../core/coroutine.ts";
+import { Flag } from "../core/coroutine.ts";
 import { DeadlockError } from "../core/errors.ts";
 import { requireFunction, type Operation } from "../core/operation.ts";
 import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
@@ -88,7 +88,7 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
   }
 
   scheduler.spawnRoot(body, (task) => {
-    settle?.(task.state === DONE, task.result);
+    settle?.(task.state === Flag.DONE, task.result);
     settle = null;
   });
   return promise;

@@ -4,15 +4,7 @@
  */
 import { callBody } from "../core/cancel.ts";
 import {
-  ALLOW_FAILURE,
-  CANCEL_DUE_MASK,
-  CANCELLED,
-  DONE,
-  FAILED,
-  GROUP_BODY,
-  NO_WAIT,
-  SHIELDED,
-  STATE_MASK,
+  Flag,
   type ChildOwner,
   type Coroutine,
 } from "../core/coroutine.ts";
@@ -134,12 +126,14 @@ export interface TaskGroup<T> {
   returnImmediately(value: T): void;
 }
 
-const G_RUNNING = 0;
-const G_DONE = 1;
-const G_FAILED = 2;
+const enum GroupState {
+  RUNNING,
+  DONE,
+  FAILED,
+}
 
 export class Group<T> implements TaskGroup<T>, ChildOwner {
-  state = G_RUNNING;
+  state: GroupState = GroupState.RUNNING;
   error: unknown = undefined;
   result: T | undefined = undefined;
   hasResult = false;
@@ -189,7 +183,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
 
   addDefer(body: () => Operation<void>): void {
     requireFunction("TaskGroup.addDefer()", "body", body);
-    if (this.state !== G_RUNNING) {
+    if (this.state !== GroupState.RUNNING) {
       throw new WeftUsageError(
         "TaskGroup.addDefer(): the group is no longer running (it has finished, failed or been cancelled)",
       );
@@ -202,17 +196,17 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
       this.result = value;
       this.hasResult = true;
     }
-    if (this.state === G_RUNNING) {
-      this.state = G_DONE;
+    if (this.state === GroupState.RUNNING) {
+      this.state = GroupState.DONE;
       this.cancelAll();
     }
     const task = current;
-    if (task !== null && (task.flags & CANCEL_DUE_MASK) === CANCELLED) throw new Cancelled();
+    if (task !== null && (task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw new Cancelled();
   }
 
   /** Spawns a child, or throws if the group has ended (B §2.3). */
   spawnChild(body: () => Operation<unknown>, flags: number): Coroutine {
-    if (this.state !== G_RUNNING && this.count === 0) {
+    if (this.state !== GroupState.RUNNING && this.count === 0) {
       throw new WeftUsageError(
         "TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running",
       );
@@ -224,20 +218,20 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
     else tail.nextSibling = child;
     this.tail = child;
     this.count++;
-    if ((flags & NO_WAIT) === 0) this.waiting++;
+    if ((flags & Flag.NO_WAIT) === 0) this.waiting++;
     // A group that has failed or finished cancels newcomers; they still start (B §2.3).
-    if (this.state !== G_RUNNING) child.flags |= CANCELLED;
+    if (this.state !== GroupState.RUNNING) child.flags |= Flag.CANCELLED;
     return child;
   }
 
   childDone(child: Coroutine): void {
     const flags = child.flags;
-    const state = flags & STATE_MASK;
-    if (state === FAILED) {
+    const state = flags & Flag.STATE_MASK;
+    if (state === Flag.FAILED) {
       const error = child.result;
-      const cancelledNormally = error instanceof Cancelled && (flags & CANCEL_DUE_MASK) === CANCELLED;
-      if ((flags & ALLOW_FAILURE) === 0 && !cancelledNormally) this.fail(error);
-    } else if (state === DONE && (flags & GROUP_BODY) !== 0 && !this.hasResult) {
+      const cancelledNormally = error instanceof Cancelled && (flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED;
+      if ((flags & Flag.ALLOW_FAILURE) === 0 && !cancelledNormally) this.fail(error);
+    } else if (state === Flag.DONE && (flags & Flag.GROUP_BODY) !== 0 && !this.hasResult) {
       this.result = child.result as T;
       this.hasResult = true;
     }
@@ -249,8 +243,8 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
     else next.prevSibling = prev;
     child.prevSibling = child.nextSibling = null;
     this.count--;
-    if ((flags & NO_WAIT) === 0 && --this.waiting === 0 && this.state === G_RUNNING) {
-      this.state = G_DONE;
+    if ((flags & Flag.NO_WAIT) === 0 && --this.waiting === 0 && this.state === GroupState.RUNNING) {
+      this.state = GroupState.DONE;
       this.cancelAll();
     }
     if (this.count === 0) {
@@ -261,12 +255,12 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
 
   /** Records a failure: the first decides the outcome, later ones are suppressed. */
   fail(error: unknown): void {
-    if (this.state === G_RUNNING) {
-      this.state = G_FAILED;
+    if (this.state === GroupState.RUNNING) {
+      this.state = GroupState.FAILED;
       this.error = error;
       this.cancelAll();
-    } else if (this.state === G_DONE) {
-      this.state = G_FAILED;
+    } else if (this.state === GroupState.DONE) {
+      this.state = GroupState.FAILED;
       this.error = error;
     } else {
       addSuppressed(this.error, error);
@@ -292,8 +286,8 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
       } catch (error) {
         // The caller's own cancellation cutting a defer short is not a new failure.
         if (error instanceof Cancelled && parent.cancelDue) continue;
-        if (this.state === G_DONE) {
-          this.state = G_FAILED;
+        if (this.state === GroupState.DONE) {
+          this.state = GroupState.FAILED;
           this.error = error;
         } else {
           addSuppressed(this.error, error);
@@ -314,8 +308,8 @@ function spawnFlags(api: string, options: SpawnOptions | undefined): number {
     throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
   }
   let flags = 0;
-  if (options.noWait) flags |= NO_WAIT;
-  if (options.allowFailure) flags |= ALLOW_FAILURE;
+  if (options.noWait) flags |= Flag.NO_WAIT;
+  if (options.allowFailure) flags |= Flag.ALLOW_FAILURE;
   return flags;
 }
 
@@ -340,7 +334,7 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
   requireFunction("withTaskGroup()", "body", body);
   const parent = requireTask("withTaskGroup()");
   const group = new Group<T>(parent);
-  group.spawnChild(() => body(group), GROUP_BODY);
+  group.spawnChild(() => body(group), Flag.GROUP_BODY);
   const outerRecord = parent.waitRecord;
   parent.waitRecord = group;
   try {
@@ -350,18 +344,18 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
       // The caller was cancelled (B §2.2 step 4): unless the outcome is already
       // decided it becomes this cancellation; the tasks are cancelled and waited
       // for, shielded, so no task outlives the group.
-      if (group.state === G_RUNNING) {
-        group.state = G_FAILED;
+      if (group.state === GroupState.RUNNING) {
+        group.state = GroupState.FAILED;
         group.error = error;
         group.cancelAll();
       }
       if (group.count > 0) {
-        const wasShielded = (parent.flags & SHIELDED) !== 0;
-        parent.flags |= SHIELDED;
+        const wasShielded = (parent.flags & Flag.SHIELDED) !== 0;
+        parent.flags |= Flag.SHIELDED;
         try {
           yield* group.waitForChildren();
         } finally {
-          if (!wasShielded) parent.flags &= ~SHIELDED;
+          if (!wasShielded) parent.flags &= Flag.NOT_SHIELDED;
         }
       }
     }
@@ -369,6 +363,6 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
     parent.waitRecord = outerRecord;
   }
   if (group.defers !== null) yield* group.runDefers();
-  if (group.state === G_DONE) return group.result as T;
+  if (group.state === GroupState.DONE) return group.result as T;
   throw group.error;
 }
