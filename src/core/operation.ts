@@ -30,7 +30,12 @@ export type Operation<T> = Generator<unknown, T, unknown>;
 /** Yielded by a suspension point to tell the scheduler the task has parked. */
 export const SUSPEND: unique symbol = Symbol("weft.suspend");
 
-/** Passed to `next()` by the scheduler when it resumes a parked task normally. */
+/**
+ * Passed to `next()` by the scheduler when it resumes a parked task normally.
+ * A suspension point's first `next()` always gets `undefined` (that is what
+ * `yield*` and a task's start pass), so hot suspension points tell the two
+ * apart with `value !== undefined`, a comparison with a literal.
+ */
 export const RESUME: unique symbol = Symbol("weft.resume");
 
 /** The result a suspension point returns from its first `next()` when it parks. */

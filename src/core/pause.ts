@@ -9,7 +9,7 @@ import { current, requireTask } from "./scheduler.ts";
 
 class PauseOp extends SuspensionPoint<void> {
   next(value?: unknown): IteratorResult<unknown, void> {
-    if (value === RESUME) return DONE_VOID;
+    if (value !== undefined) return DONE_VOID; // RESUME
     const task = current ?? requireTask("pause()");
     if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw new Cancelled();
     const scheduler = task.scheduler;

@@ -37,6 +37,18 @@ export class Ring<T> {
     return this.size === 0 ? undefined : this.items[this.head];
   }
 
+  /** Keeps only the items for which `keep` is true, in order. */
+  retain(keep: (item: T) => boolean): void {
+    const n = this.size;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const item = this.items[(this.head + i) & this.mask] as T;
+      if (keep(item)) this.items[(this.head + kept++) & this.mask] = item;
+    }
+    for (let i = kept; i < n; i++) this.items[(this.head + i) & this.mask] = undefined;
+    this.size = kept;
+  }
+
   /** The item at position `index` from the oldest (0-based); no bounds check. */
   at(index: number): T {
     return this.items[(this.head + index) & this.mask] as T;

@@ -4,8 +4,8 @@
  */
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import { DONE_VOID, RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
-import { Ring } from "../core/ring.ts";
+import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
+import { WaiterList } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /** One blocked `acquire`; `task` is cleared when it gives up (a tombstone). */
@@ -15,22 +15,33 @@ class PermitWaiter {
 }
 
 class AcquireOp extends SuspensionPoint<void> {
+  /** A waiter record release() already took off the ring, kept for the next wait. */
+  private spare: PermitWaiter | null = null;
+
   constructor(private readonly semaphore: Semaphore) {
     super();
   }
 
   next(value?: unknown): IteratorResult<unknown, void> {
-    if (value === RESUME) {
+    if (value !== undefined) {
+      // RESUME: the permit was handed over.
       const task = current!;
       const waiter = task.waitRecord as PermitWaiter;
       task.waitRecord = undefined;
       if (!waiter.granted) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
+      this.spare = waiter;
       return DONE_VOID;
     }
     if (takePermit(this.semaphore)) return DONE_VOID;
     const task = current ?? requireTask("Semaphore.acquire()");
     if (task.cancelDue) throw new Cancelled();
-    const waiter = new PermitWaiter(task);
+    let waiter = this.spare;
+    if (waiter === null) waiter = new PermitWaiter(task);
+    else {
+      this.spare = null;
+      waiter.task = task;
+      waiter.granted = false;
+    }
     enqueueWaiter(this.semaphore, waiter);
     task.waitRecord = waiter;
     return SUSPENDED_RESULT;
@@ -42,13 +53,14 @@ class AcquireOp extends SuspensionPoint<void> {
     task.waitRecord = undefined;
     // The permit was handed over in the same round as the cancellation: keep it.
     if (waiter.granted) return DONE_VOID;
-    waiter.task = null;
+    tombstoneWaiter(this.semaphore, waiter);
     throw error;
   }
 }
 
 let takePermit: (semaphore: Semaphore) => boolean;
 let enqueueWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
+let tombstoneWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
 
 /**
  * A counting semaphore with `size` permits, `initial` of them free at the
@@ -67,7 +79,7 @@ let enqueueWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
 export class Semaphore {
   readonly #size: number;
   #value: number;
-  readonly #waiters = new Ring<PermitWaiter>();
+  readonly #waiters = new WaiterList<PermitWaiter>();
   readonly #acquire: Operation<void>;
 
   static {
@@ -79,6 +91,7 @@ export class Semaphore {
       return false;
     };
     enqueueWaiter = (s, waiter) => s.#waiters.push(waiter);
+    tombstoneWaiter = (s, waiter) => s.#waiters.tombstone(waiter);
   }
 
   /**
@@ -117,11 +130,9 @@ export class Semaphore {
    * pool. Throws `WeftUsageError` if every permit is already free.
    */
   release(): void {
-    const waiters = this.#waiters;
-    while (waiters.size > 0) {
-      const waiter = waiters.shift();
-      const task = waiter.task;
-      if (task === null) continue;
+    const waiter = this.#waiters.shiftLive();
+    if (waiter !== null) {
+      const task = waiter.task!;
       waiter.granted = true;
       waiter.task = null;
       task.scheduler.wake(task);

@@ -1,0 +1,104 @@
+/**
+ * `CondVar`: a condition variable without a mutex or a counter
+ * (SEMANTICS B §3.3).
+ */
+import type { Coroutine } from "../core/coroutine.ts";
+import { Cancelled } from "../core/errors.ts";
+import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
+import { WaiterList } from "../core/waiters.ts";
+import { current, requireTask } from "../core/scheduler.ts";
+
+/** One waiting task; `task` is cleared when it gives up (a tombstone). */
+class Sleeper {
+  signalled = false;
+  constructor(public task: Coroutine | null) {}
+}
+
+class WaitOp extends SuspensionPoint<void> {
+  /** A record signal() already took off the ring, kept for the next wait. */
+  private spare: Sleeper | null = null;
+
+  constructor(private readonly sleepers: WaiterList<Sleeper>) {
+    super();
+  }
+
+  next(value?: unknown): IteratorResult<unknown, void> {
+    if (value !== undefined) {
+      // RESUME: signalled (the record is off the ring).
+      const task = current!;
+      this.spare = task.waitRecord as Sleeper;
+      task.waitRecord = undefined;
+      return DONE_VOID;
+    }
+    const task = current ?? requireTask("CondVar.wait()");
+    // wait() always suspends, so it always honours a due cancellation.
+    if (task.cancelDue) throw new Cancelled();
+    let sleeper = this.spare;
+    if (sleeper === null) sleeper = new Sleeper(task);
+    else {
+      this.spare = null;
+      sleeper.task = task;
+      sleeper.signalled = false;
+    }
+    this.sleepers.push(sleeper);
+    task.waitRecord = sleeper;
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, void> {
+    const task = current!;
+    const sleeper = task.waitRecord as Sleeper;
+    task.waitRecord = undefined;
+    // Signalled in the same round as the cancellation: the signal was consumed, keep it.
+    if (sleeper.signalled) return DONE_VOID;
+    this.sleepers.tombstone(sleeper);
+    throw error;
+  }
+}
+
+function wakeSleeper(sleeper: Sleeper): void {
+  const task = sleeper.task!;
+  sleeper.signalled = true;
+  sleeper.task = null;
+  task.scheduler.wake(task);
+}
+
+/**
+ * A condition variable: tasks `wait` until another task `signal`s (the oldest
+ * waiter wakes) or `broadcast`s (all of them wake, in arrival order). There is
+ * no counter: a signal with nobody waiting is lost, so waiters re-check their
+ * condition in a loop. A waiter that was signalled in the same round as its
+ * cancellation returns normally and the signal is not passed on.
+ *
+ * @example
+ * ```ts
+ * const changed = new CondVar();
+ * let ready = false;
+ * // consumer
+ * while (!ready) yield* changed.wait();
+ * // producer
+ * ready = true;
+ * changed.broadcast();
+ * ```
+ */
+export class CondVar {
+  readonly #sleepers = new WaiterList<Sleeper>();
+  readonly #wait = asOperation(new WaitOp(this.#sleepers));
+
+  /** Waits for a `signal` or `broadcast`. Throws `Cancelled` if the task is cancelled. */
+  wait(): Operation<void> {
+    return this.#wait;
+  }
+
+  /** Wakes the task that has waited longest, if any. */
+  signal(): void {
+    const sleeper = this.#sleepers.shiftLive();
+    if (sleeper !== null) wakeSleeper(sleeper);
+  }
+
+  /** Wakes every waiting task, in the order they started waiting. */
+  broadcast(): void {
+    const sleepers = this.#sleepers;
+    for (let sleeper = sleepers.shiftLive(); sleeper !== null; sleeper = sleepers.shiftLive()) wakeSleeper(sleeper);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `Lazy<T>`: a value computed once, on first demand, shared by every waiter
+ * (SEMANTICS B §2.13, without its restart race: A2.9).
+ */
+import { Flag, type Coroutine } from "../core/coroutine.ts";
+import { captureLocation, debugEnabled } from "../core/debug.ts";
+import { Cancelled } from "../core/errors.ts";
+import { requireFunction, type Operation } from "../core/operation.ts";
+import { park } from "../core/pause.ts";
+import { requireTask } from "../core/scheduler.ts";
+
+const enum LazyState {
+  IDLE,
+  RUNNING,
+  DONE,
+  FAILED,
+}
+
+/**
+ * A value computed by `body` the first time somebody waits for it. The
+ * computation runs as its own task, outside any group, and every concurrent
+ * waiter shares it. A value or a failure is kept for good. If every waiter
+ * leaves (is cancelled) while it runs, the computation is cancelled, and the
+ * next `wait` starts it again.
+ *
+ * @example
+ * ```ts
+ * const config = new Lazy(() => loadConfig("app.json"));
+ * const a = yield* config.wait();   // loads
+ * const b = yield* config.wait();   // the same object, at once
+ * ```
+ */
+export class Lazy<T> {
+  readonly #body: () => Operation<T>;
+  readonly #loc: string | undefined;
+  #state = LazyState.IDLE;
+  #value: T | undefined = undefined;
+  #error: unknown = undefined;
+  #worker: Coroutine | null = null;
+  readonly #waiters: Coroutine[] = [];
+
+  constructor(body: () => Operation<T>) {
+    requireFunction("new Lazy()", "body", body);
+    this.#body = body;
+    this.#loc = debugEnabled ? captureLocation() : undefined;
+  }
+
+  /**
+   * The value: at once if computed (even in a cancelled task); otherwise
+   * starts the computation if nobody has, and waits for it. Throws the
+   * computation's error if it failed, and `Cancelled` if the waiting task is
+   * cancelled (which does not stop the computation while others wait).
+   */
+  *wait(): Operation<T> {
+    for (;;) {
+      if (this.#state === LazyState.DONE) return this.#value as T;
+      if (this.#state === LazyState.FAILED) throw this.#error;
+      const task = requireTask("Lazy.wait()");
+      if (this.#state === LazyState.IDLE) this.#start(task);
+      this.#waiters.push(task);
+      try {
+        yield* park();
+      } catch (error) {
+        const i = this.#waiters.indexOf(task);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        if (this.#waiters.length === 0 && this.#worker !== null) this.#worker.cancel();
+        throw error;
+      }
+      // Woken because the computation ended: look again (it may have been
+      // cancelled by earlier waiters that left, and then this waiter restarts it).
+    }
+  }
+
+  #start(waiter: Coroutine): void {
+    this.#state = LazyState.RUNNING;
+    const worker = waiter.scheduler.spawnRoot(this.#body, (ended) => this.#ended(ended), this.#loc);
+    this.#worker = worker;
+  }
+
+  #ended(worker: Coroutine): void {
+    if (worker !== this.#worker) return;
+    this.#worker = null;
+    const flags = worker.flags;
+    if ((flags & Flag.STATE_MASK) === Flag.DONE) {
+      this.#state = LazyState.DONE;
+      this.#value = worker.result as T;
+    } else if (worker.result instanceof Cancelled && (flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) {
+      this.#state = LazyState.IDLE; // cancelled because nobody waited: start afresh next time
+    } else {
+      this.#state = LazyState.FAILED;
+      this.#error = worker.result;
+    }
+    for (const task of this.#waiters.splice(0)) task.scheduler.wake(task);
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * `Queue<T>`: an asynchronous FIFO queue of four kinds (SEMANTICS B §3.1, with
+ * weft's A2.8: closing never leaves phantom values behind).
+ *
+ * Waiting readers exist only while the buffer is empty and waiting writers
+ * only while it is full, and a value put while a reader waits goes straight
+ * into that reader's record: nobody overtakes a waiter, and a hand-off
+ * allocates nothing.
+ */
+import type { Coroutine } from "../core/coroutine.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
+import { SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
+import { Ring } from "../core/ring.ts";
+import { WaiterList } from "../core/waiters.ts";
+import { current, requireTask } from "../core/scheduler.ts";
+
+/**
+ * Thrown by a queue's operations once it is closed (unless `close` was given
+ * an error of its own): at once by `put`/`tryPut`, and by `get`/`tryGet` once
+ * the buffered items are drained.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   for (;;) handle(yield* queue.get());
+ * } catch (e) {
+ *   if (!(e instanceof QueueClosed)) throw e;   // the producer is done
+ * }
+ * ```
+ */
+export class QueueClosed extends Error {
+  constructor(message = "the queue is closed") {
+    super(message);
+    this.name = "QueueClosed";
+  }
+}
+
+/**
+ * What a queue does when it is full: `unbounded` is never full; `blocking`
+ * makes `put` wait for room; `discardOldest` drops the oldest buffered item to
+ * make room; `discardLatest` drops the new item. `capacity` 0 is allowed: a
+ * `blocking` queue of capacity 0 is a rendezvous channel, and the discard
+ * kinds then hand items only to readers already waiting.
+ *
+ * @example
+ * ```ts
+ * new Queue<number>();                                      // unbounded
+ * new Queue<number>({ kind: "blocking", capacity: 16 });    // back-pressure
+ * new Queue<Frame>({ kind: "discardOldest", capacity: 1 }); // keep only the latest frame
+ * ```
+ */
+export type QueueKind =
+  | { kind: "unbounded" }
+  | { kind: "blocking" | "discardOldest" | "discardLatest"; capacity: number };
+
+const enum Kind {
+  UNBOUNDED,
+  BLOCKING,
+  DISCARD_OLDEST,
+  DISCARD_LATEST,
+}
+
+/** A blocked `get`; `task` becomes null when it gives up (a tombstone). */
+class Reader<T> {
+  value: T | undefined = undefined;
+  filled = false;
+  constructor(public task: Coroutine | null) {}
+}
+
+/** A blocked `put`; `task` becomes null when it gives up or the queue closes. */
+class Writer<T> {
+  taken = false;
+  constructor(
+    public task: Coroutine | null,
+    public value: T | undefined,
+  ) {}
+}
+
+/** The internals the suspension points reach; kept off the public surface. */
+interface QueueState<T> {
+  kind: Kind;
+  capacity: number;
+  buffer: Ring<T>;
+  readers: WaiterList<Reader<T>>;
+  writers: WaiterList<Writer<T>>;
+  closed: boolean;
+  closeError: unknown;
+  /**
+   * A record that a waker has already taken off its ring, kept for the next
+   * blocking operation: in a steady producer/consumer pair, blocking then
+   * allocates nothing. A record left behind as a tombstone is never reused.
+   */
+  spareReader: Reader<T> | null;
+  spareWriter: Writer<T> | null;
+}
+
+/** Hands `value` to the oldest live reader; false if none waits. */
+function handToReader<T>(q: QueueState<T>, value: T): boolean {
+  const reader = q.readers.shiftLive();
+  if (reader === null) return false;
+  const task = reader.task!;
+  reader.value = value;
+  reader.filled = true;
+  reader.task = null;
+  task.scheduler.wake(task);
+  return true;
+}
+
+/** Takes the oldest live writer off its list and wakes it; null if none waits. */
+function takeFromWriter<T>(q: QueueState<T>): Writer<T> | null {
+  const writer = q.writers.shiftLive();
+  if (writer === null) return null;
+  const task = writer.task!;
+  writer.taken = true;
+  writer.task = null;
+  task.scheduler.wake(task);
+  return writer;
+}
+
+/** The non-waiting put: hand to a reader, or buffer if there is room. */
+function tryPutValue<T>(q: QueueState<T>, value: T): boolean {
+  if (q.closed) throw q.closeError;
+  if (q.readers.size > 0 && handToReader(q, value)) return true;
+  if (q.kind === Kind.UNBOUNDED || q.buffer.size < q.capacity) {
+    q.buffer.push(value);
+    return true;
+  }
+  return false;
+}
+
+const EMPTY: unique symbol = Symbol("weft.queue.empty");
+
+/** The non-waiting get: an item, or EMPTY; throws once closed and drained. */
+function tryGetValue<T>(q: QueueState<T>): T | typeof EMPTY {
+  const buffer = q.buffer;
+  if (buffer.size > 0) {
+    const item = buffer.shift();
+    // The buffer has room now: the oldest waiting writer's value moves in.
+    if (q.writers.size > 0) {
+      const writer = takeFromWriter(q);
+      if (writer !== null) {
+        buffer.push(writer.value as T);
+        writer.value = undefined;
+      }
+    }
+    return item;
+  }
+  if (q.writers.size > 0) {
+    // A rendezvous (capacity 0): take straight from the writer.
+    const writer = takeFromWriter(q);
+    if (writer !== null) {
+      const value = writer.value as T;
+      writer.value = undefined;
+      return value;
+    }
+  }
+  if (q.closed) throw q.closeError;
+  return EMPTY;
+}
+
+class GetOp<T> extends SuspensionPoint<T> {
+  private readonly result: { done: true; value: T | undefined } = { done: true, value: undefined };
+
+  constructor(private readonly q: QueueState<T>) {
+    super();
+  }
+
+  /** Reuses one result object: `yield*` reads it at once and never keeps it. */
+  private done(value: T): IteratorResult<unknown, T> {
+    const result = this.result;
+    result.value = value;
+    return result as IteratorResult<unknown, T>;
+  }
+
+  next(value?: unknown): IteratorResult<unknown, T> {
+    if (value !== undefined) {
+      // RESUME: handed a value, or woken by close.
+      const task = current!;
+      const reader = task.waitRecord as Reader<T>;
+      task.waitRecord = undefined;
+      this.q.spareReader = reader; // off the ring: the waker shifted it
+      if (reader.filled) return this.done(takeReaderValue(reader));
+      throw this.q.closeError; // woken by close
+    }
+    // The fast path takes an item without a cancellation check (B §3.1).
+    const q = this.q;
+    const buffer = q.buffer;
+    if (buffer.size !== 0 && q.writers.size === 0) return this.done(buffer.shift());
+    const item = tryGetValue(q);
+    if (item !== EMPTY) return this.done(item);
+    const task = current ?? requireTask("Queue.get()");
+    if (task.cancelDue) throw new Cancelled();
+    let reader = q.spareReader;
+    if (reader === null) reader = new Reader<T>(task);
+    else {
+      q.spareReader = null;
+      reader.task = task;
+      reader.filled = false;
+    }
+    q.readers.push(reader);
+    task.waitRecord = reader;
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, T> {
+    const task = current!;
+    const reader = task.waitRecord as Reader<T>;
+    task.waitRecord = undefined;
+    // A value reached this reader in the same round as the cancellation: keep it.
+    if (reader.filled) return this.done(takeReaderValue(reader));
+    this.q.readers.tombstone(reader);
+    throw error;
+  }
+}
+
+function takeReaderValue<T>(reader: Reader<T>): T {
+  const value = reader.value as T;
+  reader.value = undefined;
+  return value;
+}
+
+/**
+ * The reusable `put` operation. `put(v)` parks `v` in the queue's slot and
+ * returns this object; its first `next()` takes the value from the slot. A
+ * second `put` made before the first one ran gets a fresh operation instead.
+ */
+class PutOp<T> extends SuspensionPoint<void> {
+  /** The value of the put made but not yet started (only for the shared op). */
+  pending: T | undefined = undefined;
+  hasPending = false;
+
+  constructor(
+    private readonly q: QueueState<T>,
+    private readonly shared: boolean,
+  ) {
+    super();
+  }
+
+  next(value?: unknown): IteratorResult<unknown, void> {
+    if (value !== undefined) {
+      // RESUME: the value was taken, or woken by close.
+      const task = current!;
+      const writer = task.waitRecord as Writer<T>;
+      task.waitRecord = undefined;
+      this.q.spareWriter = writer; // off the ring: the waker shifted it
+      if (writer.taken) return DONE;
+      throw this.q.closeError; // woken by close: the value was never delivered
+    }
+    if (!this.hasPending) {
+      throw new WeftUsageError(
+        this.shared
+          ? "Queue.put(): this operation has already run; call queue.put(value) again for another put"
+          : "Queue.put(): an operation object runs once; call queue.put(value) again for another put",
+      );
+    }
+    const item = this.pending as T;
+    this.pending = undefined;
+    this.hasPending = false;
+    const q = this.q;
+    // The common case first: open, nobody waiting to read, room in the buffer.
+    if (!q.closed && q.readers.size === 0 && (q.kind === Kind.UNBOUNDED || q.buffer.size < q.capacity)) {
+      q.buffer.push(item);
+      return DONE;
+    }
+    if (tryPutValue(q, item)) return DONE;
+    switch (q.kind) {
+      case Kind.DISCARD_OLDEST:
+        if (q.capacity > 0) {
+          q.buffer.shift();
+          q.buffer.push(item);
+        }
+        return DONE;
+      case Kind.DISCARD_LATEST:
+        return DONE;
+    }
+    const task = current ?? requireTask("Queue.put()");
+    if (task.cancelDue) throw new Cancelled();
+    let writer = q.spareWriter;
+    if (writer === null) writer = new Writer<T>(task, item);
+    else {
+      q.spareWriter = null;
+      writer.task = task;
+      writer.value = item;
+      writer.taken = false;
+    }
+    q.writers.push(writer);
+    task.waitRecord = writer;
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, void> {
+    const task = current!;
+    const writer = task.waitRecord as Writer<T>;
+    task.waitRecord = undefined;
+    // The value was taken in the same round as the cancellation: the put happened.
+    if (writer.taken) return DONE;
+    writer.value = undefined;
+    this.q.writers.tombstone(writer);
+    throw error;
+  }
+}
+
+const DONE: IteratorResult<never, void> = Object.freeze({ done: true, value: undefined });
+
+function parseKind(kind: unknown): { kind: Kind; capacity: number } {
+  if (kind === undefined) return { kind: Kind.UNBOUNDED, capacity: Infinity };
+  if (typeof kind !== "object" || kind === null) {
+    throw new TypeError(`new Queue(): kind must be a QueueKind object such as { kind: "blocking", capacity: 16 }, got ${describe(kind)}`);
+  }
+  const { kind: name, capacity } = kind as { kind?: unknown; capacity?: unknown };
+  let parsed: Kind;
+  switch (name) {
+    case "unbounded":
+      return { kind: Kind.UNBOUNDED, capacity: Infinity };
+    case "blocking":
+      parsed = Kind.BLOCKING;
+      break;
+    case "discardOldest":
+      parsed = Kind.DISCARD_OLDEST;
+      break;
+    case "discardLatest":
+      parsed = Kind.DISCARD_LATEST;
+      break;
+    default:
+      throw new TypeError(
+        `new Queue(): kind.kind must be "unbounded", "blocking", "discardOldest" or "discardLatest", got ${describe(name)}`,
+      );
+  }
+  if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0) {
+    throw new RangeError(`new Queue(): kind.capacity must be an integer >= 0, got ${describe(capacity)}`);
+  }
+  return { kind: parsed, capacity };
+}
+
+/**
+ * An asynchronous FIFO queue between tasks.
+ *
+ * Readers and writers are served strictly in arrival order. A cancelled `get`
+ * never consumes an item, and a cancelled `put` either delivered its value
+ * (it returned) or did not (it threw); if the hand-off happened in the same
+ * round as the cancellation, the operation succeeds and the task meets the
+ * cancellation at its next suspension point.
+ *
+ * @example
+ * ```ts
+ * const jobs = new Queue<Job>({ kind: "blocking", capacity: 8 });
+ * yield* withTaskGroup<void>(function* (group) {
+ *   group.spawnBg(function* () {
+ *     for (const job of pending) yield* jobs.put(job);  // waits while 8 are queued
+ *     jobs.close();
+ *   });
+ *   try {
+ *     for (;;) yield* run(yield* jobs.get());
+ *   } catch (e) {
+ *     if (!(e instanceof QueueClosed)) throw e;
+ *   }
+ * });
+ * ```
+ */
+export class Queue<T> {
+  readonly #state: QueueState<T>;
+  readonly #get: Operation<T>;
+  readonly #put: PutOp<T>;
+
+  /** @param kind what happens when the queue is full (default: `{ kind: "unbounded" }`) */
+  constructor(kind?: QueueKind) {
+    const { kind: parsed, capacity } = parseKind(kind);
+    this.#state = {
+      kind: parsed,
+      capacity,
+      buffer: new Ring<T>(parsed === Kind.UNBOUNDED ? 16 : Math.min(capacity, 1024)),
+      readers: new WaiterList<Reader<T>>(),
+      writers: new WaiterList<Writer<T>>(),
+      closed: false,
+      closeError: undefined,
+      spareReader: null,
+      spareWriter: null,
+    };
+    this.#get = asOperation(new GetOp(this.#state));
+    this.#put = new PutOp(this.#state, true);
+  }
+
+  /** The number of buffered items (not counting values held by blocked writers). */
+  get size(): number {
+    return this.#state.buffer.size;
+  }
+
+  /** Whether `close` has been called. */
+  get closed(): boolean {
+    return this.#state.closed;
+  }
+
+  /**
+   * Waits for an item and returns it (at once if one is buffered). Once the
+   * queue is closed and drained it throws the close error.
+   */
+  get(): Operation<T> {
+    return this.#get;
+  }
+
+  /**
+   * Puts `value`: hands it to the oldest waiting reader, or buffers it. When
+   * the queue is full, a `blocking` queue waits for room, `discardOldest`
+   * drops the oldest item and `discardLatest` drops `value`. Throws the close
+   * error if the queue is closed, also while waiting.
+   */
+  put(value: T): Operation<void> {
+    const shared = this.#put;
+    if (shared.hasPending) {
+      // An earlier put(...) was made but not run yet: this one gets its own operation.
+      const own = new PutOp(this.#state, false);
+      own.pending = value;
+      own.hasPending = true;
+      return asOperation(own);
+    }
+    shared.pending = value;
+    shared.hasPending = true;
+    return asOperation(shared);
+  }
+
+  /**
+   * Puts `value` if that needs no waiting (a reader waits, or there is room);
+   * returns false otherwise. Never evicts, whatever the kind. Throws the
+   * close error if the queue is closed.
+   */
+  tryPut(value: T): boolean {
+    return tryPutValue(this.#state, value);
+  }
+
+  /**
+   * Takes an item if one is available now, else returns `undefined`. Throws
+   * the close error once the queue is closed and drained.
+   */
+  tryGet(): T | undefined {
+    const item = tryGetValue(this.#state);
+    return item === EMPTY ? undefined : item;
+  }
+
+  /**
+   * Closes the queue: later `put`/`tryPut` throw `error` (a new
+   * `QueueClosed` by default), and so do `get`/`tryGet` once the buffered
+   * items are drained, at once with `{ clear: true }`. Blocked readers and
+   * blocked writers are woken with the error; a blocked writer's value is then
+   * never delivered. Closing again replaces the error.
+   */
+  close(error?: unknown, options?: { clear?: boolean }): void {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new TypeError(`Queue.close(): options must be an object, got ${describe(options)}`);
+    }
+    const q = this.#state;
+    q.closed = true;
+    q.closeError = error === undefined ? new QueueClosed() : error;
+    if (options?.clear === true) while (q.buffer.size > 0) q.buffer.shift();
+    for (let reader = q.readers.shiftLive(); reader !== null; reader = q.readers.shiftLive()) {
+      const task = reader.task!;
+      reader.task = null;
+      task.scheduler.wake(task);
+    }
+    for (let writer = q.writers.shiftLive(); writer !== null; writer = q.writers.shiftLive()) {
+      const task = writer.task!;
+      writer.task = null;
+      writer.value = undefined;
+      task.scheduler.wake(task);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Waiter lists: tombstones of waiters that gave up are skipped, and compacted
+ * away once they are the majority, so timed-out waits on an idle primitive do
+ * not pile up; live waiters keep their order.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Coroutine } from "../src/core/coroutine.ts";
+import { WaiterList } from "../src/core/waiters.ts";
+import { Queue, Semaphore, CondVar, withTimeoutOpt } from "../src/index.ts";
+import { runVirtual } from "../src/testing.ts";
+
+class Record {
+  constructor(
+    public task: Coroutine | null,
+    readonly id: number,
+  ) {}
+}
+
+const someTask = {} as Coroutine;
+
+test("tombstones are compacted once they are the majority; live waiters keep their order", () => {
+  const list = new WaiterList<Record>();
+  const records: Record[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const r = new Record(someTask, i);
+    records.push(r);
+    list.push(r);
+  }
+  for (const r of records) if (r.id % 50 !== 0) list.tombstone(r);
+  assert.ok(list.size < 100, `list still holds ${list.size} entries`);
+  const live: number[] = [];
+  for (let r = list.shiftLive(); r !== null; r = list.shiftLive()) live.push(r.id);
+  assert.deepEqual(live, records.filter((r) => r.id % 50 === 0).map((r) => r.id));
+  assert.equal(list.size, 0);
+});
+
+test("a few tombstones are just skipped at the front", () => {
+  const list = new WaiterList<Record>();
+  const a = new Record(someTask, 1);
+  const b = new Record(someTask, 2);
+  const c = new Record(someTask, 3);
+  list.push(a);
+  list.push(b);
+  list.push(c);
+  list.tombstone(a);
+  list.tombstone(c);
+  assert.equal(list.size, 3);
+  assert.equal(list.shiftLive(), b);
+  assert.equal(list.shiftLive(), null);
+  assert.equal(list.size, 0);
+});
+
+test("100,000 timed-out waits on idle primitives leave them working and in order", async () => {
+  const q = new Queue<number>();
+  const s = new Semaphore(1, 0);
+  const cv = new CondVar();
+  const got = await runVirtual(function* () {
+    for (let i = 0; i < 100_000; i++) {
+      yield* withTimeoutOpt(1, () => q.get());
+      if (i % 10 === 0) yield* withTimeoutOpt(1, () => s.acquire());
+      if (i % 10 === 5) yield* withTimeoutOpt(1, () => cv.wait());
+    }
+    q.tryPut(7);
+    s.release();
+    return [yield* q.get(), s.tryAcquire()] as const;
+  });
+  assert.deepEqual(got, [7, true]);
+});
