@@ -67,3 +67,18 @@ test("100,000 timed-out waits on idle primitives leave them working and in order
   });
   assert.deepEqual(got, [7, true]);
 });
+
+test("a record already taken off the list is not counted as a tombstone", () => {
+  const list = new WaiterList<Record>();
+  const taken = new Record(someTask, 0);
+  list.push(taken);
+  assert.equal(list.shiftLive(), taken);
+  taken.task = null; // what a waker does
+  // Giving such a record up afterwards must not count it as a tombstone in the list.
+  for (let i = 0; i < 100; i++) list.tombstone(taken);
+  assert.equal((list as unknown as { tombstones: number }).tombstones, 0);
+  const live = new Record(someTask, 1);
+  list.push(live);
+  assert.equal(list.size, 1);
+  assert.equal(list.shiftLive(), live);
+});

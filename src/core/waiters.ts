@@ -35,8 +35,12 @@ export class WaiterList<W extends { task: Coroutine | null }> {
     return null;
   }
 
-  /** Marks `waiter` (still in the list) as given up. */
+  /**
+   * Marks `waiter` as given up. A record whose task is already cleared was
+   * taken off the list by a waker (a close, say) and is left alone.
+   */
   tombstone(waiter: W): void {
+    if (waiter.task === null) return;
     waiter.task = null;
     if (++this.tombstones > COMPACT_AFTER && this.tombstones * 2 > this.ring.size) {
       this.ring.retain((w) => w.task !== null);
