@@ -10,4 +10,5 @@
  *
  * @module
  */
-export { runVirtual } from "./drivers/virtual_time.ts";
+export { runVirtual, createVirtualClock } from "./drivers/virtual_time.ts";
+export type { VirtualClock } from "./drivers/virtual_time.ts";

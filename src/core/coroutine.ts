@@ -34,6 +34,8 @@ export const enum Flag {
   GROUP_BODY = 1 << 8,
   /** Spawned outside any group (by `run`, a host, a Lazy): tracked as a root. */
   ROOT = 1 << 9,
+  /** Has a lifecycle hook (see `task_hooks.ts`), told of cancellation and end. */
+  HOOKED = 1 << 10,
   /** Both bits: "cancelled and not shielded" means cancellation is due. */
   CANCEL_DUE_MASK = CANCELLED | SHIELDED,
   NOT_STATE = ~STATE_MASK,

@@ -17,6 +17,7 @@ import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
 import { Ring } from "./ring.ts";
+import { runCancelHooks, runEndHooks } from "./task_hooks.ts";
 import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
 
 /** What a driver does for its scheduler. */
@@ -134,6 +135,7 @@ export class Scheduler {
     const flags = task.flags;
     task.flags = flags | Flag.CANCELLED;
     if ((flags & Flag.SHIELDED) === 0) this.wake(task);
+    if ((flags & (Flag.HOOKED | Flag.CANCELLED)) === Flag.HOOKED) runCancelHooks(task);
   }
 
   private requestRun(): void {
@@ -274,6 +276,7 @@ export class Scheduler {
       if (Array.isArray(waiters)) for (const w of waiters) w.scheduler.wake(w);
       else waiters.scheduler.wake(waiters);
     }
+    if ((task.flags & Flag.HOOKED) !== 0) runEndHooks(task);
     if ((task.flags & Flag.ROOT) !== 0) {
       const listener = this.roots.get(task);
       this.roots.delete(task);

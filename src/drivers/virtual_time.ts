@@ -5,9 +5,11 @@
  */
 import { Flag } from "../core/coroutine.ts";
 import { DeadlockError } from "../core/errors.ts";
-import { requireFunction, type Operation } from "../core/operation.ts";
+import { requireDuration, requireFunction, type Operation } from "../core/operation.ts";
 import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
+import type { Task } from "../core/task.ts";
 import { reportDeadlock } from "./deadlock.ts";
+import { createHost, type PumpResult } from "./host_pump.ts";
 
 type Callback = () => void;
 const host = globalThis as unknown as { setImmediate?: (cb: Callback) => unknown; setTimeout(cb: Callback, ms: number): unknown };
@@ -92,4 +94,68 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
     settle = null;
   });
   return promise;
+}
+
+/**
+ * A virtual clock you move by hand, for tests that look between steps. Tasks
+ * spawned on it run only inside `runUntilIdle()` and `advance()`, which are
+ * synchronous: work waiting on a promise (`call`, `until`) continues after the
+ * host's promise jobs have run, at a later call.
+ *
+ * @example
+ * ```ts
+ * const clock = createVirtualClock();
+ * const task = clock.spawn(function* () { yield* sleep(1000); return "rang"; });
+ * clock.advance(999);
+ * task.done;           // false
+ * clock.advance(1);
+ * task.tryWait();      // "rang"
+ * ```
+ */
+export interface VirtualClock {
+  /** The virtual time in ms (starts at `start`, 0 by default). */
+  now(): number;
+  /** Queues `body` as a task on this clock's scheduler. */
+  spawn<T>(body: () => Operation<T>): Task<T>;
+  /**
+   * Runs every ready task and every due timer, without moving time; reports
+   * what is left (`blocked` tasks, the `nextDeadline`).
+   */
+  runUntilIdle(): PumpResult;
+  /**
+   * Moves time forward by `ms`, stopping at each timer deadline on the way to
+   * fire it and run what it wakes, in deadline order; reports what is left.
+   */
+  advance(ms: number): PumpResult;
+}
+
+/**
+ * Creates a {@link VirtualClock}.
+ *
+ * @param options.start the time the clock starts at (default 0)
+ */
+export function createVirtualClock(options?: { start?: number }): VirtualClock {
+  const start = options?.start ?? 0;
+  if (typeof start !== "number" || !Number.isFinite(start)) {
+    throw new RangeError(`createVirtualClock(): start must be a finite number, got ${String(start)}`);
+  }
+  let time = start;
+  const host = createHost({ now: () => time });
+  const pump = () => host.pump();
+  return {
+    now: () => time,
+    spawn: (body) => host.spawn(body),
+    runUntilIdle: pump,
+    advance(ms: number): PumpResult {
+      requireDuration("VirtualClock.advance()", "ms", ms);
+      const target = time + ms;
+      for (;;) {
+        const { nextDeadline } = pump();
+        if (nextDeadline === undefined || nextDeadline > target) break;
+        if (nextDeadline > time) time = nextDeadline;
+      }
+      time = target;
+      return pump();
+    },
+  };
 }

@@ -1,0 +1,35 @@
+/**
+ * Lifecycle hooks on a task, for the rare code that must react when a task is
+ * cancelled or ends (an AbortSignal tied to the task). Kept in a side table
+ * and flagged on the record, so tasks without hooks pay one bit test.
+ */
+import { Flag, type Coroutine } from "./coroutine.ts";
+
+export interface TaskHook {
+  /** The task was cancelled (called once, at the first cancel). */
+  cancelled(): void;
+  /** The task ended, by value or by error. */
+  ended(): void;
+}
+
+const hooks = new WeakMap<Coroutine, TaskHook[]>();
+
+/** Attaches `hook` to `task`. */
+export function addTaskHook(task: Coroutine, hook: TaskHook): void {
+  const list = hooks.get(task);
+  if (list === undefined) hooks.set(task, [hook]);
+  else list.push(hook);
+  task.flags |= Flag.HOOKED;
+}
+
+export function runCancelHooks(task: Coroutine): void {
+  const list = hooks.get(task);
+  if (list !== undefined) for (const hook of list) hook.cancelled();
+}
+
+export function runEndHooks(task: Coroutine): void {
+  const list = hooks.get(task);
+  if (list === undefined) return;
+  hooks.delete(task);
+  for (const hook of list) hook.ended();
+}

@@ -1,0 +1,62 @@
+/**
+ * `each(source, body)`: a task iterates any iterable or async iterable.
+ */
+import { callBody } from "../core/cancel.ts";
+import { describe, requireFunction, type Operation } from "../core/operation.ts";
+import { until } from "./call.ts";
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return typeof (value as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === "function";
+}
+
+/**
+ * Runs `body` for each item of `source`, in order, one at a time: an array,
+ * any iterable, or any async iterable (a Node stream, a web `ReadableStream`,
+ * an async generator). Waiting for the next item of an async source is
+ * cancellable. When the loop ends early, because `body` threw or the task was
+ * cancelled, the iterator's `return()` is called so the source can release
+ * what it holds (for an async source it is called, not waited for: a source
+ * stuck in a read must not block the cancellation).
+ *
+ * @example
+ * ```ts
+ * yield* each(response.body!, function* (chunk) {
+ *   yield* output.write(chunk);
+ * });
+ * ```
+ */
+export function* each<T>(source: AsyncIterable<T> | Iterable<T>, body: (item: T) => Operation<void>): Operation<void> {
+  requireFunction("each()", "body", body, "a function (item) => Operation (a function* generator)");
+  if (isAsyncIterable(source)) {
+    const iterator = source[Symbol.asyncIterator]();
+    let finished = false;
+    try {
+      for (;;) {
+        const result = yield* until(iterator.next());
+        if (result.done === true) {
+          finished = true;
+          return;
+        }
+        yield* callBody("each()", () => body(result.value));
+      }
+    } finally {
+      if (!finished && typeof iterator.return === "function") {
+        try {
+          Promise.resolve(iterator.return()).catch(() => {});
+        } catch {
+          // A source whose return() throws has nothing more to release.
+        }
+      }
+    }
+  }
+  if (isIterable(source)) {
+    // for...of calls return() itself when the body throws (Cancelled included).
+    for (const item of source) yield* callBody("each()", () => body(item));
+    return;
+  }
+  throw new TypeError(`each(): source must be an iterable or an async iterable, got ${describe(source)}`);
+}
