@@ -4,6 +4,7 @@
  * that beat the cancellation wins.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

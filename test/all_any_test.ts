@@ -3,6 +3,7 @@
  * `any([])` throws RangeError).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { all, any, now, protectFromCancel, sleep, withTimeoutOpt, type Operation } from "../src/index.ts";
 import { drivers, Log, testOnBoth, type Runner } from "./support.ts";

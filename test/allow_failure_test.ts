@@ -3,6 +3,7 @@
  * `Task` handle reports it, and the group still waits for them (SEMANTICS
  * B §2.3–2.4, §2.6; inventory: allow_failure_test).
  */
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { sleep, suppressedErrors, withTaskGroup, type Task } from "../src/index.ts";
 import { Boom, Log, testOnBoth } from "./support.ts";

@@ -4,6 +4,7 @@
  * argument, and leaves the state it touched unchanged (A1, A2.2).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Semaphore,

@@ -4,6 +4,7 @@
  * wake-ups (SEMANTICS B §1.6, §1.8–1.10, §2.2–2.4; inventory: cancellation_test).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

@@ -12,6 +12,7 @@
  * built library by file URL.
  */
 import { after, before, test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

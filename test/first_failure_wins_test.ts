@@ -5,6 +5,7 @@
  * error overwrite the first (SEMANTICS B §2.5, which A2.1 overrides).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

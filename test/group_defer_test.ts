@@ -4,6 +4,7 @@
  * protected cleanup can suspend; registering on a group that is no longer
  * running is a usage error (SEMANTICS B §2.8, A2.2; inventory: group_defer_test).
  */
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   WeftUsageError,

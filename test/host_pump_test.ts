@@ -4,6 +4,7 @@
  * tasks; `onWake` tells the host when something became ready between pumps.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

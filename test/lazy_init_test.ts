@@ -10,6 +10,7 @@
  * lower bounds).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

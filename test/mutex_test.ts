@@ -5,6 +5,7 @@
  * always releases, `locked`, `tryAcquire`, and misuse.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

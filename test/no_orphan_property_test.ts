@@ -13,6 +13,7 @@
  *      did, or ended an `allowFailure` task.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

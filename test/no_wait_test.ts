@@ -3,6 +3,7 @@
  * once every other task has ended, and have terminated before the group
  * returns (SEMANTICS B §2.3–2.4; inventory: no_wait_test).
  */
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { sleep, withCancellationHandler, withTaskGroup } from "../src/index.ts";
 import { Log, testOnBoth } from "./support.ts";

@@ -1,6 +1,7 @@
 /**
  * pause() (SEMANTICS B §1.4, §1.5, §2.16).
  */
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

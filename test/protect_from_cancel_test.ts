@@ -5,6 +5,7 @@
  * protect_from_cancel_test).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   TimeoutError,
@@ -28,10 +29,16 @@ import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";
 const U = 50;
 
 /** A sibling that logs `label` after each of `n` sleeps of `every` ms. */
+/**
+ * Logs a tick every `every` ms. Each tick aims at its own absolute time from
+ * the start, so a late tick on a loaded machine does not push the later ones
+ * past events they must come before.
+ */
 function ticker(log: Log, n: number, every: number, label = (i: number) => `${(i + 1) * every / U}U tick`) {
   return function* () {
+    const start = now();
     for (let i = 0; i < n; i++) {
-      yield* sleep(every);
+      yield* sleep(Math.max(0, start + (i + 1) * every - now()));
       log.add(label(i));
     }
   };

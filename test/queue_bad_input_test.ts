@@ -4,6 +4,7 @@
  * options throw a TypeError and do not close the queue.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Queue, type QueueKind } from "../src/index.ts";
 

@@ -6,6 +6,7 @@
  * zero-capacity queues of every kind.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, Queue, TimeoutError, pause, sleep, withTaskGroup, withTimeout, type QueueKind } from "../src/index.ts";
 import { createHost } from "../src/host.ts";

@@ -7,6 +7,7 @@
  * value was taken before the close succeeds.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Queue, QueueClosed, now, pause, sleep, withTaskGroup } from "../src/index.ts";
 import { createHost } from "../src/host.ts";

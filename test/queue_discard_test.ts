@@ -5,6 +5,7 @@
  * capacity 0 an item reaches a reader only if one is already waiting.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, Queue, pause, withTaskGroup, type QueueKind } from "../src/index.ts";
 import { createHost } from "../src/host.ts";

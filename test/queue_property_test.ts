@@ -24,6 +24,7 @@
  *      close error from tryGet.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

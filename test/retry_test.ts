@@ -3,6 +3,7 @@
  * cancellation stops retrying, fatalError, maxRetry.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { now, retry, sleep, TimeoutError, withTimeout, type Operation } from "../src/index.ts";
 import { runVirtual } from "../src/testing.ts";

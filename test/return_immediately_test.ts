@@ -4,6 +4,7 @@
  * (SEMANTICS B §2.7, §2.5 with A2.1; inventory: return_immediately_test).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { run, sleep, suppressedErrors, withTaskGroup, type TaskGroup } from "../src/index.ts";
 import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";

@@ -5,6 +5,7 @@
  * inside a task share one scheduler.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

@@ -18,6 +18,7 @@
  * and at the end: nobody holds or waits, and available = initial + extra.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

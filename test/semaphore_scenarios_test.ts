@@ -7,6 +7,7 @@
  * initial value), plus the cancellation fast paths and bad input.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

@@ -4,6 +4,7 @@
  * under cancellation (SEMANTICS B §3.2, B §1.9).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, Semaphore, WeftUsageError, pause, sleep, withTaskGroup, withTimeoutOpt } from "../src/index.ts";
 import { createHost } from "../src/host.ts";

@@ -2,6 +2,7 @@
  * TaskGroup.spawnLoop (SEMANTICS B §2.9).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { BreakFromSpawnLoop, now, sleep, withTaskGroup } from "../src/index.ts";
 import { runVirtual } from "../src/testing.ts";

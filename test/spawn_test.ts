@@ -5,6 +5,7 @@
  * spawn_test).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../src/index.ts";
 import { Boom, Log, nameOf, rejection, testOnBoth } from "./support.ts";

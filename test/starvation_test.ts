@@ -3,6 +3,7 @@
  * task that pauses in a loop lets timers and the host's own callbacks run.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { pause, run, sleep, withTaskGroup } from "../src/index.ts";

@@ -4,6 +4,7 @@
  * once, never before their deadline, and removed entries never fire.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { TimerEntry, TimerHeap } from "../src/core/timer_heap.ts";

@@ -2,6 +2,7 @@
  * sleep and Timer (SEMANTICS B §1.12.1, §2.15, §2.16).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import {

@@ -3,6 +3,7 @@
  * cancelling a waiter, and waiting on oneself (SEMANTICS B §1.7, §2.3, §2.6,
  * A2.2; inventory: wait_test).
  */
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,

@@ -4,6 +4,7 @@
  * not pile up; live waiters keep their order.
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import type { Coroutine } from "../src/core/coroutine.ts";
 import { WaiterList } from "../src/core/waiters.ts";

@@ -2,6 +2,7 @@
  * withTimeout / withTimeoutOpt (SEMANTICS B §2.12, A2.1).
  */
 import { test } from "node:test";
+import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
   TimeoutError,

@@ -55,7 +55,12 @@ export class Timer {
     expireTimer = (timer, entry) => timer.#expire(entry);
   }
 
-  /** Starts counting now. `ms` must be a finite number of milliseconds >= 0. */
+  /**
+   * Starts counting now, on the clock of the task that creates it (the
+   * virtual clock under `weft/testing`, the embedder's clock under
+   * `weft/host`); made outside any task it counts on the host's clock.
+   * `ms` must be a finite number of milliseconds >= 0.
+   */
   constructor(ms: number) {
     requireDuration("new Timer()", "ms", ms);
     this.#duration = ms;

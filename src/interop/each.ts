@@ -9,6 +9,17 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
 }
 
+interface NodeReadableLike {
+  destroy(): void;
+  pipe(...args: unknown[]): unknown;
+  readonly destroyed: boolean;
+}
+
+function isNodeReadable(value: unknown): value is NodeReadableLike {
+  const v = value as Partial<NodeReadableLike> | null;
+  return typeof v?.destroy === "function" && typeof v.pipe === "function" && typeof v.destroyed === "boolean";
+}
+
 function isIterable(value: unknown): value is Iterable<unknown> {
   return typeof (value as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] === "function";
 }
@@ -20,7 +31,8 @@ function isIterable(value: unknown): value is Iterable<unknown> {
  * cancellable. When the loop ends early, because `body` threw or the task was
  * cancelled, the iterator's `return()` is called so the source can release
  * what it holds (for an async source it is called, not waited for: a source
- * stuck in a read must not block the cancellation).
+ * stuck in a read must not block the cancellation), and a Node stream is
+ * destroyed.
  *
  * @example
  * ```ts
@@ -44,12 +56,17 @@ export function* each<T>(source: AsyncIterable<T> | Iterable<T>, body: (item: T)
         yield* callBody("each()", () => body(result.value));
       }
     } finally {
-      if (!finished && typeof iterator.return === "function") {
-        try {
-          Promise.resolve(iterator.return()).catch(() => {});
-        } catch {
-          // A source whose return() throws has nothing more to release.
+      if (!finished) {
+        if (typeof iterator.return === "function") {
+          try {
+            Promise.resolve(iterator.return()).catch(() => {});
+          } catch {
+            // A source whose return() throws has nothing more to release.
+          }
         }
+        // A Node stream's iterator holds return() back while a read is
+        // pending, which may be forever: destroy the stream itself.
+        if (isNodeReadable(source)) source.destroy();
       }
     }
   }
