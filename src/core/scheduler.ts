@@ -8,11 +8,7 @@
  * precise: only a parked task is queued, and at most once, so a task is never
  * resumed without a reason (weft's answer to B §1.11).
  */
-import {
-  Flag,
-  Coroutine,
-  type ChildOwner,
-} from "./coroutine.ts";
+import { Coroutine, Flag, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";

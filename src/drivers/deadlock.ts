@@ -84,7 +84,7 @@ export function liveTasks(scheduler: Scheduler): Coroutine[] {
 export function reportDeadlock(scheduler: Scheduler): DeadlockReport {
   const tasks = liveTasks(scheduler);
   const report: DeadlockReport = {
-    blocked: Math.max(tasks.length, scheduler.live),
+    blocked: scheduler.live,
     locations: tasks.map((t) => t.describe()),
   };
   try {

@@ -3,11 +3,7 @@
  * with weft's "first failure wins, later errors are suppressed" from A2.1).
  */
 import { callBody } from "../core/cancel.ts";
-import {
-  Flag,
-  type ChildOwner,
-  type Coroutine,
-} from "../core/coroutine.ts";
+import { Flag, type ChildOwner, type Coroutine } from "../core/coroutine.ts";
 import { addSuppressed, BreakFromSpawnLoop, Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
