@@ -1,10 +1,13 @@
 /**
  * `npm run bench`: every workload on the event-loop driver, the pump driver
- * and plain async/await, each cell in a fresh process, one warm-up then
- * several timed runs; prints the median ns/op, the min–max spread and the
+ * and plain async/await. Each cell runs in several fresh processes (V8 does
+ * not always settle on the same machine code, so one process can be an
+ * outlier); each process does one warm-up run then several timed runs. Prints
+ * the median ns/op over all samples of a cell, the min–max spread and the
  * ratios computed within this run.
  *
- * Options: --runs N (timed runs per cell, default 7), --workloads a,b.
+ * Options: --runs N (timed runs per process, default 7), --processes N
+ * (processes per cell, default 3), --workloads a,b.
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -16,6 +19,7 @@ function option(name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 const runs = Number(option("--runs") ?? 7);
+const processes = Number(option("--processes") ?? 3);
 const only = option("--workloads")?.split(",");
 const drivers: Driver[] = ["event-loop", "pump", "plain-await"];
 const cellScript = fileURLToPath(new URL("./cell.js", import.meta.url));
@@ -28,7 +32,9 @@ function median(xs: number[]): number {
 
 const fmt = (ns: number): string => (ns >= 100 ? ns.toFixed(0) : ns.toFixed(1));
 
-console.log(`weft benchmark: Node ${process.version}, ${runs} timed runs per cell after a warm-up, one process per cell`);
+console.log(
+  `weft benchmark: Node ${process.version}; per cell ${processes} fresh processes × ${runs} timed runs after a warm-up; median and min–max over all samples`,
+);
 const rows: string[] = [
   "| workload | event loop ns/op (min–max) | pump ns/op (min–max) | plain await ns/op (min–max) | await ÷ event loop | event loop ÷ pump |",
   "|---|---|---|---|---|---|",
@@ -39,8 +45,11 @@ for (const workload of workloads) {
   const cells: string[] = [];
   for (const driver of drivers) {
     process.stderr.write(`  ${workload.name} on ${driver}…\n`);
-    const out = execFileSync(process.execPath, [cellScript, workload.name, driver, String(runs)], { encoding: "utf8" });
-    const { samples } = JSON.parse(out.trim().split("\n").pop()!) as { samples: number[] };
+    const samples: number[] = [];
+    for (let p = 0; p < processes; p++) {
+      const out = execFileSync(process.execPath, [cellScript, workload.name, driver, String(runs)], { encoding: "utf8" });
+      samples.push(...(JSON.parse(out.trim().split("\n").pop()!) as { samples: number[] }).samples);
+    }
     const med = median(samples);
     medians[driver] = med;
     cells.push(`${fmt(med)} (${fmt(Math.min(...samples))}–${fmt(Math.max(...samples))})`);
