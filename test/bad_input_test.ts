@@ -394,3 +394,20 @@ test("operations used outside any task throw WeftUsageError", () => {
     yield* sleep(1);
   });
 });
+
+test("a TaskGroup method called detached from its group throws WeftUsageError naming it", async () => {
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      const { spawn, spawnBg, addDefer, returnImmediately } = group;
+      assert.throws(() => spawn(function* () {}), (e) => e instanceof WeftUsageError && /TaskGroup\.spawn\(\)/.test((e as Error).message));
+      assert.throws(() => spawnBg(function* () {}), (e) => e instanceof WeftUsageError && /spawnBg/.test((e as Error).message));
+      assert.throws(() => addDefer(function* () {}), (e) => e instanceof WeftUsageError && /addDefer/.test((e as Error).message));
+      assert.throws(() => returnImmediately(undefined), (e) => e instanceof WeftUsageError && /returnImmediately/.test((e as Error).message));
+      // The group itself is untouched and still works.
+      const task = group.spawn(function* () {
+        return 1;
+      });
+      assert.equal(yield* task.wait(), 1);
+    });
+  });
+});

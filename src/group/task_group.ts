@@ -144,16 +144,19 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
   constructor(readonly parent: Coroutine) {}
 
   spawn<X>(body: () => Operation<X>, options?: SpawnOptions): Task<X> {
+    requireGroup(this, "TaskGroup.spawn()");
     requireFunction("TaskGroup.spawn()", "body", body);
     return this.spawnChild(body, spawnFlags("TaskGroup.spawn()", options)) as unknown as Task<X>;
   }
 
   spawnBg(body: () => Operation<void>, options?: SpawnOptions): void {
+    requireGroup(this, "TaskGroup.spawnBg()");
     requireFunction("TaskGroup.spawnBg()", "body", body);
     this.spawnChild(body, spawnFlags("TaskGroup.spawnBg()", options));
   }
 
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void {
+    requireGroup(this, "TaskGroup.spawnLoop()");
     requireFunction("TaskGroup.spawnLoop()", "body", body);
     const flags = spawnFlags("TaskGroup.spawnLoop()", options);
     const method = options?.retry;
@@ -178,6 +181,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
   }
 
   addDefer(body: () => Operation<void>): void {
+    requireGroup(this, "TaskGroup.addDefer()");
     requireFunction("TaskGroup.addDefer()", "body", body);
     if (this.state !== GroupState.RUNNING) {
       throw new WeftUsageError(
@@ -188,6 +192,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
   }
 
   returnImmediately(value: T): void {
+    requireGroup(this, "TaskGroup.returnImmediately()");
     if (!this.hasResult) {
       this.result = value;
       this.hasResult = true;
@@ -295,6 +300,13 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
   /** Parks the caller until the group has no live child. */
   *waitForChildren(): Operation<void> {
     while (this.count > 0) yield* park();
+  }
+}
+
+/** A method called on no group (destructured: `const { spawn } = group`) fails clearly. */
+function requireGroup(self: unknown, api: string): void {
+  if (!(self instanceof Group)) {
+    throw new WeftUsageError(`${api} was called without its group: call it as group.method(...), not as a detached function`);
   }
 }
 
