@@ -1,0 +1,73 @@
+/**
+ * What the host runners share: where the repository is, which test files are
+ * portable, how to run a command while showing its output, and the RESULT
+ * line each runner ends with.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+/** The repository root (runners are compiled to dist/hosts/). */
+export const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Test files that need Node itself (they start child Node processes). */
+export const nodeOnly: readonly string[] = ["deadlock_test.ts", "timer_exit_test.ts"];
+
+/** The portable test files, by name (`pause_test.ts`, …), sorted. */
+export function portableTestFiles(): string[] {
+  return readdirSync(join(root, "test"))
+    .filter((name) => name.endsWith("_test.ts") && !nodeOnly.includes(name))
+    .sort();
+}
+
+/** A local binary installed by npm. */
+export function bin(name: string): string {
+  return join(root, "node_modules", ".bin", name);
+}
+
+/** Runs a command, echoing its output as it comes; resolves with all of it and the exit code. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const take = (chunk: Buffer, to: NodeJS.WriteStream): void => {
+      const text = chunk.toString("utf8");
+      output += text;
+      to.write(text);
+    };
+    child.stdout.on("data", (c: Buffer) => take(c, process.stdout));
+    child.stderr.on("data", (c: Buffer) => take(c, process.stderr));
+    const timer = setTimeout(() => {
+      output += `\n[${command} killed after ${options.timeoutMs} ms]\n`;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? 600_000);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: output + `\n[could not start ${command}: ${error.message}]\n` });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The last match of `pattern` in `text` as a number, or undefined. */
+export function lastNumber(text: string, pattern: RegExp): number | undefined {
+  let found: number | undefined;
+  for (const m of text.matchAll(new RegExp(pattern.source, pattern.flags.includes("g") ? pattern.flags : pattern.flags + "g"))) {
+    found = Number(m[1]);
+  }
+  return found;
+}
+
+/** Prints the line the orchestrator reads and exits accordingly. */
+export function finish(passed: number, failed: number): never {
+  console.log(`RESULT ${JSON.stringify({ passed, failed })}`);
+  process.exit(failed === 0 ? 0 : 1);
+}

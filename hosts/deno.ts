@@ -1,0 +1,23 @@
+/**
+ * The portable test files on Deno (from the npm package `deno`, pinned):
+ * `deno test` runs node:test files from their TypeScript sources. Deno's
+ * cache lives in a temporary folder; nothing is fetched from the network.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bin, finish, lastNumber, portableTestFiles, runCommand } from "./common.ts";
+
+const denoDir = mkdtempSync(join(tmpdir(), "weft-deno-"));
+const files = portableTestFiles().map((name) => `test/${name}`);
+const { code, output } = await runCommand(bin("deno"), ["test", "--no-check", "-A", ...files], {
+  env: { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+});
+rmSync(denoDir, { recursive: true, force: true });
+const passed = lastNumber(output, /\| (\d+) passed/);
+const failed = lastNumber(output, /\| (\d+) failed/);
+if (passed === undefined || failed === undefined) {
+  console.log(`deno: no test summary found (exit code ${code})`);
+  finish(passed ?? 0, Math.max(1, failed ?? 0));
+}
+finish(passed, code === 0 ? failed : Math.max(1, failed));
