@@ -14,6 +14,7 @@ import { DeadlockError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
 import { reportDeadlock } from "./deadlock.ts";
+import { macrotask } from "./macrotask.ts";
 
 /** How long one slice of rounds may run before the host gets a turn (ms). */
 const SLICE_MS = 4;
@@ -22,27 +23,12 @@ type Callback = () => void;
 type TimerHandle = unknown;
 
 interface HostGlobals {
-  setImmediate?: (cb: Callback) => unknown;
-  MessageChannel?: new () => { port1: { onmessage: Callback | null; unref?: () => void }; port2: { postMessage(v: unknown): void } };
   setTimeout(cb: Callback, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
   process?: { on?(event: string, listener: Callback): void };
 }
 
 const host = globalThis as unknown as HostGlobals;
-
-/** Returns a function that runs `callback` in a new macrotask. */
-function macrotask(callback: Callback): Callback {
-  const setImmediate = host.setImmediate;
-  if (typeof setImmediate === "function") return () => void setImmediate(callback);
-  const MessageChannel = host.MessageChannel;
-  if (typeof MessageChannel === "function") {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = callback;
-    return () => channel.port2.postMessage(null);
-  }
-  return () => void host.setTimeout(callback, 0);
-}
 
 class EventLoopDriver implements SchedulerDriver {
   readonly scheduler: Scheduler;

@@ -10,11 +10,8 @@ import { Scheduler, type SchedulerDriver } from "../core/scheduler.ts";
 import type { Task } from "../core/task.ts";
 import { reportDeadlock } from "./deadlock.ts";
 import { createHost, type PumpResult } from "./host_pump.ts";
+import { macrotask } from "./macrotask.ts";
 
-type Callback = () => void;
-const host = globalThis as unknown as { setImmediate?: (cb: Callback) => unknown; setTimeout(cb: Callback, ms: number): unknown };
-const later: (cb: Callback) => void =
-  typeof host.setImmediate === "function" ? (cb) => void host.setImmediate!(cb) : (cb) => void host.setTimeout(cb, 0);
 
 /** Rounds run before the driver lets the host (and its promises) have a turn. */
 const ROUNDS_PER_TURN = 10_000;
@@ -48,6 +45,7 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
     idle: () => {},
   };
   const scheduler = new Scheduler(() => virtualNow, driver);
+  const postStep = macrotask(() => step());
   let settle: ((ok: boolean, value: unknown) => void) | null = null;
   const promise = new Promise<T>((resolve, reject) => {
     settle = (ok, value) => (ok ? resolve(value as T) : reject(value));
@@ -56,7 +54,7 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
   function post(): void {
     if (posted) return;
     posted = true;
-    later(step);
+    postStep();
   }
 
   function step(): void {

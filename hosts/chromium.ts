@@ -1,0 +1,447 @@
+/**
+ * The portable test files in headless Chromium (Debian's `/usr/bin/chromium`,
+ * driven by playwright-core). In a browser there is no `setImmediate`, so
+ * weft's event-loop driver takes its host turns through MessageChannel: that
+ * is what this host exercises.
+ *
+ * Each test file is bundled by esbuild from its TypeScript source, with
+ * `node:test`, `node:assert/strict` and `./unhandled_guard.ts` replaced by the
+ * shims in `hosts/browser/`, and runs in a fresh page (its own realm, as Node
+ * gives each file its own process). Files that need Node (child processes,
+ * Node streams, …) are left out, and the list says why. A small `node:http`
+ * server on 127.0.0.1 serves the pages from memory; Chromium resolves no
+ * other host name.
+ *
+ * Usage: node dist/hosts/chromium.js [name_test.ts …]   (default: every portable file)
+ * Environment: WEFT_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
+ * The last line of output is `RESULT {"passed":N,"failed":M}`.
+ */
+import { createServer, type Server } from "node:http";
+import { readFileSync, realpathSync } from "node:fs";
+import { isBuiltin, SourceMap } from "node:module";
+import { join, relative, resolve } from "node:path";
+import type { AddressInfo } from "node:net";
+import type { BuildOptions, Plugin } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { finish, nodeOnly, portableTestFiles, root } from "./common.ts";
+import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
+
+const CHROMIUM = process.env.WEFT_CHROMIUM ?? "/usr/bin/chromium";
+const RUN_BUDGET_MS = 180_000; // a safety net for the whole run (it takes about 60 s here)
+const FILE_TIMEOUT_MS = 60_000; // one page
+// Real paths: esbuild resolves symlinks in the files it finds, so the shims must be named the same way.
+const realRoot = realpathSync(root);
+const testDir = join(realRoot, "test");
+const shimDir = realpathSync(join(realRoot, "hosts", "browser"));
+const outDir = join(realRoot, "dist", "hosts", "chromium-bundles"); // only names the bundles: nothing is written
+
+/** Node built-ins a test file may import, and the browser module that stands in for each. */
+const aliases: Record<string, string> = {
+  "node:test": join(shimDir, "node_test_shim.ts"),
+  "node:assert/strict": join(shimDir, "assert_shim.ts"),
+  "node:perf_hooks": join(shimDir, "node_globals_shim.ts"), // `performance` is the same W3C object
+};
+const guardPath = join(testDir, "unhandled_guard.ts");
+const guardShim = join(shimDir, "unhandled_guard_browser.ts");
+const globalsShim = join(shimDir, "node_globals_shim.ts");
+const harness = join(shimDir, "page_harness.ts");
+
+/** Node globals the shim provides to test files (imported into the file, never put on globalThis). */
+const shimmedGlobals = ["setImmediate", "clearImmediate", "process"] as const;
+/** Node globals a browser cannot stand in for: a test file using one is left out. */
+const unsupportedGlobals = ["Buffer", "require", "__dirname", "__filename", "global"] as const;
+
+const started = Date.now();
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+interface Bundle {
+  js: string;
+  map: SourceMap | undefined;
+}
+
+/** Why a file cannot run in the browser, found while bundling it; empty when it can. */
+interface Scan {
+  builtins: Set<string>;
+  globals: Set<string>;
+  shimmed: Set<string>;
+  aliased: Set<string>;
+}
+
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/(^|[^:\\"'`])\/\/.*$/gm, "$1");
+}
+
+/** The esbuild plugin: shims for node:test & co, and a record of what else from Node a file uses. */
+function weftPlugin(entryName: string, scan: Scan): Plugin {
+  return {
+    name: "weft-browser",
+    setup(build) {
+      build.onResolve({ filter: /^weft-entry:/ }, (args) => ({ path: args.path.slice("weft-entry:".length), namespace: "weft-entry" }));
+      build.onLoad({ filter: /.*/, namespace: "weft-entry" }, () => ({
+        contents:
+          `import { runFile } from ${JSON.stringify(harness)};\n` +
+          `runFile(${JSON.stringify(entryName)}, () => import(${JSON.stringify(join(testDir, entryName))}));\n`,
+        resolveDir: realRoot,
+        loader: "ts",
+      }));
+      build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+        const alias = aliases[args.path];
+        if (alias !== undefined) {
+          if (args.path !== "node:test" && args.path !== "node:assert/strict") scan.aliased.add(args.path);
+          return { path: alias };
+        }
+        if (!isBuiltin(args.path)) return undefined;
+        scan.builtins.add(args.path);
+        return { path: args.path, external: true };
+      });
+      build.onResolve({ filter: /unhandled_guard\.ts$/ }, (args) =>
+        join(args.resolveDir, args.path) === guardPath ? { path: guardShim } : undefined,
+      );
+      // Test sources (not weft's): give them the Node globals the shim provides, note the ones it cannot.
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!args.path.startsWith(testDir + "/")) return undefined;
+        const source = readFileSync(args.path, "utf8");
+        const code = stripComments(source);
+        const wanted: string[] = [];
+        for (const name of shimmedGlobals) {
+          const used = name === "process" ? /\bprocess\s*\.\s*[A-Za-z]/.test(code) : new RegExp(`\\b${name}\\b`).test(code);
+          const declared = new RegExp(`import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+${name}\\b|\\b(const|let|var|function|class)\\s+${name}\\b`).test(code);
+          if (used && !declared) wanted.push(name);
+        }
+        for (const name of unsupportedGlobals) {
+          const pattern = name === "global" ? /(^|[^.\w$])global\s*\./m : name === "require" ? /(^|[^.\w$])require\s*\(/m : new RegExp(`(^|[^.\\w$])${name}\\b`, "m");
+          if (pattern.test(code)) scan.globals.add(name);
+        }
+        for (const name of wanted) scan.shimmed.add(name);
+        // On the first line, so line numbers stay those of the source.
+        const prefix = wanted.length === 0 ? "" : `import { ${wanted.join(", ")} } from ${JSON.stringify(globalsShim)}; `;
+        return { contents: prefix + source, loader: "ts" };
+      });
+    },
+  };
+}
+
+type Esbuild = typeof import("esbuild");
+
+async function bundle(esbuild: Esbuild, name: string): Promise<{ bundle?: Bundle; scan: Scan; error?: string }> {
+  const scan: Scan = { builtins: new Set(), globals: new Set(), shimmed: new Set(), aliased: new Set() };
+  const options: BuildOptions = {
+    entryPoints: [`weft-entry:${name}`],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "chrome120",
+    outfile: join(outDir, name.replace(/\.ts$/, ".js")),
+    write: false,
+    sourcemap: "external",
+    sourcesContent: false,
+    logLevel: "silent",
+    plugins: [weftPlugin(name, scan)],
+  };
+  try {
+    const out = await esbuild.build(options);
+    const js = out.outputFiles?.find((f) => f.path.endsWith(".js"))?.text;
+    const mapText = out.outputFiles?.find((f) => f.path.endsWith(".js.map"))?.text;
+    if (js === undefined) return { scan, error: "esbuild produced no JavaScript" };
+    return { scan, bundle: { js, map: mapText === undefined ? undefined : new SourceMap(JSON.parse(mapText)) } };
+  } catch (error) {
+    const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
+    const text = errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`).join("\n");
+    return { scan, error: text ?? String(error) };
+  }
+}
+
+/** Rewrites `http://127.0.0.1:port/x_test.js:L:C` in a stack to the TypeScript source position. */
+function mapStack(text: string, bundles: Map<string, Bundle>): string {
+  return text.replace(/http:\/\/127\.0\.0\.1:\d+\/([\w.-]+\.js):(\d+):(\d+)/g, (whole, file: string, line: string, column: string) => {
+    const map = bundles.get(file)?.map;
+    const entry = map?.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
+    if (entry?.originalSource === undefined || entry.originalLine === undefined) return whole;
+    const source = entry.originalSource;
+    const shown = source.includes(":") ? source : relative(realRoot, resolve(outDir, source));
+    return `${shown}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+  });
+}
+
+/** `mapStack`, then without the frames of the harness, the shims and esbuild's glue: what is left points at the test. */
+function readable(text: string, bundles: Map<string, Bundle>): string {
+  return mapStack(text, bundles)
+    .split("\n")
+    .filter((line) => !/^\s+at .*(hosts\/browser\/|weft-entry:|http:\/\/127\.0\.0\.1:)/.test(line))
+    .join("\n");
+}
+
+function serve(bundles: Map<string, Bundle>): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname.slice(1);
+    const page = /^([\w.-]+)\.html$/.exec(path);
+    if (page !== null && bundles.has(`${page[1]}.js`)) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      res.end(`<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title><script type="module" src="/${page[1]}.js"></script>\n`);
+      return;
+    }
+    const js = bundles.get(path)?.js;
+    if (js !== undefined) {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+      res.end(js);
+      return;
+    }
+    res.writeHead(path === "favicon.ico" ? 204 : 404);
+    res.end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** `promise`, or `fallback` if it has not settled (or failed) within `ms`: a busy page answers nothing. */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise.catch(() => fallback), late]).finally(() => clearTimeout(timer));
+}
+
+interface FileOutcome {
+  name: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  lines: string[];
+  ms: number;
+}
+
+/**
+ * One tab, reused from file to file: each navigation gives the next file a
+ * fresh document, so a fresh realm (globals, module instances, timers). A tab
+ * whose file hung or crashed is thrown away and the next file gets a new one.
+ */
+class Tab {
+  private page: Page | undefined;
+  readonly consoleLines: string[] = [];
+  /** The file's progress as its page reported it (still known when the page no longer answers). */
+  progress: PageProgress = { current: undefined, done: [], registered: 0 };
+  constructor(private readonly browser: Browser) {}
+
+  reset(): void {
+    this.consoleLines.length = 0;
+    this.progress = { current: undefined, done: [], registered: 0 };
+  }
+
+  private onProgress(message: ProgressMessage): void {
+    if (message.event === "start") {
+      this.progress.current = message.name;
+      this.progress.registered = message.registered;
+    } else {
+      this.progress.current = undefined;
+      this.progress.done.push(message.outcome);
+    }
+  }
+
+  async get(): Promise<Page> {
+    if (this.page === undefined || this.page.isClosed()) {
+      const page = await this.browser.newPage();
+      page.on("console", (m) => {
+        const text = m.type() === "debug" ? m.text() : "";
+        if (text.startsWith("weft:{")) this.onProgress(JSON.parse(text.slice(5)) as ProgressMessage);
+        else if (m.type() === "error" || m.type() === "warning") this.consoleLines.push(`[console.${m.type()}] ${m.text()}`);
+      });
+      page.on("pageerror", (e) => this.consoleLines.push(`[pageerror] ${e.message}`));
+      this.page = page;
+    }
+    return this.page;
+  }
+
+  async discard(): Promise<void> {
+    const page = this.page;
+    this.page = undefined;
+    if (page !== undefined) await within(page.close({ runBeforeUnload: false }), 10_000, undefined);
+  }
+}
+
+async function runPage(tab: Tab, port: number, name: string, bundles: Map<string, Bundle>, timeoutMs: number): Promise<FileOutcome> {
+  const base = name.replace(/\.ts$/, "");
+  const outcome: FileOutcome = { name, passed: 0, failed: 0, skipped: 0, lines: [], ms: 0 };
+  const t0 = Date.now();
+  const fail = (line: string): void => {
+    outcome.failed++;
+    outcome.lines.push(line);
+  };
+  tab.reset();
+  try {
+    const page = await tab.get();
+    await page.goto(`http://127.0.0.1:${port}/${base}.html`, { timeout: 15_000 });
+    let result: PageResult | undefined;
+    try {
+      const handle = await page.waitForFunction(
+        () => window.__weftResult ?? (document.readyState === "complete" && window.__weftProgress === undefined ? "not started" : undefined),
+        undefined,
+        { timeout: timeoutMs, polling: 25 },
+      );
+      const value = (await handle.jsonValue()) as PageResult | "not started";
+      await handle.dispose();
+      if (value === "not started") fail(`${name}: the bundle did not start in the page`);
+      else result = value;
+    } catch (error) {
+      // What the page said as it went (asking it now may get no answer: it may be stuck in a loop).
+      const answer = (await within(page.evaluate(() => window.__weftProgress), 2_000, undefined)) as PageProgress | undefined;
+      const progress = answer !== undefined && answer.done.length >= tab.progress.done.length ? answer : tab.progress;
+      await tab.discard();
+      tally(outcome, name, progress.done, bundles);
+      const notRun = Math.max(0, progress.registered - progress.done.length - (progress.current === undefined ? 0 : 1));
+      fail(
+        `${name}: no result after ${timeoutMs} ms (${String((error as Error).message).split("\n")[0]}); ` +
+          (progress.current !== undefined ? `stuck in "${progress.current}"` : "no test was running") +
+          (answer === undefined ? "; the page no longer answers (a synchronous loop?)" : "") +
+          (notRun > 0 ? `; ${notRun} more tests not run (counted as failed)` : ""),
+      );
+      outcome.failed += notRun;
+    }
+    if (result !== undefined) {
+      const { globals } = result;
+      if (globals.setImmediate !== "undefined" || globals.MessageChannel !== "function" || globals.process !== "undefined") {
+        fail(`${name}: the page is not a plain browser (setImmediate: ${globals.setImmediate}, MessageChannel: ${globals.MessageChannel}, process: ${globals.process})`);
+      }
+      if (result.loadError !== undefined) fail(`${name}: loading the file failed: ${readable(result.loadError, bundles)}`);
+      if (result.registered === 0) fail(`${name}: the file registered no tests`);
+      if (result.tests.length !== result.registered) fail(`${name}: ${result.registered} tests registered but ${result.tests.length} ran`);
+      tally(outcome, name, result.tests, bundles);
+      for (const problem of result.afterAll) fail(`${name} (after its last test): ${readable(problem, bundles)}`);
+    }
+  } catch (error) {
+    await tab.discard();
+    fail(`${name}: the page failed: ${(error as Error).message}`);
+  }
+  if (outcome.failed > 0 && tab.consoleLines.length > 0) {
+    outcome.lines.push(`  console output of ${name}:`, ...tab.consoleLines.slice(0, 20).map((l) => `    ${readable(l, bundles).replace(/\n/g, "\n      ")}`));
+  }
+  outcome.ms = Date.now() - t0;
+  return outcome;
+}
+
+function tally(outcome: FileOutcome, name: string, tests: readonly TestOutcome[], bundles: Map<string, Bundle>): void {
+  for (const t of tests) {
+    if (t.status === "pass") outcome.passed++;
+    else if (t.status === "fail") {
+      outcome.failed++;
+      const error = readable(t.error ?? "(no message)", bundles).replace(/\n/g, "\n      ");
+      outcome.lines.push(`not ok ${name} › ${t.name}\n      ${error}`);
+    } else outcome.skipped++;
+  }
+}
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2);
+  const all = portableTestFiles();
+  const files = requested.length === 0 ? all : requested.map((f) => f.replace(/^.*\//, ""));
+  for (const f of files) {
+    if (!all.includes(f)) {
+      console.log(`chromium: "${f}" is not a portable test file (known: ${all.join(", ")})`);
+      finish(0, 1);
+    }
+  }
+  console.log(`chromium: ${CHROMIUM}, ${files.length} test files${requested.length === 0 ? ` (of ${all.length + nodeOnly.length})` : ""}`);
+  for (const f of nodeOnly) console.log(`  excluded ${f}: starts child Node processes (Node only)`);
+
+  let esbuild: Esbuild;
+  let playwright: typeof import("playwright-core");
+  try {
+    esbuild = await import("esbuild");
+    playwright = await import("playwright-core");
+  } catch (error) {
+    console.log(`chromium: cannot load esbuild or playwright-core: ${(error as Error).message}`);
+    finish(0, 1);
+  }
+
+  // Bundle every file (esbuild runs them in parallel); sort out the ones that need Node.
+  const bundles = new Map<string, Bundle>();
+  const runnable: string[] = [];
+  let failed = 0;
+  let passed = 0;
+  const built = await Promise.all(files.map(async (name) => ({ name, ...(await bundle(esbuild, name)) })));
+  for (const b of built) {
+    const needs = [...[...b.scan.builtins].map((m) => `imports ${m}`), ...[...b.scan.globals].map((g) => `uses the Node global ${g}`)];
+    if (needs.length > 0) {
+      console.log(`  excluded ${b.name}: ${needs.join(", ")}`);
+      continue;
+    }
+    if (b.error !== undefined || b.bundle === undefined) {
+      failed++;
+      console.log(`not ok ${b.name}: bundling failed:\n      ${(b.error ?? "unknown error").replace(/\n/g, "\n      ")}`);
+      continue;
+    }
+    const shimmed = [...b.scan.aliased, ...b.scan.shimmed];
+    if (shimmed.length > 0) console.log(`  ${b.name}: uses ${shimmed.join(", ")} from Node, given by hosts/browser/node_globals_shim.ts`);
+    bundles.set(b.name.replace(/\.ts$/, ".js"), b.bundle);
+    runnable.push(b.name);
+  }
+  esbuild.stop();
+  console.log(`chromium: bundled ${runnable.length} files in ${elapsed()}`);
+  if (runnable.length === 0) {
+    console.log("chromium: no test file to run");
+    finish(0, Math.max(1, failed));
+  }
+
+  let server: Server | undefined;
+  let browser: Browser | undefined;
+  try {
+    try {
+      server = await serve(bundles);
+    } catch (error) {
+      console.log(`chromium: cannot start the local HTTP server: ${(error as Error).message}`);
+      finish(0, 1);
+    }
+    const port = (server.address() as AddressInfo).port;
+    try {
+      browser = await playwright.chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        timeout: 30_000,
+        args: [
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          // No name resolution at all: the pages only talk to 127.0.0.1.
+          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        ],
+      });
+    } catch (error) {
+      console.log(`chromium: the browser did not start: ${(error as Error).message.split("\n").slice(0, 6).join("\n")}`);
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      finish(0, 1);
+    }
+    console.log(`chromium: ${browser.version()} started (${elapsed()}), serving on 127.0.0.1:${port}`);
+
+    const tab = new Tab(browser);
+    for (const name of runnable) {
+      const left = RUN_BUDGET_MS - (Date.now() - started);
+      if (left < 2_000) {
+        failed++;
+        console.log(`not ok ${name}: not run, the time budget of ${RUN_BUDGET_MS / 1000} s is used up`);
+        continue;
+      }
+      const r = await runPage(tab, port, name, bundles, Math.min(FILE_TIMEOUT_MS, left));
+      passed += r.passed;
+      failed += r.failed;
+      const skipped = r.skipped > 0 ? `, ${r.skipped} skipped` : "";
+      console.log(`${r.failed === 0 ? "ok    " : "FAILED"} ${name}: ${r.passed} passed, ${r.failed} failed${skipped} (${(r.ms / 1000).toFixed(1)} s)`);
+      for (const line of r.lines) console.log(`  ${line}`);
+    }
+  } finally {
+    await browser?.close().catch(() => {});
+    if (server !== undefined) await new Promise<void>((resolve) => server!.close(() => resolve()));
+  }
+  console.log(`chromium: ${runnable.length} files, ${passed} passed, ${failed} failed (${elapsed()})`);
+  finish(passed, failed);
+}
+
+main().catch((error: unknown) => {
+  console.log(`chromium: the runner failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  finish(0, 1);
+});
