@@ -12,7 +12,6 @@ import { reportDeadlock } from "./deadlock.ts";
 import { createHost, type PumpResult } from "./host_pump.ts";
 import { macrotask } from "./macrotask.ts";
 
-
 /** Rounds run before the driver lets the host (and its promises) have a turn. */
 const ROUNDS_PER_TURN = 10_000;
 
