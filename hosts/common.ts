@@ -66,6 +66,18 @@ export function lastNumber(text: string, pattern: RegExp): number | undefined {
   return found;
 }
 
+/**
+ * Ends a runner from a test runner's summary counts: a missing summary or a
+ * failing exit code with no failure counted is still a failure.
+ */
+export function finishFromSummary(host: string, code: number | null, passed: number | undefined, failed: number | undefined): never {
+  if (passed === undefined || failed === undefined) {
+    console.log(`${host}: no test summary found (exit code ${code})`);
+    finish(passed ?? 0, Math.max(1, failed ?? 0));
+  }
+  finish(passed, code === 0 ? failed : Math.max(1, failed));
+}
+
 /** Prints the line the orchestrator reads and exits accordingly. */
 export function finish(passed: number, failed: number): never {
   console.log(`RESULT ${JSON.stringify({ passed, failed })}`);

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bin, finish, lastNumber, portableTestFiles, runCommand } from "./common.ts";
+import { bin, finishFromSummary, lastNumber, portableTestFiles, runCommand } from "./common.ts";
 
 const denoDir = mkdtempSync(join(tmpdir(), "weft-deno-"));
 const files = portableTestFiles().map((name) => `test/${name}`);
@@ -16,8 +16,4 @@ const { code, output } = await runCommand(bin("deno"), ["test", "--no-check", "-
 rmSync(denoDir, { recursive: true, force: true });
 const passed = lastNumber(output, /\| (\d+) passed/);
 const failed = lastNumber(output, /\| (\d+) failed/);
-if (passed === undefined || failed === undefined) {
-  console.log(`deno: no test summary found (exit code ${code})`);
-  finish(passed ?? 0, Math.max(1, failed ?? 0));
-}
-finish(passed, code === 0 ? failed : Math.max(1, failed));
+finishFromSummary("deno", code, passed, failed);

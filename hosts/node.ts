@@ -3,14 +3,10 @@
  * by Node's own test runner.
  */
 import { join } from "node:path";
-import { finish, lastNumber, portableTestFiles, root, runCommand } from "./common.ts";
+import { finishFromSummary, lastNumber, portableTestFiles, root, runCommand } from "./common.ts";
 
 const files = portableTestFiles().map((name) => join(root, "dist", "test", name.replace(/\.ts$/, ".js")));
 const { code, output } = await runCommand(process.execPath, ["--test", "--test-concurrency=2", ...files]);
 const passed = lastNumber(output, /^# pass (\d+)$/m);
 const failed = lastNumber(output, /^# fail (\d+)$/m);
-if (passed === undefined || failed === undefined) {
-  console.log(`node: no test summary found (exit code ${code})`);
-  finish(passed ?? 0, Math.max(1, failed ?? 0));
-}
-finish(passed, code === 0 ? failed : Math.max(1, failed));
+finishFromSummary("node", code, passed, failed);

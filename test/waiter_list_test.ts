@@ -16,6 +16,9 @@ class Record {
     public task: Coroutine | null,
     readonly id: number,
   ) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+  }
 }
 
 const someTask = {} as Coroutine;
@@ -26,7 +29,7 @@ test("tombstones are compacted once they are the majority; live waiters keep the
   for (let i = 0; i < 1000; i++) {
     const r = new Record(someTask, i);
     records.push(r);
-    list.push(r);
+    list.enqueue(someTask, () => r);
   }
   for (const r of records) if (r.id % 50 !== 0) list.tombstone(r);
   assert.ok(list.size < 100, `list still holds ${list.size} entries`);
@@ -36,14 +39,38 @@ test("tombstones are compacted once they are the majority; live waiters keep the
   assert.equal(list.size, 0);
 });
 
+test("a recycled record is reused by the next enqueue, reset for its new task", () => {
+  const list = new WaiterList<Record>();
+  const first = list.enqueue(someTask, () => new Record(someTask, 1));
+  assert.equal(list.shiftLive(), first);
+  first.task = null; // what a waker does
+  list.recycle(first);
+  const other = {} as Coroutine;
+  let created = 0;
+  const second = list.enqueue(other, (task) => {
+    created++;
+    return new Record(task, 2);
+  });
+  assert.equal(second, first);
+  assert.equal(created, 0);
+  assert.equal(second.task, other);
+  // Only one record is kept: the next enqueue creates again.
+  const third = list.enqueue(other, (task) => {
+    created++;
+    return new Record(task, 3);
+  });
+  assert.notEqual(third, first);
+  assert.equal(created, 1);
+});
+
 test("a few tombstones are just skipped at the front", () => {
   const list = new WaiterList<Record>();
   const a = new Record(someTask, 1);
   const b = new Record(someTask, 2);
   const c = new Record(someTask, 3);
-  list.push(a);
-  list.push(b);
-  list.push(c);
+  list.enqueue(someTask, () => a);
+  list.enqueue(someTask, () => b);
+  list.enqueue(someTask, () => c);
   list.tombstone(a);
   list.tombstone(c);
   assert.equal(list.size, 3);
@@ -72,14 +99,14 @@ test("100,000 timed-out waits on idle primitives leave them working and in order
 test("a record already taken off the list is not counted as a tombstone", () => {
   const list = new WaiterList<Record>();
   const taken = new Record(someTask, 0);
-  list.push(taken);
+  list.enqueue(someTask, () => taken);
   assert.equal(list.shiftLive(), taken);
   taken.task = null; // what a waker does
   // Giving such a record up afterwards must not count it as a tombstone in the list.
   for (let i = 0; i < 100; i++) list.tombstone(taken);
   assert.equal((list as unknown as { tombstones: number }).tombstones, 0);
   const live = new Record(someTask, 1);
-  list.push(live);
+  list.enqueue(someTask, () => live);
   assert.equal(list.size, 1);
   assert.equal(list.shiftLive(), live);
 });

@@ -32,11 +32,6 @@ export class Ring<T> {
     return item;
   }
 
-  /** The oldest item, or undefined when empty. */
-  peek(): T | undefined {
-    return this.size === 0 ? undefined : this.items[this.head];
-  }
-
   /** Keeps only the items for which `keep` is true, in order. */
   retain(keep: (item: T) => boolean): void {
     const n = this.size;
@@ -47,11 +42,6 @@ export class Ring<T> {
     }
     for (let i = kept; i < n; i++) this.items[(this.head + i) & this.mask] = undefined;
     this.size = kept;
-  }
-
-  /** The item at position `index` from the oldest (0-based); no bounds check. */
-  at(index: number): T {
-    return this.items[(this.head + index) & this.mask] as T;
   }
 
   private grow(): void {

@@ -4,6 +4,11 @@
  * Tombstones are skipped when they reach the front, and the list is compacted
  * when they outnumber the live waiters, so a loop of timed-out waits on an
  * idle primitive cannot grow memory without bound.
+ *
+ * A record that a waker took off the list can be handed back with `recycle`
+ * once its waiter has resumed; the next `enqueue` reuses it, so a steady
+ * producer/consumer pair allocates nothing per blocked operation. A tombstone
+ * is never recycled: the list may still hold it.
  */
 import type { Coroutine } from "./coroutine.ts";
 import { Ring } from "./ring.ts";
@@ -11,17 +16,38 @@ import { Ring } from "./ring.ts";
 /** Compact only past this many tombstones (and when they are the majority). */
 const COMPACT_AFTER = 32;
 
-export class WaiterList<W extends { task: Coroutine | null }> {
+/** What a waiter list holds: the waiting task (null once it gave up or was served). */
+export interface WaiterRecord {
+  task: Coroutine | null;
+  /** Makes a recycled record a fresh one for `task`. */
+  reset(task: Coroutine): void;
+}
+
+export class WaiterList<W extends WaiterRecord> {
   private readonly ring = new Ring<W>();
   private tombstones = 0;
+  private spare: W | null = null;
 
   /** Entries, tombstones included. */
   get size(): number {
     return this.ring.size;
   }
 
-  push(waiter: W): void {
+  /** Queues a waiter for `task`, in a recycled record if one is kept, else in `create(task)`. */
+  enqueue(task: Coroutine, create: (task: Coroutine) => W): W {
+    let waiter = this.spare;
+    if (waiter === null) waiter = create(task);
+    else {
+      this.spare = null;
+      waiter.reset(task);
+    }
     this.ring.push(waiter);
+    return waiter;
+  }
+
+  /** Keeps `waiter`, which a waker took off the list and whose task has resumed, for reuse. */
+  recycle(waiter: W): void {
+    this.spare = waiter;
   }
 
   /** Removes and returns the oldest live waiter (its task still set), or null. */

@@ -5,43 +5,38 @@
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
-import { WaiterList } from "../core/waiters.ts";
+import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /** One waiting task; `task` is cleared when it gives up (a tombstone). */
-class Sleeper {
+class Sleeper implements WaiterRecord {
   signalled = false;
   constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.signalled = false;
+  }
 }
 
-class WaitOp extends SuspensionPoint<void> {
-  /** A record signal() already took off the ring, kept for the next wait. */
-  private spare: Sleeper | null = null;
+const newSleeper = (task: Coroutine): Sleeper => new Sleeper(task);
 
+class WaitOp extends SuspensionPoint<void> {
   constructor(private readonly sleepers: WaiterList<Sleeper>) {
     super();
   }
 
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value !== undefined) {
-      // RESUME: signalled (the record is off the ring).
+      // RESUME: signalled (signal() took the record off the list).
       const task = current!;
-      this.spare = task.waitRecord as Sleeper;
+      this.sleepers.recycle(task.waitRecord as Sleeper);
       task.waitRecord = undefined;
       return DONE_VOID;
     }
     const task = current ?? requireTask("CondVar.wait()");
     // wait() always suspends, so it always honours a due cancellation.
     if (task.cancelDue) throw new Cancelled();
-    let sleeper = this.spare;
-    if (sleeper === null) sleeper = new Sleeper(task);
-    else {
-      this.spare = null;
-      sleeper.task = task;
-      sleeper.signalled = false;
-    }
-    this.sleepers.push(sleeper);
-    task.waitRecord = sleeper;
+    task.waitRecord = this.sleepers.enqueue(task, newSleeper);
     return SUSPENDED_RESULT;
   }
 

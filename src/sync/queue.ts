@@ -11,7 +11,7 @@ import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
 import { Ring } from "../core/ring.ts";
-import { WaiterList } from "../core/waiters.ts";
+import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /**
@@ -61,20 +61,31 @@ const enum Kind {
 }
 
 /** A blocked `get`; `task` becomes null when it gives up (a tombstone). */
-class Reader<T> {
+class Reader<T> implements WaiterRecord {
   value: T | undefined = undefined;
   filled = false;
   constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.value = undefined;
+    this.filled = false;
+  }
 }
 
 /** A blocked `put`; `task` becomes null when it gives up or the queue closes. */
-class Writer<T> {
+class Writer<T> implements WaiterRecord {
   taken = false;
-  constructor(
-    public task: Coroutine | null,
-    public value: T | undefined,
-  ) {}
+  value: T | undefined = undefined;
+  constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.value = undefined;
+    this.taken = false;
+  }
 }
+
+const newReader = <T>(task: Coroutine): Reader<T> => new Reader<T>(task);
+const newWriter = <T>(task: Coroutine): Writer<T> => new Writer<T>(task);
 
 /** The internals the suspension points reach; kept off the public surface. */
 interface QueueState<T> {
@@ -85,13 +96,6 @@ interface QueueState<T> {
   writers: WaiterList<Writer<T>>;
   closed: boolean;
   closeError: unknown;
-  /**
-   * A record that a waker has already taken off its ring, kept for the next
-   * blocking operation: in a steady producer/consumer pair, blocking then
-   * allocates nothing. A record left behind as a tombstone is never reused.
-   */
-  spareReader: Reader<T> | null;
-  spareWriter: Writer<T> | null;
 }
 
 /** Hands `value` to the oldest live reader; false if none waits. */
@@ -178,27 +182,17 @@ class GetOp<T> extends SuspensionPoint<T> {
       const task = current!;
       const reader = task.waitRecord as Reader<T>;
       task.waitRecord = undefined;
-      this.q.spareReader = reader; // off the ring: the waker shifted it
+      this.q.readers.recycle(reader); // the waker took it off the list
       if (reader.filled) return this.done(takeReaderValue(reader));
       throw this.q.closeError; // woken by close
     }
     // The fast path takes an item without a cancellation check (B §3.1).
     const q = this.q;
-    const buffer = q.buffer;
-    if (buffer.size !== 0 && q.writers.size === 0) return this.done(buffer.shift());
     const item = tryGetValue(q);
     if (item !== EMPTY) return this.done(item);
     const task = current ?? requireTask("Queue.get()");
     if (task.cancelDue) throw new Cancelled();
-    let reader = q.spareReader;
-    if (reader === null) reader = new Reader<T>(task);
-    else {
-      q.spareReader = null;
-      reader.task = task;
-      reader.filled = false;
-    }
-    q.readers.push(reader);
-    task.waitRecord = reader;
+    task.waitRecord = q.readers.enqueue(task, newReader<T>);
     return SUSPENDED_RESULT;
   }
 
@@ -242,7 +236,7 @@ class PutOp<T> extends SuspensionPoint<void> {
       const task = current!;
       const writer = task.waitRecord as Writer<T>;
       task.waitRecord = undefined;
-      this.q.spareWriter = writer; // off the ring: the waker shifted it
+      this.q.writers.recycle(writer); // the waker took it off the list
       if (writer.taken) return DONE;
       throw this.q.closeError; // woken by close: the value was never delivered
     }
@@ -257,11 +251,6 @@ class PutOp<T> extends SuspensionPoint<void> {
     this.pending = undefined;
     this.hasPending = false;
     const q = this.q;
-    // The common case first: open, nobody waiting to read, room in the buffer.
-    if (!q.closed && q.readers.size === 0 && (q.kind === Kind.UNBOUNDED || q.buffer.size < q.capacity)) {
-      q.buffer.push(item);
-      return DONE;
-    }
     if (tryPutValue(q, item)) return DONE;
     switch (q.kind) {
       case Kind.DISCARD_OLDEST:
@@ -275,15 +264,8 @@ class PutOp<T> extends SuspensionPoint<void> {
     }
     const task = current ?? requireTask("Queue.put()");
     if (task.cancelDue) throw new Cancelled();
-    let writer = q.spareWriter;
-    if (writer === null) writer = new Writer<T>(task, item);
-    else {
-      q.spareWriter = null;
-      writer.task = task;
-      writer.value = item;
-      writer.taken = false;
-    }
-    q.writers.push(writer);
+    const writer = q.writers.enqueue(task, newWriter<T>);
+    writer.value = item;
     task.waitRecord = writer;
     return SUSPENDED_RESULT;
   }
@@ -373,8 +355,6 @@ export class Queue<T> {
       writers: new WaiterList<Writer<T>>(),
       closed: false,
       closeError: undefined,
-      spareReader: null,
-      spareWriter: null,
     };
     this.#get = asOperation(new GetOp(this.#state));
     this.#put = new PutOp(this.#state, true);

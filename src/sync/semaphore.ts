@@ -5,20 +5,26 @@
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
-import { WaiterList } from "../core/waiters.ts";
+import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /** One blocked `acquire`; `task` is cleared when it gives up (a tombstone). */
-class PermitWaiter {
+class PermitWaiter implements WaiterRecord {
   granted = false;
   constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.granted = false;
+  }
 }
 
-class AcquireOp extends SuspensionPoint<void> {
-  /** A waiter record release() already took off the ring, kept for the next wait. */
-  private spare: PermitWaiter | null = null;
+const newPermitWaiter = (task: Coroutine): PermitWaiter => new PermitWaiter(task);
 
-  constructor(private readonly semaphore: Semaphore) {
+class AcquireOp extends SuspensionPoint<void> {
+  constructor(
+    private readonly semaphore: Semaphore,
+    private readonly waiters: WaiterList<PermitWaiter>,
+  ) {
     super();
   }
 
@@ -29,21 +35,13 @@ class AcquireOp extends SuspensionPoint<void> {
       const waiter = task.waitRecord as PermitWaiter;
       task.waitRecord = undefined;
       if (!waiter.granted) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
-      this.spare = waiter;
+      this.waiters.recycle(waiter); // release() took it off the list
       return DONE_VOID;
     }
     if (takePermit(this.semaphore)) return DONE_VOID;
     const task = current ?? requireTask("Semaphore.acquire()");
     if (task.cancelDue) throw new Cancelled();
-    let waiter = this.spare;
-    if (waiter === null) waiter = new PermitWaiter(task);
-    else {
-      this.spare = null;
-      waiter.task = task;
-      waiter.granted = false;
-    }
-    enqueueWaiter(this.semaphore, waiter);
-    task.waitRecord = waiter;
+    task.waitRecord = this.waiters.enqueue(task, newPermitWaiter);
     return SUSPENDED_RESULT;
   }
 
@@ -53,14 +51,13 @@ class AcquireOp extends SuspensionPoint<void> {
     task.waitRecord = undefined;
     // The permit was handed over in the same round as the cancellation: keep it.
     if (waiter.granted) return DONE_VOID;
-    tombstoneWaiter(this.semaphore, waiter);
+    this.waiters.tombstone(waiter);
     throw error;
   }
 }
 
 let takePermit: (semaphore: Semaphore) => boolean;
-let enqueueWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
-let tombstoneWaiter: (semaphore: Semaphore, waiter: PermitWaiter) => void;
+
 
 /**
  * A counting semaphore with `size` permits, `initial` of them free at the
@@ -90,8 +87,7 @@ export class Semaphore {
       }
       return false;
     };
-    enqueueWaiter = (s, waiter) => s.#waiters.push(waiter);
-    tombstoneWaiter = (s, waiter) => s.#waiters.tombstone(waiter);
+
   }
 
   /**
@@ -107,7 +103,7 @@ export class Semaphore {
     }
     this.#size = size;
     this.#value = initial;
-    this.#acquire = asOperation(new AcquireOp(this));
+    this.#acquire = asOperation(new AcquireOp(this, this.#waiters));
   }
 
   /** The number of free permits. */
