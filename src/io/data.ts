@@ -1,0 +1,52 @@
+/**
+ * `Data`: bytes read from a stream, viewed as bytes, text or JSON.
+ */
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Decodes UTF-8, throwing a TypeError (naming `api`) on malformed input. */
+export function decodeUtf8(api: string, bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new TypeError(`${api}: the bytes are not valid UTF-8`);
+  }
+}
+
+/**
+ * What {@link Reader.readAll} returns: the bytes of a whole stream, with
+ * conversions to text and JSON.
+ *
+ * @example
+ * ```ts
+ * const config = (yield* readerOf("config.json").readAll()).json();
+ * ```
+ */
+export class Data {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("Data: bytes must be a Uint8Array");
+    this.#bytes = bytes;
+  }
+
+  /** Number of bytes. */
+  get length(): number {
+    return this.#bytes.length;
+  }
+
+  /** The raw bytes (not a copy). */
+  bytes(): Uint8Array {
+    return this.#bytes;
+  }
+
+  /** The bytes decoded as UTF-8; a TypeError if they are not valid UTF-8. */
+  text(): string {
+    return decodeUtf8("Data.text()", this.#bytes);
+  }
+
+  /** The text parsed as JSON; a SyntaxError if it is not JSON. */
+  json(): unknown {
+    return JSON.parse(this.text());
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * `DuplexBase`: a stream that is both a {@link Reader} and a {@link Writer}
+ * (a TCP connection, a file), on top of `readChunk` and `writeChunk`.
+ */
+import type { Operation } from "../core/operation.ts";
+import { ReaderBase, type Reader } from "./reader.ts";
+import { WriteGate, type Writer } from "./writer.ts";
+
+/**
+ * Implements both {@link Reader} and {@link Writer}; reading and writing may
+ * go on at the same time (one reading task and one writing task).
+ *
+ * @example
+ * ```ts
+ * class Loopback extends DuplexBase {
+ *   #pending: Uint8Array[] = [];
+ *   #closed = false;
+ *   protected *readChunk(): Operation<Uint8Array | undefined> { return this.#pending.shift(); }
+ *   protected *writeChunk(bytes: Uint8Array): Operation<void> { this.#pending.push(bytes.slice()); }
+ *   protected get isClosed(): boolean { return this.#closed; }
+ *   close(): void { this.#closed = true; }
+ * }
+ * ```
+ */
+export abstract class DuplexBase extends ReaderBase implements Writer {
+  readonly #gate = new WriteGate(
+    () => this.isWriteClosed,
+    (bytes) => this.writeChunk(bytes),
+  );
+
+  /** As {@link WriterBase.writeChunk}. */
+  protected abstract writeChunk(bytes: Uint8Array): Operation<void>;
+
+  /** True once writing is no longer possible (closed, or the write side shut down). */
+  protected get isWriteClosed(): boolean {
+    return this.isClosed;
+  }
+
+  write(data: string | Uint8Array): Operation<void> {
+    return this.#gate.write(data);
+  }
+
+  writeReader(reader: Reader): Operation<number> {
+    return this.#gate.writeReader(reader);
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The errors of `weft/io`.
+ */
+
+/**
+ * Thrown by {@link Reader.readExactly} when the stream ends before the bytes
+ * asked for have arrived. The bytes that did arrive are not lost: they stay
+ * buffered in the reader for the next read.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const header = yield* conn.readExactly(16);
+ * } catch (e) {
+ *   if (e instanceof ReaderClosed) console.log("the peer hung up mid-header");
+ * }
+ * ```
+ */
+export class ReaderClosed extends Error {
+  constructor(message = "the stream ended before the requested bytes arrived") {
+    super(message);
+    this.name = "ReaderClosed";
+  }
+}
+
+/**
+ * Thrown by a write to an in-memory pipe whose read end was closed: nobody
+ * will ever read what is written.
+ *
+ * @example
+ * ```ts
+ * const [r, w] = pipe();
+ * r.close();
+ * yield* w.write("lost"); // throws PipeClosed
+ * ```
+ */
+export class PipeClosed extends Error {
+  constructor(message = "the read end of the pipe is closed") {
+    super(message);
+    this.name = "PipeClosed";
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * `Reader`: the reading half of every weft stream (sockets, files, pipes,
+ * processes, stdin), and `ReaderBase`, the class that implements it on top of
+ * one primitive, `readChunk`.
+ *
+ * Every helper (`readExactly`, `readUntil`, `readLine`, `readAll`) collects
+ * bytes in the reader's own buffer and takes them out only when it completes.
+ * A helper that is cancelled half-way therefore loses nothing: the bytes it
+ * had gathered are still there for the next read (upstream drops them; weft
+ * keeps them, SEMANTICS B §4.1).
+ */
+import { WeftUsageError } from "../core/errors.ts";
+import type { Operation } from "../core/operation.ts";
+import { Data, decodeUtf8 } from "./data.ts";
+import { ReaderClosed } from "./errors.ts";
+
+/**
+ * A source of bytes. Only one task may read from a reader at a time: a second
+ * concurrent read throws `WeftUsageError` (use one reading task and a `Queue`
+ * to fan out).
+ */
+export interface Reader {
+  /** Copies up to `length` bytes into `buf` at `offset`; 0 at end of stream. */
+  read(buf: Uint8Array, offset?: number, length?: number): Operation<number>;
+  /** The next available bytes (at most `max`), or `undefined` at end of stream. */
+  readSome(max?: number): Operation<Uint8Array | undefined>;
+  /** Exactly `n` bytes; `ReaderClosed` if the stream ends first. */
+  readExactly(n: number): Operation<Uint8Array>;
+  /** UTF-8 text up to `separator` (consumed, not returned); the rest at end of stream; `undefined` if nothing is left. */
+  readUntil(separator: string | Uint8Array): Operation<string | undefined>;
+  /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
+  readLine(): Operation<string | undefined>;
+  /** Everything up to end of stream. */
+  readAll(): Operation<Data>;
+  /** Discards up to `n` bytes; returns how many were discarded (fewer only at end of stream). */
+  drop(n: number): Operation<number>;
+  /** Bytes already received and not yet read. */
+  readonly buffered: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const DEFAULT_CHUNK = 64 * 1024;
+
+function requireCount(api: string, name: string, n: unknown): asserts n is number {
+  if (typeof n !== "number" || !Number.isInteger(n)) {
+    throw new TypeError(`${api}: ${name} must be an integer, got ${typeof n === "number" ? n : typeof n}`);
+  }
+  if (n < 0) throw new RangeError(`${api}: ${name} must be >= 0, got ${n}`);
+}
+
+/** Index of `needle` in `hay[from..to)`, or -1. */
+function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0]!;
+  const last = to - needle.length;
+  outer: for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/**
+ * Implements {@link Reader} for a concrete source, which supplies
+ * {@link ReaderBase.readChunk} and {@link ReaderBase.close}.
+ *
+ * @example
+ * ```ts
+ * class Chunks extends ReaderBase {
+ *   #left: Uint8Array[];
+ *   constructor(chunks: Uint8Array[]) { super(); this.#left = chunks; }
+ *   protected *readChunk(): Operation<Uint8Array | undefined> { return this.#left.shift(); }
+ *   close(): void { this.#left = []; }
+ * }
+ * const line = yield* new Chunks([utf8("a\nb")]).readLine(); // "a"
+ * ```
+ */
+export abstract class ReaderBase implements Reader {
+  /** Received bytes live in `#buffer[#start..#end)`. Bytes before `#end` are never overwritten (subarrays handed out stay valid). */
+  #buffer: Uint8Array = EMPTY;
+  #start = 0;
+  #end = 0;
+  /** Spare room after `#end` belongs to us (false for a chunk adopted as the buffer). */
+  #ownsSpare = false;
+  #ended = false;
+  #reading = false;
+
+  /**
+   * Waits for the next bytes from the source; `undefined` at end of stream.
+   * `sizeHint` says how much the caller would like; the chunk may be smaller
+   * or larger (the surplus stays buffered). The reader takes ownership of the
+   * returned bytes. It must be all-or-nothing under cancellation: when it
+   * throws, the source has given up no bytes.
+   */
+  protected abstract readChunk(sizeHint: number): Operation<Uint8Array | undefined>;
+
+  /** Closes the source. Reading a closed reader throws `WeftUsageError`. */
+  abstract close(): void;
+
+  /** True once the reader was closed; reads then throw `WeftUsageError`. */
+  protected abstract get isClosed(): boolean;
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  *read(buf: Uint8Array, offset = 0, length: number = buf.length - offset): Operation<number> {
+    if (!(buf instanceof Uint8Array)) throw new TypeError("read(): buf must be a Uint8Array");
+    requireCount("read()", "offset", offset);
+    requireCount("read()", "length", length);
+    if (offset + length > buf.length) {
+      throw new RangeError(`read(): offset + length (${offset + length}) is beyond the end of buf (${buf.length})`);
+    }
+    this.#enter("read()");
+    try {
+      if (length === 0) return 0;
+      if (this.buffered === 0 && !(yield* this.#fill(length))) return 0;
+      const n = Math.min(length, this.buffered);
+      buf.set(this.#buffer.subarray(this.#start, this.#start + n), offset);
+      this.#consume(n);
+      return n;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *readSome(max = Infinity): Operation<Uint8Array | undefined> {
+    if (max !== Infinity) requireCount("readSome()", "max", max);
+    if (max === 0) throw new RangeError("readSome(): max must be at least 1");
+    this.#enter("readSome()");
+    try {
+      if (this.buffered === 0 && !(yield* this.#fill(max === Infinity ? DEFAULT_CHUNK : max))) return undefined;
+      return this.#take(Math.min(max, this.buffered));
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *readExactly(n: number): Operation<Uint8Array> {
+    requireCount("readExactly()", "n", n);
+    this.#enter("readExactly()");
+    try {
+      while (this.buffered < n) {
+        if (!(yield* this.#fill(n - this.buffered))) {
+          throw new ReaderClosed(`readExactly(): the stream ended after ${this.buffered} of ${n} bytes`);
+        }
+      }
+      return this.#take(n);
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *readUntil(separator: string | Uint8Array): Operation<string | undefined> {
+    const sep = typeof separator === "string" ? utf8.encode(separator) : separator;
+    if (!(sep instanceof Uint8Array)) throw new TypeError("readUntil(): separator must be a string or a Uint8Array");
+    if (sep.length === 0) throw new RangeError("readUntil(): separator must not be empty");
+    this.#enter("readUntil()");
+    try {
+      const found = yield* this.#scanFor(sep);
+      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readUntil()", this.#take(this.buffered));
+      const text = decodeUtf8("readUntil()", this.#buffer.subarray(this.#start, found));
+      this.#consume(found - this.#start + sep.length);
+      return text;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *readLine(): Operation<string | undefined> {
+    this.#enter("readLine()");
+    try {
+      const found = yield* this.#scanFor(NEWLINE_BYTES);
+      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readLine()", this.#take(this.buffered));
+      const end = found > this.#start && this.#buffer[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
+      const text = decodeUtf8("readLine()", this.#buffer.subarray(this.#start, end));
+      this.#consume(found - this.#start + 1);
+      return text;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *readAll(): Operation<Data> {
+    this.#enter("readAll()");
+    try {
+      while (yield* this.#fill(DEFAULT_CHUNK));
+      return new Data(this.#take(this.buffered));
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  *drop(n: number): Operation<number> {
+    requireCount("drop()", "n", n);
+    this.#enter("drop()");
+    try {
+      let dropped = 0;
+      while (dropped < n) {
+        if (this.buffered === 0 && !(yield* this.#fill(n - dropped))) break;
+        const step = Math.min(n - dropped, this.buffered);
+        this.#consume(step);
+        dropped += step;
+      }
+      return dropped;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #enter(api: string): void {
+    if (this.isClosed) throw new WeftUsageError(`${api}: the reader is closed`);
+    if (this.#reading) {
+      throw new WeftUsageError(
+        `${api}: another task is already reading from this reader; read from one task and fan out with a Queue`,
+      );
+    }
+    this.#reading = true;
+  }
+
+  /** Waits until `sep` is buffered; returns its index in `#buffer`, or -1 at end of stream. */
+  *#scanFor(sep: Uint8Array): Operation<number> {
+    let from = this.#start;
+    for (;;) {
+      const found = indexOf(this.#buffer, sep, from, this.#end);
+      if (found !== -1) return found;
+      // Only the tail that could start a separator needs to be searched again.
+      const searched = Math.max(this.#start, this.#end - sep.length + 1) - this.#start;
+      if (!(yield* this.#fill(DEFAULT_CHUNK))) return -1;
+      from = this.#start + searched;
+    }
+  }
+
+  /** Reads one chunk into the buffer; false at end of stream. */
+  *#fill(sizeHint: number): Operation<boolean> {
+    if (this.#ended) return false;
+    const chunk = yield* this.readChunk(Math.max(1, Math.min(sizeHint, DEFAULT_CHUNK)));
+    if (chunk === undefined) {
+      this.#ended = true;
+      return false;
+    }
+    if (!(chunk instanceof Uint8Array)) {
+      throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+    }
+    this.#append(chunk);
+    return true;
+  }
+
+  #append(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    const held = this.#end - this.#start;
+    if (held === 0) {
+      this.#buffer = chunk;
+      this.#start = 0;
+      this.#end = chunk.length;
+      this.#ownsSpare = false;
+      return;
+    }
+    if (!this.#ownsSpare || this.#buffer.length - this.#end < chunk.length) {
+      const grown = new Uint8Array(Math.max(held + chunk.length, held * 2, 1024));
+      grown.set(this.#buffer.subarray(this.#start, this.#end));
+      this.#buffer = grown;
+      this.#start = 0;
+      this.#end = held;
+      this.#ownsSpare = true;
+    }
+    this.#buffer.set(chunk, this.#end);
+    this.#end += chunk.length;
+  }
+
+  #consume(n: number): void {
+    this.#start += n;
+    if (this.#start === this.#end) {
+      this.#buffer = EMPTY;
+      this.#start = this.#end = 0;
+      this.#ownsSpare = false;
+    }
+  }
+
+  /** Removes and returns the next `n` buffered bytes (a view that is never written again). */
+  #take(n: number): Uint8Array {
+    const bytes = this.#buffer.subarray(this.#start, this.#start + n);
+    this.#consume(n);
+    return bytes;
+  }
+}
+
+const NEWLINE_BYTES = Uint8Array.of(NEWLINE);

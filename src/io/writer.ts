@@ -1,0 +1,126 @@
+/**
+ * `Writer`: the writing half of every weft stream, and the pieces that
+ * implement it on top of one primitive, `writeChunk`.
+ */
+import { WeftUsageError } from "../core/errors.ts";
+import type { Operation } from "../core/operation.ts";
+import type { Reader } from "./reader.ts";
+
+/**
+ * A sink of bytes. Only one task may write to a writer at a time: a second
+ * concurrent write throws `WeftUsageError` (write from one task and fan in
+ * with a `Queue`).
+ */
+export interface Writer {
+  /** Writes all of `data` (a string is written as UTF-8). Returns when the sink has accepted it. */
+  write(data: string | Uint8Array): Operation<void>;
+  /** Copies `reader` to this writer until its end of stream; returns the number of bytes copied. */
+  writeReader(reader: Reader): Operation<number>;
+}
+
+const utf8 = new TextEncoder();
+
+/** Converts what `write` accepts to bytes, with a TypeError naming the argument otherwise. */
+export function toBytes(api: string, data: unknown): Uint8Array {
+  if (typeof data === "string") return utf8.encode(data);
+  if (data instanceof Uint8Array) return data;
+  throw new TypeError(`${api}: data must be a string or a Uint8Array, got ${data === null ? "null" : typeof data}`);
+}
+
+/**
+ * The shared body of `write` and `writeReader` for a sink that supplies
+ * `writeChunk`; keeps the one-writer-at-a-time rule.
+ */
+export class WriteGate {
+  #writing = false;
+
+  constructor(
+    private readonly isClosed: () => boolean,
+    private readonly writeChunk: (bytes: Uint8Array) => Operation<void>,
+  ) {}
+
+  *write(data: string | Uint8Array): Operation<void> {
+    const bytes = toBytes("write()", data);
+    this.#enter("write()");
+    try {
+      if (bytes.length > 0) yield* this.writeChunk(bytes);
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  *writeReader(reader: Reader): Operation<number> {
+    if (reader === null || typeof reader !== "object" || typeof reader.readSome !== "function") {
+      throw new TypeError("writeReader(): reader must be a Reader");
+    }
+    this.#enter("writeReader()");
+    try {
+      let copied = 0;
+      for (;;) {
+        const chunk = yield* reader.readSome();
+        if (chunk === undefined) return copied;
+        yield* this.writeChunk(chunk);
+        copied += chunk.length;
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  #enter(api: string): void {
+    if (this.isClosed()) throw new WeftUsageError(`${api}: the writer is closed`);
+    if (this.#writing) {
+      throw new WeftUsageError(
+        `${api}: another task is already writing to this writer; write from one task and fan in with a Queue`,
+      );
+    }
+    this.#writing = true;
+  }
+}
+
+/**
+ * Implements {@link Writer} for a concrete sink, which supplies
+ * {@link WriterBase.writeChunk} and {@link WriterBase.close}.
+ *
+ * @example
+ * ```ts
+ * class Collect extends WriterBase {
+ *   chunks: Uint8Array[] = [];
+ *   #closed = false;
+ *   protected *writeChunk(bytes: Uint8Array): Operation<void> { this.chunks.push(bytes.slice()); }
+ *   protected get isClosed(): boolean { return this.#closed; }
+ *   close(): void { this.#closed = true; }
+ * }
+ * ```
+ */
+export abstract class WriterBase implements Writer {
+  readonly #gate = new WriteGate(
+    () => this.isClosed,
+    (bytes) => this.writeChunk(bytes),
+  );
+
+  /**
+   * Writes all of `bytes` (never empty) and returns when the sink accepted
+   * them. The caller may reuse `bytes` afterwards, so a sink that keeps them
+   * must copy.
+   */
+  protected abstract writeChunk(bytes: Uint8Array): Operation<void>;
+
+  /** True once the writer was closed; writes then throw `WeftUsageError`. */
+  protected abstract get isClosed(): boolean;
+
+  /** Closes the sink. */
+  abstract close(): void;
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  write(data: string | Uint8Array): Operation<void> {
+    return this.#gate.write(data);
+  }
+
+  writeReader(reader: Reader): Operation<number> {
+    return this.#gate.writeReader(reader);
+  }
+}
