@@ -23,7 +23,7 @@ import { join, relative, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { BuildOptions, Plugin } from "esbuild";
 import type { Browser, Page } from "playwright-core";
-import { finish, nodeOnly, portableTestFiles, root } from "./common.ts";
+import { finish, nodeOnly, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
 
 const CHROMIUM = process.env.WEFT_CHROMIUM ?? "/usr/bin/chromium";
@@ -342,8 +342,11 @@ async function main(): Promise<void> {
       finish(0, 1);
     }
   }
-  console.log(`chromium: ${CHROMIUM}, ${files.length} test files${requested.length === 0 ? ` (of ${all.length + nodeOnly.length})` : ""}`);
-  for (const f of nodeOnly) console.log(`  excluded ${f}: starts child Node processes (Node only)`);
+  const excluded = nodeOnlyTestFiles();
+  console.log(`chromium: ${CHROMIUM}, ${files.length} test files${requested.length === 0 ? ` (of ${all.length + excluded.length})` : ""}`);
+  for (const f of excluded) {
+    console.log(`  excluded ${f}: ${nodeOnly.includes(f) ? "starts child Node processes" : "tests weft/node"} (Node only)`);
+  }
 
   let esbuild: Esbuild;
   let playwright: typeof import("playwright-core");

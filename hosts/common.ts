@@ -11,13 +11,28 @@ import { join } from "node:path";
 /** The repository root (runners are compiled to dist/hosts/). */
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Test files that need Node itself (they start child Node processes). */
+/**
+ * Test files that need Node itself (they start child Node processes). Tests of
+ * `weft/node` are named `node_*_test.ts` and are Node-only too.
+ */
 export const nodeOnly: readonly string[] = ["deadlock_test.ts", "timer_exit_test.ts"];
+
+/** True for a test file that runs only on Node. */
+export function isNodeOnly(name: string): boolean {
+  return nodeOnly.includes(name) || name.startsWith("node_");
+}
+
+/** The Node-only test files, by name, sorted. */
+export function nodeOnlyTestFiles(): string[] {
+  return readdirSync(join(root, "test"))
+    .filter((name) => name.endsWith("_test.ts") && isNodeOnly(name))
+    .sort();
+}
 
 /** The portable test files, by name (`pause_test.ts`, …), sorted. */
 export function portableTestFiles(): string[] {
   return readdirSync(join(root, "test"))
-    .filter((name) => name.endsWith("_test.ts") && !nodeOnly.includes(name))
+    .filter((name) => name.endsWith("_test.ts") && !isNodeOnly(name))
     .sort();
 }
 

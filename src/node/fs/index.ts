@@ -1,0 +1,2 @@
+/** weft/node: fs (filled in by its own change). */
+export {};

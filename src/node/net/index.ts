@@ -1,0 +1,2 @@
+/** weft/node: net (filled in by its own change). */
+export {};

@@ -1,0 +1,2 @@
+/** weft/node: process (filled in by its own change). */
+export {};

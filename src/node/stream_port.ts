@@ -1,0 +1,113 @@
+/**
+ * The bridge between Node's streams (sockets, child process pipes, stdio,
+ * file streams) and weft's `readChunk`/`writeChunk` primitives.
+ *
+ * Reading keeps the Node stream in paused mode and takes data with
+ * `stream.read()` only when a weft task asks for it, so the bytes wait in the
+ * stream's buffer (and the kernel's) until then: backpressure is Node's own,
+ * and a cancelled read has taken nothing. Both ports listen for `error` for as
+ * long as they live, so an error the stream reports between operations is
+ * kept for the next one instead of crashing the process as an unhandled
+ * `error` event.
+ */
+import type { Readable, Writable } from "node:stream";
+import { action } from "../core/action.ts";
+import type { Operation } from "../core/operation.ts";
+
+/** Reads a Node `Readable` chunk by chunk from weft tasks. */
+export class ReadPort {
+  #error: unknown = undefined;
+  #ended = false;
+  readonly #stream: Readable;
+
+  constructor(stream: Readable) {
+    this.#stream = stream;
+    stream.pause();
+    stream.on("error", (error) => {
+      this.#error ??= error;
+    });
+    stream.once("end", () => {
+      this.#ended = true;
+    });
+  }
+
+  /** The error the stream reported, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /** The next chunk, or `undefined` at end of stream (or once the stream was destroyed without an error). */
+  *read(): Operation<Uint8Array | undefined> {
+    const stream = this.#stream;
+    for (;;) {
+      if (this.#error !== undefined) throw this.#error;
+      const chunk: unknown = stream.read();
+      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+      if (this.#ended || stream.readableEnded) return undefined;
+      if (stream.destroyed) {
+        if (stream.errored !== null) throw stream.errored;
+        return undefined;
+      }
+      yield* action<void>((resolve) => {
+        stream.on("readable", resolve);
+        stream.on("end", resolve);
+        stream.on("error", resolve);
+        stream.on("close", resolve);
+        return () => {
+          stream.off("readable", resolve);
+          stream.off("end", resolve);
+          stream.off("error", resolve);
+          stream.off("close", resolve);
+        };
+      });
+    }
+  }
+}
+
+/** Writes to a Node `Writable` from weft tasks, honouring its backpressure. */
+export class WritePort {
+  #error: unknown = undefined;
+  readonly #stream: Writable;
+
+  constructor(stream: Writable) {
+    this.#stream = stream;
+    stream.on("error", (error) => {
+      this.#error ??= error;
+    });
+  }
+
+  /** The error the stream reported, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  /**
+   * Queues `bytes` (copied: the caller may reuse its buffer) and, if the
+   * stream's buffer is over its high-water mark, waits for it to drain.
+   * Cancelled while waiting, the bytes stay queued and will still be sent.
+   */
+  *write(bytes: Uint8Array): Operation<void> {
+    const stream = this.#stream;
+    if (this.#error !== undefined) throw this.#error;
+    if (stream.destroyed || stream.writableEnded) {
+      throw Object.assign(new Error("write(): the stream is closed for writing"), { code: "EPIPE" });
+    }
+    if (stream.write(Buffer.from(bytes))) return;
+    yield* action<void>((resolve, reject) => {
+      const onDrain = (): void => resolve();
+      const onError = (error: unknown): void => reject(error);
+      const onClose = (): void => {
+        if (this.#error !== undefined) reject(this.#error);
+        else resolve();
+      };
+      stream.on("drain", onDrain);
+      stream.on("error", onError);
+      stream.on("close", onClose);
+      return () => {
+        stream.off("drain", onDrain);
+        stream.off("error", onError);
+        stream.off("close", onClose);
+      };
+    });
+  }
+}
