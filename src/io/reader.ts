@@ -110,6 +110,20 @@ export abstract class ReaderBase implements Reader {
     return this.#end - this.#start;
   }
 
+  /**
+   * For a source whose position can move (a file's `seek`): forgets the
+   * buffered bytes and an end of stream already seen, so the next read asks
+   * `readChunk` again. Throws `WeftUsageError` (naming `api`) while a task is
+   * reading.
+   */
+  protected restart(api: string): void {
+    if (this.#reading) throw new WeftUsageError(`${api}: another task is reading from this reader`);
+    this.#buffer = EMPTY;
+    this.#start = this.#end = 0;
+    this.#ownsSpare = false;
+    this.#ended = false;
+  }
+
   *read(buf: Uint8Array, offset = 0, length: number = buf.length - offset): Operation<number> {
     if (!(buf instanceof Uint8Array)) throw new TypeError("read(): buf must be a Uint8Array");
     requireCount("read()", "offset", offset);
