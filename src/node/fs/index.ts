@@ -1,2 +1,43 @@
-/** weft/node: fs (filled in by its own change). */
-export {};
+/**
+ * weft/node: files and directories on Node's `fs`.
+ *
+ * Every function here suspends only the calling task and refuses to start in
+ * a cancelled task (except `remove`, which is meant for cleanup). Node's file
+ * work runs in a thread pool that cannot interrupt a call once started, so on
+ * cancellation:
+ * - functions that only look (`stat`, `readDir`, `realpath`, `readFile`, …)
+ *   return `Cancelled` at once and drop the late result;
+ * - functions that change something (`mkdir`, `rename`, `remove`, …) finish
+ *   first, so `Cancelled` from them always means "nothing was done", and the
+ *   cancellation is thrown at the next suspension point;
+ * - `writeFile`/`appendFile` are aborted between chunks (Node's own abort);
+ * - a `File`'s reads and writes return `Cancelled` at once without moving its
+ *   positions (see {@link File}).
+ *
+ * OS errors keep Node's `code`, `errno`, `syscall` and `path`, and their
+ * message names the weft function:
+ * `readFile(): ENOENT: no such file or directory, open '/missing'`.
+ *
+ * @example
+ * ```ts
+ * import { run } from "weft";
+ * import { readTextFile, withTmpdir, writeFile } from "weft/node";
+ * import { join } from "node:path";
+ *
+ * await run(() => withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "hello.txt"), "hello");
+ *   console.log(yield* readTextFile(join(dir, "hello.txt")));
+ * }));
+ * ```
+ *
+ * @module
+ */
+export { File, openFile, type OpenFlags } from "./file.ts";
+export { appendFile, readFile, readTextFile, writeFile, type WriteFileOptions } from "./whole_file.ts";
+export { mkdir, realpath, remove, rename, stat } from "./paths.ts";
+export { readDir, type DirEntry } from "./read_dir.ts";
+export { walk, type WalkOptions } from "./walk.ts";
+export { withTmpdir } from "./tmpdir.ts";
+export { watch, type WatchEvent, type WatchOptions } from "./watch.ts";
+export { lockFile, type FileLock } from "./lock_file.ts";
+export type { OsError } from "./os_error.ts";

@@ -1,0 +1,373 @@
+/**
+ * `openFile` and `File`: a file as a weft `Reader` and `Writer`.
+ *
+ * Reads and writes go through Node's positional `fs.read`/`fs.write` with
+ * positions that the `File` keeps itself, one for reading and one for writing
+ * (as upstream). The thread pool cannot interrupt a call it has started, so a
+ * cancelled read or write returns `Cancelled` at once and the call is left to
+ * finish on its own; its result is never applied (the positions do not move)
+ * and the descriptor stays open until every such call has ended.
+ */
+import * as fs from "node:fs";
+import { action } from "../../core/action.ts";
+import { isBeingCancelled } from "../../core/cancel.ts";
+import { Cancelled, WeftUsageError } from "../../core/errors.ts";
+import { describe, type Operation } from "../../core/operation.ts";
+import { DuplexBase } from "../../io/duplex.ts";
+import { makeOsError, osError, requireMode, requirePath } from "./os_error.ts";
+
+/** The open flags `openFile` accepts: Node's flag strings, or a number built from `fs.constants`. */
+export type OpenFlags =
+  | "r" | "r+" | "rs" | "rs+" | "sr" | "sr+"
+  | "w" | "w+" | "wx" | "wx+" | "xw" | "xw+"
+  | "a" | "a+" | "ax" | "ax+" | "xa" | "xa+" | "as" | "as+" | "sa" | "sa+"
+  | number;
+
+const FLAG_STRINGS = new Set<unknown>([
+  "r", "r+", "rs", "rs+", "sr", "sr+", "w", "w+", "wx", "wx+", "xw", "xw+",
+  "a", "a+", "ax", "ax+", "xa", "xa+", "as", "as+", "sa", "sa+",
+]);
+
+/** Smallest read issued to the OS: small reads (readLine) would otherwise cost one pool call each. */
+const MIN_READ = 16 * 1024;
+
+/** One call in the thread pool; at most one task waits for it. */
+class PoolCall<T> {
+  done = false;
+  error: NodeJS.ErrnoException | null = null;
+  value: T | undefined = undefined;
+  #wake: (() => void) | null = null;
+
+  finish(error: NodeJS.ErrnoException | null, value: T | undefined): void {
+    this.done = true;
+    this.error = error;
+    this.value = value;
+    const wake = this.#wake;
+    this.#wake = null;
+    if (wake !== null) wake();
+  }
+
+  /** Waits for the call to end; cancellable (the call goes on). */
+  *wait(): Operation<void> {
+    if (this.done) return;
+    yield* action<void>((resolve) => {
+      this.#wake = resolve;
+      return () => {
+        this.#wake = null;
+      };
+    });
+  }
+}
+
+/** A read still in the pool, with the buffer it reads into. */
+interface PendingRead {
+  call: PoolCall<number>;
+  buffer: Uint8Array;
+}
+
+/**
+ * An open file: a `Reader` and a `Writer` with independent read and write
+ * positions, both starting at 0. Get one from {@link openFile}.
+ *
+ * - Reading starts at the read position and advances it; writing starts at
+ *   the write position and advances it. {@link File.seek} sets both. In an
+ *   append mode (`"a"`, `"a+"`, …) every write goes to the end of the file,
+ *   whatever the write position.
+ * - A read or write that is cancelled throws `Cancelled` at once and moves
+ *   no position. The OS call it had started cannot be stopped: a cancelled
+ *   write may still put its bytes in the file (at the unchanged write
+ *   position, so the next write lands on the same place and, because writes
+ *   wait for an abandoned write to end first, after it). A cancelled read's
+ *   bytes are dropped for a regular file (the next read reads them again) and
+ *   kept for the next read for a pipe or terminal (nothing is lost).
+ * - Reaching the end of the file is remembered: later reads keep returning
+ *   end of stream until {@link File.seek} (`file.seek(file.readPosition)`
+ *   picks up what was appended since).
+ * - One reading task and one writing task at a time (`WeftUsageError`
+ *   otherwise), as for every weft stream.
+ * - `close()` is synchronous and idempotent; the descriptor is released at
+ *   once, or, if a cancelled call is still in the thread pool, when that call
+ *   ends. Errors from closing are not reported: call {@link File.sync} first
+ *   when you need to know that the data reached the disk.
+ *
+ * @example
+ * ```ts
+ * using file = yield* openFile("notes.txt", "a+");
+ * yield* file.write("one more line\n");
+ * for (let line; (line = yield* file.readLine()) !== undefined; ) console.log(line);
+ * ```
+ */
+export class File extends DuplexBase {
+  /** The path the file was opened with. */
+  readonly path: string;
+  readonly #fd: number;
+  readonly #positional: boolean;
+  readonly #append: boolean;
+  #closed = false;
+  /** Calls in the thread pool that use the descriptor. */
+  #busy = 0;
+  #readPosition = 0;
+  #writePosition = 0;
+  /** A cancelled read of a pipe or terminal, whose bytes belong to the next read. */
+  #pendingRead: PendingRead | null = null;
+  /** A cancelled write still in the pool; the next write waits for it. */
+  #pendingWrite: PoolCall<number> | null = null;
+  #writing = false;
+
+  /** @internal Use {@link openFile}. */
+  constructor(path: string, fd: number, positional: boolean, append: boolean) {
+    super();
+    this.path = path;
+    this.#fd = fd;
+    this.#positional = positional;
+    this.#append = append;
+  }
+
+  /** Where the next read starts (bytes already buffered by the reader count as read). */
+  get readPosition(): number {
+    return this.#readPosition - this.buffered;
+  }
+
+  /** Where the next write starts (not meaningful in an append mode). */
+  get writePosition(): number {
+    return this.#writePosition;
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sets both the read and the write position to `position` (bytes from the
+   * start; beyond the end is allowed, and a write there leaves a hole).
+   * Bytes the reader had buffered are discarded. Throws `WeftUsageError`
+   * while another task is reading or writing, and an error with code
+   * `ESPIPE` for a pipe or terminal.
+   *
+   * @example
+   * ```ts
+   * yield* file.write("hello");
+   * file.seek(0);
+   * const text = (yield* file.readAll()).text(); // "hello"
+   * ```
+   */
+  seek(position: number): void {
+    if (typeof position !== "number" || !Number.isSafeInteger(position)) {
+      throw new TypeError(`File.seek(): position must be an integer, got ${describe(position)}`);
+    }
+    if (position < 0) throw new RangeError(`File.seek(): position must be >= 0, got ${position}`);
+    this.#requireOpen("File.seek()");
+    if (!this.#positional) throw makeOsError("File.seek()", "ESPIPE", "illegal seek", this.path);
+    if (this.#writing) throw new WeftUsageError("File.seek(): another task is writing to this file");
+    this.restart("File.seek()");
+    this.#readPosition = position;
+    this.#writePosition = position;
+  }
+
+  /**
+   * The file's size in bytes, as the OS reports it now.
+   *
+   * @example
+   * ```ts
+   * file.seek(yield* file.size()); // continue writing at the end
+   * ```
+   */
+  *size(): Operation<number> {
+    return (yield* this.stat()).size;
+  }
+
+  /**
+   * The file's metadata (`fstat`).
+   *
+   * @example
+   * ```ts
+   * const { mtime } = yield* file.stat();
+   * ```
+   */
+  *stat(): Operation<fs.Stats> {
+    this.#requireOpen("File.stat()");
+    const call = this.#start<fs.Stats>((done) => fs.fstat(this.#fd, done));
+    yield* call.wait();
+    if (call.error !== null) throw osError("File.stat()", call.error, this.path);
+    return call.value!;
+  }
+
+  /**
+   * Asks the OS to write the file's data and metadata to the disk (`fsync`)
+   * and waits for it; `{ dataOnly: true }` skips metadata that is not needed to
+   * read the data back (`fdatasync`). Cancelling stops the wait, not the sync.
+   *
+   * @example
+   * ```ts
+   * yield* file.write(record);
+   * yield* file.sync();
+   * ```
+   */
+  *sync(options?: { dataOnly?: boolean }): Operation<void> {
+    this.#requireOpen("File.sync()");
+    const dataOnly = options?.dataOnly === true;
+    const call = this.#start<void>((done) => (dataOnly ? fs.fdatasync : fs.fsync)(this.#fd, (error) => done(error, undefined)));
+    yield* call.wait();
+    if (call.error !== null) throw osError("File.sync()", call.error, this.path);
+  }
+
+  /**
+   * Closes the file (idempotent). Later reads and writes throw
+   * `WeftUsageError`.
+   *
+   * @example
+   * ```ts
+   * const file = yield* openFile(path);
+   * try { yield* use(file); } finally { file.close(); }
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#busy === 0) this.#release();
+  }
+
+  protected *readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
+    this.#requireOpen("File.read()");
+    let pending = this.#pendingRead;
+    this.#pendingRead = null;
+    if (pending === null) {
+      const buffer = new Uint8Array(Math.max(sizeHint, MIN_READ));
+      const position = this.#positional ? this.#readPosition : null;
+      const call = this.#start<number>((done) => fs.read(this.#fd, buffer, 0, buffer.length, position, done));
+      pending = { call, buffer };
+    }
+    try {
+      yield* pending.call.wait();
+    } catch (error) {
+      // A positional read can simply be issued again; a pipe's bytes cannot.
+      if (!this.#positional) this.#pendingRead = pending;
+      throw error;
+    }
+    const { call, buffer } = pending;
+    if (call.error !== null) throw osError("File.read()", call.error, this.path);
+    const n = call.value!;
+    if (n === 0) return undefined;
+    this.#readPosition += n;
+    return buffer.subarray(0, n);
+  }
+
+  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    this.#requireOpen("File.write()");
+    this.#writing = true;
+    try {
+      const earlier = this.#pendingWrite;
+      if (earlier !== null) {
+        yield* earlier.wait();
+        this.#pendingWrite = null;
+      }
+      // The pool may still be reading these bytes after a cancellation, when
+      // the caller is already free to reuse its buffer.
+      const own = bytes.slice();
+      let offset = 0;
+      while (offset < own.length) {
+        const position = this.#positional && !this.#append ? this.#writePosition : null;
+        const call = this.#start<number>((done) => fs.write(this.#fd, own, offset, own.length - offset, position, done));
+        try {
+          yield* call.wait();
+        } catch (error) {
+          this.#pendingWrite = call;
+          throw error;
+        }
+        if (call.error !== null) throw osError("File.write()", call.error, this.path);
+        offset += call.value!;
+        this.#writePosition += call.value!;
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  #requireOpen(api: string): void {
+    if (this.#closed) throw new WeftUsageError(`${api}: the file '${this.path}' is closed`);
+  }
+
+  /** Starts a pool call that uses the descriptor; the descriptor outlives it. */
+  #start<T>(run: (done: (error: NodeJS.ErrnoException | null, value?: T) => void) => void): PoolCall<T> {
+    const call = new PoolCall<T>();
+    this.#busy++;
+    run((error, value) => {
+      if (--this.#busy === 0 && this.#closed) this.#release();
+      call.finish(error, value);
+    });
+    return call;
+  }
+
+  #release(): void {
+    try {
+      fs.closeSync(this.#fd);
+    } catch {
+      // Nothing useful can be done about a failed close here; see the class notes.
+    }
+  }
+}
+
+function isAppend(flags: string | number): boolean {
+  return typeof flags === "number" ? (flags & fs.constants.O_APPEND) !== 0 : flags.includes("a");
+}
+
+/**
+ * Opens the file at `path` (flags as Node's `fs.open`: `"r"` reads an
+ * existing file, `"r+"` reads and writes it, `"w"` creates or truncates,
+ * `"wx"` creates a new file, `"a"` appends, …; `mode` is the permission of a
+ * created file, 0o666 minus the umask by default). Cancelling the open
+ * closes the file if it did open.
+ *
+ * Errors keep Node's `code`: `ENOENT` for a missing file, `EEXIST` for `"wx"`
+ * on an existing one, `EISDIR` for writing a directory.
+ *
+ * @example
+ * ```ts
+ * using file = yield* openFile("data.bin", "r");
+ * const header = yield* file.readExactly(16);
+ * ```
+ */
+export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): Operation<File> {
+  requirePath("openFile()", "path", path);
+  if (!(FLAG_STRINGS.has(flags) || (typeof flags === "number" && Number.isInteger(flags) && flags >= 0))) {
+    throw new TypeError(`openFile(): flags must be a flag string such as "r", "r+", "w", "wx" or "a", or a number, got ${describe(flags)}`);
+  }
+  requireMode("openFile()", "mode", mode);
+  const opened = yield* action<{ fd: number; positional: boolean }>((resolve, reject) => {
+    let abandoned = false;
+    let settled = false;
+    fs.open(path, flags, mode, (error, fd) => {
+      if (error !== null) {
+        settled = true;
+        reject(osError("openFile()", error));
+        return;
+      }
+      if (abandoned) {
+        fs.close(fd, () => {});
+        return;
+      }
+      fs.fstat(fd, (statError, stats) => {
+        settled = true;
+        if (abandoned || statError !== null) {
+          fs.close(fd, () => {});
+          if (!abandoned) reject(osError("openFile()", statError, path));
+          return;
+        }
+        // Only regular files and block devices have positions; pipes,
+        // sockets and terminals are read and written in sequence.
+        resolve({ fd, positional: stats.isFile() || stats.isBlockDevice() });
+      });
+    });
+    return () => {
+      if (!settled) abandoned = true;
+    };
+  });
+  const file = new File(path, opened.fd, opened.positional, isAppend(flags));
+  // The open won the race with a cancellation: the caller will never see the
+  // file, so it must not stay open.
+  if (isBeingCancelled()) {
+    file.close();
+    throw new Cancelled();
+  }
+  return file;
+}

@@ -1,0 +1,119 @@
+/**
+ * Operations on paths: `mkdir`, `remove`, `rename`, `stat`, `realpath`.
+ * The ones that change something run to completion once started (see
+ * fs_call.ts); the ones that only look are abandoned on cancellation.
+ */
+import * as fs from "node:fs";
+import { protectFromCancel } from "../../core/cancel.ts";
+import type { Operation } from "../../core/operation.ts";
+import { fsChange, fsLook } from "./fs_call.ts";
+import { requireBoolean, requireMode, requireOptions, requirePath, type OsError } from "./os_error.ts";
+
+/**
+ * Creates the directory `path` (`mode` default 0o777 minus the umask). With
+ * `recursive`, missing parents are created too and an existing directory is
+ * not an error. Once started it completes even if the task is cancelled
+ * meanwhile (the cancellation is thrown at the next suspension point).
+ *
+ * @example
+ * ```ts
+ * yield* mkdir("build/cache", { recursive: true });
+ * ```
+ */
+export function* mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Operation<void> {
+  requirePath("mkdir()", "path", path);
+  const opts = requireOptions<{ recursive: boolean; mode: number }>("mkdir()", options);
+  requireBoolean("mkdir()", "options.recursive", opts.recursive);
+  requireMode("mkdir()", "options.mode", opts.mode);
+  yield* fsChange<unknown>("mkdir()", (done) =>
+    fs.mkdir(path, { recursive: opts.recursive === true, mode: opts.mode }, (error, created) => done(error, created)),
+  );
+}
+
+/**
+ * Renames (moves) `from` to `to`, replacing `to` if it is a file (as
+ * `rename(2)`). Once started it completes even if the task is cancelled
+ * meanwhile.
+ *
+ * @example
+ * ```ts
+ * yield* writeFile("config.json.tmp", text);
+ * yield* rename("config.json.tmp", "config.json"); // atomic replace
+ * ```
+ */
+export function* rename(from: string, to: string): Operation<void> {
+  requirePath("rename()", "from", from);
+  requirePath("rename()", "to", to);
+  yield* fsChange<void>("rename()", (done) => fs.rename(from, to, (error) => done(error, undefined)));
+}
+
+/**
+ * The metadata of `path`, following a final symbolic link unless
+ * `followSymlinks` is false.
+ *
+ * @example
+ * ```ts
+ * const info = yield* stat("data.bin");
+ * console.log(info.size, info.isDirectory());
+ * ```
+ */
+export function* stat(path: string, options?: { followSymlinks?: boolean }): Operation<fs.Stats> {
+  requirePath("stat()", "path", path);
+  const opts = requireOptions<{ followSymlinks: boolean }>("stat()", options);
+  requireBoolean("stat()", "options.followSymlinks", opts.followSymlinks);
+  const follow = opts.followSymlinks !== false;
+  return yield* fsLook<fs.Stats>("stat()", (done) => (follow ? fs.stat : fs.lstat)(path, done));
+}
+
+/**
+ * The canonical absolute path of `path`: symbolic links, `.` and `..`
+ * resolved.
+ *
+ * @example
+ * ```ts
+ * const here = yield* realpath(".");
+ * ```
+ */
+export function* realpath(path: string): Operation<string> {
+  requirePath("realpath()", "path", path);
+  return yield* fsLook<string>("realpath()", (done) => fs.realpath.native(path, done));
+}
+
+/**
+ * Removes the file, symbolic link or empty directory at `path`; with
+ * `recursive`, a directory and everything in it. A missing `path` is an
+ * error (`ENOENT`).
+ *
+ * Removal is never cut short: it runs shielded from cancellation, and it
+ * works even in a task that is already cancelled, so it can be used in
+ * cleanup code (`finally`, defers).
+ *
+ * @example
+ * ```ts
+ * try { yield* build(dir); } finally { yield* remove(dir, { recursive: true }); }
+ * ```
+ */
+export function* remove(path: string, options?: { recursive?: boolean }): Operation<void> {
+  requirePath("remove()", "path", path);
+  const opts = requireOptions<{ recursive: boolean }>("remove()", options);
+  requireBoolean("remove()", "options.recursive", opts.recursive);
+  const recursive = opts.recursive === true;
+  yield* protectFromCancel(function* () {
+    if (recursive) {
+      yield* fsLook<void>("remove()", (done) => fs.rm(path, { recursive: true, force: false }, (error) => done(error, undefined)));
+      return;
+    }
+    try {
+      yield* fsLook<void>("remove()", (done) => fs.unlink(path, (error) => done(error, undefined)));
+    } catch (error) {
+      const code = (error as OsError).code;
+      // unlink refuses directories (EISDIR on Linux, EPERM on macOS).
+      if (code !== "EISDIR" && code !== "EPERM") throw error;
+      try {
+        yield* fsLook<void>("remove()", (done) => fs.rmdir(path, (e) => done(e, undefined)));
+      } catch (rmdirError) {
+        throw (rmdirError as OsError).code === "ENOTDIR" ? error : rmdirError;
+      }
+    }
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * `readDir`: the entries of one directory.
+ */
+import * as fs from "node:fs";
+import type { Operation } from "../../core/operation.ts";
+import { fsLook } from "./fs_call.ts";
+import { requireBoolean, requireOptions, requirePath } from "./os_error.ts";
+
+/**
+ * One entry of a directory. A symbolic link is neither a file nor a
+ * directory here, whatever it points to (`isSymbolicLink` is true).
+ */
+export interface DirEntry {
+  readonly name: string;
+  readonly isFile: boolean;
+  readonly isDirectory: boolean;
+  readonly isSymbolicLink: boolean;
+}
+
+/** Lists `path` for `api`; names sorted by UTF-16 code units when `sort`. */
+export function* listDir(api: string, path: string, sort: boolean): Operation<DirEntry[]> {
+  const dirents = yield* fsLook<fs.Dirent[]>(api, (done) => fs.readdir(path, { withFileTypes: true }, done));
+  const entries = dirents.map(
+    (d): DirEntry => ({ name: d.name, isFile: d.isFile(), isDirectory: d.isDirectory(), isSymbolicLink: d.isSymbolicLink() }),
+  );
+  if (sort) entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return entries;
+}
+
+/**
+ * The entries of the directory `path` (without `.` and `..`), in the order
+ * the OS lists them, or sorted by name with `{ sort: true }`.
+ *
+ * @example
+ * ```ts
+ * for (const entry of yield* readDir(".", { sort: true })) {
+ *   if (entry.isFile) console.log(entry.name);
+ * }
+ * ```
+ */
+export function* readDir(path: string, options?: { sort?: boolean }): Operation<DirEntry[]> {
+  requirePath("readDir()", "path", path);
+  const opts = requireOptions<{ sort: boolean }>("readDir()", options);
+  requireBoolean("readDir()", "options.sort", opts.sort);
+  return yield* listDir("readDir()", path, opts.sort === true);
+}

@@ -1,0 +1,123 @@
+/**
+ * `watch`: file-system change events, one body call at a time, none lost.
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { action } from "../../core/action.ts";
+import { callBody } from "../../core/cancel.ts";
+import { requireFunction, type Operation } from "../../core/operation.ts";
+import { fsLook } from "./fs_call.ts";
+import { osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
+
+/**
+ * One change seen by {@link watch}.
+ *
+ * @example
+ * ```ts
+ * const event: WatchEvent = { kind: "create", name: "new.txt", path: "/tmp/dir/new.txt" };
+ * ```
+ */
+export interface WatchEvent {
+  /**
+   * `"modify"` when the content or metadata changed; for a name that appeared
+   * or went away (Node's `"rename"`), `"create"` if the path exists when the
+   * event is handed to the body and `"remove"` if it does not.
+   */
+  readonly kind: "create" | "modify" | "remove";
+  /** The changed entry relative to the watched directory (the file's own name when a file is watched; `""` if the OS did not say). */
+  readonly name: string;
+  /** The changed path: the watched path joined with `name`, or the watched file itself. */
+  readonly path: string;
+}
+
+/**
+ * Options for {@link watch}.
+ *
+ * @example
+ * ```ts
+ * yield* watch("src", onChange, { recursive: true });
+ * ```
+ */
+export interface WatchOptions {
+  /** Also watch sub-directories (Node's `recursive`). */
+  recursive?: boolean;
+}
+
+/**
+ * Watches `path` (a file or a directory) with Node's `fs.watch` and calls
+ * `body(event)` for each change, in order, one call at a time. Events that
+ * arrive while `body` runs are queued, not lost. Runs until `body` returns
+ * `false` (then `watch` returns), `body` throws, the watcher reports an error,
+ * or the task is cancelled; in every case the watcher is closed before
+ * `watch` ends.
+ *
+ * The kinds are only as exact as the OS reports: several changes close
+ * together may arrive as several events or as one, and a name created and
+ * removed quickly may be reported as two removals.
+ *
+ * @example
+ * ```ts
+ * yield* withTimeoutOpt(60_000, () =>
+ *   watch("inbox", function* (event) {
+ *     if (event.kind === "create") yield* process(event.path);
+ *   }),
+ * );
+ * ```
+ */
+export function* watch(
+  path: string,
+  body: (event: WatchEvent) => Operation<void | boolean>,
+  options?: WatchOptions,
+): Operation<void> {
+  requirePath("watch()", "path", path);
+  requireFunction("watch()", "body", body);
+  const opts = requireOptions<WatchOptions>("watch()", options);
+  requireBoolean("watch()", "options.recursive", opts.recursive);
+  const info = yield* fsLook<fs.Stats>("watch()", (done) => fs.stat(path, done));
+  const isDirectory = info.isDirectory();
+
+  const queue: { type: string; name: string }[] = [];
+  let failure: unknown = undefined;
+  let wake: (() => void) | null = null;
+  let watcher: fs.FSWatcher;
+  try {
+    watcher = fs.watch(path, { recursive: opts.recursive === true, persistent: true, encoding: "utf8" });
+  } catch (error) {
+    throw osError("watch()", error, path);
+  }
+  watcher.on("change", (type, name) => {
+    queue.push({ type, name: typeof name === "string" ? name : "" });
+    wake?.();
+  });
+  watcher.on("error", (error) => {
+    failure ??= error;
+    wake?.();
+  });
+  try {
+    for (;;) {
+      while (queue.length === 0 && failure === undefined) {
+        yield* action<void>((resolve) => {
+          wake = resolve;
+          return () => {
+            wake = null;
+          };
+        });
+      }
+      // Events that arrived before the error are still handed over.
+      const raw = queue.shift();
+      if (raw === undefined) throw osError("watch()", failure, path);
+      const target = isDirectory && raw.name !== "" ? join(path, raw.name) : path;
+      const kind = raw.type === "change" ? "modify" : (yield* exists(target)) ? "create" : "remove";
+      const event: WatchEvent = { kind, name: raw.name, path: target };
+      if ((yield* callBody("watch()", () => body(event))) === false) return;
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
+function exists(path: string): Operation<boolean> {
+  return action<boolean>((resolve) => {
+    fs.lstat(path, (error) => resolve(error === null));
+  });
+}

@@ -1,0 +1,112 @@
+/**
+ * Whole-file helpers: `readFile`, `readTextFile`, `writeFile`, `appendFile`,
+ * on Node's promise API with the task's `AbortSignal` (through `call`).
+ */
+import * as fsp from "node:fs/promises";
+import { describe, type Operation } from "../../core/operation.ts";
+import { decodeUtf8 } from "../../io/data.ts";
+import { call } from "../../interop/call.ts";
+import { osError, requireBoolean, requireMode, requireOptions, requirePath } from "./os_error.ts";
+
+/**
+ * Options for {@link writeFile} and {@link appendFile}.
+ *
+ * @example
+ * ```ts
+ * yield* writeFile("id.txt", id, { exclusive: true, mode: 0o600, flush: true });
+ * ```
+ */
+export interface WriteFileOptions {
+  /** Permission of a created file (default 0o666 minus the umask). */
+  mode?: number;
+  /** Add to the end of the file instead of replacing its content. */
+  append?: boolean;
+  /** Fail with `EEXIST` if the file already exists. */
+  exclusive?: boolean;
+  /** `fsync` the file before returning, so the data is on the disk. */
+  flush?: boolean;
+}
+
+/**
+ * The whole content of the file at `path`. Cancelling aborts the read.
+ *
+ * @example
+ * ```ts
+ * const bytes = yield* readFile("image.png");
+ * ```
+ */
+export function* readFile(path: string): Operation<Uint8Array> {
+  requirePath("readFile()", "path", path);
+  try {
+    const buffer = yield* call((signal) => fsp.readFile(path, { signal }));
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    throw osError("readFile()", error);
+  }
+}
+
+/**
+ * The whole content of the file at `path` as UTF-8 text; a TypeError if it is
+ * not valid UTF-8 (a leading byte-order mark is dropped). Cancelling aborts
+ * the read.
+ *
+ * @example
+ * ```ts
+ * const config = JSON.parse(yield* readTextFile("config.json"));
+ * ```
+ */
+export function* readTextFile(path: string): Operation<string> {
+  requirePath("readTextFile()", "path", path);
+  let buffer: Uint8Array;
+  try {
+    buffer = yield* call((signal) => fsp.readFile(path, { signal }));
+  } catch (error) {
+    throw osError("readTextFile()", error);
+  }
+  return decodeUtf8(`readTextFile() of '${path}'`, buffer);
+}
+
+function* write(api: string, path: unknown, data: unknown, options: unknown, append: boolean): Operation<void> {
+  requirePath(api, "path", path);
+  if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+    throw new TypeError(`${api}: data must be a string or a Uint8Array, got ${describe(data)}`);
+  }
+  const opts = requireOptions<WriteFileOptions>(api, options);
+  requireMode(api, "options.mode", opts.mode);
+  requireBoolean(api, "options.append", opts.append);
+  requireBoolean(api, "options.exclusive", opts.exclusive);
+  requireBoolean(api, "options.flush", opts.flush);
+  const flag = (append || opts.append === true ? "a" : "w") + (opts.exclusive === true ? "x" : "");
+  try {
+    yield* call((signal) => fsp.writeFile(path, data, { mode: opts.mode, flag, flush: opts.flush === true, signal }));
+  } catch (error) {
+    throw osError(api, error);
+  }
+}
+
+/**
+ * Writes `data` (a string is written as UTF-8) to the file at `path`,
+ * creating it or replacing its content. Cancelling aborts the write between
+ * chunks: the file may then hold part of `data`.
+ *
+ * @example
+ * ```ts
+ * yield* writeFile("out.json", JSON.stringify(result));
+ * ```
+ */
+export function writeFile(path: string, data: string | Uint8Array, options?: WriteFileOptions): Operation<void> {
+  return write("writeFile()", path, data, options, false);
+}
+
+/**
+ * Adds `data` to the end of the file at `path`, creating it if needed
+ * (`writeFile` with `append: true`).
+ *
+ * @example
+ * ```ts
+ * yield* appendFile("app.log", `${new Date().toISOString()} started\n`);
+ * ```
+ */
+export function appendFile(path: string, data: string | Uint8Array, options?: WriteFileOptions): Operation<void> {
+  return write("appendFile()", path, data, options, true);
+}
