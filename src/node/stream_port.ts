@@ -22,7 +22,10 @@ export class ReadPort {
 
   constructor(stream: Readable) {
     this.#stream = stream;
-    stream.pause();
+    // Only a flowing stream needs stopping. pause() on a fresh process.stdin
+    // emits 'pause', and Node's stdin then stops its handle one tick later,
+    // undoing a read() made in this tick: the process would exit waiting.
+    if (stream.readableFlowing === true) stream.pause();
     stream.on("error", (error) => {
       this.#error ??= error;
     });
