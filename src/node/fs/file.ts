@@ -16,7 +16,16 @@ import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
 import { makeOsError, osError, requireMode, requirePath } from "./os_error.ts";
 
-/** The open flags `openFile` accepts: Node's flag strings, or a number built from `fs.constants`. */
+/**
+ * The open flags `openFile` accepts: Node's flag strings, or a number built
+ * from `fs.constants`.
+ *
+ * @example
+ * ```ts
+ * const flags: OpenFlags = fs.constants.O_RDWR | fs.constants.O_CREAT;
+ * using file = yield* openFile("state.bin", flags, 0o600);
+ * ```
+ */
 export type OpenFlags =
   | "r" | "r+" | "rs" | "rs+" | "sr" | "sr+"
   | "w" | "w+" | "wx" | "wx+" | "xw" | "xw+"

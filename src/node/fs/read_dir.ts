@@ -9,6 +9,11 @@ import { requireBoolean, requireOptions, requirePath } from "./os_error.ts";
 /**
  * One entry of a directory. A symbolic link is neither a file nor a
  * directory here, whatever it points to (`isSymbolicLink` is true).
+ *
+ * @example
+ * ```ts
+ * const dirs = (yield* readDir(".")).filter((entry: DirEntry) => entry.isDirectory);
+ * ```
  */
 export interface DirEntry {
   readonly name: string;
