@@ -281,7 +281,9 @@ function notPiped(name: "stdin" | "stdout" | "stderr"): never {
 
 function readable(stream: NonNullable<ChildProcess["stdout"]>): StreamReaderSource {
   return {
-    open: () => stream,
+    *open() {
+      return stream;
+    },
     release: () => {
       stream.destroy();
     },

@@ -2,6 +2,7 @@
  * This process's standard streams as weft `Reader` and `Writer`s.
  */
 import process from "node:process";
+import { action } from "../../core/action.ts";
 import { StreamReader, StreamWriter } from "./stream_io.ts";
 
 /**
@@ -24,7 +25,18 @@ import { StreamReader, StreamWriter } from "./stream_io.ts";
  * ```
  */
 export const stdin: StreamReader = new StreamReader("stdin", {
-  open: () => process.stdin,
+  *open() {
+    const stream = process.stdin;
+    // Node stops reading stdin one tick after it is paused (so that a paused
+    // stdin lets the program exit). The reader keeps the stream paused and
+    // pulls from it, so let that tick pass first: afterwards pausing again
+    // emits nothing, and the first read is not stopped under its feet.
+    stream.pause();
+    yield* action<void>((resolve) => {
+      process.nextTick(resolve);
+    });
+    return stream;
+  },
   release: () => {},
   refOnlyWhileReading: true,
 });

@@ -12,8 +12,8 @@ import { osError } from "./os_error.ts";
 
 /** How a {@link StreamReader} gets and lets go of its stream. */
 export interface StreamReaderSource {
-  /** Called on the first read, so that an unread stream is never touched. */
-  open(): Readable;
+  /** Called on the first read (again if that read was cancelled here), so that an unread stream is never touched. */
+  open(): Operation<Readable>;
   /** Called once, by the first `close()`, whether or not the stream was opened. */
   release(): void;
   /**
@@ -61,7 +61,7 @@ export class StreamReader extends ReaderBase {
   protected *readChunk(): Operation<Uint8Array | undefined> {
     let port = this.#port;
     if (port === null) {
-      const stream = this.#source.open();
+      const stream = yield* this.#source.open();
       this.#stream = stream;
       port = this.#port = new ReadPort(stream);
       if (this.#source.refOnlyWhileReading) (stream as Refable).unref?.();
