@@ -329,6 +329,11 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
   }
   proc.on("error", () => {});
   for (const stream of [proc.stdin, proc.stdout, proc.stderr]) stream?.on("error", () => {});
+  // When a child exits, Node resumes (drains into nothing) every output pipe
+  // that has no 'readable' listener; output not yet read would be lost. A
+  // standing listener keeps the bytes for the task that reads them later.
+  proc.stdout?.on("readable", () => {});
+  proc.stderr?.on("readable", () => {});
   return new Process(new Child(proc, pid, plan.gracePeriod, owner));
 }
 
