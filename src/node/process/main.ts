@@ -123,7 +123,9 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
         if (caught !== null) dieBy(caught);
         else {
           removeHandlers();
-          process.exit(failed ? 1 : undefined);
+          // Not process.exit(undefined): an explicit undefined resets process.exitCode.
+          if (failed) process.exit(1);
+          else process.exit();
         }
       });
     });

@@ -69,13 +69,31 @@ function sync(signal: NodeJS.Signals, entry: Entry): void {
   }
 }
 
+/**
+ * Node's signal listeners do not keep the event loop alive, but a task
+ * waiting for a signal must: `yield* waitSignal("SIGHUP")` in an otherwise
+ * idle program waits for the signal, it does not end the program (nor is it
+ * a deadlock). So while any task waits, a referenced timer holds the loop.
+ * `main`'s own fallback does not: a program is not kept alive by its Ctrl-C
+ * handler.
+ */
+let subscriberCount = 0;
+let keepAlive: ReturnType<typeof setInterval> | null = null;
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
+
 /** Delivers `signal` to `listener` until the returned function is called. */
 export function subscribe(signal: NodeJS.Signals, listener: Listener): () => void {
   const entry = entryOf(signal);
   entry.subscribers.add(listener);
+  if (subscriberCount++ === 0) keepAlive = setInterval(() => {}, KEEP_ALIVE_MS);
   sync(signal, entry);
   return () => {
-    if (entry.subscribers.delete(listener)) sync(signal, entry);
+    if (!entry.subscribers.delete(listener)) return;
+    if (--subscriberCount === 0 && keepAlive !== null) {
+      clearInterval(keepAlive);
+      keepAlive = null;
+    }
+    sync(signal, entry);
   };
 }
 
@@ -84,9 +102,4 @@ export function setFallback(signal: NodeJS.Signals, listener: Listener | null): 
   const entry = entryOf(signal);
   entry.fallback = listener;
   sync(signal, entry);
-}
-
-/** True while some task waits for `signal`. */
-export function hasSubscribers(signal: NodeJS.Signals): boolean {
-  return (entries.get(signal)?.subscribers.size ?? 0) > 0;
 }
