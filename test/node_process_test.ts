@@ -11,7 +11,7 @@ import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cancelled, WeftUsageError, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../src/index.ts";
+import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../src/index.ts";
 import { runProcess, spawnProcess, type Process } from "../src/node.ts";
 import { countSettled, isGone, tempDir } from "./node_child.ts";
 
@@ -283,6 +283,27 @@ test("spawnProcess in a task that is already cancelled throws Cancelled and star
   });
   assert.ok(outcome instanceof Cancelled, `expected Cancelled, got ${String(outcome)}`);
   assert.equal(await countSettled("ProcessWrap"), before, "no child process handle left");
+});
+
+test("a child started in the shielded cleanup of a cancelled task runs to completion", async () => {
+  const outcome = await run(function* () {
+    return yield* withTaskGroup<unknown>(function* (group) {
+      const task = group.spawn(function* () {
+        try {
+          yield* sleep(10_000);
+          return undefined;
+        } finally {
+          // Cleanup that must finish: shielded, so the cancellation does not reach it.
+          const r = yield* protectFromCancel(() => runProcess("sh", ["-c", "sleep 0.2; echo cleaned"]));
+          assert.deepEqual([r.code, r.stdout.text()], [0, "cleaned\n"]);
+        }
+      });
+      yield* sleep(5);
+      task.cancel();
+      return yield* catching(() => task.wait());
+    });
+  });
+  assert.ok(outcome instanceof Cancelled, String(outcome));
 });
 
 test("runProcess reads stdout and stderr concurrently: 1 MiB on stderr does not deadlock", async () => {
