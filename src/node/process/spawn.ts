@@ -1,0 +1,388 @@
+/**
+ * `spawnProcess` and `Process`: a child process owned by the task that
+ * started it (SEMANTICS B §4.5, with ownership by task instead of by group).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { stat } from "node:fs";
+import { constants } from "node:os";
+import process from "node:process";
+import { action } from "../../core/action.ts";
+import { protectFromCancel } from "../../core/cancel.ts";
+import { Cancelled, WeftUsageError } from "../../core/errors.ts";
+import { describe, requireDuration, type Operation } from "../../core/operation.ts";
+import { requireTask } from "../../core/scheduler.ts";
+import { Child, type ExitStatus } from "./children.ts";
+import { osError } from "./os_error.ts";
+import { closeQuietly, openForChild, planStdio, type StdioOption, type StdioPlan } from "./stdio_option.ts";
+import { StreamReader, StreamWriter, type StreamReaderSource, type StreamWriterSource } from "./stream_io.ts";
+
+/** The default time between SIGTERM and SIGKILL when a child is terminated (ms). */
+export const DEFAULT_GRACE_PERIOD = 5000;
+
+/**
+ * Options for {@link spawnProcess} (and {@link runProcess}).
+ *
+ * @example
+ * ```ts
+ * const options: SpawnOptions = {
+ *   cwd: "/srv/app",
+ *   env: { NODE_ENV: "production", DEBUG: undefined }, // added to (and removed from) this process's environment
+ *   stdin: "ignore", stdout: "pipe", stderr: "logs/app.err",
+ *   gracePeriod: 2000,
+ * };
+ * ```
+ */
+export interface SpawnOptions {
+  /** The child's working directory (default: this process's). */
+  cwd?: string;
+  /**
+   * Variables set for the child on top of this process's environment; a value
+   * of `undefined` removes that variable. With `inheritEnv: false` they are the
+   * child's whole environment.
+   */
+  env?: Record<string, string | undefined>;
+  /** Start from this process's environment (default true). */
+  inheritEnv?: boolean;
+  /** Default `"inherit"` for spawnProcess. */
+  stdin?: StdioOption;
+  /** Default `"inherit"` for spawnProcess. */
+  stdout?: StdioOption;
+  /** Default `"inherit"` for spawnProcess. */
+  stderr?: StdioOption;
+  /**
+   * When the child is terminated (its owner cancelled or ended, its `wait()`
+   * cancelled, the handle disposed): how long after SIGTERM to send SIGKILL,
+   * in ms (default 5000; 0 sends SIGKILL at once).
+   */
+  gracePeriod?: number;
+}
+
+/** The checked options, in the form both entry points use. */
+export interface SpawnPlan {
+  cwd: string | undefined;
+  env: NodeJS.ProcessEnv;
+  stdin: StdioPlan;
+  stdout: StdioPlan;
+  stderr: StdioPlan;
+  gracePeriod: number;
+}
+
+function requireText(api: string, name: string, value: unknown): asserts value is string {
+  if (typeof value !== "string") throw new TypeError(`${api}: ${name} must be a string, got ${describe(value)}`);
+  // Node would stop at the NUL; an argument that is silently cut short is an injection risk.
+  if (value.includes("\0")) throw new TypeError(`${api}: ${name} must not contain a NUL character`);
+}
+
+/** Checks the command, arguments and options; `stdioDefault` is what an absent stdio option means. */
+export function planSpawn(
+  api: string,
+  cmd: unknown,
+  args: unknown,
+  options: unknown,
+  stdioDefault: { stdin: StdioPlan["kind"]; stdout: StdioPlan["kind"]; stderr: StdioPlan["kind"] },
+): { cmd: string; args: string[]; plan: SpawnPlan } {
+  requireText(api, "cmd", cmd);
+  if (cmd === "") throw new TypeError(`${api}: cmd must not be empty`);
+  if (args === undefined) args = [];
+  if (!Array.isArray(args)) throw new TypeError(`${api}: args must be an array of strings, got ${describe(args)}`);
+  (args as unknown[]).forEach((arg, i) => requireText(api, `args[${i}]`, arg));
+  if (options === undefined) options = {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  if (o["cwd"] !== undefined) {
+    requireText(api, "options.cwd", o["cwd"]);
+    if (o["cwd"] === "") throw new TypeError(`${api}: options.cwd must not be empty`);
+  }
+  if (o["inheritEnv"] !== undefined && typeof o["inheritEnv"] !== "boolean") {
+    throw new TypeError(`${api}: options.inheritEnv must be a boolean, got ${describe(o["inheritEnv"])}`);
+  }
+  const env: NodeJS.ProcessEnv = o["inheritEnv"] === false ? {} : { ...process.env };
+  const extra = o["env"];
+  if (extra !== undefined) {
+    if (typeof extra !== "object" || extra === null || Array.isArray(extra)) {
+      throw new TypeError(`${api}: options.env must be an object of strings, got ${describe(extra)}`);
+    }
+    for (const [key, value] of Object.entries(extra)) {
+      requireText(api, "an options.env name", key);
+      if (key === "" || key.includes("=")) {
+        throw new TypeError(`${api}: options.env name ${JSON.stringify(key)} must be non-empty and without "="`);
+      }
+      if (value === undefined) {
+        delete env[key];
+        continue;
+      }
+      requireText(api, `options.env.${key}`, value);
+      env[key] = value;
+    }
+  }
+  const gracePeriod = o["gracePeriod"] ?? DEFAULT_GRACE_PERIOD;
+  requireDuration(api, "options.gracePeriod", gracePeriod);
+  return {
+    cmd,
+    args: [...(args as string[])],
+    plan: {
+      cwd: o["cwd"] as string | undefined,
+      env,
+      stdin: planStdio(api, "stdin", o["stdin"], stdioDefault.stdin),
+      stdout: planStdio(api, "stdout", o["stdout"], stdioDefault.stdout),
+      stderr: planStdio(api, "stderr", o["stderr"], stdioDefault.stderr),
+      gracePeriod,
+    },
+  };
+}
+
+/** Node's spelling of a plan that is not a file. */
+function nodeStdio(plan: StdioPlan): "inherit" | "pipe" | "ignore" {
+  return plan.kind === "file" ? "ignore" : plan.kind;
+}
+
+/** Opens the files the plan names (stdout and stderr share one opening of the same path). */
+function* openFiles(api: string, plan: SpawnPlan, opened: number[]): Operation<StdioOptions> {
+  const fdOf = function* (p: StdioPlan, flags: "r" | "w" | "a"): Operation<number | "inherit" | "pipe" | "ignore"> {
+    if (p.kind !== "file") return nodeStdio(p);
+    const fd = yield* openForChild(api, p.path, flags);
+    opened.push(fd);
+    return fd;
+  };
+  const stdin = yield* fdOf(plan.stdin, "r");
+  const out = plan.stdout;
+  const err = plan.stderr;
+  const stdout = yield* fdOf(out, out.kind === "file" && out.append ? "a" : "w");
+  const shared = out.kind === "file" && err.kind === "file" && out.path === err.path;
+  const stderr = shared ? stdout : yield* fdOf(err, err.kind === "file" && err.append ? "a" : "w");
+  return [stdin, stdout, stderr];
+}
+
+/** Why a spawn failed, in words that name the command (and the cwd when it is missing). */
+function* spawnFailure(api: string, cmd: string, cwd: string | undefined, error: unknown): Operation<unknown> {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT" && cwd !== undefined) {
+    const cwdMissing = yield* action<boolean>((resolve) => {
+      stat(cwd, (statError, stats) => resolve(statError !== null || !stats.isDirectory()));
+    });
+    if (cwdMissing) return osError(api, error, `ENOENT: cannot start ${JSON.stringify(cmd)}: the cwd ${JSON.stringify(cwd)} is not a directory`);
+  }
+  const reason = code === "ENOENT" ? "no such command" : code === "EACCES" ? "permission denied" : String((error as Error)?.message);
+  return osError(api, error, `${String(code)}: cannot start ${JSON.stringify(cmd)}: ${reason}`);
+}
+
+/**
+ * A running (or finished) child process started by {@link spawnProcess}.
+ * It belongs to the task that spawned it; see there for what that means.
+ *
+ * @example
+ * ```ts
+ * using proc = yield* spawnProcess("grep", ["-c", "x"], { stdin: "pipe", stdout: "pipe" });
+ * yield* proc.stdin.write("x\ny\nx\n");
+ * proc.stdin.close();
+ * const count = (yield* proc.stdout.readAll()).text().trim(); // "2"
+ * const { code } = yield* proc.wait();                        // 0
+ * ```
+ */
+export class Process {
+  /** The child's process id. */
+  readonly pid: number;
+  readonly #child: Child;
+  readonly #stdin: StreamWriter | null;
+  readonly #stdout: StreamReader | null;
+  readonly #stderr: StreamReader | null;
+  #closed = false;
+
+  /** @internal Made by {@link spawnProcess}. */
+  constructor(child: Child) {
+    this.#child = child;
+    this.pid = child.pid;
+    const proc = child.proc;
+    this.#stdin = proc.stdin === null ? null : new StreamWriter("Process.stdin", writable(proc, proc.stdin));
+    this.#stdout = proc.stdout === null ? null : new StreamReader("Process.stdout", readable(proc.stdout));
+    this.#stderr = proc.stderr === null ? null : new StreamReader("Process.stderr", readable(proc.stderr));
+  }
+
+  /** Writes to the child's stdin (spawned with `stdin: "pipe"` only; otherwise a `WeftUsageError`). `close()` it to send end of stream. */
+  get stdin(): StreamWriter {
+    return this.#stdin ?? notPiped("stdin");
+  }
+
+  /** Reads the child's stdout (spawned with `stdout: "pipe"` only; otherwise a `WeftUsageError`). */
+  get stdout(): StreamReader {
+    return this.#stdout ?? notPiped("stdout");
+  }
+
+  /** Reads the child's stderr (spawned with `stderr: "pipe"` only; otherwise a `WeftUsageError`). */
+  get stderr(): StreamReader {
+    return this.#stderr ?? notPiped("stderr");
+  }
+
+  /** How the child ended, or `undefined` while it runs. */
+  get exitStatus(): ExitStatus | undefined {
+    return this.#child.status ?? undefined;
+  }
+
+  /**
+   * Waits until the child has exited and returns how (a non-zero code is not
+   * an error). Any number of tasks may wait. If the waiting task is cancelled,
+   * the child is terminated (SIGTERM, then SIGKILL after the grace period) and
+   * the wait goes on, shielded, until it has exited; then `Cancelled` is
+   * thrown. So after a cancelled `wait()` the child is gone.
+   */
+  *wait(): Operation<ExitStatus> {
+    const child = this.#child;
+    if (child.status !== null) return child.status;
+    try {
+      return yield* exited(child);
+    } catch (error) {
+      if (!(error instanceof Cancelled)) throw error;
+      child.terminate();
+      yield* protectFromCancel(() => exited(child));
+      throw error;
+    }
+  }
+
+  /**
+   * Sends `signal` (a name, or a number; default SIGTERM) to the child. Does
+   * nothing once it has exited. It does not wait: use {@link Process.wait}.
+   */
+  kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
+    if (typeof signal === "number") {
+      if (!Number.isInteger(signal) || signal < 0) {
+        throw new RangeError(`Process.kill(): signal must be a signal name or number >= 0, got ${signal}`);
+      }
+    } else if (typeof signal !== "string" || !Object.hasOwn(constants.signals, signal)) {
+      throw new TypeError(`Process.kill(): signal must be a signal name such as "SIGTERM" or a number, got ${describe(signal)}`);
+    }
+    this.#child.signal(signal);
+  }
+
+  /**
+   * Lets go of the child: closes the pipes, and if it is still running,
+   * terminates it (SIGTERM, SIGKILL after the grace period; this does not
+   * wait, but the program does not end before the child has). Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#child.terminate();
+    this.#stdin?.close();
+    this.#stdout?.close();
+    this.#stderr?.close();
+  }
+
+  /** The same as {@link Process.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+function notPiped(name: "stdin" | "stdout" | "stderr"): never {
+  throw new WeftUsageError(`Process.${name}: the process was not spawned with ${name}: "pipe"`);
+}
+
+function readable(stream: NonNullable<ChildProcess["stdout"]>): StreamReaderSource {
+  return {
+    *open() {
+      return stream;
+    },
+    release: () => {
+      stream.destroy();
+    },
+  };
+}
+
+function writable(proc: ChildProcess, stream: NonNullable<ChildProcess["stdin"]>): StreamWriterSource {
+  return {
+    open: () => stream,
+    // End, not destroy: the bytes already queued still reach the child, then it reads end of stream.
+    release: () => {
+      if (proc.exitCode === null && proc.signalCode === null) stream.end();
+      else stream.destroy();
+    },
+  };
+}
+
+function exited(child: Child): Operation<ExitStatus> {
+  return action<ExitStatus>((resolve) => child.onExit(() => resolve(child.status!)));
+}
+
+/** Starts the child; the caller closes `opened` afterwards either way. */
+function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opened: number[]): Operation<Process> {
+  const owner = requireTask(api);
+  if (owner.cancelDue) throw new Cancelled();
+  const stdio = yield* openFiles(api, plan, opened);
+  let proc: ChildProcess;
+  try {
+    proc = spawn(cmd, args, { cwd: plan.cwd, env: plan.env, stdio, windowsHide: true });
+  } catch (error) {
+    throw yield* spawnFailure(api, cmd, plan.cwd, error);
+  }
+  // Kill failures and the like are reported as 'error' events later; the owner sees the exit instead.
+  const pid = proc.pid;
+  if (pid === undefined) {
+    const error = yield* protectFromCancel(() =>
+      action<unknown>((resolve) => {
+        proc.once("error", resolve);
+        return () => proc.off("error", resolve);
+      }),
+    );
+    throw yield* spawnFailure(api, cmd, plan.cwd, error);
+  }
+  proc.on("error", () => {});
+  for (const stream of [proc.stdin, proc.stdout, proc.stderr]) stream?.on("error", () => {});
+  // When a child exits, Node resumes (drains into nothing) every output pipe
+  // that has no 'readable' listener; output not yet read would be lost. A
+  // standing listener keeps the bytes for the task that reads them later.
+  proc.stdout?.on("readable", () => {});
+  proc.stderr?.on("readable", () => {});
+  return new Process(new Child(proc, pid, plan.gracePeriod, owner));
+}
+
+/**
+ * Starts `cmd` with `args` (no shell: arguments are passed as they are) and
+ * returns its {@link Process} once it is running. A command that cannot be
+ * started throws the OS error, with its `code` (`ENOENT` for a missing
+ * command) and a message that names the command.
+ *
+ * **Ownership.** The child belongs to the task that called `spawnProcess`,
+ * and never outlives it: when that task is cancelled, or ends in any way
+ * while the child still runs, the child is terminated (SIGTERM, then SIGKILL
+ * after `gracePeriod`, default 5 s). Cancelling a task that waits in
+ * {@link Process.wait} terminates the child too, and that wait returns only
+ * once it has exited; so does leaving the block of `using proc = ...`
+ * (without waiting). To let a child finish, `wait()` for it before the task
+ * ends. A child being terminated keeps the program alive until it has exited,
+ * and {@link main} waits for it before ending the process: no orphans. Node
+ * reaps every child as it exits: no zombies.
+ *
+ * stdio defaults to `"inherit"` for all three; see {@link StdioOption} for
+ * pipes, `"ignore"` and files. A child's piped stdout or stderr that nobody
+ * reads fills up and blocks the child: read it (concurrently with other
+ * pipes), or use {@link runProcess}.
+ *
+ * @example
+ * ```ts
+ * import { main, spawnProcess } from "weft/node";
+ *
+ * main(function* () {
+ *   using server = yield* spawnProcess("node", ["server.js"], { stdout: "pipe" });
+ *   const banner = yield* server.stdout.readLine();   // wait until it is up
+ *   yield* runTests(banner);
+ * }); // leaving the block terminates the server
+ * ```
+ */
+export function* spawnProcess(cmd: string, args?: readonly string[], options?: SpawnOptions): Operation<Process> {
+  const api = "spawnProcess()";
+  const checked = planSpawn(api, cmd, args, options, { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
+  return yield* spawnPlanned(api, checked.cmd, checked.args, checked.plan);
+}
+
+/** {@link spawnProcess} with checked input (for {@link runProcess}). */
+export function* spawnPlanned(api: string, cmd: string, args: string[], plan: SpawnPlan): Operation<Process> {
+  const opened: number[] = [];
+  try {
+    return yield* start(api, cmd, args, plan, opened);
+  } finally {
+    // The child has its own copies; ours must not leak.
+    for (const fd of opened) closeQuietly(fd);
+  }
+}
