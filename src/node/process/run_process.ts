@@ -5,7 +5,7 @@ import { describe, type Operation } from "../../core/operation.ts";
 import { withTaskGroup } from "../../group/task_group.ts";
 import { Data } from "../../io/data.ts";
 import type { ExitStatus } from "./children.ts";
-import { planSpawn, spawnPlanned, type SpawnOptions } from "./spawn.ts";
+import { planSpawn, spawnPlanned, type SpawnProcessOptions } from "./spawn.ts";
 
 /**
  * Options for {@link runProcess}: those of {@link spawnProcess}, plus `input`.
@@ -17,7 +17,7 @@ import { planSpawn, spawnPlanned, type SpawnOptions } from "./spawn.ts";
  * const options: RunProcessOptions = { input: "b\na\n", cwd: "/tmp", stderr: "inherit" };
  * ```
  */
-export interface RunProcessOptions extends SpawnOptions {
+export interface RunProcessOptions extends SpawnProcessOptions {
   /** Written to the child's stdin, which is then closed. Not together with `stdin`. */
   input?: string | Uint8Array;
 }

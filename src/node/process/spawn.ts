@@ -24,7 +24,7 @@ export const DEFAULT_GRACE_PERIOD = 5000;
  *
  * @example
  * ```ts
- * const options: SpawnOptions = {
+ * const options: SpawnProcessOptions = {
  *   cwd: "/srv/app",
  *   env: { NODE_ENV: "production", DEBUG: undefined }, // added to (and removed from) this process's environment
  *   stdin: "ignore", stdout: "pipe", stderr: "logs/app.err",
@@ -32,7 +32,7 @@ export const DEFAULT_GRACE_PERIOD = 5000;
  * };
  * ```
  */
-export interface SpawnOptions {
+export interface SpawnProcessOptions {
   /** The child's working directory (default: this process's). */
   cwd?: string;
   /**
@@ -370,7 +370,7 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
  * }); // leaving the block terminates the server
  * ```
  */
-export function* spawnProcess(cmd: string, args?: readonly string[], options?: SpawnOptions): Operation<Process> {
+export function* spawnProcess(cmd: string, args?: readonly string[], options?: SpawnProcessOptions): Operation<Process> {
   const api = "spawnProcess()";
   const checked = planSpawn(api, cmd, args, options, { stdin: "inherit", stdout: "inherit", stderr: "inherit" });
   return yield* spawnPlanned(api, checked.cmd, checked.args, checked.plan);
