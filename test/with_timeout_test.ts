@@ -5,9 +5,12 @@ import { test } from "node:test";
 import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
+  Queue,
   TimeoutError,
   Timer,
   now,
+  pause,
+  protectFromCancel,
   sleep,
   suppressedErrors,
   withTaskGroup,
@@ -15,6 +18,7 @@ import {
   withTimeoutOpt,
   type Operation,
 } from "../src/index.ts";
+import { runVirtual } from "../src/testing.ts";
 import { drivers, Log, testOnBoth, type Runner } from "./support.ts";
 
 /** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
@@ -378,4 +382,51 @@ testOnBoth("a zero timeout succeeds exactly when the body completes without susp
     "withTimeoutOpt(0, sleep) = undefined",
     "withTimeoutOpt(0, pending timer) = undefined",
   ]);
+});
+
+// ── the body completes in the same round as the timeout ──────────────────────
+// Under virtual time both deadlines are 10 ms: the producer's timer was set
+// first, so it runs first in that round and hands the item to the waiting
+// `get`; the timeout task runs next and cancels the body, whose `get` already
+// holds the item. The item must come out of the call, not vanish.
+
+test("withTimeoutOpt returns a value the body received in the round the timeout fired (no lost item)", async () => {
+  const result = await runVirtual(function* () {
+    const queue = new Queue<number>();
+    return yield* withTaskGroup<[number | undefined, number]>(function* (group) {
+      group.spawnBg(function* () {
+        yield* sleep(10);
+        queue.tryPut(7);
+      });
+      yield* pause();
+      const got = yield* withTimeoutOpt(10, () => queue.get());
+      return [got, queue.size];
+    });
+  });
+  assert.deepEqual(result, [7, 0]);
+});
+
+test("withTimeout returns a value the body received in the round the timeout fired instead of throwing", async () => {
+  const result = await runVirtual(function* () {
+    const queue = new Queue<number>();
+    return yield* withTaskGroup<number>(function* (group) {
+      group.spawnBg(function* () {
+        yield* sleep(10);
+        queue.tryPut(7);
+      });
+      yield* pause();
+      return yield* withTimeout(10, () => queue.get());
+    });
+  });
+  assert.equal(result, 7);
+});
+
+test("a body inside protectFromCancel that finishes after the timeout fired still times out", async () => {
+  const shielded = runVirtual(function* () {
+    return yield* withTimeout(10, () => protectFromCancel(function* () {
+      yield* sleep(20);
+      return 1;
+    }));
+  });
+  await assert.rejects(shielded, (e) => e instanceof TimeoutError);
 });

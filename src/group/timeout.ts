@@ -4,6 +4,8 @@
 import { callBody } from "../core/cancel.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { requireDuration, requireFunction, type Operation } from "../core/operation.ts";
+import { Flag, type Coroutine } from "../core/coroutine.ts";
+import { requireTask } from "../core/scheduler.ts";
 import { sleep } from "../core/sleep.ts";
 import { withTaskGroup } from "./task_group.ts";
 
@@ -16,7 +18,10 @@ import { withTaskGroup } from "./task_group.ts";
  * Work inside {@link protectFromCancel} cannot be cut short: the timeout then
  * waits for it and still throws. An error the body throws while being
  * cancelled does not replace the timeout error; it is in
- * `suppressedErrors(error)`.
+ * `suppressedErrors(error)`. A body that returns normally after the timeout
+ * fired (its read or `get` completed in that same round, before it could see
+ * the cancellation) wins: its value is returned, so nothing it consumed is
+ * lost (upstream throws and drops the value).
  *
  * @example
  * ```ts
@@ -26,21 +31,31 @@ import { withTaskGroup } from "./task_group.ts";
 export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: unknown): Operation<T> {
   requireDuration("withTimeout()", "ms", ms);
   requireFunction("withTimeout()", "body", body);
-  return yield* withTaskGroup<T>(function* (group) {
-    group.spawnBg(
-      function* () {
-        yield* sleep(ms);
-        throw error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
-      },
-      { noWait: true },
-    );
-    return yield* callBody("withTimeout()", body);
-  });
+  const race = new BodyRace<T>();
+  let timeout: unknown = undefined;
+  try {
+    return yield* withTaskGroup<T>(function* (group) {
+      const bodyTask = requireTask("withTimeout()");
+      group.spawnBg(
+        function* () {
+          yield* sleep(ms);
+          race.timeoutFired(bodyTask);
+          timeout = error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
+          throw timeout;
+        },
+        { noWait: true },
+      );
+      return race.finished(yield* callBody("withTimeout()", body));
+    });
+  } catch (thrown) {
+    if (thrown === timeout && race.bodyWon) return race.value as T;
+    throw thrown;
+  }
 }
 
 /**
  * Like {@link withTimeout}, but a timeout gives `undefined` instead of an
- * error.
+ * error. As there, a body that still returns normally wins.
  *
  * @example
  * ```ts
@@ -51,14 +66,50 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
 export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operation<T | undefined> {
   requireDuration("withTimeoutOpt()", "ms", ms);
   requireFunction("withTimeoutOpt()", "body", body);
-  return yield* withTaskGroup<T | undefined>(function* (group) {
+  const race = new BodyRace<T>();
+  const result = yield* withTaskGroup<T | undefined>(function* (group) {
+    const bodyTask = requireTask("withTimeoutOpt()");
     group.spawnBg(
       function* () {
         yield* sleep(ms);
+        race.timeoutFired(bodyTask);
         group.returnImmediately(undefined);
       },
       { noWait: true },
     );
-    return yield* callBody("withTimeoutOpt()", body);
+    return race.finished(yield* callBody("withTimeoutOpt()", body));
   });
+  return race.bodyWon ? race.value : result;
+}
+
+/**
+ * The outcome of a body racing its timeout. When the timeout fires, the body
+ * may already hold its result: an IO read or a queue hand-off completed in
+ * the same round, and the body returns before it ever sees the cancellation.
+ * Dropping that value would lose what the body consumed (a line read from a
+ * socket, an item taken from a queue), so a body that returns normally wins
+ * unless it was inside `protectFromCancel` when the timeout fired (then the
+ * timeout waited for it and still wins, as upstream).
+ */
+class BodyRace<T> {
+  value: T | undefined = undefined;
+  #returned = false;
+  #fired = false;
+  #shieldedAtTimeout = false;
+
+  timeoutFired(bodyTask: Coroutine): void {
+    this.#fired = true;
+    this.#shieldedAtTimeout = (bodyTask.flags & Flag.SHIELDED) !== 0;
+  }
+
+  finished(value: T): T {
+    this.value = value;
+    this.#returned = true;
+    return value;
+  }
+
+  /** True when the timeout fired but the body's value must be returned instead. */
+  get bodyWon(): boolean {
+    return this.#returned && this.#fired && !this.#shieldedAtTimeout;
+  }
 }
