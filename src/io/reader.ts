@@ -237,19 +237,24 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
-  /** Reads one chunk into the buffer; false at end of stream. */
+  /** Reads at least one byte into the buffer; false at end of stream. */
   *#fill(sizeHint: number): Operation<boolean> {
     if (this.#ended) return false;
-    const chunk = yield* this.readChunk(Math.max(1, Math.min(sizeHint, DEFAULT_CHUNK)));
-    if (chunk === undefined) {
-      this.#ended = true;
-      return false;
+    const hint = Math.max(1, Math.min(sizeHint, DEFAULT_CHUNK));
+    for (;;) {
+      const chunk = yield* this.readChunk(hint);
+      if (chunk === undefined) {
+        this.#ended = true;
+        return false;
+      }
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+      }
+      // An empty chunk is not the end: callers rely on a true result meaning new bytes.
+      if (chunk.length === 0) continue;
+      this.#append(chunk);
+      return true;
     }
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
-    }
-    this.#append(chunk);
-    return true;
   }
 
   #append(chunk: Uint8Array): void {

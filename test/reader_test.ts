@@ -1,0 +1,29 @@
+/**
+ * `ReaderBase` (weft/io `Reader`): every method, bad input, the one-reader
+ * rule, end of stream, and cancellation that loses nothing (the issue: bytes
+ * already received, even half of a `readExactly`, stay buffered for the next
+ * read; upstream drops them, SEMANTICS B §4.1).
+ */
+import { test } from "node:test";
+import "./unhandled_guard.ts";
+import assert from "node:assert/strict";
+import { Cancelled, withTaskGroup, withTimeoutOpt, type Operation } from "../src/index.ts";
+import { runVirtual } from "../src/testing.ts";
+import { ReaderBase } from "../src/io.ts";
+import { ScriptedReader, utf8 } from "./io_support.ts";
+
+// ── regressions ──────────────────────────────────────────────────────────────
+
+test("an empty chunk from readChunk is not end of stream: read and readSome wait for real bytes", async () => {
+  const [n, some, rest] = await runVirtual(function* () {
+    const r = new ScriptedReader([new Uint8Array(0), "ab", new Uint8Array(0), "cd"]);
+    const buf = new Uint8Array(8);
+    const n = yield* r.read(buf);
+    const some = yield* r.readSome();
+    const rest = yield* r.readSome();
+    return [n, some, rest] as const;
+  });
+  assert.equal(n, 2);
+  assert.deepEqual(some, utf8("cd"));
+  assert.equal(rest, undefined);
+});
