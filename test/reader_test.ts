@@ -27,3 +27,44 @@ test("an empty chunk from readChunk is not end of stream: read and readSome wait
   assert.deepEqual(some, utf8("cd"));
   assert.equal(rest, undefined);
 });
+
+test("a read started in an already-cancelled task throws Cancelled and takes nothing, even with bytes buffered", async () => {
+  const { outcomes, rest } = await runVirtual(function* () {
+    const r = new ScriptedReader(["hello\nworld"]);
+    assert.deepEqual(yield* r.readExactly(1), utf8("h")); // the rest is now buffered
+    const outcomes: string[] = [];
+    yield* withTaskGroup<void>(function* (group) {
+      const ops: Array<[string, () => Operation<unknown>]> = [
+        ["read", () => r.read(new Uint8Array(4))],
+        ["readSome", () => r.readSome()],
+        ["readExactly", () => r.readExactly(2)],
+        ["readUntil", () => r.readUntil("o")],
+        ["readLine", () => r.readLine()],
+        ["readAll", () => r.readAll()],
+        ["drop", () => r.drop(3)],
+      ];
+      for (const [name, op] of ops) {
+        const task = group.spawn(function* () {
+          try {
+            yield* op();
+            outcomes.push(`${name}: ran`);
+          } catch (e) {
+            outcomes.push(`${name}: ${e instanceof Cancelled ? "Cancelled" : String(e)}`);
+          }
+        });
+        task.cancel(); // before it starts: the operation begins in a cancelled task
+      }
+    });
+    return { outcomes, rest: (yield* r.readAll()).text() };
+  });
+  assert.deepEqual(outcomes, [
+    "read: Cancelled",
+    "readSome: Cancelled",
+    "readExactly: Cancelled",
+    "readUntil: Cancelled",
+    "readLine: Cancelled",
+    "readAll: Cancelled",
+    "drop: Cancelled",
+  ]);
+  assert.equal(rest, "ello\nworld");
+});

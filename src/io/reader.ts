@@ -9,8 +9,9 @@
  * had gathered are still there for the next read (upstream drops them; weft
  * keeps them, SEMANTICS B §4.1).
  */
-import { WeftUsageError } from "../core/errors.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
+import { current } from "../core/scheduler.ts";
 import { Data, decodeUtf8 } from "./data.ts";
 import { ReaderClosed } from "./errors.ts";
 
@@ -215,6 +216,8 @@ export abstract class ReaderBase implements Reader {
   }
 
   #enter(api: string): void {
+    // IO entry points check cancellation first (B §4.1), also when the bytes are already buffered.
+    if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed) throw new WeftUsageError(`${api}: the reader is closed`);
     if (this.#reading) {
       throw new WeftUsageError(

@@ -2,8 +2,9 @@
  * `Writer`: the writing half of every weft stream, and the pieces that
  * implement it on top of one primitive, `writeChunk`.
  */
-import { WeftUsageError } from "../core/errors.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
+import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
 
 /**
@@ -68,6 +69,8 @@ export class WriteGate {
   }
 
   #enter(api: string): void {
+    // IO entry points check cancellation first (B §4.1), also for a write that would not suspend.
+    if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed()) throw new WeftUsageError(`${api}: the writer is closed`);
     if (this.#writing) {
       throw new WeftUsageError(
