@@ -68,3 +68,13 @@ test("a read started in an already-cancelled task throws Cancelled and takes not
   ]);
   assert.equal(rest, "ello\nworld");
 });
+
+test("a drop cancelled half-way drops nothing: the bytes it had received stay buffered", async () => {
+  const { dropped, rest } = await runVirtual(function* () {
+    const r = new ScriptedReader(["abc", { delay: 10_000, chunk: "def" }]);
+    const dropped = yield* withTimeoutOpt(50, () => r.drop(5));
+    return { dropped, rest: (yield* r.readAll()).text() };
+  });
+  assert.equal(dropped, undefined);
+  assert.equal(rest, "abcdef");
+});

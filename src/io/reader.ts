@@ -33,7 +33,11 @@ export interface Reader {
   readLine(): Operation<string | undefined>;
   /** Everything up to end of stream. */
   readAll(): Operation<Data>;
-  /** Discards up to `n` bytes; returns how many were discarded (fewer only at end of stream). */
+  /**
+   * Discards up to `n` bytes; returns how many were discarded (fewer only at
+   * end of stream). All or nothing under cancellation, so it holds up to `n`
+   * bytes in memory while it waits.
+   */
   drop(n: number): Operation<number>;
   /** Bytes already received and not yet read. */
   readonly buffered: number;
@@ -202,13 +206,12 @@ export abstract class ReaderBase implements Reader {
     requireCount("drop()", "n", n);
     this.#enter("drop()");
     try {
-      let dropped = 0;
-      while (dropped < n) {
-        if (this.buffered === 0 && !(yield* this.#fill(n - dropped))) break;
-        const step = Math.min(n - dropped, this.buffered);
-        this.#consume(step);
-        dropped += step;
-      }
+      // Like readExactly, the bytes are discarded only once all have arrived
+      // (or the stream ended): a cancelled drop has discarded nothing, so the
+      // caller still knows where the stream stands.
+      while (this.buffered < n && (yield* this.#fill(n - this.buffered)));
+      const dropped = Math.min(n, this.buffered);
+      this.#consume(dropped);
       return dropped;
     } finally {
       this.#reading = false;
