@@ -78,3 +78,17 @@ test("a drop cancelled half-way drops nothing: the bytes it had received stay bu
   assert.equal(dropped, undefined);
   assert.equal(rest, "abcdef");
 });
+
+test("text keeps a U+FEFF at the start of a line or of the data: decoding never drops bytes", async () => {
+  const { lines, all, until } = await runVirtual(function* () {
+    const lines: Array<string | undefined> = [];
+    const r = new ScriptedReader(["\uFEFFone\n\uFEFFtwo\n"]);
+    lines.push(yield* r.readLine(), yield* r.readLine());
+    const all = (yield* new ScriptedReader(["\uFEFFx"]).readAll()).text();
+    const until = yield* new ScriptedReader(["\uFEFFy;"]).readUntil(";");
+    return { lines, all, until };
+  });
+  assert.deepEqual(lines, ["\uFEFFone", "\uFEFFtwo"]);
+  assert.equal(all, "\uFEFFx");
+  assert.equal(until, "\uFEFFy");
+});
