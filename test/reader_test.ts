@@ -92,3 +92,39 @@ test("text keeps a U+FEFF at the start of a line or of the data: decoding never 
   assert.equal(all, "\uFEFFx");
   assert.equal(until, "\uFEFFy");
 });
+
+test("readLine and readUntil on bytes that are not UTF-8 throw a TypeError and leave the bytes buffered", async () => {
+  const { errors, rest } = await runVirtual(function* () {
+    const bad = Uint8Array.of(0x41, 0xff, 0x42);
+    const errors: string[] = [];
+    const rest: number[][] = [];
+    for (const [name, op] of [
+      ["readLine", (r: ReaderBase) => r.readLine()],
+      ["readUntil", (r: ReaderBase) => r.readUntil("|")],
+    ] as const) {
+      for (const tail of ["", "|\n"]) {
+        const r = new ScriptedReader([bad, tail]);
+        try {
+          yield* op(r);
+          errors.push(`${name}: no error`);
+        } catch (e) {
+          errors.push(`${name}: ${e instanceof TypeError ? e.message : String(e)}`);
+        }
+        rest.push([...(yield* r.readAll()).bytes()]);
+      }
+    }
+    return { errors, rest };
+  });
+  assert.deepEqual(errors, [
+    "readLine: readLine(): the bytes are not valid UTF-8",
+    "readLine: readLine(): the bytes are not valid UTF-8",
+    "readUntil: readUntil(): the bytes are not valid UTF-8",
+    "readUntil: readUntil(): the bytes are not valid UTF-8",
+  ]);
+  assert.deepEqual(rest, [
+    [0x41, 0xff, 0x42],
+    [0x41, 0xff, 0x42, 0x7c, 0x0a],
+    [0x41, 0xff, 0x42],
+    [0x41, 0xff, 0x42, 0x7c, 0x0a],
+  ]);
+});

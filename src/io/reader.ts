@@ -27,7 +27,11 @@ export interface Reader {
   readSome(max?: number): Operation<Uint8Array | undefined>;
   /** Exactly `n` bytes; `ReaderClosed` if the stream ends first. */
   readExactly(n: number): Operation<Uint8Array>;
-  /** UTF-8 text up to `separator` (consumed, not returned); the rest at end of stream; `undefined` if nothing is left. */
+  /**
+   * UTF-8 text up to `separator` (consumed, not returned); the rest at end of
+   * stream; `undefined` if nothing is left. Bytes that are not UTF-8 give a
+   * TypeError and stay buffered (read them with `readSome` or `readAll`).
+   */
   readUntil(separator: string | Uint8Array): Operation<string | undefined>;
   /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
   readLine(): Operation<string | undefined>;
@@ -169,7 +173,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readUntil()");
     try {
       const found = yield* this.#scanFor(sep);
-      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readUntil()", this.#take(this.buffered));
+      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readUntil()", this.buffered);
       const text = decodeUtf8("readUntil()", this.#buffer.subarray(this.#start, found));
       this.#consume(found - this.#start + sep.length);
       return text;
@@ -182,7 +186,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readLine()");
     try {
       const found = yield* this.#scanFor(NEWLINE_BYTES);
-      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readLine()", this.#take(this.buffered));
+      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readLine()", this.buffered);
       const end = found > this.#start && this.#buffer[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
       const text = decodeUtf8("readLine()", this.#buffer.subarray(this.#start, end));
       this.#consume(found - this.#start + 1);
@@ -292,6 +296,13 @@ export abstract class ReaderBase implements Reader {
       this.#start = this.#end = 0;
       this.#ownsSpare = false;
     }
+  }
+
+  /** Removes the next `n` buffered bytes as text; bytes that are not UTF-8 stay buffered. */
+  #takeText(api: string, n: number): string {
+    const text = decodeUtf8(api, this.#buffer.subarray(this.#start, this.#start + n));
+    this.#consume(n);
+    return text;
   }
 
   /** Removes and returns the next `n` buffered bytes (a view that is never written again). */
