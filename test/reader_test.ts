@@ -128,3 +128,27 @@ test("readLine and readUntil on bytes that are not UTF-8 throw a TypeError and l
     [0x41, 0xff, 0x42, 0x7c, 0x0a],
   ]);
 });
+
+test("read() names its argument when buf is not a Uint8Array, and checks offset before length", async () => {
+  const errors = await runVirtual(function* () {
+    const r = new ScriptedReader(["abc"]);
+    const errors: string[] = [];
+    for (const call of [
+      () => r.read(null as unknown as Uint8Array),
+      () => r.read(undefined as unknown as Uint8Array),
+      () => r.read(new Uint8Array(2), 3),
+    ]) {
+      try {
+        yield* call();
+        errors.push("no error");
+      } catch (e) {
+        errors.push(`${(e as Error).name}: ${(e as Error).message}`);
+      }
+    }
+    return errors;
+  });
+  assert.equal(errors.length, 3);
+  assert.equal(errors[0], "TypeError: read(): buf must be a Uint8Array, got null");
+  assert.match(errors[1]!, /^TypeError: read\(\): buf must be a Uint8Array, got undefined/);
+  assert.equal(errors[2], "RangeError: read(): offset (3) is beyond the end of buf (2)");
+});

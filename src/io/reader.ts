@@ -10,7 +10,7 @@
  * keeps them, SEMANTICS B §4.1).
  */
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import type { Operation } from "../core/operation.ts";
+import { describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import { Data, decodeUtf8 } from "./data.ts";
 import { ReaderClosed } from "./errors.ts";
@@ -119,9 +119,11 @@ export abstract class ReaderBase implements Reader {
     return this.#end - this.#start;
   }
 
-  *read(buf: Uint8Array, offset = 0, length: number = buf.length - offset): Operation<number> {
-    if (!(buf instanceof Uint8Array)) throw new TypeError("read(): buf must be a Uint8Array");
+  *read(buf: Uint8Array, offset = 0, length?: number): Operation<number> {
+    if (!(buf instanceof Uint8Array)) throw new TypeError(`read(): buf must be a Uint8Array, got ${describe(buf)}`);
     requireCount("read()", "offset", offset);
+    if (offset > buf.length) throw new RangeError(`read(): offset (${offset}) is beyond the end of buf (${buf.length})`);
+    length ??= buf.length - offset;
     requireCount("read()", "length", length);
     if (offset + length > buf.length) {
       throw new RangeError(`read(): offset + length (${offset + length}) is beyond the end of buf (${buf.length})`);
