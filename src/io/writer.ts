@@ -50,6 +50,16 @@ export class WriteGate {
     }
   }
 
+  /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */
+  *run<T>(api: string, body: () => Operation<T>): Operation<T> {
+    this.#enter(api);
+    try {
+      return yield* body();
+    } finally {
+      this.#writing = false;
+    }
+  }
+
   *writeReader(reader: Reader): Operation<number> {
     if (reader === null || typeof reader !== "object" || typeof reader.readSome !== "function") {
       throw new TypeError("writeReader(): reader must be a Reader");
