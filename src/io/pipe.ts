@@ -53,9 +53,10 @@ export class PipeState {
     try {
       while (this.reader === task) yield* park();
     } catch (error) {
-      // Bytes handed over in the same round as the cancellation are kept.
-      if (this.handed === undefined) {
-        if (this.reader === task) this.reader = null;
+      // Bytes handed over, or a close, in the same round as the cancellation
+      // win over it: the read returns them (or the end, or the write end's error).
+      if (this.reader === task) {
+        this.reader = null;
         throw error;
       }
     }
