@@ -17,7 +17,7 @@ import {
   type Operation,
 } from "../src/index.ts";
 import { runVirtual } from "../src/testing.ts";
-import { Data, ReaderBase, ReaderClosed } from "../src/io.ts";
+import { Data, ReaderBase, ReaderClosed, pipe } from "../src/io.ts";
 import { ScriptedReader, pattern, utf8 } from "./io_support.ts";
 import { testOnBoth } from "./support.ts";
 
@@ -354,27 +354,37 @@ testOnBoth("cancelled by withTimeout at every blocking point, a read loses nothi
   const out = await run(function* () {
     const out: string[] = [];
     for (const [name, op] of cases) {
-      // read and readSome only block with nothing buffered; the others also block half-way.
-      const partial = name === "read" || name === "readSome" ? [] : ["ab"];
-      const r = new ScriptedReader([...partial, { delay: 10_000, chunk: "cd;\n" }]);
-      try {
-        yield* withTimeout(30, () => op(r));
-        out.push(`${name}: finished?`);
-      } catch (e) {
-        if (!(e instanceof TimeoutError)) throw e;
-      }
-      out.push(`${name}: ${r.buffered} buffered, then ${JSON.stringify(yield* r.readUntil("\n"))}`);
+      const [r, w] = pipe();
+      yield* withTaskGroup<void>(function* (group) {
+        // read and readSome only block with nothing buffered; the others also block half-way.
+        if (name !== "read" && name !== "readSome") group.spawnBg(() => w.write("ab"));
+        try {
+          yield* withTimeout(30, () => op(r));
+          out.push(`${name}: finished?`);
+        } catch (e) {
+          if (!(e instanceof TimeoutError)) throw e;
+        }
+      });
+      const buffered = r.buffered;
+      const rest = yield* withTaskGroup<string | undefined>(function* (group) {
+        group.spawnBg(function* () {
+          yield* w.write("cd;\n");
+          w.close();
+        });
+        return yield* r.readUntil("\n");
+      });
+      out.push(`${name}: ${buffered} buffered, then ${JSON.stringify(rest)}`);
     }
     return out;
   });
   assert.deepEqual(out, [
-    "read: 0 buffered, then \"cd;\"",
-    "readSome: 0 buffered, then \"cd;\"",
-    "readExactly: 2 buffered, then \"abcd;\"",
-    "readUntil: 2 buffered, then \"abcd;\"",
-    "readLine: 2 buffered, then \"abcd;\"",
-    "readAll: 2 buffered, then \"abcd;\"",
-    "drop: 2 buffered, then \"abcd;\"",
+    'read: 0 buffered, then "cd;"',
+    'readSome: 0 buffered, then "cd;"',
+    'readExactly: 2 buffered, then "abcd;"',
+    'readUntil: 2 buffered, then "abcd;"',
+    'readLine: 2 buffered, then "abcd;"',
+    'readAll: 2 buffered, then "abcd;"',
+    'drop: 2 buffered, then "abcd;"',
   ]);
 });
 
