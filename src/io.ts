@@ -2,16 +2,31 @@
  * weft/io: portable byte streams. `Reader` and `Writer` are what every weft
  * stream implements (sockets, files, processes, stdio, in-memory pipes);
  * `ReaderBase`, `WriterBase` and `DuplexBase` implement them for a new source
- * or sink from one primitive each.
+ * or sink from one primitive each. `pipe()` connects two tasks with
+ * back-pressure, `MemoryReader` reads in-memory data, and `BufferedWriter`
+ * turns many small writes into a few large ones.
+ *
+ * Every read and write suspends only the calling task and is cancellable
+ * without losing data: a cancelled read took nothing (bytes already
+ * received, even half of a `readExactly`, stay buffered for the next read).
  *
  * @example
  * ```ts
- * import { run } from "weft";
+ * import { run, withTaskGroup } from "weft";
  * import { pipe } from "weft/io";
  *
- * await run(function* () {
+ * const lines = await run(function* () {
  *   const [reader, writer] = pipe();
- *   ...
+ *   return yield* withTaskGroup<string[]>(function* (group) {
+ *     group.spawnBg(function* () {
+ *       using w = writer; // closing the write end gives the reader end of stream
+ *       yield* w.write("alpha\nbeta\r\n");
+ *       yield* w.write("gamma");
+ *     });
+ *     const lines: string[] = [];
+ *     for (let line; (line = yield* reader.readLine()) !== undefined; ) lines.push(line);
+ *     return lines; // ["alpha", "beta", "gamma"]
+ *   });
  * });
  * ```
  *
@@ -22,3 +37,6 @@ export { PipeClosed, ReaderClosed } from "./io/errors.ts";
 export { ReaderBase, type Reader } from "./io/reader.ts";
 export { WriterBase, type Writer } from "./io/writer.ts";
 export { DuplexBase } from "./io/duplex.ts";
+export { BufferedWriter } from "./io/buffered_writer.ts";
+export { pipe, PipeReader, PipeWriter } from "./io/pipe.ts";
+export { MemoryReader, type MemoryData } from "./io/memory_reader.ts";

@@ -2,7 +2,9 @@
  * `Data`: bytes read from a stream, viewed as bytes, text or JSON.
  */
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: a line or chunk is decoded on its own, and
+// the default would silently drop that character from the start of each one.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Decodes UTF-8, throwing a TypeError (naming `api`) on malformed input. */
 export function decodeUtf8(api: string, bytes: Uint8Array): string {
@@ -40,7 +42,7 @@ export class Data {
     return this.#bytes;
   }
 
-  /** The bytes decoded as UTF-8; a TypeError if they are not valid UTF-8. */
+  /** The bytes decoded as UTF-8 (a byte order mark is kept as U+FEFF); a TypeError if they are not valid UTF-8. */
   text(): string {
     return decodeUtf8("Data.text()", this.#bytes);
   }

@@ -9,8 +9,9 @@
  * had gathered are still there for the next read (upstream drops them; weft
  * keeps them, SEMANTICS B §4.1).
  */
-import { WeftUsageError } from "../core/errors.ts";
-import type { Operation } from "../core/operation.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
+import { describe, type Operation } from "../core/operation.ts";
+import { current } from "../core/scheduler.ts";
 import { Data, decodeUtf8 } from "./data.ts";
 import { ReaderClosed } from "./errors.ts";
 
@@ -26,13 +27,21 @@ export interface Reader {
   readSome(max?: number): Operation<Uint8Array | undefined>;
   /** Exactly `n` bytes; `ReaderClosed` if the stream ends first. */
   readExactly(n: number): Operation<Uint8Array>;
-  /** UTF-8 text up to `separator` (consumed, not returned); the rest at end of stream; `undefined` if nothing is left. */
+  /**
+   * UTF-8 text up to `separator` (consumed, not returned); the rest at end of
+   * stream; `undefined` if nothing is left. Bytes that are not UTF-8 give a
+   * TypeError and stay buffered (read them with `readSome` or `readAll`).
+   */
   readUntil(separator: string | Uint8Array): Operation<string | undefined>;
   /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
   readLine(): Operation<string | undefined>;
   /** Everything up to end of stream. */
   readAll(): Operation<Data>;
-  /** Discards up to `n` bytes; returns how many were discarded (fewer only at end of stream). */
+  /**
+   * Discards up to `n` bytes; returns how many were discarded (fewer only at
+   * end of stream). All or nothing under cancellation, so it holds up to `n`
+   * bytes in memory while it waits.
+   */
   drop(n: number): Operation<number>;
   /** Bytes already received and not yet read. */
   readonly buffered: number;
@@ -124,9 +133,11 @@ export abstract class ReaderBase implements Reader {
     this.#ended = false;
   }
 
-  *read(buf: Uint8Array, offset = 0, length: number = buf.length - offset): Operation<number> {
-    if (!(buf instanceof Uint8Array)) throw new TypeError("read(): buf must be a Uint8Array");
+  *read(buf: Uint8Array, offset = 0, length?: number): Operation<number> {
+    if (!(buf instanceof Uint8Array)) throw new TypeError(`read(): buf must be a Uint8Array, got ${describe(buf)}`);
     requireCount("read()", "offset", offset);
+    if (offset > buf.length) throw new RangeError(`read(): offset (${offset}) is beyond the end of buf (${buf.length})`);
+    length ??= buf.length - offset;
     requireCount("read()", "length", length);
     if (offset + length > buf.length) {
       throw new RangeError(`read(): offset + length (${offset + length}) is beyond the end of buf (${buf.length})`);
@@ -178,7 +189,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readUntil()");
     try {
       const found = yield* this.#scanFor(sep);
-      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readUntil()", this.#take(this.buffered));
+      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readUntil()", this.buffered);
       const text = decodeUtf8("readUntil()", this.#buffer.subarray(this.#start, found));
       this.#consume(found - this.#start + sep.length);
       return text;
@@ -191,7 +202,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readLine()");
     try {
       const found = yield* this.#scanFor(NEWLINE_BYTES);
-      if (found === -1) return this.buffered === 0 ? undefined : decodeUtf8("readLine()", this.#take(this.buffered));
+      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readLine()", this.buffered);
       const end = found > this.#start && this.#buffer[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
       const text = decodeUtf8("readLine()", this.#buffer.subarray(this.#start, end));
       this.#consume(found - this.#start + 1);
@@ -215,13 +226,12 @@ export abstract class ReaderBase implements Reader {
     requireCount("drop()", "n", n);
     this.#enter("drop()");
     try {
-      let dropped = 0;
-      while (dropped < n) {
-        if (this.buffered === 0 && !(yield* this.#fill(n - dropped))) break;
-        const step = Math.min(n - dropped, this.buffered);
-        this.#consume(step);
-        dropped += step;
-      }
+      // Like readExactly, the bytes are discarded only once all have arrived
+      // (or the stream ended): a cancelled drop has discarded nothing, so the
+      // caller still knows where the stream stands.
+      while (this.buffered < n && (yield* this.#fill(n - this.buffered)));
+      const dropped = Math.min(n, this.buffered);
+      this.#consume(dropped);
       return dropped;
     } finally {
       this.#reading = false;
@@ -229,6 +239,8 @@ export abstract class ReaderBase implements Reader {
   }
 
   #enter(api: string): void {
+    // IO entry points check cancellation first (B §4.1), also when the bytes are already buffered.
+    if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed) throw new WeftUsageError(`${api}: the reader is closed`);
     if (this.#reading) {
       throw new WeftUsageError(
@@ -251,19 +263,24 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
-  /** Reads one chunk into the buffer; false at end of stream. */
+  /** Reads at least one byte into the buffer; false at end of stream. */
   *#fill(sizeHint: number): Operation<boolean> {
     if (this.#ended) return false;
-    const chunk = yield* this.readChunk(Math.max(1, Math.min(sizeHint, DEFAULT_CHUNK)));
-    if (chunk === undefined) {
-      this.#ended = true;
-      return false;
+    const hint = Math.max(1, Math.min(sizeHint, DEFAULT_CHUNK));
+    for (;;) {
+      const chunk = yield* this.readChunk(hint);
+      if (chunk === undefined) {
+        this.#ended = true;
+        return false;
+      }
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+      }
+      // An empty chunk is not the end: callers rely on a true result meaning new bytes.
+      if (chunk.length === 0) continue;
+      this.#append(chunk);
+      return true;
     }
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
-    }
-    this.#append(chunk);
-    return true;
   }
 
   #append(chunk: Uint8Array): void {
@@ -295,6 +312,13 @@ export abstract class ReaderBase implements Reader {
       this.#start = this.#end = 0;
       this.#ownsSpare = false;
     }
+  }
+
+  /** Removes the next `n` buffered bytes as text; bytes that are not UTF-8 stay buffered. */
+  #takeText(api: string, n: number): string {
+    const text = decodeUtf8(api, this.#buffer.subarray(this.#start, this.#start + n));
+    this.#consume(n);
+    return text;
   }
 
   /** Removes and returns the next `n` buffered bytes (a view that is never written again). */

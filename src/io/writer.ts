@@ -2,8 +2,9 @@
  * `Writer`: the writing half of every weft stream, and the pieces that
  * implement it on top of one primitive, `writeChunk`.
  */
-import { WeftUsageError } from "../core/errors.ts";
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
+import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
 
 /**
@@ -49,6 +50,16 @@ export class WriteGate {
     }
   }
 
+  /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */
+  *run<T>(api: string, body: () => Operation<T>): Operation<T> {
+    this.#enter(api);
+    try {
+      return yield* body();
+    } finally {
+      this.#writing = false;
+    }
+  }
+
   *writeReader(reader: Reader): Operation<number> {
     if (reader === null || typeof reader !== "object" || typeof reader.readSome !== "function") {
       throw new TypeError("writeReader(): reader must be a Reader");
@@ -68,6 +79,8 @@ export class WriteGate {
   }
 
   #enter(api: string): void {
+    // IO entry points check cancellation first (B §4.1), also for a write that would not suspend.
+    if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed()) throw new WeftUsageError(`${api}: the writer is closed`);
     if (this.#writing) {
       throw new WeftUsageError(
