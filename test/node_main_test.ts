@@ -30,8 +30,12 @@ main(function* () {
     yield* sleep(10_000);
     yield* stdout.write("woke up (wrong)\\n");
   } finally {
-    yield* protectFromCancel(() => sleep(20)); // cleanup that suspends is shielded
-    yield* stdout.write("finally ran\\n");
+    // Cleanup that suspends (even a write) is shielded: in a cancelled task an
+    // unshielded operation throws Cancelled before it starts.
+    yield* protectFromCancel(function* () {
+      yield* sleep(20);
+      yield* stdout.write("finally ran\\n");
+    });
   }
 });
 `;
@@ -80,9 +84,11 @@ main(function* () {
     yield* stdout.write("ready\\n");
     yield* sleep(10_000);
   } finally {
-    yield* stdout.write("cleaning\\n");
-    yield* protectFromCancel(() => sleep(10_000));
-    yield* stdout.write("cleanup finished (wrong)\\n");
+    yield* protectFromCancel(function* () {
+      yield* stdout.write("cleaning\\n");
+      yield* sleep(10_000);
+      yield* stdout.write("cleanup finished (wrong)\\n");
+    });
   }
 });
 `,
@@ -173,7 +179,7 @@ test("a SIGINT that a task waits for is that task's; the next one cancels main",
     dir.path,
     "claimed",
     `
-import { sleep } from "@WEFT@";
+import { protectFromCancel, sleep } from "@WEFT@";
 import { main, stdout, waitSignal } from "@NODE@";
 main(function* () {
   try {
@@ -182,7 +188,7 @@ main(function* () {
     yield* stdout.write("handled\\n");
     yield* sleep(10_000);
   } finally {
-    yield* stdout.write("finally ran\\n");
+    yield* protectFromCancel(() => stdout.write("finally ran\\n"));
   }
 });
 `,

@@ -18,10 +18,10 @@ import { withTaskGroup } from "./task_group.ts";
  * Work inside {@link protectFromCancel} cannot be cut short: the timeout then
  * waits for it and still throws. An error the body throws while being
  * cancelled does not replace the timeout error; it is in
- * `suppressedErrors(error)`. A body that returns normally after the timeout
- * fired (its read or `get` completed in that same round, before it could see
- * the cancellation) wins: its value is returned, so nothing it consumed is
- * lost (upstream throws and drops the value).
+ * `suppressedErrors(error)`. A body whose read or `get` had already completed
+ * when the timeout fired (in the same round, before it could see the
+ * cancellation) wins: its value is returned, so nothing it consumed is lost
+ * (upstream throws and drops the value).
  *
  * @example
  * ```ts
@@ -55,7 +55,8 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
 
 /**
  * Like {@link withTimeout}, but a timeout gives `undefined` instead of an
- * error. As there, a body that still returns normally wins.
+ * error. As there, a body whose operation had already completed when the
+ * timeout fired wins.
  *
  * @example
  * ```ts
@@ -84,22 +85,22 @@ export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operat
 
 /**
  * The outcome of a body racing its timeout. When the timeout fires, the body
- * may already hold its result: an IO read or a queue hand-off completed in
- * the same round, and the body returns before it ever sees the cancellation.
- * Dropping that value would lose what the body consumed (a line read from a
- * socket, an item taken from a queue), so a body that returns normally wins
- * unless it was inside `protectFromCancel` when the timeout fired (then the
- * timeout waited for it and still wins, as upstream).
+ * may already hold its result: its read or `get` was completed (the task woken
+ * with the bytes or the item) earlier in the same round, and it returns before
+ * it ever sees the cancellation. Dropping that value would lose what the body
+ * consumed, so in that case the body wins. A body that was not already woken
+ * when the timeout fired loses, even if it catches the cancellation and
+ * returns a value, and so does a body inside `protectFromCancel` (the timeout
+ * waits for it and still wins, as upstream).
  */
 class BodyRace<T> {
   value: T | undefined = undefined;
   #returned = false;
-  #fired = false;
-  #shieldedAtTimeout = false;
+  #handedOff = false;
 
   timeoutFired(bodyTask: Coroutine): void {
-    this.#fired = true;
-    this.#shieldedAtTimeout = (bodyTask.flags & Flag.SHIELDED) !== 0;
+    const flags = bodyTask.flags;
+    this.#handedOff = (flags & Flag.READY) !== 0 && (flags & Flag.SHIELDED) === 0;
   }
 
   finished(value: T): T {
@@ -110,6 +111,6 @@ class BodyRace<T> {
 
   /** True when the timeout fired but the body's value must be returned instead. */
   get bodyWon(): boolean {
-    return this.#returned && this.#fired && !this.#shieldedAtTimeout;
+    return this.#returned && this.#handedOff;
   }
 }

@@ -12,6 +12,8 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
+import { Cancelled } from "../core/errors.ts";
+import { requireTask } from "../core/scheduler.ts";
 import type { Operation } from "../core/operation.ts";
 
 /** Reads a Node `Readable` chunk by chunk from weft tasks. */
@@ -42,8 +44,13 @@ export class ReadPort {
   /** The next chunk, or `undefined` at end of stream (or once the stream was destroyed without an error). */
   *read(): Operation<Uint8Array | undefined> {
     const stream = this.#stream;
+    let waited = false;
     for (;;) {
       if (this.#error !== undefined) throw this.#error;
+      // Woken by 'readable' in the round the task was cancelled: the action
+      // returns, but nothing was taken yet, so let the cancellation win and
+      // leave the bytes in the stream for the next read.
+      if (waited && requireTask("read()").cancelDue) throw new Cancelled();
       const chunk: unknown = stream.read();
       if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
       if (this.#ended || stream.readableEnded) return undefined;
@@ -51,6 +58,7 @@ export class ReadPort {
         if (stream.errored !== null) throw stream.errored;
         return undefined;
       }
+      waited = true;
       yield* action<void>((resolve) => {
         stream.on("readable", resolve);
         stream.on("end", resolve);
