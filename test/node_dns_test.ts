@@ -45,6 +45,16 @@ test("an IP literal resolves to itself; asking for the other family is ENOTFOUND
   });
 });
 
+test("resolveHost in an already-cancelled task throws Cancelled, even for a literal", async () => {
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      const task = group.spawn(() => resolveHost("127.0.0.1"), { allowFailure: true });
+      task.cancel();
+      assert.ok((yield* failure(() => task.wait())) instanceof Cancelled);
+    });
+  });
+});
+
 test("a cancelled lookup is abandoned at once: the task does not wait for the resolver", async (t) => {
   // Occupy every thread of libuv's pool with opens of a FIFO that has no
   // writer yet, so the lookup cannot even start until they are released.

@@ -4,7 +4,7 @@
  */
 import { connect as netConnect } from "node:net";
 import { action } from "../../core/action.ts";
-import { isBeingCancelled } from "../../core/cancel.ts";
+import { checkCancellation, isBeingCancelled } from "../../core/cancel.ts";
 import { Cancelled } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import type { Task } from "../../core/task.ts";
@@ -62,6 +62,23 @@ function interleave(addresses: readonly HostAddress[]): HostAddress[] {
 }
 
 const ignore = (): void => {};
+
+/** Checks what a user-supplied `lookup` returned. */
+function requireAddresses(found: unknown): readonly HostAddress[] {
+  const valid =
+    Array.isArray(found) &&
+    found.every(
+      (a: unknown) =>
+        typeof a === "object" &&
+        a !== null &&
+        typeof (a as HostAddress).address === "string" &&
+        ((a as HostAddress).family === 4 || (a as HostAddress).family === 6),
+    );
+  if (!valid) {
+    throw new TypeError(`${API}: options.lookup must return an array of { address: string, family: 4 | 6 }, got ${describe(found)}`);
+  }
+  return found as readonly HostAddress[];
+}
 
 /** One connection attempt to one address; cancelled, it destroys the pending socket. */
 function attempt(address: HostAddress, port: number, target: string, noDelay: boolean, localAddress: string | undefined): Operation<TcpConnection> {
@@ -174,13 +191,14 @@ export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection
   if (lookup !== undefined && typeof lookup !== "function") {
     throw new TypeError(`${API}: options.lookup must be a function (host, options) => Operation, got ${describe(lookup)}`);
   }
+  checkCancellation();
   const target = formatAddress(host, port);
   const literal = literalAddress(host);
   let addresses: readonly HostAddress[];
   if (literal !== undefined) {
     addresses = [literal];
   } else {
-    const found = lookup === undefined ? yield* resolveHost(host, { family }) : yield* lookup(host, { family });
+    const found = lookup === undefined ? yield* resolveHost(host, { family }) : requireAddresses(yield* lookup(host, { family }));
     addresses = interleave(family === undefined ? found : found.filter((a) => a.family === family));
   }
   if (addresses.length === 0) {

@@ -4,6 +4,7 @@
 import { lookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import { action } from "../../core/action.ts";
+import { checkCancellation } from "../../core/cancel.ts";
 import type { Operation } from "../../core/operation.ts";
 import { annotateOsError } from "./os_error.ts";
 import { requireFamily, requireHost, requireOptions } from "./validate.ts";
@@ -65,6 +66,7 @@ export function* resolveHost(name: string, options?: ResolveHostOptions): Operat
   requireOptions("resolveHost()", options, true);
   const family = options?.family;
   requireFamily("resolveHost()", family);
+  checkCancellation();
   const literal = literalAddress(name);
   if (literal !== undefined) {
     if (family !== undefined && literal.family !== family) {
