@@ -1,0 +1,219 @@
+/**
+ * `connectTcp`: a TCP connection to a host, with a structured happy-eyeballs
+ * race (RFC 8305) when the host has several addresses.
+ */
+import { connect as netConnect } from "node:net";
+import { action } from "../../core/action.ts";
+import { checkCancellation, isBeingCancelled } from "../../core/cancel.ts";
+import { Cancelled } from "../../core/errors.ts";
+import { describe, type Operation } from "../../core/operation.ts";
+import type { Task } from "../../core/task.ts";
+import { withTaskGroup } from "../../group/task_group.ts";
+import { withTimeoutOpt } from "../../group/timeout.ts";
+import { Semaphore } from "../../sync/semaphore.ts";
+import { annotateOsError, formatAddress } from "./os_error.ts";
+import { literalAddress, resolveHost, type HostAddress } from "./resolve_host.ts";
+import { TcpConnection } from "./tcp_connection.ts";
+import { requireFamily, requireHost, requireOptionalBoolean, requireOptions, requirePort } from "./validate.ts";
+
+/** How long an attempt may stay unanswered before the next address is tried too (RFC 8305's recommendation). */
+const ATTEMPT_DELAY_MS = 250;
+
+const API = "connectTcp()";
+
+/**
+ * Options for {@link connectTcp}.
+ *
+ * @example
+ * ```ts
+ * const conn = yield* connectTcp({ host: "db.internal", port: 5432, family: 4 });
+ * ```
+ */
+export interface ConnectTcpOptions {
+  /** A host name or an IP literal. */
+  host: string;
+  /** The port, 1–65535. */
+  port: number;
+  /** Only addresses of this family (default: both, raced). */
+  family?: 4 | 6;
+  /** Disable Nagle's algorithm (default `true`, as upstream: small writes go out at once). */
+  noDelay?: boolean;
+  /** The local address to connect from. */
+  localAddress?: string;
+  /**
+   * Replaces {@link resolveHost} for host names (service discovery, tests).
+   * Not called for an IP literal.
+   */
+  lookup?: (host: string, options: { family?: 4 | 6 }) => Operation<readonly HostAddress[]>;
+}
+
+/** Orders addresses by alternating families, starting with the resolver's first choice (RFC 8305 §4). */
+function interleave(addresses: readonly HostAddress[]): HostAddress[] {
+  if (addresses.length < 2) return addresses.slice();
+  const first = addresses[0]!.family;
+  const preferred = addresses.filter((a) => a.family === first);
+  const other = addresses.filter((a) => a.family !== first);
+  const ordered: HostAddress[] = [];
+  for (let i = 0; i < Math.max(preferred.length, other.length); i++) {
+    if (i < preferred.length) ordered.push(preferred[i]!);
+    if (i < other.length) ordered.push(other[i]!);
+  }
+  return ordered;
+}
+
+const ignore = (): void => {};
+
+/** Checks what a user-supplied `lookup` returned. */
+function requireAddresses(found: unknown): readonly HostAddress[] {
+  const valid =
+    Array.isArray(found) &&
+    found.every(
+      (a: unknown) =>
+        typeof a === "object" &&
+        a !== null &&
+        typeof (a as HostAddress).address === "string" &&
+        ((a as HostAddress).family === 4 || (a as HostAddress).family === 6),
+    );
+  if (!valid) {
+    throw new TypeError(`${API}: options.lookup must return an array of { address: string, family: 4 | 6 }, got ${describe(found)}`);
+  }
+  return found as readonly HostAddress[];
+}
+
+/** One connection attempt to one address; cancelled, it destroys the pending socket. */
+function attempt(address: HostAddress, port: number, target: string, noDelay: boolean, localAddress: string | undefined): Operation<TcpConnection> {
+  return action<TcpConnection>((resolve, reject) => {
+    const socket = netConnect({
+      host: address.address,
+      port,
+      family: address.family,
+      localAddress,
+      noDelay,
+      allowHalfOpen: true,
+    });
+    let connected = false;
+    const onConnect = (): void => {
+      connected = true;
+      // Wrapped at once: the connection's own listeners must be in place before this one goes.
+      resolve(new TcpConnection(socket));
+    };
+    const onError = (error: Error): void => reject(annotateOsError(API, error, target));
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+    return () => {
+      socket.off("connect", onConnect);
+      socket.off("error", onError);
+      if (!connected) {
+        // An error Node already scheduled must not become an unhandled "error" event.
+        socket.on("error", ignore);
+        socket.destroy();
+      }
+    };
+  });
+}
+
+/**
+ * Races connection attempts: the next address is tried when the previous
+ * attempt failed or has been pending for 250 ms; the first connection wins,
+ * the others are cancelled (or closed, if they connected in the same round).
+ * If every attempt fails, the first error is thrown.
+ */
+function* race(addresses: readonly HostAddress[], port: number, target: string, noDelay: boolean, localAddress: string | undefined): Operation<TcpConnection> {
+  let winner: TcpConnection | undefined;
+  let firstError: unknown;
+  try {
+    return yield* withTaskGroup<TcpConnection>(function* (group) {
+      const attempts: Task<void>[] = [];
+      for (let i = 0; i < addresses.length; i++) {
+        const failed = new Semaphore(1, 0);
+        attempts.push(
+          group.spawn(function* () {
+            let conn: TcpConnection;
+            try {
+              conn = yield* attempt(addresses[i]!, port, target, noDelay, localAddress);
+            } catch (error) {
+              if (error instanceof Cancelled) throw error;
+              if (firstError === undefined) firstError = error;
+              failed.release();
+              return;
+            }
+            if (winner !== undefined) {
+              conn.close(); // connected in the same round as the winner
+              return;
+            }
+            winner = conn;
+            group.returnImmediately(conn);
+          }),
+        );
+        if (i < addresses.length - 1) yield* withTimeoutOpt(ATTEMPT_DELAY_MS, () => failed.acquire());
+      }
+      for (const task of attempts) yield* task.wait();
+      throw firstError;
+    });
+  } catch (error) {
+    // The caller was cancelled while an attempt was connecting in the same round.
+    winner?.close();
+    throw error;
+  }
+}
+
+/**
+ * Connects to `host:port` and returns the connection.
+ *
+ * A host name is resolved first (see {@link resolveHost}); when it has
+ * several addresses they are raced "happy eyeballs" style: families
+ * alternate, each attempt gets 250 ms (or until it fails) before the next
+ * one starts alongside, the first connection wins and the other attempts are
+ * cancelled. If none connects, the first attempt's error is thrown, with
+ * Node's `code` (`ECONNREFUSED`, `ETIMEDOUT`, …) and the address in its
+ * message.
+ *
+ * Cancellation stops every attempt and destroys the pending sockets. If the
+ * task is cancelled in the round the connection was made, the connection is
+ * closed and `Cancelled` is thrown: a cancelled `connectTcp` never hands out
+ * a connection. Give it a deadline with `withTimeout`.
+ *
+ * @example
+ * ```ts
+ * using conn = yield* withTimeout(5000, () => connectTcp({ host: "localhost", port: 8080 }));
+ * yield* conn.write("GET / HTTP/1.0\r\n\r\n");
+ * console.log((yield* conn.readAll()).text());
+ * ```
+ */
+export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection> {
+  requireOptions(API, options, false);
+  const { host, port, family, noDelay = true, localAddress, lookup } = options;
+  requireHost(API, "options.host", host);
+  requirePort(API, "options.port", port, 1);
+  requireFamily(API, family);
+  requireOptionalBoolean(API, "options.noDelay", noDelay);
+  if (localAddress !== undefined) requireHost(API, "options.localAddress", localAddress);
+  if (lookup !== undefined && typeof lookup !== "function") {
+    throw new TypeError(`${API}: options.lookup must be a function (host, options) => Operation, got ${describe(lookup)}`);
+  }
+  checkCancellation();
+  const target = formatAddress(host, port);
+  const literal = literalAddress(host);
+  let addresses: readonly HostAddress[];
+  if (literal !== undefined) {
+    addresses = [literal];
+  } else {
+    const found = lookup === undefined ? yield* resolveHost(host, { family }) : requireAddresses(yield* lookup(host, { family }));
+    addresses = interleave(family === undefined ? found : found.filter((a) => a.family === family));
+  }
+  if (addresses.length === 0) {
+    throw Object.assign(new Error(`${API}: ${host} has no ${family === undefined ? "" : `IPv${family} `}address`), {
+      code: "ENOTFOUND",
+      hostname: host,
+    });
+  }
+  const conn =
+    addresses.length === 1
+      ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress)
+      : yield* race(addresses, port, target, noDelay, localAddress);
+  if (isBeingCancelled()) {
+    conn.close();
+    throw new Cancelled();
+  }
+  return conn;
+}

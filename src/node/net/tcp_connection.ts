@@ -1,0 +1,187 @@
+/**
+ * `TcpConnection`: a connected TCP socket as a weft `Reader` and `Writer`.
+ */
+import type { Socket } from "node:net";
+import type { Operation } from "../../core/operation.ts";
+import { DuplexBase } from "../../io/duplex.ts";
+import { ReadPort, WritePort } from "../stream_port.ts";
+import { annotateOsError, formatAddress } from "./os_error.ts";
+
+/**
+ * How long `close()` lets unsent bytes drain to a peer that does not read
+ * before the socket is destroyed anyway, so that a stuck peer cannot keep the
+ * process alive.
+ */
+const LINGER_MS = 10_000;
+
+function familyOf(name: string | undefined): 4 | 6 {
+  return name === "IPv6" ? 6 : 4;
+}
+
+/**
+ * A TCP connection, made by {@link connectTcp} or {@link TcpServer.accept}.
+ * It is a `Reader` (`readLine`, `readExactly`, …) and a `Writer` (`write`,
+ * `writeReader`); one task may read while another writes.
+ *
+ * A cancelled read takes nothing: bytes that arrived, even the first half of
+ * a `readExactly`, stay buffered for the next read. A cancelled write keeps
+ * its bytes queued; they are still sent. Errors keep Node's `code`
+ * (`ECONNRESET`, `EPIPE`, …) and name the peer.
+ *
+ * Closing (`close()`, or leaving the block of a `using` declaration) gives
+ * the peer end of stream after everything written so far.
+ *
+ * @example
+ * ```ts
+ * using conn = yield* connectTcp({ host: "localhost", port: 7 });
+ * yield* conn.write("hello\n");
+ * console.log(yield* conn.readLine()); // "hello"
+ * ```
+ */
+export class TcpConnection extends DuplexBase {
+  /** The local IP address. */
+  readonly localAddress: string;
+  /** The local port. */
+  readonly localPort: number;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /** The address family of the connection. */
+  readonly family: 4 | 6;
+
+  readonly #socket: Socket;
+  readonly #reader: ReadPort;
+  readonly #writer: WritePort;
+  readonly #peer: string;
+  #closed = false;
+  #writeShut = false;
+
+  /**
+   * Wraps a connected Node socket (the connection then owns it). Normally you
+   * get a connection from {@link connectTcp} or {@link TcpServer.accept}.
+   * The socket is switched to half-open mode, so that the peer's end of
+   * stream does not end our side too (see {@link TcpConnection.shutdownWrite}).
+   *
+   * @example
+   * ```ts
+   * const conn = new TcpConnection(net.connect(port, "127.0.0.1")); // after its "connect" event
+   * ```
+   */
+  constructor(socket: Socket) {
+    super();
+    this.#socket = socket;
+    socket.allowHalfOpen = true;
+    this.#reader = new ReadPort(socket);
+    this.#writer = new WritePort(socket);
+    this.localAddress = socket.localAddress ?? "";
+    this.localPort = socket.localPort ?? 0;
+    this.remoteAddress = socket.remoteAddress ?? "";
+    this.remotePort = socket.remotePort ?? 0;
+    this.family = familyOf(socket.remoteFamily);
+    this.#peer = `peer ${formatAddress(this.remoteAddress, this.remotePort)}`;
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  protected override get isWriteClosed(): boolean {
+    return this.#closed || this.#writeShut;
+  }
+
+  protected *readChunk(): Operation<Uint8Array | undefined> {
+    try {
+      return yield* this.#reader.read();
+    } catch (error) {
+      throw annotateOsError("TcpConnection.read()", error, this.#peer);
+    }
+  }
+
+  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    try {
+      yield* this.#writer.write(bytes);
+    } catch (error) {
+      throw annotateOsError("TcpConnection.write()", error, this.#peer);
+    }
+  }
+
+  /**
+   * Ends the writing half: the peer reads end of stream once it has read
+   * everything written before, and this side can still read. Writing
+   * afterwards throws `WeftUsageError`. Idempotent.
+   *
+   * @example
+   * ```ts
+   * yield* conn.write(request);
+   * conn.shutdownWrite();                     // "that was all"
+   * const reply = yield* conn.readAll();
+   * ```
+   */
+  shutdownWrite(): void {
+    if (this.#closed || this.#writeShut) return;
+    this.#writeShut = true;
+    if (!this.#socket.destroyed && !this.#socket.writableEnded) this.#socket.end();
+  }
+
+  /**
+   * Closes the connection. Bytes already written are still delivered, then
+   * the peer reads end of stream; if the peer takes none of them for 10 s
+   * the socket is dropped. Reading or writing afterwards throws
+   * `WeftUsageError`; a task blocked in a read is woken with end of stream
+   * once the socket is released (at once when nothing was left to send).
+   * Idempotent.
+   *
+   * As with any TCP socket, closing while unread bytes from the peer are
+   * waiting in the kernel makes the kernel reset the connection instead.
+   *
+   * @example
+   * ```ts
+   * const conn = yield* connectTcp({ host, port });
+   * try { yield* talk(conn); } finally { conn.close(); }
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    if (socket.writableLength === 0 || socket.writableFinished) {
+      socket.destroy();
+      return;
+    }
+    // Bytes are still queued in Node: end after them and destroy once flushed.
+    const destroy = (): void => {
+      socket.destroy();
+    };
+    socket.once("finish", destroy);
+    socket.setTimeout(LINGER_MS, destroy);
+    if (!socket.writableEnded) socket.end();
+  }
+
+  /**
+   * Turns Nagle's algorithm off (`true`, the default for weft connections:
+   * small writes go out at once) or on.
+   *
+   * @example
+   * ```ts
+   * conn.setNoDelay(false); // batch many tiny writes
+   * ```
+   */
+  setNoDelay(noDelay = true): void {
+    this.#socket.setNoDelay(noDelay);
+  }
+
+  /**
+   * Enables or disables TCP keep-alive probes, the first after
+   * `initialDelayMs` of idleness (0: the system default).
+   *
+   * @example
+   * ```ts
+   * conn.setKeepAlive(true, 60_000);
+   * ```
+   */
+  setKeepAlive(enable: boolean, initialDelayMs = 0): void {
+    this.#socket.setKeepAlive(enable, initialDelayMs);
+  }
+}

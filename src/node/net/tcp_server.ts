@@ -1,0 +1,277 @@
+/**
+ * `listenTcp` and `TcpServer`: a listening TCP socket whose connections are
+ * taken with `accept()` or handled, one task each, by `serve()`.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { action } from "../../core/action.ts";
+import { callBody, checkCancellation } from "../../core/cancel.ts";
+import { Cancelled, WeftUsageError } from "../../core/errors.ts";
+import { describe, requireFunction, type Operation } from "../../core/operation.ts";
+import { withTaskGroup } from "../../group/task_group.ts";
+import { Semaphore } from "../../sync/semaphore.ts";
+import { annotateOsError, formatAddress } from "./os_error.ts";
+import { TcpConnection } from "./tcp_connection.ts";
+import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
+
+/**
+ * Options for {@link listenTcp}.
+ *
+ * @example
+ * ```ts
+ * const server = yield* listenTcp({ host: "127.0.0.1", port: 0, backlog: 128 });
+ * ```
+ */
+export interface ListenTcpOptions {
+  /** The address to listen on (default: every interface, IPv6 and IPv4 where the system allows). */
+  host?: string;
+  /** The port, 0–65535 (default 0: any free port; read it from {@link TcpServer.port}). */
+  port?: number;
+  /** The kernel's queue of connections not yet taken by Node (default: Node's, 511). */
+  backlog?: number;
+  /** Disable Nagle's algorithm on accepted connections (default `true`). */
+  noDelay?: boolean;
+}
+
+/**
+ * Options for {@link TcpServer.serve}.
+ *
+ * @example
+ * ```ts
+ * yield* server.serve(handle, { maxConnections: 100, onError: (e) => console.error(e) });
+ * ```
+ */
+export interface ServeOptions {
+  /** At most this many connections are handled at once; the next is accepted only when one ends. */
+  maxConnections?: number;
+  /**
+   * `true` (the default, as upstream): a handler's failure ends only its own
+   * connection and is passed to `onError`. `false`: it fails `serve`, which
+   * cancels every other handler and closes the server.
+   */
+  allowFailure?: boolean;
+  /** With `allowFailure`, called with each handler failure (other than cancellation) and its connection. */
+  onError?: (error: unknown, conn: TcpConnection) => void;
+}
+
+const ignore = (): void => {};
+
+/**
+ * A listening TCP socket, made by {@link listenTcp}.
+ *
+ * Connections that arrive while no task is in `accept()` are queued, never
+ * lost; a cancelled `accept()` takes none of them. Closing the server (also
+ * by `using`, or by the end of `serve()`) stops listening, so later connects
+ * are refused; connections already accepted stay open.
+ *
+ * @example
+ * ```ts
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * console.log(`listening on port ${server.port}`);
+ * yield* server.serve(function* (conn) {
+ *   yield* conn.writeReader(conn); // echo
+ * });
+ * ```
+ */
+export class TcpServer {
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The bound IP address. */
+  readonly address: string;
+  /** The bound address family. */
+  readonly family: 4 | 6;
+
+  readonly #server: Server;
+  readonly #queue: TcpConnection[] = [];
+  readonly #waiters = new Set<() => void>();
+  readonly #target: string;
+  #error: unknown = undefined;
+  #closed = false;
+
+  /** Takes over a listening Node server (used by {@link listenTcp}). */
+  constructor(server: Server) {
+    const bound = server.address();
+    if (bound === null || typeof bound === "string") {
+      throw new TypeError(`new TcpServer(): server must be listening on a TCP address, got ${describe(bound)}`);
+    }
+    this.#server = server;
+    this.port = bound.port;
+    this.address = bound.address;
+    this.family = bound.family === "IPv6" ? 6 : 4;
+    this.#target = formatAddress(bound.address, bound.port);
+    server.on("connection", (socket: Socket) => {
+      if (this.#closed) {
+        socket.destroy();
+        return;
+      }
+      this.#queue.push(new TcpConnection(socket));
+      this.#wake();
+    });
+    server.on("error", (error) => {
+      this.#error ??= annotateOsError("TcpServer.accept()", error, this.#target);
+      this.#wake();
+    });
+  }
+
+  /** How many connections arrived and wait for `accept()`. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /**
+   * Waits for the next connection and returns it (at once if one is queued).
+   * Throws `WeftUsageError` once the server is closed (also when it is closed
+   * while waiting), and the server's error (with Node's `code`) if listening
+   * failed. Several tasks may wait; each connection goes to one of them.
+   *
+   * @example
+   * ```ts
+   * using conn = yield* server.accept();
+   * console.log(`from ${conn.remoteAddress}:${conn.remotePort}`);
+   * ```
+   */
+  *accept(): Operation<TcpConnection> {
+    for (;;) {
+      if (this.#closed) throw new WeftUsageError("TcpServer.accept(): the server is closed");
+      if (this.#error !== undefined) throw this.#error;
+      checkCancellation();
+      const conn = this.#queue.shift();
+      if (conn !== undefined) return conn;
+      // Only a wake-up is awaited; the connection is taken afterwards, so a cancelled accept takes none.
+      yield* action<void>((resolve) => {
+        this.#waiters.add(resolve);
+        return () => {
+          this.#waiters.delete(resolve);
+        };
+      });
+    }
+  }
+
+  /**
+   * Accepts connections until cancelled and runs `handler` for each as a task
+   * of one group; the connection is closed when its handler ends. With
+   * `maxConnections`, a permit is taken before each `accept`, so at most that
+   * many handlers run at once. By default a failing handler ends only its
+   * connection (`allowFailure`, see {@link ServeOptions}); an `accept` error
+   * fails `serve`.
+   *
+   * When `serve` ends (cancelled, failed, or the server closed by `close()`,
+   * which lets running handlers finish) the server is closed: later connects
+   * are refused.
+   *
+   * @example
+   * ```ts
+   * yield* server.serve(function* (conn) {
+   *   for (let line; (line = yield* conn.readLine()) !== undefined; ) yield* conn.write(`${line.toUpperCase()}\n`);
+   * }, { maxConnections: 64 });
+   * ```
+   */
+  *serve(handler: (conn: TcpConnection) => Operation<void>, options?: ServeOptions): Operation<void> {
+    const api = "TcpServer.serve()";
+    requireFunction(api, "handler", handler, "a function* (conn) handler");
+    requireOptions(api, options, true);
+    const { maxConnections, allowFailure = true, onError } = options ?? {};
+    requireOptionalCount(api, "options.maxConnections", maxConnections, 1);
+    requireOptionalBoolean(api, "options.allowFailure", allowFailure);
+    if (onError !== undefined) requireFunction(api, "options.onError", onError, "a function (error, conn) => void");
+    const slots = maxConnections === undefined ? null : new Semaphore(maxConnections);
+    const server = this;
+    try {
+      yield* withTaskGroup<void>(function* (group) {
+        for (;;) {
+          if (slots !== null) yield* slots.acquire();
+          let conn: TcpConnection;
+          try {
+            conn = yield* server.accept();
+          } catch (error) {
+            slots?.release();
+            // Closed by close(): stop accepting and let the handlers finish.
+            if (server.#closed && error instanceof WeftUsageError) return;
+            throw error;
+          }
+          group.spawnBg(function* () {
+            try {
+              yield* callBody(api, () => handler(conn));
+            } catch (error) {
+              if (!allowFailure || error instanceof Cancelled) throw error;
+              onError?.(error, conn);
+            } finally {
+              conn.close();
+              slots?.release();
+            }
+          });
+        }
+      });
+    } finally {
+      this.close();
+    }
+  }
+
+  /**
+   * Stops listening (later connects are refused) and closes the connections
+   * still waiting for `accept()`. Tasks blocked in `accept()` get
+   * `WeftUsageError`; accepted connections are not affected. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const server = yield* listenTcp({ port: 0 });
+   * try { yield* handleOne(yield* server.accept()); } finally { server.close(); }
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    for (const conn of this.#queue.splice(0)) conn.close();
+    this.#wake();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+  }
+}
+
+/**
+ * Starts listening for TCP connections and returns the server once it is
+ * listening. Port 0 picks a free port ({@link TcpServer.port}). Errors keep
+ * Node's `code` (`EADDRINUSE`, `EACCES`, …) and name the address.
+ * Cancelled before the socket is listening, it closes it.
+ *
+ * @example
+ * ```ts
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * console.log(server.port);
+ * ```
+ */
+export function* listenTcp(options?: ListenTcpOptions): Operation<TcpServer> {
+  const api = "listenTcp()";
+  requireOptions(api, options, true);
+  const { host, port = 0, backlog, noDelay = true } = options ?? {};
+  if (host !== undefined) requireHost(api, "options.host", host);
+  requirePort(api, "options.port", port, 0);
+  requireOptionalCount(api, "options.backlog", backlog, 0);
+  requireOptionalBoolean(api, "options.noDelay", noDelay);
+  const target = formatAddress(host ?? "*", port);
+  return yield* action<TcpServer>((resolve, reject) => {
+    // pauseOnConnect: nothing is read from a connection before a task asks for it.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay });
+    let listening = false;
+    const onError = (error: Error): void => reject(annotateOsError(api, error, target));
+    server.once("error", onError);
+    server.listen({ host, port, backlog }, () => {
+      listening = true;
+      resolve(new TcpServer(server));
+    });
+    return () => {
+      server.off("error", onError);
+      if (!listening) {
+        server.on("error", ignore);
+        server.close();
+      }
+    };
+  });
+}

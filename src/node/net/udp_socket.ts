@@ -1,0 +1,253 @@
+/**
+ * `bindUdp` and `UdpSocket`: datagrams sent and received from weft tasks.
+ */
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { isIPv6 } from "node:net";
+import { action } from "../../core/action.ts";
+import { checkCancellation } from "../../core/cancel.ts";
+import { WeftUsageError } from "../../core/errors.ts";
+import { describe, type Operation } from "../../core/operation.ts";
+import { toBytes } from "../../io/writer.ts";
+import { annotateOsError, formatAddress } from "./os_error.ts";
+import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
+
+/** Default bound on datagrams waiting for `recv()`. */
+const DEFAULT_MAX_QUEUED = 1024;
+
+/**
+ * Options for {@link bindUdp}.
+ *
+ * @example
+ * ```ts
+ * const socket = yield* bindUdp({ host: "::1", port: 0, type: "udp6" });
+ * ```
+ */
+export interface BindUdpOptions {
+  /** The address to bind (default: every interface of the socket's family). */
+  host?: string;
+  /** The port, 0–65535 (default 0: any free port). */
+  port?: number;
+  /** `"udp4"` or `"udp6"` (default: `"udp6"` for an IPv6 literal host, else `"udp4"`). */
+  type?: "udp4" | "udp6";
+  /**
+   * How many received datagrams may wait for `recv()` (default 1024). When
+   * the queue is full, newly arriving datagrams are dropped (as the kernel
+   * drops them when its buffer is full) and counted in {@link UdpSocket.dropped}.
+   */
+  maxQueued?: number;
+  /** Allow other sockets to bind the same address and port (SO_REUSEADDR). */
+  reuseAddr?: boolean;
+}
+
+/**
+ * A received datagram and who sent it.
+ *
+ * @example
+ * ```ts
+ * const { data, address, port } = yield* socket.recv();
+ * yield* socket.send(data, port, address); // echo it back
+ * ```
+ */
+export interface Datagram {
+  /** The payload. */
+  readonly data: Uint8Array;
+  /** The sender's IP address. */
+  readonly address: string;
+  /** The sender's port. */
+  readonly port: number;
+  /** The sender's address family. */
+  readonly family: 4 | 6;
+}
+
+/**
+ * A bound UDP socket, made by {@link bindUdp}.
+ *
+ * Node delivers datagrams as they arrive; those that arrive while no task is
+ * in `recv()` wait in a bounded queue (see {@link BindUdpOptions.maxQueued}).
+ * A cancelled `recv()` takes none of them.
+ *
+ * @example
+ * ```ts
+ * using socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * yield* socket.send("ping", serverPort, "127.0.0.1");
+ * const reply = yield* withTimeout(1000, () => socket.recv());
+ * ```
+ */
+export class UdpSocket {
+  /** The bound port (the real one when 0 was asked for). */
+  readonly port: number;
+  /** The bound IP address. */
+  readonly address: string;
+  /** The bound address family. */
+  readonly family: 4 | 6;
+
+  readonly #socket: Socket;
+  readonly #queue: Datagram[] = [];
+  readonly #maxQueued: number;
+  readonly #waiters = new Set<() => void>();
+  #dropped = 0;
+  #error: unknown = undefined;
+  #closed = false;
+
+  /** Takes over a bound Node dgram socket (used by {@link bindUdp}). */
+  constructor(socket: Socket, maxQueued: number = DEFAULT_MAX_QUEUED) {
+    requireOptionalCount("new UdpSocket()", "maxQueued", maxQueued, 1);
+    const bound = socket.address();
+    this.#socket = socket;
+    this.#maxQueued = maxQueued;
+    this.port = bound.port;
+    this.address = bound.address;
+    this.family = bound.family === "IPv6" ? 6 : 4;
+    const target = formatAddress(bound.address, bound.port);
+    socket.on("message", (data: Buffer, from: RemoteInfo) => {
+      if (this.#queue.length >= this.#maxQueued) {
+        this.#dropped++;
+        return;
+      }
+      this.#queue.push({ data, address: from.address, port: from.port, family: from.family === "IPv6" ? 6 : 4 });
+      this.#wake();
+    });
+    socket.on("error", (error) => {
+      this.#error ??= annotateOsError("UdpSocket", error, target);
+      this.#wake();
+    });
+  }
+
+  /** How many received datagrams wait for `recv()`. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** How many datagrams were dropped because the receive queue was full. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /**
+   * Sends one datagram (a string is sent as UTF-8) to `host:port` and waits
+   * until Node has handed it to the system. The bytes are copied first, so
+   * the caller may reuse its buffer even if the send is cancelled (a
+   * datagram already handed over is still sent). Errors keep Node's `code`.
+   *
+   * @example
+   * ```ts
+   * yield* socket.send(JSON.stringify({ ping: 1 }), 9999, "127.0.0.1");
+   * ```
+   */
+  *send(data: string | Uint8Array, port: number, host: string): Operation<void> {
+    const api = "UdpSocket.send()";
+    const bytes = Buffer.from(toBytes(api, data));
+    requirePort(api, "port", port, 1);
+    requireHost(api, "host", host);
+    if (this.#closed) throw new WeftUsageError(`${api}: the socket is closed`);
+    const target = formatAddress(host, port);
+    yield* action<void>((resolve, reject) => {
+      this.#socket.send(bytes, port, host, (error) => {
+        if (error === null || error === undefined) resolve();
+        else reject(annotateOsError(api, error, target));
+      });
+    });
+  }
+
+  /**
+   * Waits for the next datagram and returns it (at once if one is queued).
+   * Throws `WeftUsageError` once the socket is closed (also when it is closed
+   * while waiting), and the socket's error if it reported one. Several tasks
+   * may wait; each datagram goes to one of them.
+   *
+   * @example
+   * ```ts
+   * const { data, address, port } = yield* socket.recv();
+   * console.log(`${new TextDecoder().decode(data)} from ${address}:${port}`);
+   * ```
+   */
+  *recv(): Operation<Datagram> {
+    for (;;) {
+      if (this.#closed) throw new WeftUsageError("UdpSocket.recv(): the socket is closed");
+      if (this.#error !== undefined) throw this.#error;
+      checkCancellation();
+      const datagram = this.#queue.shift();
+      if (datagram !== undefined) return datagram;
+      // Only a wake-up is awaited; the datagram is taken afterwards, so a cancelled recv takes none.
+      yield* action<void>((resolve) => {
+        this.#waiters.add(resolve);
+        return () => {
+          this.#waiters.delete(resolve);
+        };
+      });
+    }
+  }
+
+  /**
+   * Closes the socket; queued datagrams are discarded and tasks blocked in
+   * `recv()` get `WeftUsageError`. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const socket = yield* bindUdp({ port: 0 });
+   * try { yield* serve(socket); } finally { socket.close(); }
+   * ```
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#socket.close();
+    this.#wake();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #wake(): void {
+    for (const wake of this.#waiters) wake();
+    this.#waiters.clear();
+  }
+}
+
+/**
+ * Binds a UDP socket and returns it once bound. Port 0 picks a free port
+ * ({@link UdpSocket.port}). Errors keep Node's `code` (`EADDRINUSE`, …) and
+ * name the address. Cancelled before the bind completes, it closes the socket.
+ *
+ * @example
+ * ```ts
+ * using socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * for (;;) {
+ *   const { data, address, port } = yield* socket.recv();
+ *   yield* socket.send(data, port, address);
+ * }
+ * ```
+ */
+export function* bindUdp(options?: BindUdpOptions): Operation<UdpSocket> {
+  const api = "bindUdp()";
+  requireOptions(api, options, true);
+  const { host, port = 0, maxQueued = DEFAULT_MAX_QUEUED, reuseAddr } = options ?? {};
+  if (host !== undefined) requireHost(api, "options.host", host);
+  requirePort(api, "options.port", port, 0);
+  requireOptionalCount(api, "options.maxQueued", maxQueued, 1);
+  requireOptionalBoolean(api, "options.reuseAddr", reuseAddr);
+  const type = options?.type ?? (host !== undefined && isIPv6(host) ? "udp6" : "udp4");
+  if (type !== "udp4" && type !== "udp6") {
+    throw new RangeError(`${api}: options.type must be "udp4" or "udp6", got ${describe(type)}`);
+  }
+  const target = formatAddress(host ?? "*", port);
+  return yield* action<UdpSocket>((resolve, reject) => {
+    const socket = createSocket({ type, reuseAddr });
+    let bound = false;
+    const onError = (error: Error): void => reject(annotateOsError(api, error, target));
+    socket.once("error", onError);
+    socket.bind({ address: host, port }, () => {
+      bound = true;
+      resolve(new UdpSocket(socket, maxQueued));
+    });
+    return () => {
+      socket.off("error", onError);
+      if (!bound) {
+        socket.on("error", () => {});
+        socket.close();
+      }
+    };
+  });
+}
