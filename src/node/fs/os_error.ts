@@ -1,48 +1,11 @@
 /**
- * Errors from the operating system, as weft/node's fs functions report them:
- * Node's error with the weft function's name in front of its message and
- * every field Node set (`code`, `errno`, `syscall`, `path`, `dest`) kept.
- * Also the argument checks the fs functions share.
+ * The argument checks weft/node's fs functions share, and errors for
+ * conditions weft detects itself.
  */
 import { describe } from "../../core/operation.ts";
+import type { OsError } from "../os_error.ts";
 
-/** What a Node OS error carries; weft's fs errors carry the same. */
-export interface OsError extends Error {
-  /** The error code: `"ENOENT"`, `"EEXIST"`, `"EISDIR"`, … */
-  code?: string;
-  /** The (negative) errno number. */
-  errno?: number;
-  /** The system call that failed. */
-  syscall?: string;
-  /** The path the call was about. */
-  path?: string;
-  /** The second path of a two-path call (rename, link). */
-  dest?: string;
-}
-
-const FIELDS = ["code", "errno", "syscall", "path", "dest"] as const;
-
-/**
- * Returns `error` renamed for `api`: a new Error whose message starts with
- * `api` and whose `cause` is Node's error. When Node's error names no path
- * (calls on a file descriptor), `path` is added to it. Anything that is not a
- * Node OS error (no string `code`: `Cancelled`, a body's own error) is
- * returned unchanged.
- */
-export function osError(api: string, error: unknown, path?: string): unknown {
-  if (!(error instanceof Error)) return error;
-  const source = error as OsError;
-  if (typeof source.code !== "string") return error;
-  let message = `${api}: ${source.message}`;
-  if (source.path === undefined && path !== undefined) message += ` '${path}'`;
-  const wrapped: OsError = new Error(message, { cause: error });
-  for (const field of FIELDS) {
-    const value = source[field];
-    if (value !== undefined) (wrapped as unknown as Record<string, unknown>)[field] = value;
-  }
-  if (wrapped.path === undefined && path !== undefined) wrapped.path = path;
-  return wrapped;
-}
+export { osError, type OsError } from "../os_error.ts";
 
 /** An OS-style error for a condition weft detects itself (for example seeking a pipe). */
 export function makeOsError(api: string, code: string, text: string, path: string): OsError {

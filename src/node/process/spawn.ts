@@ -12,7 +12,7 @@ import { Cancelled, WeftUsageError } from "../../core/errors.ts";
 import { describe, requireDuration, type Operation } from "../../core/operation.ts";
 import { requireTask } from "../../core/scheduler.ts";
 import { Child, type ExitStatus } from "./children.ts";
-import { osError } from "./os_error.ts";
+import { osErrorWithDetail } from "../os_error.ts";
 import { closeQuietly, openForChild, planStdio, type StdioOption, type StdioPlan } from "./stdio_option.ts";
 import { StreamReader, StreamWriter, type StreamReaderSource, type StreamWriterSource } from "./stream_io.ts";
 
@@ -162,10 +162,10 @@ function* spawnFailure(api: string, cmd: string, cwd: string | undefined, error:
     const cwdMissing = yield* action<boolean>((resolve) => {
       stat(cwd, (statError, stats) => resolve(statError !== null || !stats.isDirectory()));
     });
-    if (cwdMissing) return osError(api, error, `ENOENT: cannot start ${JSON.stringify(cmd)}: the cwd ${JSON.stringify(cwd)} is not a directory`);
+    if (cwdMissing) return osErrorWithDetail(api, error, `ENOENT: cannot start ${JSON.stringify(cmd)}: the cwd ${JSON.stringify(cwd)} is not a directory`);
   }
   const reason = code === "ENOENT" ? "no such command" : code === "EACCES" ? "permission denied" : String((error as Error)?.message);
-  return osError(api, error, `${String(code)}: cannot start ${JSON.stringify(cmd)}: ${reason}`);
+  return osErrorWithDetail(api, error, `${String(code)}: cannot start ${JSON.stringify(cmd)}: ${reason}`);
 }
 
 /**

@@ -6,7 +6,7 @@ import { close, open } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { action } from "../../core/action.ts";
 import { describe, type Operation } from "../../core/operation.ts";
-import { osError } from "./os_error.ts";
+import { osError } from "../os_error.ts";
 
 /**
  * Where a child's stdin, stdout or stderr goes:

@@ -8,7 +8,7 @@ import type { Operation } from "../../core/operation.ts";
 import { ReaderBase } from "../../io/reader.ts";
 import { WriterBase } from "../../io/writer.ts";
 import { ReadPort, WritePort } from "../stream_port.ts";
-import { osError } from "./os_error.ts";
+import { osError } from "../os_error.ts";
 
 /** How a {@link StreamReader} gets and lets go of its stream. */
 export interface StreamReaderSource {
