@@ -58,8 +58,9 @@ test("in a shell, the status after SIGINT is 130 and after SIGTERM 143", () => {
       i=0; until grep -q ready out.txt 2>/dev/null; do sleep 0.05; i=$((i+1)); [ $i -gt 300 ] && break; done
       kill -${signal} $pid; wait $pid; echo "status $?"; cat out.txt`;
     const result = spawnSync("/bin/sh", ["-c", script], { cwd: dir.path, encoding: "utf8", timeout: 20_000 });
-    assert.equal(result.stdout.split("\n")[0], `status ${status}`, result.stderr);
-    assert.match(result.stdout, /finally ran/);
+    const report = `SIG${signal}: stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr)}`;
+    assert.equal(result.stdout.split("\n")[0], `status ${status}`, report);
+    assert.match(result.stdout, /finally ran/, report);
   }
 });
 
