@@ -5,45 +5,13 @@
  *   npm run build && node dist/examples/cat.js README.md package.json
  *   echo hello | node dist/examples/cat.js
  */
-import { run, type Operation } from "../src/index.ts";
-import { ReaderBase, WriterBase } from "../src/io.ts";
-import { openFile } from "../src/node.ts";
-import { ReadPort, WritePort } from "../src/node/stream_port.ts";
-
-// Stand-ins for weft/node's own stdin and stdout, kept tiny: one primitive each.
-class Stdin extends ReaderBase {
-  readonly #port = new ReadPort(process.stdin);
-  #closed = false;
-  protected readChunk(): Operation<Uint8Array | undefined> {
-    return this.#port.read();
-  }
-  protected get isClosed(): boolean {
-    return this.#closed;
-  }
-  close(): void {
-    this.#closed = true;
-  }
-}
-
-class Stdout extends WriterBase {
-  readonly #port = new WritePort(process.stdout);
-  #closed = false;
-  protected writeChunk(bytes: Uint8Array): Operation<void> {
-    return this.#port.write(bytes);
-  }
-  protected get isClosed(): boolean {
-    return this.#closed;
-  }
-  close(): void {
-    this.#closed = true;
-  }
-}
+import type { Operation } from "../src/index.ts";
+import { main, openFile, stderr, stdin, stdout } from "../src/node.ts";
 
 function* cat(paths: string[]): Operation<void> {
-  const stdout = new Stdout();
-  // stdin is only touched when it is the input: opening it keeps the process waiting for it.
+  // stdin is only touched when it is the input.
   if (paths.length === 0) {
-    yield* stdout.writeReader(new Stdin());
+    yield* stdout.writeReader(stdin);
     return;
   }
   for (const path of paths) {
@@ -53,7 +21,14 @@ function* cat(paths: string[]): Operation<void> {
   }
 }
 
-run(() => cat(process.argv.slice(2))).catch((error: unknown) => {
-  process.stderr.write(`cat: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+main(function* () {
+  try {
+    yield* cat(process.argv.slice(2));
+  } catch (error) {
+    // An OS error (a missing file: ENOENT naming the path) is the user's
+    // business, not a bug: one line, no stack, exit status 1.
+    if (!(error instanceof Error && "code" in error)) throw error;
+    yield* stderr.write(`cat: ${error.message}\n`);
+    process.exitCode = 1;
+  }
 });

@@ -6,12 +6,13 @@
  * `npm run build`; port 0 or none picks a free one) and talk to it with
  * `nc 127.0.0.1 <port>`. Stop it with Ctrl-C.
  */
-import { run } from "../src/index.ts";
-import { listenTcp } from "../src/node.ts";
+import { listenTcp, main } from "../src/node.ts";
 
 const port = Number(process.argv[2] ?? 0);
 
-await run(function* () {
+// main(): Ctrl-C (SIGINT) cancels the server task; the listener and every
+// open connection are closed before the process ends.
+main(function* () {
   // `using`: the listener is closed however this block is left.
   using server = yield* listenTcp({ host: "127.0.0.1", port });
   console.log(`echo server listening on 127.0.0.1:${server.port}`);
