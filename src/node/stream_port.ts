@@ -21,9 +21,30 @@ export class ReadPort {
   #error: unknown = undefined;
   #ended = false;
   readonly #stream: Readable;
+  /** With standing listeners: the waiting read's wake-up, if one is waiting. */
+  #wake: (() => void) | undefined = undefined;
+  readonly #standing: boolean;
 
-  constructor(stream: Readable) {
+  /**
+   * `standingListeners`: listen for 'readable', 'end', 'error' and 'close'
+   * once, for the port's life, instead of around each wait. Cheaper for a
+   * busy socket (no listener churn per read); not for stdin, where a
+   * 'readable' listener starts reading the terminal.
+   */
+  constructor(stream: Readable, options?: { standingListeners?: boolean }) {
     this.#stream = stream;
+    this.#standing = options?.standingListeners === true;
+    if (this.#standing) {
+      const wake = (): void => {
+        const resolve = this.#wake;
+        this.#wake = undefined;
+        resolve?.();
+      };
+      stream.on("readable", wake);
+      stream.on("end", wake);
+      stream.on("error", wake);
+      stream.on("close", wake);
+    }
     // Only a flowing stream needs stopping. pause() on a fresh process.stdin
     // emits 'pause', and Node's stdin then stops its handle one tick later,
     // undoing a read() made in this tick: the process would exit waiting.
@@ -59,6 +80,15 @@ export class ReadPort {
         return undefined;
       }
       waited = true;
+      if (this.#standing) {
+        yield* action<void>((resolve) => {
+          this.#wake = resolve;
+          return () => {
+            this.#wake = undefined;
+          };
+        });
+        continue;
+      }
       yield* action<void>((resolve) => {
         stream.on("readable", resolve);
         stream.on("end", resolve);

@@ -72,7 +72,7 @@ export class TcpConnection extends DuplexBase {
     super();
     this.#socket = socket;
     socket.allowHalfOpen = true;
-    this.#reader = new ReadPort(socket);
+    this.#reader = new ReadPort(socket, { standingListeners: true });
     this.#writer = new WritePort(socket);
     this.localAddress = socket.localAddress ?? "";
     this.localPort = socket.localPort ?? 0;
