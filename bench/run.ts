@@ -60,7 +60,7 @@ process.stderr.write(
 
 for (const hostId of options.hosts) {
   const host = makeHost(hostId);
-  const firstPlan = planCell(hostId, chosen[0]!.name, options);
+  const firstPlan = planCell(hostId, options.peers[0]!, chosen[0]!.name, options);
   const hostResult: HostResult = { id: hostId, label: hostLabels[hostId], processes: firstPlan.processes, runs: firstPlan.runs };
   hostResults.push(hostResult);
   let start;
@@ -91,9 +91,9 @@ for (const hostId of options.hosts) {
           progress(`${tag}: n/a (Node only)`);
           continue;
         }
-        const plan = planCell(hostId, w.name, options);
+        const plan = planCell(hostId, peer, w.name, options);
         const cellStart = Date.now();
-        const spec = { peer, workload: w.name, maxN: plan.maxN, fixedN: false, maxRunMs: plan.maxRunMs, targetRunMs: plan.targetRunMs, runs: plan.runs };
+        const spec = { peer, workload: w.name, maxN: plan.maxN, fixedN: plan.fixedN, maxRunMs: plan.maxRunMs, targetRunMs: plan.targetRunMs, runs: plan.runs };
         const samples: number[][] = [];
         let last: CellOutcome | undefined;
         for (let p = 0; p < plan.processes; p++) {
