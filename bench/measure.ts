@@ -4,7 +4,7 @@
  * no time. Portable: no Node API, the clock comes from the host.
  */
 import { peers, workloadInfo, type PeerId } from "./catalog.ts";
-import { check, type BenchEnv, type PeerWorkloads } from "./peer.ts";
+import { check, type BenchEnv, type NotAvailable, type PeerWorkloads, type WorkloadImpl } from "./peer.ts";
 
 export interface CellSpec {
   peer: PeerId;
@@ -69,7 +69,7 @@ function errorText(error: unknown): string {
 export async function measureCell(spec: CellSpec, env: BenchEnv, load: (peer: PeerId, env: BenchEnv) => Promise<PeerWorkloads> | PeerWorkloads): Promise<CellOutcome> {
   if (!(peers as readonly string[]).includes(spec.peer)) return { status: "failed", error: `unknown peer ${spec.peer}` };
   const info = workloadInfo(spec.workload);
-  let impl;
+  let impl: WorkloadImpl | NotAvailable | undefined;
   try {
     impl = (await load(spec.peer, env))[spec.workload];
   } catch (error) {
@@ -83,10 +83,14 @@ export async function measureCell(spec: CellSpec, env: BenchEnv, load: (peer: Pe
   try {
     let n = spec.fixedN ? spec.maxN : await chooseN(impl.run, spec, env, what);
     let warm = await timeRun(impl.run, n, env, what);
-    // The probe ran cold code: if the warm-up at N is far shorter than aimed at, pick N again from it.
-    for (let i = 0; i < 3 && !spec.fixedN && n < spec.maxN && warm < spec.targetRunMs / 4; i++) {
+    // The probe ran cold code (and some peers pay a fixed cost per run): while the warm-up at N
+    // is far from the aimed run time, pick N again from it.
+    for (let i = 0; i < 4 && !spec.fixedN; i++) {
+      const tooShort = warm < spec.targetRunMs / 2 && n < spec.maxN;
+      const tooLong = warm > spec.maxRunMs && n > 10;
+      if (!tooShort && !tooLong) break;
       const next = pickN(Math.max(warm, 1e-3) / n, spec);
-      if (next <= n) break;
+      if (next === n) break;
       n = next;
       warm = await timeRun(impl.run, n, env, what);
     }

@@ -1,7 +1,8 @@
 /**
  * The command line of `npm run bench`: `--quick`, `--hosts a,b`, `--peers a,b`,
  * `--workloads a,b` (a workload's name or its family, e.g. `timer_burst`),
- * `--runs N`, `--processes N`, `--help`. `--name value` and `--name=value`
+ * `--runs N`, `--processes N`, `--render results.json` (write the report and
+ * chart again from a results file), `--help`. `--name value` and `--name=value`
  * both work.
  */
 import { hosts, peers, workloads, type HostId, type PeerId } from "./catalog.ts";
@@ -15,6 +16,8 @@ export interface BenchOptions {
   runs: number;
   /** Processes per cell on Node (default: 3, or 1 with --quick); other hosts use 1. */
   processes: number | undefined;
+  /** Re-render the Markdown and SVG from this results JSON instead of running anything. */
+  render: string | undefined;
   /** Every host, peer and workload, full size: the run whose results are committed. */
   complete: boolean;
   help: boolean;
@@ -22,6 +25,7 @@ export interface BenchOptions {
 
 export const usage = `usage: npm run bench -- [--quick] [--hosts ${hosts.join(",")}] [--peers ${peers.join(",")}]
                       [--workloads name|family,…] [--runs N] [--processes N]
+       npm run bench -- --render bench/results/latest.json   (report and chart again, from the samples)
 workloads: ${workloads.map((w) => w.name).join(", ")}
 families: ${[...new Set(workloads.map((w) => w.family))].filter((f) => !workloads.some((w) => w.name === f)).join(", ")}`;
 
@@ -54,6 +58,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     workloads: workloads.map((w) => w.name),
     runs: 5,
     processes: undefined,
+    render: undefined,
     complete: true,
     help: false,
   };
@@ -61,7 +66,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
     const name = eq >= 0 ? arg.slice(0, eq) : arg;
-    const takesValue = ["--hosts", "--peers", "--workloads", "--runs", "--processes"].includes(name);
+    const takesValue = ["--hosts", "--peers", "--workloads", "--runs", "--processes", "--render"].includes(name);
     let value = "";
     if (takesValue) {
       if (eq >= 0) value = arg.slice(eq + 1);
@@ -97,6 +102,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       case "--runs":
         options.runs = count(name, value);
         if (options.runs < 5) options.complete = false;
+        break;
+      case "--render":
+        options.render = value;
         break;
       case "--processes":
         options.processes = count(name, value);

@@ -134,7 +134,8 @@ export function formatMarkdown(results: BenchResults): string {
     "# weft benchmark results",
     "",
     `${results.date}, ${results.quick ? "`--quick` run (small N, not comparable with a full run)" : results.complete ? "full run" : "partial run"}, ` +
-      `${(results.durationMs / 60_000).toFixed(1)} min; ${m.cores} cores (${m.cpu}), ${m.platform}, ${m.memoryGiB} GiB.`,
+      `${(results.durationMs / 60_000).toFixed(1)} min; ${m.cores} cores (${m.cpu}), ${m.platform}, ${m.memoryGiB} GiB; ` +
+      `load average ${results.load.start} at the start, ${results.load.end} at the end${Math.max(results.load.start, results.load.end) > m.cores ? " (other work shared the CPUs: expect noise)" : ""}.`,
     "",
     "Each cell is median ns/op (min–max over every timed run of the cell). Each workload checks its own result, " +
       "so a broken run reports no time. Compare ratios within one run: the machine is shared and noisy.",

@@ -49,6 +49,24 @@ export function shortName(workload: string): string {
   return workload.replace("_throughput", "").replace("timer_burst_sleep", "timers sleep(").replace(/sleep\((\d)$/, "sleep($1)");
 }
 
+/** Legend entries as wide as their labels (about 6.2 px a character at 12 px), wrapping into rows. */
+function layoutLegend(results: BenchResults, maxX: number, left: number): { items: string[]; bottom: number } {
+  const items: string[] = [];
+  let x = left;
+  let y = 34;
+  for (const { id, label } of results.peers) {
+    const width = 17 + Math.ceil(label.length * 6.2) + 14;
+    if (x + width > maxX && x > left) {
+      x = left;
+      y += 18;
+    }
+    items.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${peerColors[id]}"/>`);
+    items.push(`<text x="${x + 17}" y="${y + 10}" fill="#222">${esc(label)}</text>`);
+    x += width;
+  }
+  return { items, bottom: y + 12 };
+}
+
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function renderSvg(results: BenchResults): string {
@@ -62,7 +80,8 @@ export function renderSvg(results: BenchResults): string {
   const W = 1080;
   const left = 72;
   const right = 16;
-  const legendH = 56;
+  const legend = layoutLegend(results, W - right, left);
+  const legendH = legend.bottom + 10;
   const panelH = 210;
   const plotTop = 28;
   const plotH = 140;
@@ -74,13 +93,7 @@ export function renderSvg(results: BenchResults): string {
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${left}" y="20" font-size="15" font-weight="600" fill="#111">weft benchmark: median ns/op per workload (log scale, lower is better)</text>`,
   ];
-  // Legend.
-  peers.forEach((p, i) => {
-    const x = left + (i % 7) * 140;
-    const y = 34 + Math.floor(i / 7) * 18;
-    out.push(`<rect x="${x}" y="${y}" width="12" height="12" fill="${peerColors[p]}"/>`);
-    out.push(`<text x="${x + 17}" y="${y + 10}" fill="#222">${esc(results.peers.find((q) => q.id === p)!.label)}</text>`);
-  });
+  out.push(...legend.items);
   hostsShown.forEach((host, hi2) => {
     const y0 = legendH + hi2 * panelH;
     const top = y0 + plotTop;

@@ -33,6 +33,8 @@ export interface BenchResults {
   quick: boolean;
   complete: boolean;
   machine: { cores: number; cpu: string; platform: string; memoryGiB: number };
+  /** The 1-minute load average when the run began and when it ended: above the core count, other work shared the CPUs. */
+  load: { start: number; end: number };
   durationMs: number;
   hosts: HostResult[];
   peers: { id: PeerId; label: string }[];

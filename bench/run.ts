@@ -8,9 +8,9 @@
  *
  * Options: see `--help` (bench/options.ts).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, platform, release, totalmem } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { join, resolve } from "node:path";
 import { root } from "../hosts/common.ts";
 import { hostLabels, peerLabels, workloads, type HostId } from "./catalog.ts";
 import { ChromiumHost } from "./hosts/chromium_host.ts";
@@ -42,8 +42,19 @@ if (options.help) {
   console.log(usage);
   process.exit(0);
 }
+if (options.render !== undefined) {
+  // The report and chart again from a run's samples (after a change to the report's format).
+  const file = resolve(options.render);
+  const saved = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const markdown = formatMarkdown(saved);
+  writeFileSync(file.replace(/\.json$/, ".md"), markdown);
+  writeFileSync(file.replace(/\.json$/, ".svg"), renderSvg(saved));
+  console.log(markdown);
+  process.exit(0);
+}
 
 const started = Date.now();
+const loadAtStart = loadavg()[0]!;
 const chosen = workloads.filter((w) => options.workloads.includes(w.name));
 const total = options.hosts.length * chosen.length * options.peers.length;
 let done = 0;
@@ -135,6 +146,7 @@ const results: BenchResults = {
     platform: `${platform()} ${release()}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
   },
+  load: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
   durationMs: Date.now() - started,
   hosts: hostResults,
   peers: options.peers.map((id) => ({ id, label: peerLabels[id] })),

@@ -52,6 +52,7 @@ test("options: lists, families, both spellings, catalogue order", () => {
   assert.deepEqual(o.workloads, ["pause_loop", "timer_burst_sleep0", "timer_burst_sleep1"]);
   assert.equal(o.runs, 7);
   assert.deepEqual(parseOptions(["--workloads", "aqueue_throughput"]).workloads, ["aqueue_cap1", "aqueue_cap64"]);
+  assert.equal(parseOptions(["--render", "r.json"]).render, "r.json");
 });
 
 test("options: bad input names the option", () => {
@@ -101,6 +102,7 @@ function sample(medians: Partial<Record<PeerId, number>>): BenchResults {
     quick: false,
     complete: true,
     machine: { cores: 2, cpu: "test cpu", platform: "test", memoryGiB: 1 },
+    load: { start: 0.5, end: 3.5 },
     durationMs: 60_000,
     hosts: [
       { id: "node", label: "Node", version: "Node v20", processes: 3, runs: 5 },
@@ -131,6 +133,7 @@ test("markdown: a table per host with ratios, footnotes for N and n/a, the targe
   assert.ok(row !== undefined, md);
   assert.match(row, /\| 0\.50× \| 3\.00× \| 90\.0× \| 4\.00× \| 100× \| – \|$/);
   assert.match(md, /host not available: bun is missing/);
+  assert.match(md, /load average 0\.5 at the start, 3\.5 at the end \(other work shared the CPUs/);
   assert.match(md, /- effection: pause_loop 5,000/);
   assert.match(md, /- n\/a: no reason at all \(trampoline pause_loop\)/);
   assert.match(md, /\| pause_loop \| Effection 4 ÷ weft \| ≥ 5× \| 4\.00× \| \*\*missed\*\* \|/);
