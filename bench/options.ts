@@ -12,7 +12,7 @@ export interface BenchOptions {
   hosts: HostId[];
   peers: PeerId[];
   workloads: string[];
-  /** Timed runs per process (default: 5). */
+  /** Timed runs per process (default: 5, or 3 with --quick). */
   runs: number;
   /** Processes per cell on Node (default: 3, or 1 with --quick); other hosts use 1. */
   processes: number | undefined;
@@ -62,6 +62,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     complete: true,
     help: false,
   };
+  let runsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf("=");
@@ -101,6 +102,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case "--runs":
         options.runs = count(name, value);
+        runsGiven = true;
         if (options.runs < 5) options.complete = false;
         break;
       case "--render":
@@ -114,5 +116,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         throw new RangeError(`bench: unknown option "${arg}"\n${usage}`);
     }
   }
+  if (options.quick && !runsGiven) options.runs = 3;
   return options;
 }

@@ -66,7 +66,7 @@ function hostSection(results: BenchResults, host: HostId): string[] {
   }
   lines.push("");
   const cells = results.cells.filter((c) => c.host === host);
-  const samples = info.processes > 1 ? `${info.processes} fresh processes × ${info.runs} timed runs` : `1 fresh ${host === "chromium" ? "browser context" : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
+  const samples = info.processes > 1 ? `${info.processes} fresh processes × ${info.runs} timed runs` : `1 fresh ${host === "chromium" ? (results.quick ? "page" : "browser context") : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
   lines.push(`Per cell: ${samples}, after a warm-up run. Ratios above 1 mean weft${ref === "weft-pump" ? " (pump)" : ""} is faster.`);
   const full = new Map(results.workloads.map((w) => [w.name, w.ops]));
   const cut = cells.filter((c) => c.status === "ok" && c.n !== full.get(c.workload));

@@ -25,8 +25,8 @@ import { renderSvg } from "./report_svg.ts";
 import type { BenchResults, CellResult, HostResult } from "./results.ts";
 import { summarize } from "./stats.ts";
 
-function makeHost(id: HostId): BenchHost {
-  if (id === "chromium") return new ChromiumHost();
+function makeHost(id: HostId, quick: boolean): BenchHost {
+  if (id === "chromium") return new ChromiumHost(quick);
   if (id === "quickjs") return new QuickJsHost();
   return new ProcessHost(id);
 }
@@ -70,7 +70,7 @@ process.stderr.write(
 );
 
 for (const hostId of options.hosts) {
-  const host = makeHost(hostId);
+  const host = makeHost(hostId, options.quick);
   const firstPlan = planCell(hostId, options.peers[0]!, chosen[0]!.name, options);
   const hostResult: HostResult = { id: hostId, label: hostLabels[hostId], processes: firstPlan.processes, runs: firstPlan.runs };
   hostResults.push(hostResult);

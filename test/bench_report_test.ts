@@ -51,6 +51,7 @@ test("options: lists, families, both spellings, catalogue order", () => {
   assert.deepEqual(o.peers, ["weft", "effect"]);
   assert.deepEqual(o.workloads, ["pause_loop", "timer_burst_sleep0", "timer_burst_sleep1"]);
   assert.equal(o.runs, 7);
+  assert.equal(parseOptions(["--quick"]).runs, 3);
   assert.deepEqual(parseOptions(["--workloads", "aqueue_throughput"]).workloads, ["aqueue_cap1", "aqueue_cap64"]);
   assert.equal(parseOptions(["--render", "r.json"]).render, "r.json");
 });
