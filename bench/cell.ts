@@ -1,14 +1,10 @@
 /**
- * One benchmark cell in a fresh process: `node cell.js <workload> <driver> <runs>`.
- * Does one warm-up run, then <runs> timed runs, and prints one JSON line.
+ * One benchmark cell in a fresh process, on Node, Bun or Deno:
+ * `cell.js '<CellSpec as JSON>'`. Prints one line, `CELL <CellOutcome as JSON>`.
  */
-import { runOnce, workloads, type Driver } from "./workloads.ts";
+import { measureCell, type CellSpec } from "./measure.ts";
+import { loadPeer } from "./peers/index.ts";
 
-const [name, driver, runsArg] = process.argv.slice(2);
-const workload = workloads.find((w) => w.name === name);
-if (workload === undefined) throw new Error(`unknown workload ${name}`);
-const runs = Number(runsArg ?? 5);
-await runOnce(workload, driver as Driver);
-const samples: number[] = [];
-for (let i = 0; i < runs; i++) samples.push((await runOnce(workload, driver as Driver)) * 1e6 / workload.ops);
-console.log(JSON.stringify({ workload: name, driver, samples }));
+const spec = JSON.parse(process.argv[2] ?? "{}") as CellSpec;
+const outcome = await measureCell(spec, { now: () => performance.now() }, loadPeer);
+console.log(`CELL ${JSON.stringify(outcome)}`);

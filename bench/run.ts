@@ -1,62 +1,168 @@
 /**
- * `npm run bench`: every workload on the event-loop driver, the pump driver
- * and plain async/await. Each cell runs in several fresh processes (V8 does
- * not always settle on the same machine code, so one process can be an
- * outlier); each process does one warm-up run then several timed runs. Prints
- * the median ns/op over all samples of a cell, the min–max spread and the
- * ratios computed within this run.
+ * `npm run bench`: every workload × every peer × every host, one fresh
+ * process (page, engine) per cell, a warm-up run then timed runs; a progress
+ * line per cell on stderr; the Markdown report on stdout; the report, every
+ * sample (JSON) and the chart (SVG) in bench/results/. A full run (no option
+ * that narrows or shrinks it) writes `latest.*`, the files the README shows;
+ * any other run writes `partial.*`, so a quick look never replaces them.
  *
- * Options: --runs N (timed runs per process, default 7), --processes N
- * (processes per cell, default 3), --workloads a,b.
+ * Options: see `--help` (bench/options.ts).
  */
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { workloads, type Driver } from "./workloads.ts";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { root } from "../hosts/common.ts";
+import { hostLabels, peerLabels, workloads, type HostId } from "./catalog.ts";
+import { ChromiumHost } from "./hosts/chromium_host.ts";
+import { ProcessHost } from "./hosts/process_host.ts";
+import { QuickJsHost } from "./hosts/quickjs_host.ts";
+import type { BenchHost } from "./hosts/bench_host.ts";
+import type { CellOutcome } from "./measure.ts";
+import { parseOptions, usage, type BenchOptions } from "./options.ts";
+import { planCell } from "./plan.ts";
+import { formatMarkdown, formatNs, formatCount } from "./report_md.ts";
+import { renderSvg } from "./report_svg.ts";
+import type { BenchResults, CellResult, HostResult } from "./results.ts";
+import { summarize } from "./stats.ts";
 
-const args = process.argv.slice(2);
-function option(name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
+function makeHost(id: HostId, quick: boolean): BenchHost {
+  if (id === "chromium") return new ChromiumHost(quick);
+  if (id === "quickjs") return new QuickJsHost();
+  return new ProcessHost(id);
 }
-const runs = Number(option("--runs") ?? 7);
-const processes = Number(option("--processes") ?? 3);
-const only = option("--workloads")?.split(",");
-const drivers: Driver[] = ["event-loop", "pump", "plain-await"];
-const cellScript = fileURLToPath(new URL("./cell.js", import.meta.url));
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+if (options.help) {
+  console.log(usage);
+  process.exit(0);
+}
+if (options.render !== undefined) {
+  // The report and chart again from a run's samples (after a change to the report's format).
+  const file = resolve(options.render);
+  const saved = JSON.parse(readFileSync(file, "utf8")) as BenchResults;
+  const markdown = formatMarkdown(saved);
+  writeFileSync(file.replace(/\.json$/, ".md"), markdown);
+  writeFileSync(file.replace(/\.json$/, ".svg"), renderSvg(saved));
+  console.log(markdown);
+  process.exit(0);
 }
 
-const fmt = (ns: number): string => (ns >= 100 ? ns.toFixed(0) : ns.toFixed(1));
+const started = Date.now();
+const loadAtStart = loadavg()[0]!;
+const chosen = workloads.filter((w) => options.workloads.includes(w.name));
+const total = options.hosts.length * chosen.length * options.peers.length;
+let done = 0;
+const progress = (line: string): void => {
+  process.stderr.write(`[${String(++done).padStart(String(total).length)}/${total}] ${line}\n`);
+};
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
 
-console.log(
-  `weft benchmark: Node ${process.version}; per cell ${processes} fresh processes × ${runs} timed runs after a warm-up; median and min–max over all samples`,
+const cells: CellResult[] = [];
+const hostResults: HostResult[] = [];
+process.stderr.write(
+  `weft benchmark: ${options.quick ? "--quick, " : ""}${options.hosts.length} hosts × ${chosen.length} workloads × ${options.peers.length} peers = ${total} cells\n`,
 );
-const rows: string[] = [
-  "| workload | event loop ns/op (min–max) | pump ns/op (min–max) | plain await ns/op (min–max) | await ÷ event loop | event loop ÷ pump |",
-  "|---|---|---|---|---|---|",
-];
-for (const workload of workloads) {
-  if (only !== undefined && !only.includes(workload.name)) continue;
-  const medians: Partial<Record<Driver, number>> = {};
-  const cells: string[] = [];
-  for (const driver of drivers) {
-    process.stderr.write(`  ${workload.name} on ${driver}…\n`);
-    const samples: number[] = [];
-    for (let p = 0; p < processes; p++) {
-      const out = execFileSync(process.execPath, [cellScript, workload.name, driver, String(runs)], { encoding: "utf8" });
-      samples.push(...(JSON.parse(out.trim().split("\n").pop()!) as { samples: number[] }).samples);
-    }
-    const med = median(samples);
-    medians[driver] = med;
-    cells.push(`${fmt(med)} (${fmt(Math.min(...samples))}–${fmt(Math.max(...samples))})`);
+
+for (const hostId of options.hosts) {
+  const host = makeHost(hostId, options.quick);
+  const firstPlan = planCell(hostId, options.peers[0]!, chosen[0]!.name, options);
+  const hostResult: HostResult = { id: hostId, label: hostLabels[hostId], processes: firstPlan.processes, runs: firstPlan.runs };
+  hostResults.push(hostResult);
+  let start;
+  try {
+    start = await host.start();
+  } catch (error) {
+    start = { unavailable: `could not start: ${(error as Error).message.split("\n")[0]}` };
   }
-  const speedup = medians["plain-await"]! / medians["event-loop"]!;
-  const driverRatio = medians["event-loop"]! / medians["pump"]!;
-  rows.push(`| ${workload.name} | ${cells.join(" | ")} | ${speedup.toFixed(2)}× | ${driverRatio.toFixed(2)} |`);
+  if ("unavailable" in start) {
+    hostResult.unavailable = start.unavailable;
+    for (const w of chosen) {
+      for (const peer of options.peers) {
+        cells.push({ host: hostId, peer, workload: w.name, status: "host n/a", reason: start.unavailable });
+        progress(`${hostId} ${peer} ${w.name}: host not available: ${start.unavailable}`);
+      }
+    }
+    await host.close().catch(() => {});
+    continue;
+  }
+  hostResult.version = start.version;
+  process.stderr.write(`${start.version} (${elapsed()})\n`);
+  try {
+    for (const w of chosen) {
+      for (const peer of options.peers) {
+        const tag = `${hostId} ${peer} ${w.name}`;
+        if (w.nodeOnly === true && hostId !== "node") {
+          cells.push({ host: hostId, peer, workload: w.name, status: "n/a", reason: "a Node-only workload" });
+          progress(`${tag}: n/a (Node only)`);
+          continue;
+        }
+        const plan = planCell(hostId, peer, w.name, options);
+        const cellStart = Date.now();
+        const spec = { peer, workload: w.name, maxN: plan.maxN, fixedN: plan.fixedN, maxRunMs: plan.maxRunMs, targetRunMs: plan.targetRunMs, runs: plan.runs };
+        const samples: number[][] = [];
+        let last: CellOutcome | undefined;
+        for (let p = 0; p < plan.processes; p++) {
+          last = await host.runCell(spec, plan.timeoutMs);
+          if (last.status !== "ok") break;
+          samples.push(last.samples);
+          // The later processes of a cell run the N the first one chose.
+          spec.maxN = last.n;
+          spec.fixedN = true;
+        }
+        const secs = `${((Date.now() - cellStart) / 1000).toFixed(1)} s`;
+        if (last?.status === "ok") {
+          const s = summarize(samples.flat());
+          cells.push({ host: hostId, peer, workload: w.name, status: "ok", api: last.api, n: last.n, samples, ...s });
+          progress(`${tag} N=${formatCount(last.n)}: ${formatNs(s.median)} ns/op (${formatNs(s.min)}–${formatNs(s.max)}), ${samples.flat().length} samples, ${secs}`);
+        } else if (last?.status === "n/a") {
+          cells.push({ host: hostId, peer, workload: w.name, status: "n/a", reason: last.reason });
+          progress(`${tag}: n/a: ${last.reason}`);
+        } else {
+          const error = last?.status === "failed" ? last.error : "no outcome";
+          cells.push({ host: hostId, peer, workload: w.name, status: "failed", api: last?.status === "failed" ? last.api : undefined, reason: error });
+          progress(`${tag}: FAILED: ${error} (${secs})`);
+        }
+      }
+    }
+  } finally {
+    await host.close().catch(() => {});
+  }
 }
-console.log(rows.join("\n"));
-console.log("\nplain await versions: " + workloads.map((w) => `${w.name}: ${w.plainApi}`).join("; "));
+
+const cpuList = cpus();
+const results: BenchResults = {
+  date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  quick: options.quick,
+  complete: options.complete,
+  machine: {
+    cores: cpuList.length,
+    cpu: cpuList[0]?.model.trim() ?? "unknown",
+    platform: `${platform()} ${release()}`,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  },
+  load: { start: Number(loadAtStart.toFixed(2)), end: Number(loadavg()[0]!.toFixed(2)) },
+  durationMs: Date.now() - started,
+  hosts: hostResults,
+  peers: options.peers.map((id) => ({ id, label: peerLabels[id] })),
+  workloads: chosen,
+  cells,
+};
+
+const markdown = formatMarkdown(results);
+const dir = join(root, "bench", "results");
+const base = options.complete ? "latest" : "partial";
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, `${base}.md`), markdown);
+writeFileSync(join(dir, `${base}.json`), JSON.stringify(results, null, 1) + "\n");
+writeFileSync(join(dir, `${base}.svg`), renderSvg(results));
+console.log(markdown);
+process.stderr.write(`\nwrote bench/results/${base}.{md,json,svg} in ${elapsed()}\n`);
+const failed = cells.filter((c) => c.status === "failed").length;
+if (failed > 0) process.stderr.write(`${failed} cells failed\n`);
+process.exit(failed > 0 ? 1 : 0);

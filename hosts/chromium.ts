@@ -24,9 +24,10 @@ import type { AddressInfo } from "node:net";
 import type { BuildOptions, Plugin } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { finish, nodeOnly, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
+import { chromiumLaunchOptions, chromiumPath } from "./launch.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
 
-const CHROMIUM = process.env.WEFT_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM = chromiumPath;
 const RUN_BUDGET_MS = 180_000; // a safety net for the whole run (it takes about 60 s here)
 const FILE_TIMEOUT_MS = 60_000; // one page
 // Real paths: esbuild resolves symlinks in the files it finds, so the shims must be named the same way.
@@ -398,22 +399,7 @@ async function main(): Promise<void> {
     }
     const port = (server.address() as AddressInfo).port;
     try {
-      browser = await playwright.chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        timeout: 30_000,
-        args: [
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          // No name resolution at all: the pages only talk to 127.0.0.1.
-          "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        ],
-      });
+      browser = await playwright.chromium.launch(chromiumLaunchOptions());
     } catch (error) {
       console.log(`chromium: the browser did not start: ${(error as Error).message.split("\n").slice(0, 6).join("\n")}`);
       await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bin, finishFromSummary, lastNumber, portableTestFiles, runCommand } from "./common.ts";
+import { finishFromSummary, lastNumber, portableTestFiles, runCommand } from "./common.ts";
+import { denoBinary, denoEnv } from "./launch.ts";
 
 const denoDir = mkdtempSync(join(tmpdir(), "weft-deno-"));
 const files = portableTestFiles().map((name) => `test/${name}`);
-const { code, output } = await runCommand(bin("deno"), ["test", "--no-check", "-A", ...files], {
-  env: { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-});
+const { code, output } = await runCommand(denoBinary, ["test", "--no-check", "-A", ...files], { env: denoEnv(denoDir) });
 rmSync(denoDir, { recursive: true, force: true });
 const passed = lastNumber(output, /\| (\d+) passed/);
 const failed = lastNumber(output, /\| (\d+) failed/);

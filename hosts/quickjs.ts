@@ -28,7 +28,6 @@
  * is 0 only if nothing failed.
  */
 import { build } from "esbuild";
-import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import {
   newQuickJSWASMModuleFromVariant,
   type QuickJSContext,
@@ -37,6 +36,7 @@ import {
 } from "quickjs-emscripten-core";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { quickjsVariant } from "./launch.ts";
 
 /** The repository root (this file runs as dist/hosts/quickjs.js). */
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -92,16 +92,6 @@ function printResult(passed: number, failed: number): never {
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}${error.stack ? `\n${error.stack}` : ""}`;
   return String(error);
-}
-
-/**
- * The release-sync variant. Node loads the package's ESM build, whose default
- * export is the variant; its type declarations are CommonJS-shaped, so
- * TypeScript sees the whole module there. Accept either shape.
- */
-function variant(): Parameters<typeof newQuickJSWASMModuleFromVariant>[0] {
-  const loaded = RELEASE_SYNC as unknown as { default?: unknown };
-  return (loaded.default ?? loaded) as Parameters<typeof newQuickJSWASMModuleFromVariant>[0];
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -449,7 +439,7 @@ class Embedder {
 /** Bundles the scenarios, loads QuickJS, evaluates the bundle and starts the scenarios. */
 async function startHost(): Promise<Embedder> {
   const code = await bundle();
-  const QuickJS = await newQuickJSWASMModuleFromVariant(variant());
+  const QuickJS = await newQuickJSWASMModuleFromVariant(quickjsVariant());
   const rt = QuickJS.newRuntime();
   const vm = rt.newContext();
   let embedder: Embedder;

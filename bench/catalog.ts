@@ -1,0 +1,68 @@
+/**
+ * The axes of the benchmark matrix: workloads, peers and hosts, with what the
+ * report says about each. Pure data, imported by the orchestrator and by the
+ * cell code on every host.
+ */
+
+/** A workload: what one op is and how many ops a full run does. */
+export interface WorkloadInfo {
+  readonly name: string;
+  /** The issue's family name, accepted by `--workloads` for all its variants. */
+  readonly family: string;
+  /** Ops per run in the full run for weft and the fast peers. */
+  readonly ops: number;
+  /** What one op is, for the report. */
+  readonly op: string;
+  /** Only Node can run it (sockets, files): other hosts report n/a. */
+  readonly nodeOnly?: boolean;
+}
+
+/**
+ * Every workload. A Node-only workload (IO) is added here with `nodeOnly:
+ * true` and implemented by the peers that can run it; a peer without it
+ * reports n/a.
+ */
+export const workloads: readonly WorkloadInfo[] = [
+  { name: "pause_loop", family: "pause_loop", ops: 1_000_000, op: "one pause of a single task" },
+  { name: "pause_pingpong", family: "pause_pingpong", ops: 1_000_000, op: "one switch between two tasks pausing in turn" },
+  { name: "spawn_wait", family: "spawn_wait", ops: 100_000, op: "spawn a child that pauses once; wait for all" },
+  { name: "aqueue_cap1", family: "aqueue_throughput", ops: 1_000_000, op: "one item through a bounded queue of capacity 1 (SPSC)" },
+  { name: "aqueue_cap64", family: "aqueue_throughput", ops: 1_000_000, op: "one item through a bounded queue of capacity 64 (SPSC)" },
+  { name: "semaphore_throughput", family: "semaphore_throughput", ops: 500_000, op: "one acquisition of Semaphore(1) by 2 tasks in turn, pausing while holding" },
+  { name: "cond_var_signal", family: "cond_var_signal", ops: 500_000, op: "one signal: producer pauses then signals, consumer waits in a predicate loop" },
+  { name: "timer_burst_sleep0", family: "timer_burst", ops: 100_000, op: "one child sleeping 0 ms, all at once" },
+  { name: "timer_burst_sleep1", family: "timer_burst", ops: 100_000, op: "one child sleeping 1 ms, all at once" },
+];
+
+export type WorkloadName = string;
+
+/** The peers, in report order: weft first, the reference every ratio divides by. */
+export const peers = ["weft", "weft-pump", "await-microtask", "await-immediate", "effection", "effect", "trampoline"] as const;
+export type PeerId = (typeof peers)[number];
+
+export const peerLabels: Record<PeerId, string> = {
+  weft: "weft (event loop)",
+  "weft-pump": "weft (pump)",
+  "await-microtask": "async/await (microtask)",
+  "await-immediate": "async/await (macrotask)",
+  effection: "Effection 4.1.1",
+  effect: "Effect 4.1.0",
+  trampoline: "bare trampoline",
+};
+
+export const hosts = ["node", "bun", "deno", "chromium", "quickjs"] as const;
+export type HostId = (typeof hosts)[number];
+
+export const hostLabels: Record<HostId, string> = {
+  node: "Node",
+  bun: "Bun",
+  deno: "Deno",
+  chromium: "Chromium",
+  quickjs: "QuickJS-wasm",
+};
+
+export function workloadInfo(name: string): WorkloadInfo {
+  const info = workloads.find((w) => w.name === name);
+  if (info === undefined) throw new RangeError(`workloadInfo(): unknown workload "${name}"`);
+  return info;
+}

@@ -1,0 +1,152 @@
+/**
+ * The Markdown report: a table per host (median ns/op with min–max per peer,
+ * then each peer's ratio to weft from the same run), footnotes for N, n/a and
+ * failures, the API each peer used, and the Node targets.
+ */
+import { hostLabels, peerLabels, type HostId, type PeerId } from "./catalog.ts";
+import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
+import { nodeTargets } from "./targets.ts";
+
+/** ns/op: one decimal below 100, whole numbers with thousands separators above. */
+export function formatNs(ns: number): string {
+  if (ns < 100) return ns.toFixed(1);
+  return Math.round(ns).toLocaleString("en-US");
+}
+
+/** A ratio: two decimals below 10, one below 100, none above; with a × sign. */
+export function formatRatio(r: number): string {
+  return `${r < 10 ? r.toFixed(2) : r < 100 ? r.toFixed(1) : Math.round(r).toLocaleString("en-US")}×`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function cellText(cell: CellResult | undefined): string {
+  if (cell === undefined) return "–";
+  if (cell.status === "ok") return `${formatNs(cell.median!)} (${formatNs(cell.min!)}–${formatNs(cell.max!)})`;
+  if (cell.status === "failed") return "**failed**";
+  return "n/a";
+}
+
+/** Groups `key → items` preserving first-seen order. */
+function group<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
+}
+
+function hostSection(results: BenchResults, host: HostId): string[] {
+  const info = results.hosts.find((h) => h.id === host)!;
+  const lines = [`## ${hostLabels[host]}${info.version !== undefined ? ` (${info.version})` : ""}`, ""];
+  if (info.unavailable !== undefined) {
+    lines.push(`host not available: ${info.unavailable}`, "");
+    return lines;
+  }
+  const peers = results.peers.map((p) => p.id);
+  const ref = referencePeer(results, host);
+  const others = peers.filter((p) => p !== ref);
+  const header = ["workload", ...peers.map((p) => `${peerLabels[p]} ns/op`), ...(ref === undefined ? [] : others.map((p) => `${p} ÷ ${ref}`))];
+  lines.push(`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "--:")).join("|")}|`);
+  for (const w of results.workloads) {
+    const row = [w.name, ...peers.map((p) => cellText(findCell(results, host, p, w.name)))];
+    if (ref !== undefined) {
+      const base = findCell(results, host, ref, w.name);
+      for (const p of others) {
+        const c = findCell(results, host, p, w.name);
+        row.push(base?.status === "ok" && c?.status === "ok" ? formatRatio(c.median! / base.median!) : "–");
+      }
+    }
+    lines.push(`| ${row.join(" | ")} |`);
+  }
+  lines.push("");
+  const cells = results.cells.filter((c) => c.host === host);
+  const samples = info.processes > 1 ? `${info.processes} fresh processes × ${info.runs} timed runs` : `1 fresh ${host === "chromium" ? (results.quick ? "page" : "browser context") : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
+  lines.push(`Per cell: ${samples}, after a warm-up run. Ratios above 1 mean weft${ref === "weft-pump" ? " (pump)" : ""} is faster.`);
+  const full = new Map(results.workloads.map((w) => [w.name, w.ops]));
+  const cut = cells.filter((c) => c.status === "ok" && c.n !== full.get(c.workload));
+  if (cut.length > 0) {
+    lines.push("", "N (ops per run) where it differs from the workload's full N:");
+    for (const [peer, list] of group(cut, (c) => c.peer)) {
+      lines.push(`- ${peer}: ${list.map((c) => `${c.workload} ${formatCount(c.n!)}`).join(", ")}`);
+    }
+  }
+  const missing = cells.filter((c) => c.status === "n/a" || c.status === "failed");
+  if (missing.length > 0) {
+    lines.push("", "Cells without a time:");
+    for (const [reason, list] of group(missing, (c) => `${c.status === "failed" ? "failed" : "n/a"}: ${c.reason ?? ""}`)) {
+      lines.push(`- ${reason} (${list.map((c) => `${c.peer} ${c.workload}`).join(", ")})`);
+    }
+  }
+  lines.push("");
+  return lines;
+}
+
+function apiSection(results: BenchResults): string[] {
+  const lines = ["## API used by each peer", ""];
+  for (const peer of results.peers) {
+    lines.push(`### ${peer.label}`, "", "| workload | API |", "|---|---|");
+    for (const w of results.workloads) {
+      const cells = results.cells.filter((c) => c.peer === peer.id && c.workload === w.name && c.api !== undefined);
+      const byApi = group(cells, (c) => c.api!);
+      const text =
+        byApi.size === 0
+          ? "n/a"
+          : byApi.size === 1
+            ? [...byApi.keys()][0]!
+            : [...byApi].map(([api, list]) => `${api} (${list.map((c) => hostLabels[c.host]).join(", ")})`).join("; ");
+      lines.push(`| ${w.name} | ${text.replace(/\|/g, "\\|")} |`);
+    }
+    lines.push("");
+  }
+  return lines;
+}
+
+function targetSection(results: BenchResults): string[] {
+  const rows = nodeTargets(results);
+  if (rows.length === 0) return [];
+  const met = rows.filter((r) => r.met === true).length;
+  const missed = rows.filter((r) => r.met === false).length;
+  const lines = [
+    "## Targets on Node (DESIGN §5)",
+    "",
+    `Goals, not asserts, computed from the medians above: ${met} met, ${missed} missed${rows.length - met - missed > 0 ? `, ${rows.length - met - missed} not measured` : ""}.`,
+    "",
+    "| workload | compared | goal | measured | |",
+    "|---|---|--:|--:|---|",
+  ];
+  for (const r of rows) {
+    const status = r.met === undefined ? "not measured" : r.met ? "met" : "**missed**";
+    lines.push(`| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : formatRatio(r.ratio)} | ${status} |`);
+  }
+  lines.push("");
+  return lines;
+}
+
+export function formatMarkdown(results: BenchResults): string {
+  const m = results.machine;
+  const lines = [
+    "# weft benchmark results",
+    "",
+    `${results.date}, ${results.quick ? "`--quick` run (small N, not comparable with a full run)" : results.complete ? "full run" : "partial run"}, ` +
+      `${(results.durationMs / 60_000).toFixed(1)} min; ${m.cores} cores (${m.cpu}), ${m.platform}, ${m.memoryGiB} GiB; ` +
+      `load average ${results.load.start} at the start, ${results.load.end} at the end${Math.max(results.load.start, results.load.end) > m.cores ? " (other work shared the CPUs: expect noise)" : ""}.`,
+    "",
+    "Each cell is median ns/op (min–max over every timed run of the cell). Each workload checks its own result, " +
+      "so a broken run reports no time. Compare ratios within one run: the machine is shared and noisy.",
+    "",
+    "| workload | one op is | full N |",
+    "|---|---|--:|",
+    ...results.workloads.map((w) => `| ${w.name} | ${w.op} | ${formatCount(w.ops)} |`),
+    "",
+  ];
+  for (const h of results.hosts) lines.push(...hostSection(results, h.id));
+  lines.push(...targetSection(results));
+  lines.push(...apiSection(results));
+  return lines.join("\n");
+}
