@@ -32,6 +32,20 @@ export const workloads: readonly WorkloadInfo[] = [
   { name: "cond_var_signal", family: "cond_var_signal", ops: 500_000, op: "one signal: producer pauses then signals, consumer waits in a predicate loop" },
   { name: "timer_burst_sleep0", family: "timer_burst", ops: 100_000, op: "one child sleeping 0 ms, all at once" },
   { name: "timer_burst_sleep1", family: "timer_burst", ops: 100_000, op: "one child sleeping 1 ms, all at once" },
+  {
+    name: "buffered_io_pipe",
+    family: "buffered_io_pipe",
+    ops: 65_536,
+    op: "1 KiB written through a 64 KiB buffer into an OS pipe (a `cat` child's stdin) and read back from its stdout, checked; 64 MiB a run",
+    nodeOnly: true,
+  },
+  {
+    name: "tcp_echo",
+    family: "tcp_echo",
+    ops: 20_000,
+    op: "one round trip of 64 bytes to an echo server in its own process, 50 connections at once, checked (the await-microtask column is the server on raw net callbacks)",
+    nodeOnly: true,
+  },
 ];
 
 export type WorkloadName = string;

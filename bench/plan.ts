@@ -33,7 +33,8 @@ export function planCell(host: HostId, peer: PeerId, workload: string, options: 
   const maxN = Math.max(10, 2 * Math.round(workloadInfo(workload).ops / divisor / 2));
   return {
     processes,
-    fixedN: fastPeers.includes(peer),
+    // IO runs pay a fixed cost (a process spawn, 50 connects) that a smaller N would weigh more.
+    fixedN: fastPeers.includes(peer) || workloadInfo(workload).nodeOnly === true,
     runs: options.runs,
     maxN,
     maxRunMs: quick ? 60 : 300,

@@ -12,6 +12,7 @@ import { parseOptions } from "../bench/options.ts";
 import { formatMarkdown, formatNs, formatRatio } from "../bench/report_md.ts";
 import { logScale, logTicks, renderSvg, shortName, tickLabel } from "../bench/report_svg.ts";
 import { nodeTargets } from "../bench/targets.ts";
+import { planCell } from "../bench/plan.ts";
 import { workloads, type PeerId } from "../bench/catalog.ts";
 import type { BenchResults, CellResult } from "../bench/results.ts";
 
@@ -91,10 +92,10 @@ test("log scale maps the ends to the pixel ends and the geometric middle to the 
 });
 
 /** A small results object: Node with every peer on pause_loop, Bun not available. */
-function sample(medians: Partial<Record<PeerId, number>>): BenchResults {
+function sample(medians: Partial<Record<PeerId, number>>, workload = "pause_loop"): BenchResults {
   const cells: CellResult[] = [];
   for (const [peer, m] of Object.entries(medians) as [PeerId, number][]) {
-    cells.push({ host: "node", peer, workload: "pause_loop", status: "ok", api: `${peer} api`, n: peer === "effection" ? 5000 : 1_000_000, samples: [[m * 0.9, m, m * 1.2]], median: m, min: m * 0.9, max: m * 1.2 });
+    cells.push({ host: "node", peer, workload, status: "ok", api: `${peer} api`, n: peer === "effection" ? 5000 : 1_000_000, samples: [[m * 0.9, m, m * 1.2]], median: m, min: m * 0.9, max: m * 1.2 });
   }
   cells.push({ host: "node", peer: "trampoline", workload: "pause_loop", status: "n/a", reason: "no reason at all" });
   for (const peer of Object.keys(medians) as PeerId[]) cells.push({ host: "bun", peer, workload: "pause_loop", status: "host n/a", reason: "bun is missing" });
@@ -110,7 +111,7 @@ function sample(medians: Partial<Record<PeerId, number>>): BenchResults {
       { id: "bun", label: "Bun", unavailable: "bun is missing", processes: 1, runs: 5 },
     ],
     peers: (["weft", "weft-pump", "await-microtask", "await-immediate", "effection", "effect", "trampoline"] as PeerId[]).map((id) => ({ id, label: id })),
-    workloads: workloads.filter((w) => w.name === "pause_loop"),
+    workloads: workloads.filter((w) => w.name === workload),
     cells,
   };
 }
@@ -126,6 +127,31 @@ test("targets: ratios from the medians, met or missed against each goal", () => 
   assert.equal(byCompared.get("weft event loop ÷ weft pump")!.ratio, 2);
   assert.equal(byCompared.get("weft event loop ÷ weft pump")!.met, false);
   assert.equal(byCompared.get("trampoline ÷ weft")!.met, undefined);
+});
+
+test("targets: tcp_echo compares throughputs with raw net (the await-microtask cell), and only that", () => {
+  const met = nodeTargets(sample({ weft: 20_000, "await-microtask": 18_000, "await-immediate": 19_000 }, "tcp_echo"));
+  assert.equal(met.length, 1);
+  assert.equal(met[0]!.compared, "weft throughput ÷ raw net");
+  assert.equal(met[0]!.goal, "≥ 0.8×");
+  assert.equal(met[0]!.ratio, 0.9);
+  assert.equal(met[0]!.met, true);
+  const missed = nodeTargets(sample({ weft: 30_000, "await-microtask": 18_000 }, "tcp_echo"));
+  assert.equal(missed[0]!.ratio, 0.6);
+  assert.equal(missed[0]!.met, false);
+  assert.equal(nodeTargets(sample({ weft: 30_000 }, "tcp_echo"))[0]!.met, undefined);
+  assert.deepEqual(nodeTargets(sample({ weft: 2000, "await-microtask": 1800, effection: 10 }, "buffered_io_pipe")), []);
+});
+
+test("plan: the IO workloads run the full N for every peer; other slow peers may cut it", () => {
+  const options = { quick: false, runs: 5, processes: undefined };
+  for (const workload of ["buffered_io_pipe", "tcp_echo"]) {
+    const plan = planCell("node", "await-immediate", workload, options);
+    assert.equal(plan.fixedN, true, workload);
+    assert.equal(plan.maxN, workloads.find((w) => w.name === workload)!.ops);
+  }
+  assert.equal(planCell("node", "await-immediate", "pause_loop", options).fixedN, false);
+  assert.equal(planCell("node", "await-immediate", "tcp_echo", { ...options, quick: true }).maxN, 1000);
 });
 
 test("markdown: a table per host with ratios, footnotes for N and n/a, the targets", () => {

@@ -1,0 +1,68 @@
+/**
+ * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`) for every peer:
+ * an implementation or the reason there is none. Kept apart from the peers'
+ * own modules, which are also bundled for browsers and QuickJS: a cell loads
+ * this module only for a workload the catalog marks `nodeOnly`.
+ */
+import type { PeerId } from "../catalog.ts";
+import type { BenchEnv, PeerWorkloads } from "../peer.ts";
+import { loadPeer } from "./index.ts";
+import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../io/buffered_pipe.ts";
+import { echoLoad } from "../io/echo_load.ts";
+
+const pumpReason =
+  "IO needs the event loop: weft/node's pipes and sockets complete from Node callbacks, which a pump with no event loop never runs";
+
+const ioWorkloads: Record<PeerId, PeerWorkloads> = {
+  weft: {
+    buffered_io_pipe: {
+      api: "run(); spawnProcess(cat), BufferedWriter(proc.stdin, 64 KiB).write 1 KiB + flush; proc.stdout.read(buf) in a second task",
+      run: weftBufferedPipe,
+    },
+    tcp_echo: {
+      api: "server: run(); listenTcp + server.serve, conn.readSome/conn.write (load: raw net client)",
+      run: echoLoad("weft"),
+    },
+  },
+  "weft-pump": {
+    buffered_io_pipe: { unavailable: pumpReason },
+    tcp_echo: { unavailable: pumpReason },
+  },
+  "await-microtask": {
+    buffered_io_pipe: {
+      api: "child_process.spawn(cat); 64 KiB pieces built by hand, stdin.write + await 'drain'; for await over stdout",
+      run: (n) => streamsBufferedPipe(n, consumeForAwait),
+    },
+    tcp_echo: {
+      api: "server: raw net callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw net client)",
+      run: echoLoad("raw"),
+    },
+  },
+  "await-immediate": {
+    buffered_io_pipe: {
+      api: "child_process.spawn(cat); 64 KiB pieces built by hand, stdin.write + await 'drain'; stdout.read() until null, await 'readable'",
+      run: (n) => streamsBufferedPipe(n, consumeReadable),
+    },
+    tcp_echo: {
+      api: "server: net with async/await: for await over the socket, write + await 'drain' (load: raw net client)",
+      run: echoLoad("await"),
+    },
+  },
+  effection: {
+    buffered_io_pipe: { unavailable: "Effection 4 has no streams or process IO of its own; a hand-made wrapper over Node streams would measure the wrapper" },
+    tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
+  },
+  effect: {
+    buffered_io_pipe: { unavailable: "Effect's IO is in @effect/platform-node, which this benchmark does not install" },
+    tcp_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
+  },
+  trampoline: {
+    buffered_io_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+    tcp_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+  },
+};
+
+/** A peer's workloads with its IO workloads added (Node, Bun and Deno cells only). */
+export async function loadPeerWithIo(peer: PeerId, env: BenchEnv): Promise<PeerWorkloads> {
+  return { ...(await loadPeer(peer, env)), ...ioWorkloads[peer] };
+}
