@@ -176,7 +176,8 @@ testOnBoth("cancelling one task aborts only its own signal, not its sibling's no
         yield* sleep(20);
         log.add(`sibling still running aborted=${siblingSignal.aborted}`);
       });
-      yield* sleep(5);
+      // Runs after both children have started, long before the sibling's sleep ends.
+      yield* pause();
       victim.cancel();
       yield* pause();
       log.add(`victim=${victimSignal!.aborted} sibling=${siblingSignal!.aborted} parent=${parentSignal.aborted}`);

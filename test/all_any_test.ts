@@ -146,7 +146,7 @@ testOnBoth("all: the first failure cancels the other bodies and is thrown", asyn
           log.add("task #2 failing");
           throw failure;
         },
-        logged(log, 3, 160),
+        logged(log, 3, 10_000),
       ]);
     }),
     (e) => e === failure,
@@ -157,7 +157,7 @@ testOnBoth("all: the first failure cancels the other bodies and is thrown", asyn
 testOnBoth("all is cancelled with its caller: an outer timeout cancels the running bodies", async (run) => {
   const log = new Log();
   const result = await run(function* () {
-    return yield* withTimeoutOpt(80, () => all([logged(log, 1, 160), logged(log, 2, 30)]));
+    return yield* withTimeoutOpt(80, () => all([logged(log, 1, 10_000), logged(log, 2, 30)]));
   });
   assert.equal(result, undefined);
   assert.deepEqual(log.entries, ["task #2 completed", "task #1 cancelled with Cancelled"]);
@@ -194,7 +194,8 @@ testTimed("any returns the value of the fastest body as soon as it succeeds", as
 testOnBoth("any cancels the other bodies, in input order, once one succeeds", async (run) => {
   const log = new Log();
   const result = await run(function* () {
-    return yield* any([logged(log, 1, 160), logged(log, 2, 40), logged(log, 3, 100)]);
+    // The losers end far later, #1 after #3: they are cancelled in input order, not deadline order.
+    return yield* any([logged(log, 1, 20_000), logged(log, 2, 40), logged(log, 3, 10_000)]);
   });
   assert.equal(result, 2);
   assert.deepEqual(log.entries, [
@@ -210,7 +211,7 @@ testOnBoth("any without allowFailure: a failure fails the call and cancels the r
   await assert.rejects(
     run(function* () {
       return yield* any<number>([
-        logged(log, 1, 120),
+        logged(log, 1, 10_000),
         function* () {
           yield* sleep(40);
           throw failure;
@@ -300,7 +301,7 @@ testOnBoth("any of nothing throws RangeError", async (run) => {
 testOnBoth("any is cancelled with its caller: an outer timeout cancels every body in order", async (run) => {
   const log = new Log();
   const result = await run(function* () {
-    return yield* withTimeoutOpt(40, () => any([logged(log, 1, 120), logged(log, 2, 120)]));
+    return yield* withTimeoutOpt(40, () => any([logged(log, 1, 10_000), logged(log, 2, 10_000)]));
   });
   assert.equal(result, undefined);
   assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);

@@ -93,7 +93,7 @@ testOnBoth("an allow_failure task that fails while the group is cancelled is not
         root.spawnBg(
           function* () {
             try {
-              yield* sleep(10 * U);
+              yield* sleep(40 * U);
             } catch {
               throw cleanup;
             }

@@ -168,15 +168,19 @@ testOnBoth("a cancelled call aborts its signal once, with a Cancelled reason, an
 
 testOnBoth("cancellation does not wait for the promise: the task resumes before it settles", async (run) => {
   const log = new Log();
-  const slow = new Promise<string>((resolve) =>
-    setTimeout(() => {
-      log.add("promise settled");
-      resolve("late value");
-    }, 200),
-  );
+  // Started by the call, not before the run: a host slow to start the run
+  // must not let the promise settle before the call even began.
+  let slow: Promise<string> | undefined;
+  const startSlow = (): Promise<string> =>
+    (slow = new Promise<string>((resolve) =>
+      setTimeout(() => {
+        log.add("promise settled");
+        resolve("late value");
+      }, 200),
+    ));
   const outcome = await run(function* () {
     try {
-      return yield* withTimeout(20, () => call(() => slow));
+      return yield* withTimeout(20, () => call(startSlow));
     } catch (e) {
       log.add(e instanceof TimeoutError ? "timed out" : `caught ${String(e)}`);
       return "gave up";
@@ -629,7 +633,8 @@ test("aborting run's signal aborts the pending call's signal; the run rejects wi
     { signal: controller.signal },
   );
   done.catch(() => log.add("run rejected"));
-  await tick(5);
+  // Until the call is pending: the run starts at the host's next turn, which a loaded host may delay.
+  for (let waited = 0; callSignal === undefined && waited < 5000; waited += 5) await tick(5);
   controller.abort(new Boom("the caller's own reason"));
   // A custom abort reason still ends the run with a cancellation error.
   await assert.rejects(done, (e) => e instanceof Cancelled && isCancellationError(e));
@@ -678,7 +683,8 @@ test("a run started from async code inside a call: its value comes back, and abo
     },
     { signal: controller.signal },
   );
-  await tick(10);
+  // A loaded host may take a while to get there.
+  for (let waited = 0; innerRun === undefined && waited < 5000; waited += 10) await tick(10);
   assert.ok(innerRun !== undefined, "the inner run was started");
   controller.abort();
   await assert.rejects(outer, Cancelled);

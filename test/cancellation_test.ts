@@ -35,7 +35,7 @@ testOnBoth("cancelling a task by hand runs its cancellation handler; the group s
       const task = group.spawn(function* () {
         yield* withCancellationHandler(
           function* () {
-            yield* sleep(3 * U);
+            yield* sleep(40 * U);
             log.add("task finished");
           },
           function* () {
@@ -72,7 +72,7 @@ testOnBoth("a failing task cancels its siblings and its error leaves the group",
             function* () {
               yield* sleep(2 * U);
               log.add("task 2, tick 1");
-              yield* sleep(2 * U);
+              yield* sleep(40 * U);
               log.add("task 2, tick 2");
             },
             function* () {
@@ -119,7 +119,7 @@ testOnBoth("a failure in one nested group does not reach a sibling group", async
     };
   const value = await run(function* () {
     return yield* withTaskGroup(function* (root) {
-      root.spawnBg(scope("ctx 1", boom1, 2 * U, 4 * U));
+      root.spawnBg(scope("ctx 1", boom1, 2 * U, 40 * U));
       root.spawnBg(scope("ctx 2", boom2, 5 * U, 3 * U));
       return "root ok";
     });
@@ -146,7 +146,7 @@ testOnBoth("cancellation is sticky: every later suspension throws at once, and t
       });
       const task = root.spawn(function* () {
         try {
-          yield* sleep(10 * U);
+          yield* sleep(40 * U);
           log.add("first sleep returned");
         } catch (error) {
           log.add(`first sleep threw ${nameOf(error)}`);
@@ -207,11 +207,11 @@ testOnBoth("a task spawned into a nested group that fails at once fails the encl
               throw boom;
             });
             log.add("after spawn");
-            yield* sleep(4 * U);
+            yield* sleep(40 * U);
             log.add("main task exit");
           });
         });
-        yield* sleep(2 * U);
+        yield* sleep(40 * U);
         log.add("root body done");
       });
     }),
@@ -396,7 +396,7 @@ testOnBoth("cancelling twice is the same as once; cancelling a finished task cha
     return yield* withTaskGroup<number>(function* (group) {
       const sleeper = group.spawn(function* () {
         yield* withCancellationHandler(
-          () => sleep(10 * U),
+          () => sleep(40 * U),
           function* () {
             log.add("handler");
           },
@@ -444,7 +444,7 @@ testOnBoth("a cancellation handler's own unprotected suspension throws at once",
       });
       const task = group.spawn(function* () {
         yield* withCancellationHandler(
-          () => sleep(10 * U),
+          () => sleep(40 * U),
           function* () {
             log.add("handler");
             try {
@@ -457,7 +457,8 @@ testOnBoth("a cancellation handler's own unprotected suspension throws at once",
           },
         );
       });
-      yield* sleep(U);
+      // Runs once the task sleeps, long before the tick.
+      yield* pause();
       task.cancel();
     });
   });
@@ -472,7 +473,7 @@ testOnBoth("an error thrown by the cancellation handler replaces Cancelled and f
       yield* withTaskGroup(function* (group) {
         const task = group.spawn(function* () {
           yield* withCancellationHandler(
-            () => sleep(10 * U),
+            () => sleep(40 * U),
             function* () {
               log.add("handler");
               throw boom;
@@ -481,7 +482,7 @@ testOnBoth("an error thrown by the cancellation handler replaces Cancelled and f
         });
         yield* sleep(U);
         task.cancel();
-        yield* sleep(2 * U);
+        yield* sleep(40 * U);
         log.add("body not cancelled");
       });
     }),

@@ -325,11 +325,15 @@ promise.then(
   () => console.log("OUT: resolved (wrong)"),
   (e) => console.log("OUT: settled " + (e instanceof Cancelled ? "Cancelled" : e?.name) + " cleaned=" + cleaned),
 );
-// Let it wait well past the point where a naive check would call it stuck.
-setTimeout(() => {
+// Let it wait well past the point where a naive check would call it stuck
+// (and, on a loaded host that stalls the process, until the interval did tick).
+const started = Date.now();
+const check = setInterval(() => {
+  if (Date.now() - started < 400 || ticks <= 3) return;
+  clearInterval(check);
   console.log("OUT: still waiting after 400 ms ticks>3=" + (ticks > 3));
   controller.abort();
-}, 400);
+}, 20);
 `,
   );
   assert.deepEqual(

@@ -36,7 +36,8 @@ function deferScenario(log: Log, secondFails: Boom | null) {
         root.addDefer(function* () {
           log.add("third group defer");
         });
-        yield* sleep(2 * U);
+        // When the second task fails at 3U, this one is cancelled long before it could finish.
+        yield* sleep(secondFails === null ? 2 * U : 40 * U);
         log.add("first task finished");
       } finally {
         log.add("defer for first task");
@@ -200,7 +201,7 @@ testOnBoth("addDefer after a task failed throws WeftUsageError and leaves the gr
         });
         group.spawnBg(function* () {
           try {
-            yield* sleep(10 * U);
+            yield* sleep(40 * U);
           } catch (cancelled) {
             try {
               group.addDefer(function* () {
@@ -213,7 +214,7 @@ testOnBoth("addDefer after a task failed throws WeftUsageError and leaves the gr
             throw cancelled;
           }
         });
-        yield* sleep(10 * U);
+        yield* sleep(40 * U);
         return "body";
       });
     }),

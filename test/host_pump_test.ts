@@ -69,8 +69,9 @@ test("REGRESSION pump never spins: a task blocked on an action that never settle
     assert.equal(r.nextDeadline, undefined);
     assert.equal(r.ready, 0);
   }
-  // Generous bound: 1000 pumps that resume nothing are microseconds of work.
-  assert.ok(Date.now() - started < 2000, "1000 idle pumps took seconds");
+  // Generous bound: 1000 pumps that resume nothing are microseconds of work,
+  // but a loaded host may stall the process for a second or two.
+  assert.ok(Date.now() - started < 10_000, "1000 idle pumps took seconds");
   assert.equal(steps, 1, "idle pumps resumed the blocked task");
   assert.equal(task.done, false);
   assert.equal(task.tryWait(), undefined);

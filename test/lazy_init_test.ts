@@ -28,6 +28,8 @@ import { createHost } from "../src/host.ts";
 import { Boom, drivers } from "./support.ts";
 
 const T = 40;
+/** A computation that is cancelled long before it could end, even on a stalled host. */
+const LONG = 10_000;
 
 /** Registers `name` per driver; `exact` is true on virtual time. */
 function testTimed(name: string, fn: (run: (typeof drivers)[number]["run"], exact: boolean) => Promise<void>): void {
@@ -103,7 +105,8 @@ testTimed("cancelled when its only waiter leaves, and restarted by a later wait"
       const attempt = ++attempts;
       log.push(`start ${attempt}`);
       try {
-        yield* sleep(2 * T);
+        // The first attempt is cancelled at T: it must not be able to finish first.
+        yield* sleep(attempt === 1 ? LONG : 2 * T);
       } catch (error) {
         log.push(`cancelled ${attempt} at ${exact ? at() : "?"}`);
         throw error;
@@ -166,7 +169,7 @@ testTimed("cancelled only when the last of two waiters times out", async (run, e
     const lazy = new Lazy(function* () {
       log.push("start");
       try {
-        yield* sleep(6 * T);
+        yield* sleep(LONG);
       } catch (error) {
         log.push("cancelled");
         cancelledAt = now() - t0;
@@ -185,8 +188,9 @@ testTimed("cancelled only when the last of two waiters times out", async (run, e
         log.push("second waiter timed out");
       });
     });
-    // Past the moment the computation would have finished.
-    yield* sleep(4 * T);
+    // Past the moment the computation would have finished (on virtual time;
+    // on the event loop only a while longer).
+    yield* sleep(exact ? LONG : 4 * T);
   });
   assertAt(cancelledAt, 3 * T, exact, "cancelled");
   assert.deepEqual(log.slice(0, 2), ["start", "first waiter timed out"]);
@@ -237,7 +241,8 @@ testTimed("A2.9: a waiter that joins during a slow (protected) unwinding gets th
       const attempt = ++attempts;
       log.push(`start ${attempt}`);
       try {
-        yield* sleep(2 * T);
+        // The first attempt is cancelled at T: it must not be able to finish first.
+        yield* sleep(attempt === 1 ? LONG : 2 * T);
       } catch (error) {
         log.push(`unwinding ${attempt}`);
         yield* protectFromCancel(() => sleep(2 * T));

@@ -501,15 +501,16 @@ function runOnRounds(plan: Plan): void {
 }
 
 // ── properties ───────────────────────────────────────────────────────────────
+// Seconds of work each: on a loaded host more than Bun's default 5 s per test.
 
-test("queue invariants hold under random producers, consumers, cancellations and a close (virtual time)", async () => {
+test("queue invariants hold under random producers, consumers, cancellations and a close (virtual time)", { timeout: 120_000 }, async () => {
   await fc.assert(
     fc.asyncProperty(planArb, (plan) => runOnVirtualTime(plan)),
     { numRuns: 3000, includeErrorInReport: true },
   );
 });
 
-test("queue invariants hold under random producers, consumers, cancellations and a close (round by round)", () => {
+test("queue invariants hold under random producers, consumers, cancellations and a close (round by round)", { timeout: 120_000 }, () => {
   fc.assert(
     fc.property(planArb, (plan) => runOnRounds(plan)),
     { numRuns: 5000, includeErrorInReport: true },

@@ -21,7 +21,7 @@ for (const failerFirst of [false, true]) {
         yield* withTaskGroup(function* (root) {
           const slow = function* () {
             try {
-              yield* sleep(10 * U);
+              yield* sleep(40 * U);
               log.add("slow task finished");
             } catch (error) {
               log.add(`slow task got ${nameOf(error)}`);

@@ -20,7 +20,9 @@ test("a busy loop that pauses does not starve a sleeping task", async () => {
       });
       group.spawnBg(function* () {
         const start = performance.now();
-        while (performance.now() - start < 100) {
+        // Busy until the sleeper has run; 5 s is the guard against a starved one
+        // (generous: a stalled host can delay a 30 ms sleep well past 100 ms).
+        while (log.entries.length < 1 && performance.now() - start < 5000) {
           yield* pause();
           pauses++;
         }
@@ -44,7 +46,8 @@ test("a busy loop that pauses does not starve several sleepers, which wake in de
       }
       group.spawnBg(function* () {
         const start = performance.now();
-        while (performance.now() - start < 150) yield* pause();
+        // Busy until every sleeper has run (with the same guard).
+        while (log.entries.length < 3 && performance.now() - start < 5000) yield* pause();
         log.add("busy wait completed");
       });
     });

@@ -145,8 +145,11 @@ testTimed("a waiter that gives up before expiry does not disturb the Timer: a la
   await run(function* () {
     const start = now();
     const timer = new Timer(120);
-    first = yield* withTimeoutOpt(40, () => outcome(timer));
-    yield* sleep(40);
+    // Gives up right after it started waiting. (A real timeout shortly before the
+    // deadline can fall due in the same round as the Timer on a stalled host, and
+    // then the wait, already woken, wins.)
+    first = yield* withTimeoutOpt(0, () => outcome(timer));
+    yield* sleep(80);
     second = yield* withTimeoutOpt(100, () => outcome(timer));
     secondAt = now() - start;
   });
@@ -158,8 +161,9 @@ testTimed("a waiter that gives up before expiry does not disturb the Timer: a la
 testOnBoth("a Timer that expired after its waiter gave up answers the next wait at once", async (run) => {
   const result = await run(function* () {
     const timer = new Timer(60);
-    const first = yield* withTimeoutOpt(30, () => outcome(timer));
-    yield* sleep(60);
+    // Gives up right after it started waiting (see above).
+    const first = yield* withTimeoutOpt(0, () => outcome(timer));
+    yield* sleep(90);
     const second = yield* withTimeoutOpt(0, () => outcome(timer));
     return [first, second];
   });
@@ -183,7 +187,8 @@ testOnBoth("cancelling the task of one waiter throws Cancelled in it and leaves 
       group.spawnBg(function* () {
         log.add(`other waiter: ${yield* outcome(timer)}`);
       });
-      yield* sleep(20);
+      // Runs after both waiters have started waiting, long before the timer expires.
+      yield* pause();
       doomed.cancel();
     });
   });
@@ -199,7 +204,8 @@ testOnBoth("Timer.cancel wakes the waiters with TimerCancelled; later waits thro
     const timer = new Timer(150);
     yield* withTaskGroup<void>(function* (group) {
       group.spawnBg(function* () {
-        yield* sleep(40);
+        // Runs once the waiter waits, long before the tick.
+        yield* pause();
         log.add("cancelling");
         timer.cancel();
       });
@@ -254,7 +260,8 @@ testTimed("Timer.refresh with a waiter pushes the deadline back each time", asyn
   let doneAt = -1;
   await run(function* () {
     const start = now();
-    const timer = new Timer(80);
+    // Longer than the refreshes' spacing: a late refresh on a stalled host still comes before the deadline.
+    const timer = new Timer(200);
     yield* withTaskGroup<void>(function* (group) {
       group.spawnBg(function* () {
         yield* timer.wait();
@@ -274,8 +281,8 @@ testTimed("Timer.refresh with a waiter pushes the deadline back each time", asyn
     });
   });
   assert.deepEqual(log.entries, ["refresh 1", "refresh 2", "wait completed"]);
-  // Last refresh at 80 + the duration 80.
-  assertAt(doneAt, 160, exact, "wait completed");
+  // Last refresh at 80 + the duration 200.
+  assertAt(doneAt, 280, exact, "wait completed");
 });
 
 testTimed("Timer.refresh with nobody waiting restarts the count", async (run, exact) => {

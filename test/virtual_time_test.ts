@@ -98,6 +98,9 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 // ── long virtual sleeps in no wall time ──────────────────────────────────────
+//
+// The wall-time bounds are far below the virtual durations, yet leave room for
+// a loaded host that stalls the process for a second or two.
 
 test("an hour-long sleep ends at once with now() exactly 3,600,000", async () => {
   const { value, ms } = await wallTime(() =>
@@ -108,7 +111,7 @@ test("an hour-long sleep ends at once with now() exactly 3,600,000", async () =>
     }),
   );
   assert.deepEqual(value, [0, 3_600_000]);
-  assert.ok(ms < 1000, `an hour of virtual time took ${ms} ms of wall time`);
+  assert.ok(ms < 5000, `an hour of virtual time took ${ms} ms of wall time`);
 });
 
 test("a day of hour-long sleeps: now() exact after each one", async () => {
@@ -127,7 +130,7 @@ test("a day of hour-long sleeps: now() exact after each one", async () => {
     Array.from({ length: 24 }, (_, i) => (i + 1) * 3_600_000),
   );
   assert.equal(value[23], 86_400_000);
-  assert.ok(ms < 1000, `a virtual day took ${ms} ms of wall time`);
+  assert.ok(ms < 5000, `a virtual day took ${ms} ms of wall time`);
 });
 
 test("10,000 sleeps of 360 ms in a loop: now() exact at every step, an hour in total", async () => {
@@ -143,7 +146,7 @@ test("10,000 sleeps of 360 ms in a loop: now() exact at every step, an hour in t
   );
   assert.deepEqual(value.wrong, []);
   assert.equal(value.end, 3_600_000);
-  assert.ok(ms < 1000, `10,000 virtual sleeps took ${ms} ms of wall time`);
+  assert.ok(ms < 5000, `10,000 virtual sleeps took ${ms} ms of wall time`);
 });
 
 test("sleeps nested in operations many levels deep add up exactly", async () => {
@@ -174,7 +177,7 @@ test("sleeps nested in operations many levels deep add up exactly", async () => 
     for (let level = 1; level <= 50; level++) expected.push((t += level));
   }
   assert.deepEqual(trace, expected);
-  assert.ok(ms < 1000, `nested virtual sleeps took ${ms} ms of wall time`);
+  assert.ok(ms < 5000, `nested virtual sleeps took ${ms} ms of wall time`);
 });
 
 /** Beats (in minutes) that divide a day (1440 minutes) exactly. */

@@ -182,7 +182,7 @@ testOnBoth("tryWait throws the error of a failed or cancelled task", async (run)
         },
         { allowFailure: true },
       );
-      cancelled = group.spawn(() => sleep(10 * U));
+      cancelled = group.spawn(() => sleep(40 * U));
       succeeded = group.spawn(function* () {
         yield* sleep(1);
         return "yes";
@@ -259,9 +259,9 @@ testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        const victim = group.spawn(() => sleep(10 * U));
+        const victim = group.spawn(() => sleep(40 * U));
         group.spawnBg(function* () {
-          yield* sleep(3 * U);
+          yield* sleep(40 * U);
           log.add("sibling finished");
         });
         yield* sleep(U);

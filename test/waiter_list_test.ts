@@ -79,7 +79,8 @@ test("a few tombstones are just skipped at the front", () => {
   assert.equal(list.size, 0);
 });
 
-test("100,000 timed-out waits on idle primitives leave them working and in order", async () => {
+// Seconds of work: on a loaded host far more than Bun's default 5 s per test.
+test("100,000 timed-out waits on idle primitives leave them working and in order", { timeout: 120_000 }, async () => {
   const q = new Queue<number>();
   const s = new Semaphore(1, 0);
   const cv = new CondVar();
