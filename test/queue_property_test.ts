@@ -184,8 +184,12 @@ class Scenario {
   readonly seen: Observed;
   readonly producerTasks: Array<Task<void> | undefined> = [];
   readonly consumerTasks: Array<Task<void> | undefined> = [];
-  /** Live reader records of a capacity-0 discard queue, as the test tracks them. */
-  private liveReaders = 0;
+  /**
+   * The consumers waiting in `get` on a capacity-0 discard queue, oldest
+   * first, as the test tracks them: a hand-off serves the oldest; a consumer
+   * cancelled while waiting leaves at once (it is passed over from then on).
+   */
+  private readonly waitingReaders: number[] = [];
   private outsideItems = 0;
   private readonly discard: boolean;
   private readonly capacity: number;
@@ -209,17 +213,23 @@ class Scenario {
         this.seen.dropped++;
         if (this.plan.kind.kind === "discardLatest") this.seen.droppedItems.add(item);
       }
-    } else if (this.liveReaders > 0) {
-      this.liveReaders--; // handed to the oldest waiting reader
+    } else if (this.waitingReaders.length > 0) {
+      this.waitingReaders.shift(); // handed to the oldest waiting reader
     } else {
       this.seen.dropped++;
       this.seen.droppedItems.add(item);
     }
   }
 
+  /** Consumer `c`, if it waits in `get`, stops being a reader a hand-off can reach. */
+  private withdraw(c: number): void {
+    const i = this.waitingReaders.indexOf(c);
+    if (i >= 0) this.waitingReaders.splice(i, 1);
+  }
+
   /** A successful tryPut on a capacity-0 queue was a hand-off to the oldest waiting reader. */
   private accountTryPut(ok: boolean): void {
-    if (ok && this.discard && this.capacity === 0) this.liveReaders--;
+    if (ok && this.discard && this.capacity === 0) this.waitingReaders.shift();
   }
 
   private classify(who: string, e: unknown, cancelled: boolean): "closed" | "cancelled" {
@@ -288,12 +298,12 @@ class Scenario {
         if (via === "get") {
           // A capacity-0 discard queue's get always waits while open, unless already cancelled.
           const registers = zeroDiscard && !seen.closed && !isBeingCancelled();
-          if (registers) self.liveReaders++;
+          if (registers) self.waitingReaders.push(c);
           try {
             seen.received[c]!.push(yield* q.get());
           } catch (e) {
             const why = self.classify(`consumer ${c} get`, e, seen.cancelledConsumers.has(c));
-            if (why === "cancelled" && registers && !seen.closed) self.liveReaders--;
+            if (why === "cancelled") self.withdraw(c);
             return;
           }
           continue;
@@ -333,6 +343,7 @@ class Scenario {
         if (plan.consumers.length === 0) return;
         const c = action.index % plan.consumers.length;
         seen.cancelledConsumers.add(c);
+        this.withdraw(c);
         this.consumerTasks[c]!.cancel();
         return;
       }
@@ -367,7 +378,7 @@ class Scenario {
         if (action.clear === true) seen.cleared = q.size;
         seen.customError = action.custom ? new Boom("closed on purpose") : undefined;
         seen.closed = true;
-        this.liveReaders = 0;
+        this.waitingReaders.length = 0;
         const options = action.clear === undefined ? undefined : { clear: action.clear };
         q.close(seen.customError, options);
         return;

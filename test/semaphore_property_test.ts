@@ -25,6 +25,7 @@ import {
   Cancelled,
   Semaphore,
   isBeingCancelled,
+  useAbortSignal,
   pause,
   sleep,
   withTaskGroup,
@@ -110,6 +111,10 @@ class Checked {
   free: number;
   /** Waits (by sequence number) in line, not yet handed a permit. */
   readonly line: number[] = [];
+  /** Each wait's view of its task's cancellation. */
+  readonly cancelSignals = new Map<number, AbortSignal>();
+  /** Waits a release passed over because their task was already cancelled. */
+  readonly passedOver = new Set<number>();
   /** Waits that were handed a permit and have not resumed yet. */
   readonly handed = new Set<number>();
   /** Tasks holding a permit. */
@@ -152,6 +157,9 @@ class Checked {
     const cancelDue = isBeingCancelled();
     const seq = this.nextSeq++;
     if (!cancelDue) this.line.push(seq);
+    // Aborts the moment this task is cancelled: a release from then on passes
+    // this wait over (it must not be handed a permit its caller may drop).
+    this.cancelSignals.set(seq, useAbortSignal());
     try {
       yield* this.sem.acquire();
     } catch (error) {
@@ -160,7 +168,7 @@ class Checked {
       if (this.handed.has(seq)) this.violations.push(`task ${id}: acquire threw although a permit was handed to it`);
       const i = this.line.indexOf(seq);
       if (i >= 0) this.line.splice(i, 1);
-      else if (!cancelDue) this.violations.push(`task ${id}: wait ${seq} not in line when it gave up`);
+      else if (!cancelDue && !this.passedOver.delete(seq)) this.violations.push(`task ${id}: wait ${seq} not in line when it gave up`);
       this.check(`task ${id} acquire threw`);
       throw error;
     }
@@ -198,7 +206,11 @@ class Checked {
       this.extra++;
     }
     this.sem.release();
-    const next = this.line.shift();
+    let next = this.line.shift();
+    while (next !== undefined && this.cancelSignals.get(next)?.aborted === true) {
+      this.passedOver.add(next);
+      next = this.line.shift();
+    }
     if (next === undefined) this.free++;
     else this.handed.add(next);
     this.check(id >= 0 ? `task ${id} release` : "main release");

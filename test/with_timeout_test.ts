@@ -5,6 +5,7 @@ import { test } from "node:test";
 import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
+  Mutex,
   Queue,
   TimeoutError,
   Timer,
@@ -432,4 +433,49 @@ test("a body inside protectFromCancel that finishes after the timeout fired stil
     }));
   });
   await assert.rejects(shielded, (e) => e instanceof TimeoutError);
+});
+
+test("a get whose timeout fires first in the round is passed over by the put: the item stays queued (no lost item)", async () => {
+  // The mirror image of the test above: the timeout's timer was set first, so
+  // the timeout task runs first and cancels the body before the producer puts.
+  const result = await runVirtual(function* () {
+    const queue = new Queue<number>();
+    return yield* withTaskGroup<[number | undefined, number]>(function* (group) {
+      const got = group.spawn(() => withTimeoutOpt(10, () => queue.get()));
+      // Let the timeout's timer task start its sleep first (ties fire in order).
+      for (let i = 0; i < 3; i++) yield* pause();
+      group.spawnBg(function* () {
+        yield* sleep(10);
+        queue.tryPut(7);
+      });
+      return [yield* got.wait(), queue.size];
+    });
+  });
+  assert.deepEqual(result, [undefined, 1]);
+});
+
+test("a Mutex acquire whose timeout fires in the round of the release holds nothing afterwards", async () => {
+  const result = await runVirtual(function* () {
+    const mutex = new Mutex();
+    return yield* withTaskGroup<[string, boolean]>(function* (group) {
+      yield* mutex.acquire();
+      const waiter = group.spawn(function* () {
+        try {
+          yield* withTimeout(10, () => mutex.acquire());
+          mutex.release();
+          return "acquired";
+        } catch (e) {
+          if (e instanceof TimeoutError) return "timed out";
+          throw e;
+        }
+      });
+      // Let the timeout's timer task start its sleep first (ties fire in order).
+      for (let i = 0; i < 3; i++) yield* pause();
+      yield* sleep(10);
+      mutex.release();
+      const outcome = yield* waiter.wait();
+      return [outcome, mutex.locked];
+    });
+  });
+  assert.deepEqual(result, ["timed out", false]);
 });

@@ -10,7 +10,7 @@
  * producer/consumer pair allocates nothing per blocked operation. A tombstone
  * is never recycled: the list may still hold it.
  */
-import type { Coroutine } from "./coroutine.ts";
+import { Flag, type Coroutine } from "./coroutine.ts";
 import { Ring } from "./ring.ts";
 
 /** Compact only past this many tombstones (and when they are the majority). */
@@ -50,13 +50,22 @@ export class WaiterList<W extends WaiterRecord> {
     this.spare = waiter;
   }
 
-  /** Removes and returns the oldest live waiter (its task still set), or null. */
+  /**
+   * Removes and returns the oldest live waiter, or null. A waiter whose task
+   * was cancelled (and is not shielded) before this hand-off is passed over,
+   * its record cleared: the cancellation came first, so it must not be handed
+   * a value, permit or signal that its caller would then never see (a
+   * timeout around it would drop the value and leak the permit). It throws
+   * `Cancelled` when it resumes, having taken nothing.
+   */
   shiftLive(): W | null {
     const ring = this.ring;
     while (ring.size > 0) {
       const waiter = ring.shift();
-      if (waiter.task !== null) return waiter;
-      this.tombstones--;
+      const task = waiter.task;
+      if (task === null) this.tombstones--;
+      else if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) waiter.task = null;
+      else return waiter;
     }
     return null;
   }
