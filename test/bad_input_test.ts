@@ -411,3 +411,7 @@ test("a TaskGroup method called detached from its group throws WeftUsageError na
     });
   });
 });
+
+test("a missing argument is described as undefined, once", () => {
+  expectThrow(() => withTimeout(10, undefined as unknown as () => Operation<void>).next(), TypeError, /body must be .*, got undefined$/);
+});

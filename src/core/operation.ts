@@ -83,6 +83,7 @@ export function isOperation(value: unknown): value is Operation<unknown> {
 /** Describes a value for an error message without dumping it whole. */
 export function describe(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "undefined";
   if (typeof value === "function") return "a function";
   if (typeof value === "object") {
     if (typeof (value as { then?: unknown }).then === "function") return "a Promise";
