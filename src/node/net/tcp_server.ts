@@ -8,6 +8,7 @@ import { callBody, checkCancellation } from "../../core/cancel.ts";
 import { Cancelled, WeftUsageError } from "../../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../../core/operation.ts";
 import { withTaskGroup } from "../../group/task_group.ts";
+import { Queue, QueueClosed } from "../../sync/queue.ts";
 import { Semaphore } from "../../sync/semaphore.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { TcpConnection } from "./tcp_connection.ts";
@@ -81,8 +82,8 @@ export class TcpServer {
   readonly family: 4 | 6;
 
   readonly #server: Server;
-  readonly #queue: TcpConnection[] = [];
-  readonly #waiters = new Set<() => void>();
+  /** Connections that arrived and wait for `accept()`; FIFO to the waiting accepts. */
+  readonly #queue = new Queue<TcpConnection>();
   readonly #target: string;
   #error: unknown = undefined;
   #closed = false;
@@ -103,18 +104,17 @@ export class TcpServer {
         socket.destroy();
         return;
       }
-      this.#queue.push(new TcpConnection(socket));
-      this.#wake();
+      this.#queue.tryPut(new TcpConnection(socket));
     });
     server.on("error", (error) => {
       this.#error ??= annotateOsError("TcpServer.accept()", error, this.#target);
-      this.#wake();
+      this.#queue.close();
     });
   }
 
   /** How many connections arrived and wait for `accept()`. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   /**
@@ -130,20 +130,20 @@ export class TcpServer {
    * ```
    */
   *accept(): Operation<TcpConnection> {
-    for (;;) {
-      if (this.#closed) throw new WeftUsageError("TcpServer.accept(): the server is closed");
-      if (this.#error !== undefined) throw this.#error;
-      checkCancellation();
-      const conn = this.#queue.shift();
-      if (conn !== undefined) return conn;
-      // Only a wake-up is awaited; the connection is taken afterwards, so a cancelled accept takes none.
-      yield* action<void>((resolve) => {
-        this.#waiters.add(resolve);
-        return () => {
-          this.#waiters.delete(resolve);
-        };
-      });
+    this.#checkOpen();
+    checkCancellation();
+    try {
+      // A cancelled get takes no connection (the queue's own guarantee).
+      return yield* this.#queue.get();
+    } catch (error) {
+      if (error instanceof QueueClosed) this.#checkOpen();
+      throw error;
     }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WeftUsageError("TcpServer.accept(): the server is closed");
+    if (this.#error !== undefined) throw this.#error;
   }
 
   /**
@@ -221,17 +221,12 @@ export class TcpServer {
     if (this.#closed) return;
     this.#closed = true;
     this.#server.close();
-    for (const conn of this.#queue.splice(0)) conn.close();
-    this.#wake();
+    for (let conn = this.#queue.tryGet(); conn !== undefined; conn = this.#queue.tryGet()) conn.close();
+    this.#queue.close();
   }
 
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  #wake(): void {
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
   }
 }
 

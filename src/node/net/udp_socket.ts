@@ -8,6 +8,7 @@ import { checkCancellation } from "../../core/cancel.ts";
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { toBytes } from "../../io/writer.ts";
+import { Queue, QueueClosed } from "../../sync/queue.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
 
@@ -82,9 +83,9 @@ export class UdpSocket {
   readonly family: 4 | 6;
 
   readonly #socket: Socket;
-  readonly #queue: Datagram[] = [];
+  /** Received datagrams that wait for `recv()`; FIFO to the waiting receives. */
+  readonly #queue = new Queue<Datagram>();
   readonly #maxQueued: number;
-  readonly #waiters = new Set<() => void>();
   #dropped = 0;
   #error: unknown = undefined;
   #closed = false;
@@ -100,22 +101,21 @@ export class UdpSocket {
     this.family = bound.family === "IPv6" ? 6 : 4;
     const target = formatAddress(bound.address, bound.port);
     socket.on("message", (data: Buffer, from: RemoteInfo) => {
-      if (this.#queue.length >= this.#maxQueued) {
+      if (this.#queue.size >= this.#maxQueued) {
         this.#dropped++;
         return;
       }
-      this.#queue.push({ data, address: from.address, port: from.port, family: from.family === "IPv6" ? 6 : 4 });
-      this.#wake();
+      this.#queue.tryPut({ data, address: from.address, port: from.port, family: from.family === "IPv6" ? 6 : 4 });
     });
     socket.on("error", (error) => {
       this.#error ??= annotateOsError("UdpSocket", error, target);
-      this.#wake();
+      this.#queue.close();
     });
   }
 
   /** How many received datagrams wait for `recv()`. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   /** How many datagrams were dropped because the receive queue was full. */
@@ -162,20 +162,20 @@ export class UdpSocket {
    * ```
    */
   *recv(): Operation<Datagram> {
-    for (;;) {
-      if (this.#closed) throw new WeftUsageError("UdpSocket.recv(): the socket is closed");
-      if (this.#error !== undefined) throw this.#error;
-      checkCancellation();
-      const datagram = this.#queue.shift();
-      if (datagram !== undefined) return datagram;
-      // Only a wake-up is awaited; the datagram is taken afterwards, so a cancelled recv takes none.
-      yield* action<void>((resolve) => {
-        this.#waiters.add(resolve);
-        return () => {
-          this.#waiters.delete(resolve);
-        };
-      });
+    this.#checkOpen();
+    checkCancellation();
+    try {
+      // A cancelled get takes no datagram (the queue's own guarantee).
+      return yield* this.#queue.get();
+    } catch (error) {
+      if (error instanceof QueueClosed) this.#checkOpen();
+      throw error;
     }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new WeftUsageError("UdpSocket.recv(): the socket is closed");
+    if (this.#error !== undefined) throw this.#error;
   }
 
   /**
@@ -191,18 +191,12 @@ export class UdpSocket {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#queue.length = 0;
+    this.#queue.close(undefined, { clear: true });
     this.#socket.close();
-    this.#wake();
   }
 
   [Symbol.dispose](): void {
     this.close();
-  }
-
-  #wake(): void {
-    for (const wake of this.#waiters) wake();
-    this.#waiters.clear();
   }
 }
 
