@@ -24,7 +24,7 @@ import type { AddressInfo } from "node:net";
 import type { BuildOptions, Plugin } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { finish, nodeOnly, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
-import { chromiumLaunchOptions, chromiumPath } from "./launch.ts";
+import { chromiumLaunchOptions, chromiumPath, listenOnLoopback, within } from "./launch.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
 
 const CHROMIUM = chromiumPath;
@@ -190,20 +190,9 @@ function serve(bundles: Map<string, Bundle>): Promise<Server> {
     res.writeHead(path === "favicon.ico" ? 204 : 404);
     res.end();
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
+  return listenOnLoopback(server);
 }
 
-/** `promise`, or `fallback` if it has not settled (or failed) within `ms`: a busy page answers nothing. */
-function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((resolve) => {
-    timer = setTimeout(() => resolve(fallback), ms);
-  });
-  return Promise.race([promise.catch(() => fallback), late]).finally(() => clearTimeout(timer));
-}
 
 interface FileOutcome {
   name: string;

@@ -2,6 +2,7 @@
  * How each host is started, shared by the test runners (hosts/) and the
  * benchmark (bench/): where its binary is, the environment and flags it needs.
  */
+import type { Server } from "node:http";
 import type { LaunchOptions } from "playwright-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import type { newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
@@ -49,4 +50,21 @@ export function chromiumLaunchOptions(): LaunchOptions {
 export function quickjsVariant(): Parameters<typeof newQuickJSWASMModuleFromVariant>[0] {
   const loaded = RELEASE_SYNC as unknown as { default?: unknown };
   return (loaded.default ?? loaded) as Parameters<typeof newQuickJSWASMModuleFromVariant>[0];
+}
+
+/** Starts `server` on 127.0.0.1 on a free port (the pages are served from there). */
+export function listenOnLoopback(server: Server): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
+
+/** `promise`, or `fallback` if it has not settled (or failed) within `ms`: a busy page answers nothing. */
+export function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise.catch(() => fallback), late]).finally(() => clearTimeout(timer));
 }

@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { chromiumLaunchOptions } from "../../hosts/launch.ts";
+import { chromiumLaunchOptions, listenOnLoopback, within } from "../../hosts/launch.ts";
 import { peers } from "../catalog.ts";
 import type { CellOutcome, CellSpec } from "../measure.ts";
 import { bundleError, bundlePeer } from "./bundle.ts";
@@ -30,18 +30,9 @@ function serve(bundles: Map<string, string>): Promise<Server> {
       res.end();
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
+  return listenOnLoopback(server);
 }
 
-/** `promise`, or `fallback` once `ms` have passed. */
-function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 export class ChromiumHost implements BenchHost {
   readonly id = "chromium" as const;
