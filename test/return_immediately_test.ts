@@ -65,7 +65,7 @@ testOnBoth("a body that already returned keeps its value; returnImmediately stil
   assert.deepEqual(log.entries, ["sibling got Cancelled"]);
 });
 
-testOnBoth("returnImmediately on an enclosing group from a nested group's task", async (run) => {
+testOnBoth("returnImmediately on an enclosing group from a nested group's task cancels the caller too: it is a descendant", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -73,7 +73,9 @@ testOnBoth("returnImmediately on an enclosing group from a nested group's task",
       yield* withTaskGroup(function* (group) {
         group.spawnBg(function* () {
           yield* sleep(2 * U);
-          // Not a task of `root`: the call returns normally.
+          // Not a task of `root` but a descendant: cancelling root's body
+          // reaches it at once (upstream lets it go on until its next
+          // suspension point), so the call throws Cancelled here.
           root.returnImmediately("from nested");
           log.add("caller went on");
         });
@@ -84,7 +86,9 @@ testOnBoth("returnImmediately on an enclosing group from a nested group's task",
     });
   });
   assert.equal(value, "from nested");
-  assert.deepEqual(log.entries, ["caller went on", "root sibling got Cancelled", "nested sibling got Cancelled"]);
+  // Root's body comes first among root's tasks, so the cancellation reaches
+  // the nested group's tasks before root's sibling.
+  assert.deepEqual(log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
 });
 
 testOnBoth("a task's error while being cancelled by returnImmediately fails the group", async (run) => {

@@ -31,11 +31,13 @@ function assertAt(actual: number, expected: number, exact: boolean, what: string
 }
 
 /** Waits on `timer` and reports "expired", or the error it threw. */
+/** How a wait ended; a cancellation still leaves, so a timeout around it is seen. */
 function* outcome(timer: Timer): Operation<string> {
   try {
     yield* timer.wait();
     return "expired";
   } catch (e) {
+    if (e instanceof Cancelled) throw e;
     return e instanceof Error ? e.name : String(e);
   }
 }

@@ -36,11 +36,26 @@ export const enum Flag {
   ROOT = 1 << 9,
   /** Has a lifecycle hook (see `task_hooks.ts`), told of cancellation and end. */
   HOOKED = 1 << 10,
+  /**
+   * Parked in `withTaskGroup` waiting for its group, whose `waitRecord` is a
+   * {@link CancelPropagator}: a cancel reaches the group's tasks at once.
+   */
+  GROUP_WAIT = 1 << 11,
   /** Both bits: "cancelled and not shielded" means cancellation is due. */
   CANCEL_DUE_MASK = CANCELLED | SHIELDED,
   NOT_STATE = ~STATE_MASK,
   NOT_READY = ~READY,
   NOT_SHIELDED = ~SHIELDED,
+}
+
+/**
+ * A task group its parent is parked on: cancelling the parent cancels the
+ * group's tasks in the same call, so a hand-off later in the round passes
+ * over them (it would otherwise reach a task whose caller is already
+ * cancelled).
+ */
+export interface CancelPropagator {
+  parentCancelled(): void;
 }
 
 /** Who gets told when a child task ends (a task group). */

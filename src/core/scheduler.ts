@@ -8,7 +8,7 @@
  * precise: only a parked task is queued, and at most once, so a task is never
  * resumed without a reason (weft's answer to B §1.11).
  */
-import { Coroutine, Flag, type ChildOwner } from "./coroutine.ts";
+import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
@@ -125,12 +125,19 @@ export class Scheduler {
   /**
    * Cancels a task: sets the sticky flag and, unless shielded, wakes it so the
    * error is thrown at its suspension point in a later round. A running task is
-   * not queued: its next unshielded suspension point throws at once.
+   * not queued: its next unshielded suspension point throws at once. A task
+   * parked in `withTaskGroup` passes the cancellation on to the group's tasks
+   * now, not when it next runs.
    */
   cancel(task: Coroutine): void {
     const flags = task.flags;
     task.flags = flags | Flag.CANCELLED;
-    if ((flags & Flag.SHIELDED) === 0) this.wake(task);
+    if ((flags & Flag.SHIELDED) === 0) {
+      this.wake(task);
+      if ((flags & (Flag.GROUP_WAIT | Flag.CANCELLED)) === Flag.GROUP_WAIT) {
+        (task.waitRecord as CancelPropagator).parentCancelled();
+      }
+    }
     if ((flags & (Flag.HOOKED | Flag.CANCELLED)) === Flag.HOOKED) runCancelHooks(task);
   }
 
@@ -258,8 +265,8 @@ export class Scheduler {
     const waiters = task.waiters;
     if (waiters !== null) {
       task.waiters = null;
-      if (Array.isArray(waiters)) for (const w of waiters) w.scheduler.wake(w);
-      else waiters.scheduler.wake(waiters);
+      if (Array.isArray(waiters)) for (const w of waiters) wakeWaiter(w);
+      else wakeWaiter(waiters);
     }
     if ((task.flags & Flag.HOOKED) !== 0) runEndHooks(task);
     if ((task.flags & Flag.ROOT) !== 0) {
@@ -280,6 +287,20 @@ export class Scheduler {
     return this.live - this.ring.size;
   }
 }
+
+/**
+ * Wakes a task parked in `Task.wait()` on an ended task. One whose
+ * cancellation came first is only woken: it throws `Cancelled`, its wait had
+ * no effect. Any other is marked, so that a cancellation arriving before it
+ * runs cannot undo a wait that completed (see `TaskWaitOp.throw`).
+ */
+function wakeWaiter(waiter: Coroutine): void {
+  if ((waiter.flags & Flag.CANCEL_DUE_MASK) !== Flag.CANCELLED) waiter.waitRecord = WAIT_COMPLETED;
+  waiter.scheduler.wake(waiter);
+}
+
+/** The `waitRecord` of a task whose `Task.wait()` completed. */
+export const WAIT_COMPLETED: unique symbol = Symbol("weft.waitCompleted");
 
 /** Resumes a task that has not started yet, or whose cancellation is due. */
 function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown, unknown> {

@@ -4,7 +4,7 @@
 import { Flag, type Coroutine } from "./coroutine.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
-import { requireTask, current } from "./scheduler.ts";
+import { requireTask, current, WAIT_COMPLETED } from "./scheduler.ts";
 
 /**
  * A handle on a spawned task.
@@ -52,17 +52,27 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
       addWaiter(target, waiter);
       return SUSPENDED_RESULT;
     }
+    const waiter = current!;
+    waiter.waitRecord = undefined;
     const state = target.flags & Flag.STATE_MASK;
     if (state === Flag.DONE) return { done: true, value: target.result };
     if (state === Flag.FAILED) throw target.result;
     // Wake-ups are precise, so this cannot happen; park again rather than lie.
-    addWaiter(target, current!);
+    addWaiter(target, waiter);
     return SUSPENDED_RESULT;
   }
 
   throw(error: unknown): IteratorResult<unknown, unknown> {
-    const waiter = current;
-    if (waiter !== null) removeWaiter(this.target, waiter);
+    const target = this.target;
+    const waiter = current!;
+    if (waiter.waitRecord === WAIT_COMPLETED) {
+      // The task ended before the cancellation reached this waiter: the wait
+      // completed, and its outcome stands.
+      waiter.waitRecord = undefined;
+      if ((target.flags & Flag.STATE_MASK) === Flag.DONE) return { done: true, value: target.result };
+      throw target.result;
+    }
+    removeWaiter(target, waiter);
     throw error;
   }
 }

@@ -2,9 +2,10 @@
  * `all` and `any` (SEMANTICS B §2.10).
  */
 import { callBody } from "../core/cancel.ts";
+import { Cancelled } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { Semaphore } from "../sync/semaphore.ts";
-import { withTaskGroup } from "./task_group.ts";
+import { withTaskGroup, type TaskGroup } from "./task_group.ts";
 
 function validateBodies(api: string, bodies: unknown): asserts bodies is Array<() => Operation<unknown>> {
   if (!Array.isArray(bodies)) throw new TypeError(`${api}: bodies must be an array of functions, got ${describe(bodies)}`);
@@ -25,7 +26,10 @@ function limiter(max: number | undefined, count: number): Semaphore | null {
 /**
  * Runs every body concurrently (at most `maxConcurrent` at a time, started in
  * order) and returns their values in input order. The first failure cancels
- * the rest and is thrown once they have ended.
+ * the rest and is thrown once they have ended. If the caller is cancelled
+ * when every body has already returned, the values are returned (the caller
+ * meets its cancellation at its next suspension point); otherwise `Cancelled`
+ * is thrown once the bodies have unwound.
  *
  * @example
  * ```ts
@@ -60,7 +64,8 @@ export function* all<T>(bodies: Array<() => Operation<T>>, options?: { maxConcur
  * order) and returns the value of the first to succeed, cancelling the rest.
  * A failure fails the whole call, unless `allowFailure` is set: then failures
  * are ignored while any body may still succeed, and if all fail the error of
- * the last one to fail is thrown. An empty list throws `RangeError`.
+ * the last one to fail is thrown. An empty list throws `RangeError`. A body
+ * that succeeded before a cancellation of the caller reached it still wins.
  *
  * @example
  * ```ts
@@ -80,7 +85,7 @@ export function* any<T>(
   let won = false;
   let value: T | undefined;
   let lastError: unknown;
-  yield* withTaskGroup<void>(function* (group) {
+  const race = function* (group: TaskGroup<void>): Operation<void> {
     for (let i = 0; i < n; i++) {
       const body = bodies[i]!;
       if (permits !== null) yield* permits.acquire();
@@ -105,7 +110,16 @@ export function* any<T>(
         { allowFailure },
       );
     }
-  });
+  };
+  try {
+    yield* withTaskGroup<void>(race);
+  } catch (error) {
+    // The caller was cancelled after a body had won: the winner's operation
+    // completed, so its value is the outcome (the caller meets its
+    // cancellation at its next suspension point).
+    if (won && error instanceof Cancelled) return value as T;
+    throw error;
+  }
   if (won) return value as T;
   throw lastError;
 }

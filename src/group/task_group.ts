@@ -3,7 +3,7 @@
  * with weft's "first failure wins, later errors are suppressed" from A2.1).
  */
 import { callBody } from "../core/cancel.ts";
-import { Flag, type ChildOwner, type Coroutine } from "../core/coroutine.ts";
+import { Flag, type CancelPropagator, type ChildOwner, type Coroutine } from "../core/coroutine.ts";
 import { addSuppressed, BreakFromSpawnLoop, Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
@@ -126,9 +126,17 @@ const enum GroupState {
   RUNNING,
   DONE,
   FAILED,
+  /**
+   * The caller was cancelled while the group ran: every task is cancelled, and
+   * the outcome waits for them. If the body returned (its blocking operation
+   * had completed before it could see the cancellation) and every other task
+   * the group waits for returned too, the body's value is the outcome;
+   * otherwise the cancellation is. See docs/semantics.md, "Outcomes".
+   */
+  CANCELLED,
 }
 
-export class Group<T> implements TaskGroup<T>, ChildOwner {
+export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   state: GroupState = GroupState.RUNNING;
   error: unknown = undefined;
   result: T | undefined = undefined;
@@ -139,6 +147,8 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
   count = 0;
   /** Live children the group waits for (not `noWait`). */
   waiting = 0;
+  /** In state CANCELLED: a task the group waits for ended without returning. */
+  cutShort = false;
   defers: (() => Operation<void>)[] | null = null;
 
   constructor(readonly parent: Coroutine) {}
@@ -236,6 +246,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
       this.result = child.result as T;
       this.hasResult = true;
     }
+    if (this.state === GroupState.CANCELLED && state !== Flag.DONE && (flags & Flag.NO_WAIT) === 0) this.cutShort = true;
     const prev = child.prevSibling;
     const next = child.nextSibling;
     if (prev === null) this.head = next;
@@ -264,8 +275,26 @@ export class Group<T> implements TaskGroup<T>, ChildOwner {
       this.state = GroupState.FAILED;
       this.error = error;
     } else {
+      // FAILED, or CANCELLED: the cancellation came first and stays the error;
+      // a real failure during it means the body's value cannot win either.
+      this.state = GroupState.FAILED;
       addSuppressed(this.error, error);
     }
+  }
+
+  /**
+   * The caller was cancelled: unless the outcome is already decided, cancel
+   * every task and let the outcome wait for them. Idempotent.
+   */
+  cancelFromOutside(error: unknown): void {
+    if (this.state !== GroupState.RUNNING) return;
+    this.state = GroupState.CANCELLED;
+    this.error = error;
+    this.cancelAll();
+  }
+
+  parentCancelled(): void {
+    this.cancelFromOutside(new Cancelled());
   }
 
   cancelAll(): void {
@@ -347,16 +376,14 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
   parent.waitRecord = group;
   try {
     try {
+      parent.flags |= Flag.GROUP_WAIT;
       yield* group.waitForChildren();
     } catch (error) {
+      parent.flags &= ~Flag.GROUP_WAIT;
       // The caller was cancelled (B §2.2 step 4): unless the outcome is already
-      // decided it becomes this cancellation; the tasks are cancelled and waited
-      // for, shielded, so no task outlives the group.
-      if (group.state === GroupState.RUNNING) {
-        group.state = GroupState.FAILED;
-        group.error = error;
-        group.cancelAll();
-      }
+      // decided, the tasks are cancelled and waited for, shielded, so no task
+      // outlives the group; what the body did then decides the outcome.
+      group.cancelFromOutside(error);
       if (group.count > 0) {
         const wasShielded = (parent.flags & Flag.SHIELDED) !== 0;
         parent.flags |= Flag.SHIELDED;
@@ -368,7 +395,15 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
       }
     }
   } finally {
+    parent.flags &= ~Flag.GROUP_WAIT;
     parent.waitRecord = outerRecord;
+  }
+  if (group.state === GroupState.CANCELLED) {
+    // A body that returned before it could see the cancellation wins, unless
+    // the cancellation cut short another task the group waits for: the body's
+    // operation completed, so its value must reach the caller, who meets the
+    // cancellation at its next suspension point instead.
+    group.state = group.hasResult && !group.cutShort ? GroupState.DONE : GroupState.FAILED;
   }
   if (group.defers !== null) yield* group.runDefers();
   if (group.state === GroupState.DONE) return group.result as T;

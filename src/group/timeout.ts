@@ -4,8 +4,6 @@
 import { callBody } from "../core/cancel.ts";
 import { TimeoutError } from "../core/errors.ts";
 import { requireDuration, requireFunction, type Operation } from "../core/operation.ts";
-import { Flag, type Coroutine } from "../core/coroutine.ts";
-import { requireTask } from "../core/scheduler.ts";
 import { sleep } from "../core/sleep.ts";
 import { withTaskGroup } from "./task_group.ts";
 
@@ -15,13 +13,14 @@ import { withTaskGroup } from "./task_group.ts";
  * unwound. The timer starts counting when the body first suspends, so with
  * `ms = 0` a body that finishes without suspending still succeeds.
  *
- * Work inside {@link protectFromCancel} cannot be cut short: the timeout then
- * waits for it and still throws. An error the body throws while being
- * cancelled does not replace the timeout error; it is in
- * `suppressedErrors(error)`. A body whose read or `get` had already completed
- * when the timeout fired (in the same round, before it could see the
- * cancellation) wins: its value is returned, so nothing it consumed is lost
- * (upstream throws and drops the value).
+ * The timeout is reported only when the body ended by the cancellation the
+ * timeout caused. A body that returned wins, and its value is returned: one
+ * whose read or `get` had already completed when the timeout fired (before it
+ * could see the cancellation), one that caught the cancellation and returned,
+ * and one inside {@link protectFromCancel}, which the timeout cannot cut short
+ * and waits for (upstream throws and drops the value). An error the body
+ * throws while being cancelled does not replace the timeout error; it is in
+ * `suppressedErrors(error)`.
  *
  * @example
  * ```ts
@@ -35,11 +34,9 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
   let timeout: unknown = undefined;
   try {
     return yield* withTaskGroup<T>(function* (group) {
-      const bodyTask = requireTask("withTimeout()");
       group.spawnBg(
         function* () {
           yield* sleep(ms);
-          race.timeoutFired(bodyTask);
           timeout = error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
           throw timeout;
         },
@@ -55,8 +52,7 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
 
 /**
  * Like {@link withTimeout}, but a timeout gives `undefined` instead of an
- * error. As there, a body whose operation had already completed when the
- * timeout fired wins.
+ * error. As there, a body that returned wins, even after the timeout fired.
  *
  * @example
  * ```ts
@@ -69,11 +65,9 @@ export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operat
   requireFunction("withTimeoutOpt()", "body", body);
   const race = new BodyRace<T>();
   const result = yield* withTaskGroup<T | undefined>(function* (group) {
-    const bodyTask = requireTask("withTimeoutOpt()");
     group.spawnBg(
       function* () {
         yield* sleep(ms);
-        race.timeoutFired(bodyTask);
         group.returnImmediately(undefined);
       },
       { noWait: true },
@@ -84,33 +78,21 @@ export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operat
 }
 
 /**
- * The outcome of a body racing its timeout. When the timeout fires, the body
- * may already hold its result: its read or `get` was completed (the task woken
- * with the bytes or the item) earlier in the same round, and it returns before
- * it ever sees the cancellation. Dropping that value would lose what the body
- * consumed, so in that case the body wins. A body that was not already woken
- * when the timeout fired loses, even if it catches the cancellation and
- * returns a value, and so does a body inside `protectFromCancel` (the timeout
- * waits for it and still wins, as upstream).
+ * The outcome of a body racing its timeout. The timeout is reported only when
+ * the body ended by the cancellation the timeout caused (Trio's cancel-scope
+ * rule). A body that returned, because its read or `get` had completed before
+ * it could see the cancellation, because it caught the cancellation, or
+ * because it ran inside `protectFromCancel`, wins: its value is the outcome,
+ * so nothing it consumed is lost.
  */
 class BodyRace<T> {
   value: T | undefined = undefined;
-  #returned = false;
-  #handedOff = false;
-
-  timeoutFired(bodyTask: Coroutine): void {
-    const flags = bodyTask.flags;
-    this.#handedOff = (flags & Flag.READY) !== 0 && (flags & Flag.SHIELDED) === 0;
-  }
+  /** True once the body returned. */
+  bodyWon = false;
 
   finished(value: T): T {
     this.value = value;
-    this.#returned = true;
+    this.bodyWon = true;
     return value;
-  }
-
-  /** True when the timeout fired but the body's value must be returned instead. */
-  get bodyWon(): boolean {
-    return this.#returned && this.#handedOff;
   }
 }

@@ -62,7 +62,15 @@ export class Lazy<T> {
         yield* park();
       } catch (error) {
         const i = this.#waiters.indexOf(task);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        if (i < 0) {
+          // The computation ended before the cancellation reached this waiter
+          // (it was woken with the outcome): the wait completed.
+          const settled = this.#state as LazyState;
+          if (settled === LazyState.DONE) return this.#value as T;
+          if (settled === LazyState.FAILED) throw this.#error;
+          throw error;
+        }
+        this.#waiters.splice(i, 1);
         if (this.#waiters.length === 0 && this.#worker !== null) this.#worker.cancel();
         throw error;
       }
@@ -90,6 +98,15 @@ export class Lazy<T> {
       this.#state = LazyState.FAILED;
       this.#error = worker.result;
     }
-    for (const task of this.#waiters.splice(0)) task.scheduler.wake(task);
+    // A waiter whose cancellation came first stays listed: it is only woken,
+    // and leaves by its cancellation, having taken nothing.
+    const waiters = this.#waiters;
+    let kept = 0;
+    for (let i = 0; i < waiters.length; i++) {
+      const task = waiters[i]!;
+      if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) waiters[kept++] = task;
+      task.scheduler.wake(task);
+    }
+    waiters.length = kept;
   }
 }
