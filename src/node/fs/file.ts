@@ -14,7 +14,7 @@ import { isBeingCancelled } from "../../core/cancel.ts";
 import { Cancelled, WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
-import { makeOsError, osError, requireMode, requirePath } from "./os_error.ts";
+import { makeOsError, modeOption, osError, requirePath } from "./os_error.ts";
 
 /**
  * The open flags `openFile` accepts: Node's flag strings, or a number built
@@ -169,8 +169,9 @@ export class File extends DuplexBase {
     if (!this.#positional) throw makeOsError("File.seek()", "ESPIPE", "illegal seek", this.path);
     if (this.#writing) throw new WeftUsageError("File.seek(): another task is writing to this file");
     this.restart("File.seek()");
-    this.#readPosition = position;
-    this.#writePosition = position;
+    // -0 is accepted as 0; it must not reach Node's native calls as -0.
+    this.#readPosition = position + 0;
+    this.#writePosition = position + 0;
   }
 
   /**
@@ -316,6 +317,21 @@ export class File extends DuplexBase {
   }
 }
 
+/**
+ * `flags` checked, with -0 made 0: Node's native open aborts the whole
+ * process on a flags number that is not an int32, -0 included.
+ */
+function flagsArgument(flags: unknown): string | number {
+  if (FLAG_STRINGS.has(flags)) return flags as string;
+  if (typeof flags !== "number" || !Number.isInteger(flags)) {
+    throw new TypeError(`openFile(): flags must be a flag string such as "r", "r+", "w", "wx" or "a", or a number, got ${describe(flags)}`);
+  }
+  if (flags < 0 || flags > 0x7fffffff) {
+    throw new RangeError(`openFile(): flags must be a combination of fs.constants (in [0, 2**31 - 1]), got ${describe(flags)}`);
+  }
+  return flags + 0;
+}
+
 function isAppend(flags: string | number): boolean {
   return typeof flags === "number" ? (flags & fs.constants.O_APPEND) !== 0 : flags.includes("a");
 }
@@ -338,14 +354,12 @@ function isAppend(flags: string | number): boolean {
  */
 export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): Operation<File> {
   requirePath("openFile()", "path", path);
-  if (!(FLAG_STRINGS.has(flags) || (typeof flags === "number" && Number.isInteger(flags) && flags >= 0))) {
-    throw new TypeError(`openFile(): flags must be a flag string such as "r", "r+", "w", "wx" or "a", or a number, got ${describe(flags)}`);
-  }
-  requireMode("openFile()", "mode", mode);
+  const openFlags = flagsArgument(flags);
+  const openMode = modeOption("openFile()", "mode", mode);
   const opened = yield* action<{ fd: number; positional: boolean }>((resolve, reject) => {
     let abandoned = false;
     let settled = false;
-    fs.open(path, flags, mode, (error, fd) => {
+    fs.open(path, openFlags, openMode, (error, fd) => {
       if (error !== null) {
         settled = true;
         reject(osError("openFile()", error));
@@ -371,7 +385,7 @@ export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): 
       if (!settled) abandoned = true;
     };
   });
-  const file = new File(path, opened.fd, opened.positional, isAppend(flags));
+  const file = new File(path, opened.fd, opened.positional, isAppend(openFlags));
   // The open won the race with a cancellation: the caller will never see the
   // file, so it must not stay open.
   if (isBeingCancelled()) {

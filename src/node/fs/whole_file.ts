@@ -6,7 +6,7 @@ import * as fsp from "node:fs/promises";
 import { describe, type Operation } from "../../core/operation.ts";
 import { decodeUtf8 } from "../../io/data.ts";
 import { call } from "../../interop/call.ts";
-import { osError, requireBoolean, requireMode, requireOptions, requirePath } from "./os_error.ts";
+import { modeOption, osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
 
 /**
  * Options for {@link writeFile} and {@link appendFile}.
@@ -72,13 +72,13 @@ function* write(api: string, path: unknown, data: unknown, options: unknown, app
     throw new TypeError(`${api}: data must be a string or a Uint8Array, got ${describe(data)}`);
   }
   const opts = requireOptions<WriteFileOptions>(api, options);
-  requireMode(api, "options.mode", opts.mode);
+  const mode = modeOption(api, "options.mode", opts.mode);
   requireBoolean(api, "options.append", opts.append);
   requireBoolean(api, "options.exclusive", opts.exclusive);
   requireBoolean(api, "options.flush", opts.flush);
   const flag = (append || opts.append === true ? "a" : "w") + (opts.exclusive === true ? "x" : "");
   try {
-    yield* call((signal) => fsp.writeFile(path, data, { mode: opts.mode, flag, flush: opts.flush === true, signal }));
+    yield* call((signal) => fsp.writeFile(path, data, { mode, flag, flush: opts.flush === true, signal }));
   } catch (error) {
     throw osError(api, error);
   }
