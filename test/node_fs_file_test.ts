@@ -258,33 +258,6 @@ test("close() during an abandoned read keeps the descriptor open until the read 
   }
 });
 
-test("a cancelled write moves no position and the next write lands after it", async () => {
-  const { dir, cleanup } = scratch();
-  try {
-    const path = join(dir, "out.txt");
-    await run(function* () {
-      using file = yield* openFile(path, "w+");
-      yield* file.write("0123");
-      yield* withTaskGroup<void>(function* (group) {
-        const buffer = new TextEncoder().encode("AAAAAA");
-        const writer = group.spawn(() => file.write(buffer));
-        yield* pause();
-        yield* pause();
-        writer.cancel();
-        assert.ok((yield* thrown(() => writer.wait())) instanceof Cancelled);
-        buffer.fill(0x3f); // the caller may reuse its buffer at once
-      });
-      assert.equal(file.writePosition, 4);
-      yield* file.write("BB");
-      assert.equal(file.writePosition, 6);
-    });
-    // The abandoned write may have landed ("0123AAAAAA" then "BB" over it) but never after "BB".
-    assert.equal(fs.readFileSync(path, "utf8"), "0123BBAAAA");
-  } finally {
-    cleanup();
-  }
-});
-
 test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE", { skip: process.platform === "win32" }, async () => {
   const { dir, cleanup } = scratch();
   try {
