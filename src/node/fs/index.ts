@@ -10,7 +10,8 @@
  * - functions that change something (`mkdir`, `rename`, `remove`, …) finish
  *   first, so `Cancelled` from them always means "nothing was done", and the
  *   cancellation is thrown at the next suspension point;
- * - `writeFile`/`appendFile` are aborted between chunks (Node's own abort);
+ * - `writeFile`/`appendFile` run to completion once started, like the
+ *   changing functions;
  * - a `File`'s read returns `Cancelled` at once without moving its position;
  *   a write (and an `openFile` that creates or truncates) once handed to the
  *   OS completes and returns, and the cancellation is thrown at the next
