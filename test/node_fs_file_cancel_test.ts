@@ -7,59 +7,11 @@
 import { test } from "node:test";
 import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
-import fsModule from "node:fs";
 import * as fs from "node:fs";
-import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import { Cancelled, pause, run, sleep, withTaskGroup, type Operation } from "../src/index.ts";
 import { openFile, type File } from "../src/node.ts";
-import { scratch } from "./node_fs_support.ts";
-
-type Callback = (...results: unknown[]) => void;
-type HookName = "read" | "write" | "open";
-
-/**
- * Holds back the completion callbacks of `fs[name]` calls for which `when`
- * is true: the OS call itself runs, but its task hears of it only when the
- * test calls `release()`.
- */
-function holdCallbacks(name: HookName, when: (args: unknown[]) => boolean) {
-  const real = fsModule[name] as unknown as (...args: unknown[]) => void;
-  const held: { results: unknown[] | undefined; callback: Callback }[] = [];
-  let issued = 0;
-  (fsModule as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-    const callback = args.pop() as Callback;
-    if (!when(args)) return real(...args, callback);
-    issued++;
-    const entry: { results: unknown[] | undefined; callback: Callback } = { results: undefined, callback };
-    held.push(entry);
-    real(...args, (...results: unknown[]) => {
-      entry.results = results;
-    });
-  };
-  syncBuiltinESMExports();
-  return {
-    /** How many held calls were issued. */
-    get issued(): number {
-      return issued;
-    },
-    /** How many held calls have finished in the OS (their callbacks still held). */
-    get finished(): number {
-      return held.filter((h) => h.results !== undefined).length;
-    },
-    /** Delivers every finished call's callback. */
-    release(): void {
-      for (const h of held.splice(0)) {
-        if (h.results === undefined) throw new Error("release() before the OS call finished");
-        h.callback(...h.results);
-      }
-    },
-    restore(): void {
-      (fsModule as unknown as Record<string, unknown>)[name] = real;
-      syncBuiltinESMExports();
-    },
-  };
-}
+import { holdCallbacks, scratch } from "./node_fs_support.ts";
 
 /** Polls (pausing, so the IO callbacks run) until `check` holds; generous bound. */
 function* until(check: () => boolean, what: string): Operation<void> {
