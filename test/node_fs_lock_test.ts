@@ -8,10 +8,12 @@ import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as fs from "node:fs";
+import fsModule from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run, sleep, withTaskGroup, withTimeoutOpt } from "../src/index.ts";
+import { pause, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../src/index.ts";
 import { lockFile, type FileLock } from "../src/node.ts";
 import { scratch } from "./node_fs_support.ts";
 
@@ -210,4 +212,103 @@ test("lockFile checks its argument", { timeout: 30_000 }, async () => {
       assert.match((error as Error).message, /^lockFile\(\): path must be a path string/);
     }
   });
+});
+
+test("20 tasks of one process taking one lock 100 times each never hold it two at a time", { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = scratch();
+  try {
+    const path = join(dir, "hot.lock");
+    const TASKS = 20;
+    const ROUNDS = 100;
+    let inside = 0;
+    let peak = 0;
+    let violations = 0;
+    let acquisitions = 0;
+    await run(() =>
+      withTaskGroup<void>(function* (group) {
+        for (let t = 0; t < TASKS; t++) {
+          group.spawn(function* () {
+            for (let i = 0; i < ROUNDS; i++) {
+              using _lock = yield* lockFile(path);
+              inside++;
+              acquisitions++;
+              if (inside > 1) violations++;
+              peak = Math.max(peak, inside);
+              // Suspend while holding, so that a second holder, if any, gets to run inside.
+              yield* pause();
+              yield* pause();
+              inside--;
+            }
+          });
+        }
+      }),
+    );
+    assert.equal(acquisitions, TASKS * ROUNDS);
+    assert.equal(violations, 0, `${violations} acquisitions found another holder inside`);
+    assert.equal(peak, 1);
+    assert.equal(fs.existsSync(path), false, "the last holder removed the lock file");
+  } finally {
+    cleanup();
+  }
+});
+
+test("a waiter of this process never breaks a lock another task of it is still creating", { timeout: 30_000 }, async () => {
+  const { dir, cleanup } = scratch();
+  const realWriteFile = fsModule.writeFile;
+  const realReadFile = fsModule.readFile;
+  try {
+    const path = join(dir, "creating.lock");
+    // Hold back the completion of the first creation of the lock file: its
+    // record is complete on disk, but its task has not heard back yet. This is
+    // the window a waiter of the same process used to mistake for a stale lock.
+    let written = false;
+    let finishCreation: (() => void) | undefined;
+    let recordReads = 0;
+    fsModule.writeFile = ((...args: unknown[]) => {
+      const callback = args.pop() as (error: NodeJS.ErrnoException | null) => void;
+      const held = args[0] === path && finishCreation === undefined && !written;
+      (realWriteFile as (...a: unknown[]) => void)(...args, (error: NodeJS.ErrnoException | null) => {
+        if (!held || error !== null) return callback(error);
+        written = true;
+        finishCreation = () => callback(null);
+      });
+    }) as typeof fsModule.writeFile;
+    fsModule.readFile = ((...args: unknown[]) => {
+      if (args[0] === path) recordReads++;
+      return (realReadFile as (...a: unknown[]) => void)(...args);
+    }) as typeof fsModule.readFile;
+    syncBuiltinESMExports();
+
+    let inside = 0;
+    let violations = 0;
+    const order: string[] = [];
+    let heldDuringCreation: string[] = [];
+    await run(() =>
+      withTaskGroup<void>(function* (group) {
+        const hold = function* (name: string): Operation<void> {
+          using _lock = yield* lockFile(path);
+          inside++;
+          if (inside > 1) violations++;
+          order.push(name);
+          yield* pause();
+          inside--;
+        };
+        group.spawn(() => hold("creator"));
+        while (!written) yield* sleep(1);
+        group.spawn(() => hold("waiter"));
+        // The waiter has looked at the record and gone round its loop more than once.
+        while (recordReads < 3 && order.length === 0) yield* sleep(1);
+        heldDuringCreation = [...order];
+        finishCreation!();
+      }),
+    );
+    assert.deepEqual(heldDuringCreation, [], "nobody holds the lock while its creation is in flight");
+    assert.equal(violations, 0);
+    assert.deepEqual(order, ["creator", "waiter"]);
+  } finally {
+    fsModule.writeFile = realWriteFile;
+    fsModule.readFile = realReadFile;
+    syncBuiltinESMExports();
+    cleanup();
+  }
 });

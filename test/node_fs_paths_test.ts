@@ -26,7 +26,7 @@ import {
 } from "../src/node.ts";
 import { assertOsError, inCancelledTask, scratch, thrown } from "./node_fs_support.ts";
 
-test("writeFile, appendFile, readFile and readTextFile round-trip bytes and text", async () => {
+test("writeFile, appendFile, readFile and readTextFile round-trip bytes and text", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "a.txt");
@@ -51,7 +51,7 @@ test("writeFile, appendFile, readFile and readTextFile round-trip bytes and text
   }
 });
 
-test("readTextFile rejects invalid UTF-8 with a TypeError naming the file", async () => {
+test("readTextFile rejects invalid UTF-8 with a TypeError naming the file", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "bad.txt");
@@ -64,7 +64,7 @@ test("readTextFile rejects invalid UTF-8 with a TypeError naming the file", asyn
   }
 });
 
-test("mkdir, readDir, stat, realpath, rename and remove", async () => {
+test("mkdir, readDir, stat, realpath, rename and remove", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     await run(function* () {
@@ -100,7 +100,7 @@ test("mkdir, readDir, stat, realpath, rename and remove", async () => {
   }
 });
 
-test("every operation on a missing path throws code ENOENT naming the function and the path", async () => {
+test("every operation on a missing path throws code ENOENT naming the function and the path", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const missing = join(dir, "missing");
@@ -138,7 +138,7 @@ test("every operation on a missing path throws code ENOENT naming the function a
   }
 });
 
-test("bad arguments give a TypeError or RangeError naming the function and the argument", async () => {
+test("bad arguments give a TypeError or RangeError naming the function and the argument", { timeout: 60_000 }, async () => {
   await run(function* () {
     const expectations: [() => Generator<unknown, unknown, unknown>, RegExp, ErrorConstructor][] = [
       [() => readFile(1 as unknown as string), /^readFile\(\): path must be a path string/, TypeError],
@@ -159,7 +159,7 @@ test("bad arguments give a TypeError or RangeError naming the function and the a
   });
 });
 
-test("changing operations refuse to start in a cancelled task; remove still works there", async () => {
+test("changing operations refuse to start in a cancelled task; remove still works there", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     fs.writeFileSync(join(dir, "keep.txt"), "x");
@@ -192,7 +192,7 @@ test("changing operations refuse to start in a cancelled task; remove still work
   }
 });
 
-test("a mkdir cancelled while it runs completes, and the cancellation comes at the next suspension", async () => {
+test("a mkdir cancelled while it runs completes, and the cancellation comes at the next suspension", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const log: string[] = [];
@@ -217,7 +217,7 @@ test("a mkdir cancelled while it runs completes, and the cancellation comes at t
   }
 });
 
-test("a readFile cancelled in flight returns Cancelled at once", async () => {
+test("a readFile cancelled in flight returns Cancelled at once", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "big.bin");

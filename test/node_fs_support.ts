@@ -1,10 +1,13 @@
 /**
  * Helpers for the node_fs_* test files: a scratch directory per test, a way
- * to run an operation in a task that is already cancelled, and a check of
- * the shape of weft's OS errors.
+ * to run an operation in a task that is already cancelled, a check of the
+ * shape of weft's OS errors, and a way to hold back the completion of Node's
+ * fs calls so that cancellation races are exact instead of timed.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import fsModule from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cancelled, sleep, withTaskGroup, type Operation } from "../src/index.ts";
@@ -56,4 +59,50 @@ export function* thrown(op: () => Operation<unknown>): Operation<unknown> {
     return error;
   }
   assert.fail("expected the operation to throw");
+}
+
+type Callback = (...results: unknown[]) => void;
+export type HookName = "read" | "write" | "open";
+
+/**
+ * Holds back the completion callbacks of `fs[name]` calls for which `when`
+ * is true: the OS call itself runs, but its task hears of it only when the
+ * test calls `release()`.
+ */
+export function holdCallbacks(name: HookName, when: (args: unknown[]) => boolean) {
+  const real = fsModule[name] as unknown as (...args: unknown[]) => void;
+  const held: { results: unknown[] | undefined; callback: Callback }[] = [];
+  let issued = 0;
+  (fsModule as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    const callback = args.pop() as Callback;
+    if (!when(args)) return real(...args, callback);
+    issued++;
+    const entry: { results: unknown[] | undefined; callback: Callback } = { results: undefined, callback };
+    held.push(entry);
+    real(...args, (...results: unknown[]) => {
+      entry.results = results;
+    });
+  };
+  syncBuiltinESMExports();
+  return {
+    /** How many held calls were issued. */
+    get issued(): number {
+      return issued;
+    },
+    /** How many held calls have finished in the OS (their callbacks still held). */
+    get finished(): number {
+      return held.filter((h) => h.results !== undefined).length;
+    },
+    /** Delivers every finished call's callback. */
+    release(): void {
+      for (const h of held.splice(0)) {
+        if (h.results === undefined) throw new Error("release() before the OS call finished");
+        h.callback(...h.results);
+      }
+    },
+    restore(): void {
+      (fsModule as unknown as Record<string, unknown>)[name] = real;
+      syncBuiltinESMExports();
+    },
+  };
 }

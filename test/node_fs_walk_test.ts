@@ -21,7 +21,7 @@ function makeTree(root: string): void {
 
 const rel = (root: string, dir: string): string => relative(root, dir) || ".";
 
-test("walk visits every directory once, with sorted names and entries", async () => {
+test("walk visits every directory once, with sorted names and entries", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     makeTree(dir);
@@ -47,7 +47,7 @@ test("walk visits every directory once, with sorted names and entries", async ()
   }
 });
 
-test("walk with maxConcurrency 1 is breadth-first in name order; a body starts before its sub-directories' bodies", async () => {
+test("walk with maxConcurrency 1 is breadth-first in name order; a body starts before its sub-directories' bodies", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     makeTree(dir);
@@ -81,7 +81,7 @@ test("walk with maxConcurrency 1 is breadth-first in name order; a body starts b
   }
 });
 
-test("walk keeps at most maxConcurrency directories in their bodies at once", async () => {
+test("walk keeps at most maxConcurrency directories in their bodies at once", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     for (let i = 0; i < 12; i++) fs.mkdirSync(join(dir, `d${i}`, "inner"), { recursive: true });
@@ -110,7 +110,7 @@ test("walk keeps at most maxConcurrency directories in their bodies at once", as
   }
 });
 
-test("walk skips excluded sub-directories but still names them", async () => {
+test("walk skips excluded sub-directories but still names them", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     makeTree(dir);
@@ -139,7 +139,7 @@ test("walk skips excluded sub-directories but still names them", async () => {
   }
 });
 
-test("a failing body fails the walk and cancels the rest, unless allowFailure", async () => {
+test("a failing body fails the walk and cancels the rest, unless allowFailure", { timeout: 60_000 }, async () => {
   const { dir, cleanup } = scratch();
   try {
     makeTree(dir);
@@ -177,7 +177,7 @@ test("a failing body fails the walk and cancels the rest, unless allowFailure", 
   }
 });
 
-test("walk checks its arguments", async () => {
+test("walk checks its arguments", { timeout: 60_000 }, async () => {
   await run(function* () {
     const body = function* (): Generator<never, void> {};
     const cases: [() => Generator<unknown, unknown, unknown>, ErrorConstructor, RegExp][] = [
@@ -194,7 +194,7 @@ test("walk checks its arguments", async () => {
   });
 });
 
-test("withTmpdir gives a fresh 0700 directory under os.tmpdir() and removes it after success", async () => {
+test("withTmpdir gives a fresh 0700 directory under os.tmpdir() and removes it after success", { timeout: 60_000 }, async () => {
   let seen = "";
   const result = await run(() =>
     withTmpdir(function* (dir) {
@@ -212,7 +212,7 @@ test("withTmpdir gives a fresh 0700 directory under os.tmpdir() and removes it a
   assert.equal(fs.existsSync(seen), false);
 });
 
-test("withTmpdir removes its directory when the body fails", async () => {
+test("withTmpdir removes its directory when the body fails", { timeout: 60_000 }, async () => {
   let seen = "";
   const error = await run(() =>
     thrown(() =>
@@ -228,7 +228,7 @@ test("withTmpdir removes its directory when the body fails", async () => {
   assert.equal(fs.existsSync(seen), false);
 });
 
-test("withTmpdir removes its directory when the body is cancelled", async () => {
+test("withTmpdir removes its directory when the body is cancelled", { timeout: 60_000 }, async () => {
   let seen = "";
   const result = await run(() =>
     withTimeoutOpt(50, () =>
@@ -245,7 +245,7 @@ test("withTmpdir removes its directory when the body is cancelled", async () => 
   assert.equal(fs.existsSync(seen), false);
 });
 
-test("withTmpdir names distinct directories with the given prefix", async () => {
+test("withTmpdir names distinct directories with the given prefix", { timeout: 60_000 }, async () => {
   const dirs = await run(function* () {
     const a = yield* withTmpdir(function* (dir) {
       return dir;

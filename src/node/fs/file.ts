@@ -3,18 +3,25 @@
  *
  * Reads and writes go through Node's positional `fs.read`/`fs.write` with
  * positions that the `File` keeps itself, one for reading and one for writing
- * (as upstream). The thread pool cannot interrupt a call it has started, so a
- * cancelled read or write returns `Cancelled` at once and the call is left to
- * finish on its own; its result is never applied (the positions do not move)
- * and the descriptor stays open until every such call has ended.
+ * (as upstream). The thread pool cannot interrupt a call it has started, so
+ * cancellation follows what can be undone:
+ * - a read is abandoned: `Cancelled` at once, and the late result is never
+ *   applied (a regular file's position does not move; a pipe's bytes are
+ *   kept for the next read), so a cancelled read had no effect;
+ * - a write, once handed to the pool, is waited for shielded, because its
+ *   bytes land whatever the task does: it completes and returns, and the
+ *   cancellation is thrown at the task's next suspension point. So a write
+ *   either had no effect (threw) or completed (returned), never both.
+ * A call that completed before the cancellation reached the task always
+ * delivers its result (settlement wins, as in `action`).
  */
 import * as fs from "node:fs";
 import { action } from "../../core/action.ts";
-import { isBeingCancelled } from "../../core/cancel.ts";
-import { Cancelled, WeftUsageError } from "../../core/errors.ts";
+import { checkCancellation, protectFromCancel } from "../../core/cancel.ts";
+import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
-import { makeOsError, osError, requireMode, requirePath } from "./os_error.ts";
+import { makeOsError, modeOption, osError, requirePath } from "./os_error.ts";
 
 /**
  * The open flags `openFile` accepts: Node's flag strings, or a number built
@@ -82,13 +89,16 @@ interface PendingRead {
  *   the write position and advances it. {@link File.seek} sets both. In an
  *   append mode (`"a"`, `"a+"`, …) every write goes to the end of the file,
  *   whatever the write position.
- * - A read or write that is cancelled throws `Cancelled` at once and moves
- *   no position. The OS call it had started cannot be stopped: a cancelled
- *   write may still put its bytes in the file (at the unchanged write
- *   position, so the next write lands on the same place and, because writes
- *   wait for an abandoned write to end first, after it). A cancelled read's
- *   bytes are dropped for a regular file (the next read reads them again) and
- *   kept for the next read for a pipe or terminal (nothing is lost).
+ * - Under cancellation a read or write either had no effect (it threw
+ *   `Cancelled` and moved no position) or completed (it returned its result
+ *   and moved the position), never both; a read or write whose OS call ended
+ *   before the cancellation reached the task returns its result, and the
+ *   task learns of the cancellation at its next suspension point.
+ *   A read is abandoned at once: a regular file's unread bytes are read again
+ *   by the next read, and a pipe's or terminal's bytes are kept for it. A
+ *   write the OS has been given cannot be taken back, so the cancelled task
+ *   waits for it to finish (for a pipe, until its reader makes room) and the
+ *   write returns normally.
  * - Reaching the end of the file is remembered: later reads keep returning
  *   end of stream until {@link File.seek} (`file.seek(file.readPosition)`
  *   picks up what was appended since).
@@ -119,8 +129,6 @@ export class File extends DuplexBase {
   #writePosition = 0;
   /** A cancelled read of a pipe or terminal, whose bytes belong to the next read. */
   #pendingRead: PendingRead | null = null;
-  /** A cancelled write still in the pool; the next write waits for it. */
-  #pendingWrite: PoolCall<number> | null = null;
   #writing = false;
 
   /** @internal Use {@link openFile}. */
@@ -169,8 +177,9 @@ export class File extends DuplexBase {
     if (!this.#positional) throw makeOsError("File.seek()", "ESPIPE", "illegal seek", this.path);
     if (this.#writing) throw new WeftUsageError("File.seek(): another task is writing to this file");
     this.restart("File.seek()");
-    this.#readPosition = position;
-    this.#writePosition = position;
+    // -0 is accepted as 0; it must not reach Node's native calls as -0.
+    this.#readPosition = position + 0;
+    this.#writePosition = position + 0;
   }
 
   /**
@@ -241,6 +250,9 @@ export class File extends DuplexBase {
     let pending = this.#pendingRead;
     this.#pendingRead = null;
     if (pending === null) {
+      // A reader helper may come back for more after a read that won against
+      // a cancellation; issuing a call now would only be abandoned.
+      checkCancellation();
       const buffer = new Uint8Array(Math.max(sizeHint, MIN_READ));
       const position = this.#positional ? this.#readPosition : null;
       const call = this.#start<number>((done) => fs.read(this.#fd, buffer, 0, buffer.length, position, done));
@@ -263,32 +275,30 @@ export class File extends DuplexBase {
 
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
     this.#requireOpen("File.write()");
+    // Last moment at which a cancellation can still mean "nothing written".
+    checkCancellation();
     this.#writing = true;
     try {
-      const earlier = this.#pendingWrite;
-      if (earlier !== null) {
-        yield* earlier.wait();
-        this.#pendingWrite = null;
-      }
-      // The pool may still be reading these bytes after a cancellation, when
-      // the caller is already free to reuse its buffer.
-      const own = bytes.slice();
-      let offset = 0;
-      while (offset < own.length) {
-        const position = this.#positional && !this.#append ? this.#writePosition : null;
-        const call = this.#start<number>((done) => fs.write(this.#fd, own, offset, own.length - offset, position, done));
-        try {
-          yield* call.wait();
-        } catch (error) {
-          this.#pendingWrite = call;
-          throw error;
-        }
-        if (call.error !== null) throw osError("File.write()", call.error, this.path);
-        offset += call.value!;
-        this.#writePosition += call.value!;
-      }
+      yield* protectFromCancel(() => this.#writeAll(bytes));
     } finally {
       this.#writing = false;
+    }
+  }
+
+  /** Writes all of `bytes`; the caller shields it, since bytes handed to the pool land anyway. */
+  *#writeAll(bytes: Uint8Array): Operation<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      // close() during a partial write: the descriptor may be released (and
+      // its number reused) as soon as the last call ends.
+      this.#requireOpen("File.write()");
+      const position = this.#positional && !this.#append ? this.#writePosition : null;
+      const from = offset;
+      const call = this.#start<number>((done) => fs.write(this.#fd, bytes, from, bytes.length - from, position, done));
+      yield* call.wait();
+      if (call.error !== null) throw osError("File.write()", call.error, this.path);
+      offset += call.value!;
+      this.#writePosition += call.value!;
     }
   }
 
@@ -316,6 +326,21 @@ export class File extends DuplexBase {
   }
 }
 
+/**
+ * `flags` checked, with -0 made 0: Node's native open aborts the whole
+ * process on a flags number that is not an int32, -0 included.
+ */
+function flagsArgument(flags: unknown): string | number {
+  if (FLAG_STRINGS.has(flags)) return flags as string;
+  if (typeof flags !== "number" || !Number.isInteger(flags)) {
+    throw new TypeError(`openFile(): flags must be a flag string such as "r", "r+", "w", "wx" or "a", or a number, got ${describe(flags)}`);
+  }
+  if (flags < 0 || flags > 0x7fffffff) {
+    throw new RangeError(`openFile(): flags must be a combination of fs.constants (in [0, 2**31 - 1]), got ${describe(flags)}`);
+  }
+  return flags + 0;
+}
+
 function isAppend(flags: string | number): boolean {
   return typeof flags === "number" ? (flags & fs.constants.O_APPEND) !== 0 : flags.includes("a");
 }
@@ -324,8 +349,12 @@ function isAppend(flags: string | number): boolean {
  * Opens the file at `path` (flags as Node's `fs.open`: `"r"` reads an
  * existing file, `"r+"` reads and writes it, `"w"` creates or truncates,
  * `"wx"` creates a new file, `"a"` appends, …; `mode` is the permission of a
- * created file, 0o666 minus the umask by default). Cancelling the open
- * closes the file if it did open.
+ * created file, 0o666 minus the umask by default). A cancelled `openFile`
+ * either did nothing (it threw `Cancelled`) or returns the open file: an open
+ * that may create or truncate (`"w"`, `"a"`, `"wx"`, `O_CREAT`, `O_TRUNC`) is
+ * waited for once started, since its effect cannot be undone, and the
+ * cancellation is thrown at the task's next suspension point; a read-only
+ * open is abandoned at once (the file is closed when the OS opens it).
  *
  * Errors keep Node's `code`: `ENOENT` for a missing file, `EEXIST` for `"wx"`
  * on an existing one, `EISDIR` for writing a directory.
@@ -338,14 +367,12 @@ function isAppend(flags: string | number): boolean {
  */
 export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): Operation<File> {
   requirePath("openFile()", "path", path);
-  if (!(FLAG_STRINGS.has(flags) || (typeof flags === "number" && Number.isInteger(flags) && flags >= 0))) {
-    throw new TypeError(`openFile(): flags must be a flag string such as "r", "r+", "w", "wx" or "a", or a number, got ${describe(flags)}`);
-  }
-  requireMode("openFile()", "mode", mode);
-  const opened = yield* action<{ fd: number; positional: boolean }>((resolve, reject) => {
+  const openFlags = flagsArgument(flags);
+  const openMode = modeOption("openFile()", "mode", mode);
+  const open = (): Operation<{ fd: number; positional: boolean }> => action((resolve, reject) => {
     let abandoned = false;
     let settled = false;
-    fs.open(path, flags, mode, (error, fd) => {
+    fs.open(path, openFlags, openMode, (error, fd) => {
       if (error !== null) {
         settled = true;
         reject(osError("openFile()", error));
@@ -371,12 +398,23 @@ export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): 
       if (!settled) abandoned = true;
     };
   });
-  const file = new File(path, opened.fd, opened.positional, isAppend(flags));
-  // The open won the race with a cancellation: the caller will never see the
-  // file, so it must not stay open.
-  if (isBeingCancelled()) {
-    file.close();
-    throw new Cancelled();
+  let opened: { fd: number; positional: boolean };
+  if (mayChange(openFlags)) {
+    // Creating or truncating cannot be undone: once asked for, the open is
+    // waited for, so a cancelled openFile has either changed nothing or
+    // returns the file.
+    checkCancellation();
+    opened = yield* protectFromCancel(open);
+  } else {
+    opened = yield* open();
   }
-  return file;
+  // An open that won the race with a cancellation still hands its file over
+  // (settlement wins); the caller's `using` or `finally` closes it.
+  return new File(path, opened.fd, opened.positional, isAppend(openFlags));
+}
+
+/** True when opening with `flags` may create or truncate a file. */
+function mayChange(flags: string | number): boolean {
+  if (typeof flags === "number") return (flags & (fs.constants.O_CREAT | fs.constants.O_TRUNC)) !== 0;
+  return !flags.includes("r");
 }

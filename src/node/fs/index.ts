@@ -10,9 +10,13 @@
  * - functions that change something (`mkdir`, `rename`, `remove`, …) finish
  *   first, so `Cancelled` from them always means "nothing was done", and the
  *   cancellation is thrown at the next suspension point;
- * - `writeFile`/`appendFile` are aborted between chunks (Node's own abort);
- * - a `File`'s reads and writes return `Cancelled` at once without moving its
- *   positions (see {@link File}).
+ * - `writeFile`/`appendFile` run to completion once started, like the
+ *   changing functions;
+ * - a `File`'s read returns `Cancelled` at once without moving its position;
+ *   a write (and an `openFile` that creates or truncates) once handed to the
+ *   OS completes and returns, and the cancellation is thrown at the next
+ *   suspension point (see {@link File}). Either way an operation had no
+ *   effect or completed, and one that completed returns its result.
  *
  * OS errors keep Node's `code`, `errno`, `syscall` and `path`, and their
  * message names the weft function:

@@ -54,6 +54,16 @@ export interface FileLock {
 
 /** The locks this process holds, by token. */
 const heldLocks = new Map<string, Lock>();
+/**
+ * Tokens of this process whose lock file exists or may exist: registered
+ * before the file is created, so that a waiter reading a complete record
+ * whose creator has not yet heard back never takes it for a dead holder's.
+ * Shared through the global object by every copy of this module loaded in
+ * the process (a bundled copy and an installed one), which would otherwise
+ * break each other's locks.
+ */
+const ownTokens: Set<string> = ((globalThis as Record<symbol, unknown>)[Symbol.for("weft.lockFile.ownTokens")] ??=
+  new Set<string>()) as Set<string>;
 /** Tasks of this process waiting for a lock file, by absolute path. */
 const waitersByPath = new Map<string, Set<() => void>>();
 let exitHookInstalled = false;
@@ -74,6 +84,7 @@ class Lock implements FileLock {
     if (!this.#held) return;
     this.#held = false;
     heldLocks.delete(this.token);
+    ownTokens.delete(this.token);
     try {
       // Someone may (wrongly, after a pid was reused) have broken and
       // re-taken the lock: only our own record is deleted.
@@ -135,7 +146,7 @@ function isStale(record: { content: string; ageMs: number }): boolean {
   }
   // A pid says nothing about a process on another host (a shared file system).
   if (host !== hostname()) return false;
-  if (pid === process.pid) return !heldLocks.has(token);
+  if (pid === process.pid) return !ownTokens.has(token);
   try {
     process.kill(pid, 0);
     return false;
@@ -221,7 +232,14 @@ export function* lockFile(path: string): Operation<FileLock> {
   const record = `${process.pid}\n${hostname()}\n${token}\n`;
   let delay = FIRST_POLL;
   for (;;) {
-    if (yield* createExclusive("lockFile()", absolute, record)) {
+    ownTokens.add(token);
+    let created = false;
+    try {
+      created = yield* createExclusive("lockFile()", absolute, record);
+    } finally {
+      if (!created) ownTokens.delete(token);
+    }
+    if (created) {
       const lock = new Lock(absolute, token);
       heldLocks.set(token, lock);
       installExitHook();

@@ -35,11 +35,16 @@ export function requireBoolean(api: string, name: string, value: unknown): asser
   }
 }
 
-/** Throws unless `value` is undefined or a permission mode (an integer in [0, 0o7777]). */
-export function requireMode(api: string, name: string, value: unknown): asserts value is number | undefined {
-  if (value === undefined) return;
+/**
+ * `value` as a permission mode (an integer in [0, 0o7777]) or undefined;
+ * throws a TypeError/RangeError naming `name` otherwise. -0 becomes 0: Node's
+ * native fs bindings abort the whole process on a -0 mode.
+ */
+export function modeOption(api: string, name: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isInteger(value)) {
     throw new TypeError(`${api}: ${name} must be an integer permission mode such as 0o644, got ${describe(value)}`);
   }
-  if (value < 0 || value > 0o7777) throw new RangeError(`${api}: ${name} must be in [0, 0o7777], got 0o${value.toString(8)}`);
+  if (value < 0 || value > 0o7777) throw new RangeError(`${api}: ${name} must be in [0, 0o7777], got ${describe(value)}`);
+  return value + 0;
 }

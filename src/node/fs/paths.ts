@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { protectFromCancel } from "../../core/cancel.ts";
 import type { Operation } from "../../core/operation.ts";
 import { fsChange, fsLook } from "./fs_call.ts";
-import { requireBoolean, requireMode, requireOptions, requirePath, type OsError } from "./os_error.ts";
+import { modeOption, requireBoolean, requireOptions, requirePath, type OsError } from "./os_error.ts";
 
 /**
  * Creates the directory `path` (`mode` default 0o777 minus the umask). With
@@ -24,9 +24,9 @@ export function* mkdir(path: string, options?: { recursive?: boolean; mode?: num
   requirePath("mkdir()", "path", path);
   const opts = requireOptions<{ recursive: boolean; mode: number }>("mkdir()", options);
   requireBoolean("mkdir()", "options.recursive", opts.recursive);
-  requireMode("mkdir()", "options.mode", opts.mode);
+  const mode = modeOption("mkdir()", "options.mode", opts.mode);
   yield* fsChange<unknown>("mkdir()", (done) =>
-    fs.mkdir(path, { recursive: opts.recursive === true, mode: opts.mode }, (error, created) => done(error, created)),
+    fs.mkdir(path, { recursive: opts.recursive === true, mode }, (error, created) => done(error, created)),
   );
 }
 

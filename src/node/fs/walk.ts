@@ -21,7 +21,7 @@ import { listDir, type DirEntry } from "./read_dir.ts";
 export interface WalkOptions {
   /** Sub-directories (given as `join(parent, name)`) for which this is true are not visited. */
   exclude?: (path: string) => boolean;
-  /** How many directories are listed and handed to the body at once (default 1000). */
+  /** How many directories are listed and handed to the body at once (default 1000; an integer >= 1, and anything above 2**30 counts as 2**30). */
   maxConcurrency?: number;
   /**
    * A sub-directory whose listing or body fails is skipped instead of
@@ -69,7 +69,9 @@ export function* walk(
   }
   requireBoolean("walk()", "options.allowFailure", opts.allowFailure);
   const allowFailure = opts.allowFailure === true;
-  const slots = new Semaphore(limit);
+  // Beyond 2**30 a limit means "no limit", and the semaphore's permit
+  // arithmetic must stay exact (2**60 + 1 === 2**60).
+  const slots = new Semaphore(Math.min(limit, 2 ** 30));
 
   yield* withTaskGroup<void>(function* (group) {
     function* visit(dir: string, isRoot: boolean): Operation<void> {

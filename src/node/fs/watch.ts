@@ -2,12 +2,12 @@
  * `watch`: file-system change events, one body call at a time, none lost.
  */
 import * as fs from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { action } from "../../core/action.ts";
 import { callBody } from "../../core/cancel.ts";
 import { requireFunction, type Operation } from "../../core/operation.ts";
 import { fsLook } from "./fs_call.ts";
-import { osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
+import { makeOsError, osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
 
 /**
  * One change seen by {@link watch}.
@@ -41,15 +41,38 @@ export interface WatchEvent {
 export interface WatchOptions {
   /** Also watch sub-directories (Node's `recursive`). */
   recursive?: boolean;
+  /**
+   * Called once, synchronously, as soon as the OS watcher is registered:
+   * every change made after `onReady` was called is reported. This is the
+   * point to start making (or waiting for) changes, instead of sleeping and
+   * hoping the watcher is in place. It must not throw (what it throws ends
+   * `watch` with that error).
+   *
+   * @example
+   * ```ts
+   * const ready = new Queue<true>({ kind: "unbounded" });
+   * group.spawn(() => watch(dir, onChange, { onReady: () => ready.tryPut(true) }));
+   * yield* ready.get(); // from here on, no change to `dir` is missed
+   * ```
+   */
+  onReady?: () => void;
 }
 
 /**
  * Watches `path` (a file or a directory) with Node's `fs.watch` and calls
  * `body(event)` for each change, in order, one call at a time. Events that
- * arrive while `body` runs are queued, not lost. Runs until `body` returns
+ * arrive while `body` runs are queued, not lost. Changes made after
+ * `options.onReady` was called are all seen. Runs until `body` returns
  * `false` (then `watch` returns), `body` throws, the watcher reports an error,
- * or the task is cancelled; in every case the watcher is closed before
- * `watch` ends.
+ * the watched path goes away, or the task is cancelled; in every case the
+ * watcher is closed before `watch` ends.
+ *
+ * When the watched file or directory itself is removed, or renamed or
+ * replaced by another one (an editor saving a file by renaming a new one over
+ * it), the OS watcher can report nothing more: `watch` hands the events that
+ * came before to `body`, then throws an error with code `ENOENT` naming
+ * `watch()` and the path. To follow a file that is replaced, watch its
+ * directory.
  *
  * The kinds are only as exact as the OS reports: several changes close
  * together may arrive as several events or as one, and a name created and
@@ -73,6 +96,8 @@ export function* watch(
   requireFunction("watch()", "body", body);
   const opts = requireOptions<WatchOptions>("watch()", options);
   requireBoolean("watch()", "options.recursive", opts.recursive);
+  const onReady = opts.onReady;
+  if (onReady !== undefined) requireFunction("watch()", "options.onReady", onReady, "a function () => void");
   const info = yield* fsLook<fs.Stats>("watch()", (done) => fs.stat(path, done));
   const isDirectory = info.isDirectory();
 
@@ -94,6 +119,7 @@ export function* watch(
     wake?.();
   });
   try {
+    onReady?.();
     for (;;) {
       while (queue.length === 0 && failure === undefined) {
         yield* action<void>((resolve) => {
@@ -106,6 +132,12 @@ export function* watch(
       // Events that arrived before the error are still handed over.
       const raw = queue.shift();
       if (raw === undefined) throw osError("watch()", failure, path);
+      // The OS reports the watched path's own removal or replacement as a
+      // rename of its own name ("" when recursive), after which the watcher
+      // stays open but silent: end instead of waiting forever.
+      if (raw.type === "rename" && (raw.name === "" || raw.name === basename(path)) && !(yield* isSame(path, info))) {
+        throw makeOsError("watch()", "ENOENT", "the watched path was removed or replaced", path);
+      }
       const target = isDirectory && raw.name !== "" ? join(path, raw.name) : path;
       const kind = raw.type === "change" ? "modify" : (yield* exists(target)) ? "create" : "remove";
       const event: WatchEvent = { kind, name: raw.name, path: target };
@@ -114,6 +146,13 @@ export function* watch(
   } finally {
     watcher.close();
   }
+}
+
+/** True if `path` is still the file or directory `info` describes. */
+function isSame(path: string, info: fs.Stats): Operation<boolean> {
+  return action<boolean>((resolve) => {
+    fs.stat(path, (error, now) => resolve(error === null && now.ino === info.ino && now.dev === info.dev));
+  });
 }
 
 function exists(path: string): Operation<boolean> {

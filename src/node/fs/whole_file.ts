@@ -1,12 +1,14 @@
 /**
  * Whole-file helpers: `readFile`, `readTextFile`, `writeFile`, `appendFile`,
- * on Node's promise API with the task's `AbortSignal` (through `call`).
+ * on Node's promise API through `call`: reads are aborted on cancellation
+ * (no effect), writes run to completion once started.
  */
 import * as fsp from "node:fs/promises";
 import { describe, type Operation } from "../../core/operation.ts";
 import { decodeUtf8 } from "../../io/data.ts";
+import { checkCancellation, protectFromCancel } from "../../core/cancel.ts";
 import { call } from "../../interop/call.ts";
-import { osError, requireBoolean, requireMode, requireOptions, requirePath } from "./os_error.ts";
+import { modeOption, osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
 
 /**
  * Options for {@link writeFile} and {@link appendFile}.
@@ -72,13 +74,17 @@ function* write(api: string, path: unknown, data: unknown, options: unknown, app
     throw new TypeError(`${api}: data must be a string or a Uint8Array, got ${describe(data)}`);
   }
   const opts = requireOptions<WriteFileOptions>(api, options);
-  requireMode(api, "options.mode", opts.mode);
+  const mode = modeOption(api, "options.mode", opts.mode);
   requireBoolean(api, "options.append", opts.append);
   requireBoolean(api, "options.exclusive", opts.exclusive);
   requireBoolean(api, "options.flush", opts.flush);
   const flag = (append || opts.append === true ? "a" : "w") + (opts.exclusive === true ? "x" : "");
+  // Bytes handed to the OS cannot be taken back, and an aborted write would
+  // leave part of `data` while reporting Cancelled (a retried append then
+  // duplicates it): once started, the write completes.
+  checkCancellation();
   try {
-    yield* call((signal) => fsp.writeFile(path, data, { mode: opts.mode, flag, flush: opts.flush === true, signal }));
+    yield* protectFromCancel(() => call(() => fsp.writeFile(path, data, { mode, flag, flush: opts.flush === true })));
   } catch (error) {
     throw osError(api, error);
   }
@@ -86,8 +92,10 @@ function* write(api: string, path: unknown, data: unknown, options: unknown, app
 
 /**
  * Writes `data` (a string is written as UTF-8) to the file at `path`,
- * creating it or replacing its content. Cancelling aborts the write between
- * chunks: the file may then hold part of `data`.
+ * creating it or replacing its content. In a cancelled task it throws
+ * `Cancelled` and does nothing; once started it completes even if the task
+ * is cancelled meanwhile (the cancellation is thrown at the next suspension
+ * point), so the file never holds part of `data` after a `Cancelled`.
  *
  * @example
  * ```ts
@@ -100,7 +108,8 @@ export function writeFile(path: string, data: string | Uint8Array, options?: Wri
 
 /**
  * Adds `data` to the end of the file at `path`, creating it if needed
- * (`writeFile` with `append: true`).
+ * (`writeFile` with `append: true`; the same cancellation rule: it did
+ * nothing or it appended all of `data`).
  *
  * @example
  * ```ts
