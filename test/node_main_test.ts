@@ -14,6 +14,24 @@ import { spawnSync } from "node:child_process";
 import { main } from "../src/node.ts";
 import { isGone, startNode, tempDir, writeScript } from "./node_child.ts";
 
+/** Polls `done` until it holds or `limitMs` has passed; true if it held. */
+async function eventually(done: () => boolean, limitMs = 15_000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Gone already.
+  }
+}
+
 let dir: { path: string; remove(): void };
 before(() => {
   dir = tempDir("weft-main-");
@@ -173,6 +191,67 @@ main(function* () {
   const done = await child.done;
   assert.equal(done.signal, "SIGINT", done.stderr);
   assert.ok(isGone(pid), "the grandchild outlived main");
+});
+
+/** A program whose task starts `sh` with a background sleeper, prints both pids, and calls process.exit(). */
+function exitingProgram(entry: "main" | "run"): string {
+  return `
+import { run } from "@WEFT@";
+import { main, spawnProcess, stdout } from "@NODE@";
+${entry}(function* () {
+  // stderr ignored: a leftover sleeper must not hold the test's pipe open.
+  const shell = yield* spawnProcess("sh", ["-c", "sleep 300 & echo $!; wait"], { stdout: "pipe", stderr: "ignore" });
+  const sleeper = yield* shell.stdout.readLine();
+  yield* stdout.write("pids " + shell.pid + " " + sleeper + "\\n");
+  process.exit(0);
+});
+`;
+}
+
+for (const entry of ["main", "run"] as const) {
+  test(`process.exit() inside a task under ${entry}() kills the child and its process group on the way out`, { timeout: 60_000 }, async () => {
+    const done = await startNode(writeScript(dir.path, `exit-${entry}`, exitingProgram(entry))).done;
+    const pids = (/pids (\d+) (\d+)/.exec(done.stdout) ?? []).slice(1).map(Number);
+    try {
+      assert.equal(pids.length, 2, `stdout ${JSON.stringify(done.stdout)}, stderr ${JSON.stringify(done.stderr)}`);
+      assert.equal(done.code, 0, done.stderr);
+      const gone = await eventually(() => pids.every(isGone));
+      assert.ok(gone, `still running: ${pids.filter((pid) => !isGone(pid)).join(", ")}`);
+    } finally {
+      for (const pid of pids) killQuietly(pid);
+    }
+  });
+}
+
+test("without main, a SIGINT that kills the program first terminates the children's process groups", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "plain-sigint",
+    `
+import { run } from "@WEFT@";
+import { spawnProcess, stdout } from "@NODE@";
+await run(function* () {
+  const shell = yield* spawnProcess("sh", ["-c", "sleep 300 & echo $!; wait"], { stdout: "pipe", stderr: "ignore" });
+  const sleeper = yield* shell.stdout.readLine();
+  yield* stdout.write("pids " + shell.pid + " " + sleeper + "\\nready\\n");
+  yield* shell.wait();
+});
+`,
+  );
+  const child = startNode(file);
+  await child.line("ready");
+  const pids = (/pids (\d+) (\d+)/.exec(child.stdout) ?? []).slice(1).map(Number);
+  try {
+    assert.equal(pids.length, 2, child.stdout);
+    // As a terminal's Ctrl-C would, but to this process only.
+    child.child.kill("SIGINT");
+    const done = await child.done;
+    assert.equal(done.signal, "SIGINT", `code ${done.code}, stderr ${done.stderr}`);
+    const gone = await eventually(() => pids.every(isGone));
+    assert.ok(gone, `still running: ${pids.filter((pid) => !isGone(pid)).join(", ")}`);
+  } finally {
+    for (const pid of pids) killQuietly(pid);
+  }
 });
 
 test("a SIGINT that a task waits for is that task's; the next one cancels main", async () => {

@@ -6,7 +6,7 @@ import process from "node:process";
 import { Cancelled, DeadlockError, WeftUsageError } from "../../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../../core/operation.ts";
 import { run } from "../../drivers/event_loop.ts";
-import { liveChildren, whenNoChildren } from "./children.ts";
+import { killEveryChildNow, whenNoChildren } from "./children.ts";
 import { requireSignalName, setFallback, signalNumber } from "./signal_hub.ts";
 
 /**
@@ -111,7 +111,7 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
       return;
     }
     // A second signal: the user does not want to wait for the cleanup.
-    for (const child of liveChildren()) child.killNow();
+    killEveryChildNow();
     dieBy(signal);
   };
   for (const signal of signals) setFallback(signal, onSignal);
