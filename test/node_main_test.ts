@@ -254,6 +254,65 @@ await run(function* () {
   }
 });
 
+test("when main's body returns, root tasks (a nested run, a Lazy worker) are cancelled and their finally blocks run before the exit", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "roots",
+    `
+import { Lazy, protectFromCancel, run, sleep, withTimeoutOpt } from "@WEFT@";
+import { main, stdout } from "@NODE@";
+function* slowCleanup(name) {
+  try {
+    yield* sleep(600_000);
+  } finally {
+    yield* protectFromCancel(function* () {
+      yield* sleep(100);
+      yield* stdout.write(name + " finally ran\\n");
+    });
+  }
+}
+main(function* () {
+  // A run started from inside the program: a root task, outside main's group.
+  run(() => slowCleanup("nested run")).catch(() => {});
+  // A Lazy worker is a root task too; its only waiter gives up, which cancels it.
+  const lazy = new Lazy(() => slowCleanup("lazy worker"));
+  yield* withTimeoutOpt(50, () => lazy.wait());
+  yield* stdout.write("body done\\n");
+});
+`,
+  );
+  const done = await startNode(file).done;
+  assert.equal(done.code, 0, done.stderr);
+  const lines = done.stdout.split("\n").filter((line) => line !== "");
+  assert.equal(lines[0], "body done", done.stdout);
+  assert.deepEqual([...lines.slice(1)].sort(), ["lazy worker finally ran", "nested run finally ran"], done.stdout);
+});
+
+test("main waits for root tasks only within reason: one that never ends is reported and the program exits", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "stuck-root",
+    `
+import { protectFromCancel, run, sleep } from "@WEFT@";
+import { main, stdout } from "@NODE@";
+main(function* () {
+  run(function* () {
+    try {
+      yield* sleep(600_000);
+    } finally {
+      yield* protectFromCancel(() => sleep(600_000));
+    }
+  }).catch(() => {});
+  yield* stdout.write("body done\\n");
+}, { cleanupLimit: 200 });
+`,
+  );
+  const done = await startNode(file).done;
+  assert.equal(done.stdout, "body done\n");
+  assert.match(done.stderr, /1 task\(s\) still running/);
+  assert.equal(done.code, 0, "the body succeeded");
+});
+
 test("a SIGINT that a task waits for is that task's; the next one cancels main", async () => {
   const file = writeScript(
     dir.path,
@@ -326,4 +385,7 @@ test("bad input to main throws before anything starts", () => {
   assert.throws(() => main(function* () {}, { signals: "SIGINT" as unknown as NodeJS.Signals[] }), /options\.signals must be an array/);
   assert.throws(() => main(function* () {}, { debug: "yes" as unknown as boolean }), /options\.debug must be a boolean/);
   assert.throws(() => main(function* () {}, null as unknown as {}), TypeError);
+  for (const bad of [-1, Number.NaN, Infinity, "5"]) {
+    assert.throws(() => main(function* () {}, { cleanupLimit: bad as number }), /main\(\): options\.cleanupLimit must be/);
+  }
 });
