@@ -72,9 +72,11 @@ test("in a shell, the status after SIGINT is 130 and after SIGTERM 143", () => {
   const file = writeScript(dir.path, "shell", SLEEPER);
   for (const [signal, status] of [["INT", "130"], ["TERM", "143"]] as const) {
     // The shell starts node, waits for "ready", signals node only, and prints node's status.
-    const script = `'${process.execPath}' '${file}' > out.txt & pid=$!
-      i=0; until grep -q ready out.txt 2>/dev/null; do sleep 0.05; i=$((i+1)); [ $i -gt 300 ] && break; done
-      kill -${signal} $pid; wait $pid; echo "status $?"; cat out.txt`;
+    // One file per signal: the background job truncates its file only once it runs, so a shared
+    // file could still show the previous run's "ready" and the signal would come too early.
+    const script = `'${process.execPath}' '${file}' > out-${signal}.txt & pid=$!
+      i=0; until grep -q ready out-${signal}.txt 2>/dev/null; do sleep 0.05; i=$((i+1)); [ $i -gt 300 ] && break; done
+      kill -${signal} $pid; wait $pid; echo "status $?"; cat out-${signal}.txt`;
     const result = spawnSync("/bin/sh", ["-c", script], { cwd: dir.path, encoding: "utf8", timeout: 20_000 });
     const report = `SIG${signal}: stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr)}`;
     assert.equal(result.stdout.split("\n")[0], `status ${status}`, report);
