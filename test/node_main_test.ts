@@ -14,6 +14,24 @@ import { spawnSync } from "node:child_process";
 import { main } from "../src/node.ts";
 import { isGone, startNode, tempDir, writeScript } from "./node_child.ts";
 
+/** Polls `done` until it holds or `limitMs` has passed; true if it held. */
+async function eventually(done: () => boolean, limitMs = 15_000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // Gone already.
+  }
+}
+
 let dir: { path: string; remove(): void };
 before(() => {
   dir = tempDir("weft-main-");
@@ -54,9 +72,11 @@ test("in a shell, the status after SIGINT is 130 and after SIGTERM 143", () => {
   const file = writeScript(dir.path, "shell", SLEEPER);
   for (const [signal, status] of [["INT", "130"], ["TERM", "143"]] as const) {
     // The shell starts node, waits for "ready", signals node only, and prints node's status.
-    const script = `'${process.execPath}' '${file}' > out.txt & pid=$!
-      i=0; until grep -q ready out.txt 2>/dev/null; do sleep 0.05; i=$((i+1)); [ $i -gt 300 ] && break; done
-      kill -${signal} $pid; wait $pid; echo "status $?"; cat out.txt`;
+    // One file per signal: the background job truncates its file only once it runs, so a shared
+    // file could still show the previous run's "ready" and the signal would come too early.
+    const script = `'${process.execPath}' '${file}' > out-${signal}.txt & pid=$!
+      i=0; until grep -q ready out-${signal}.txt 2>/dev/null; do sleep 0.05; i=$((i+1)); [ $i -gt 300 ] && break; done
+      kill -${signal} $pid; wait $pid; echo "status $?"; cat out-${signal}.txt`;
     const result = spawnSync("/bin/sh", ["-c", script], { cwd: dir.path, encoding: "utf8", timeout: 20_000 });
     const report = `SIG${signal}: stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr)}`;
     assert.equal(result.stdout.split("\n")[0], `status ${status}`, report);
@@ -175,6 +195,126 @@ main(function* () {
   assert.ok(isGone(pid), "the grandchild outlived main");
 });
 
+/** A program whose task starts `sh` with a background sleeper, prints both pids, and calls process.exit(). */
+function exitingProgram(entry: "main" | "run"): string {
+  return `
+import { run } from "@WEFT@";
+import { main, spawnProcess, stdout } from "@NODE@";
+${entry}(function* () {
+  // stderr ignored: a leftover sleeper must not hold the test's pipe open.
+  const shell = yield* spawnProcess("sh", ["-c", "sleep 300 & echo $!; wait"], { stdout: "pipe", stderr: "ignore" });
+  const sleeper = yield* shell.stdout.readLine();
+  yield* stdout.write("pids " + shell.pid + " " + sleeper + "\\n");
+  process.exit(0);
+});
+`;
+}
+
+for (const entry of ["main", "run"] as const) {
+  test(`process.exit() inside a task under ${entry}() kills the child and its process group on the way out`, { timeout: 60_000 }, async () => {
+    const done = await startNode(writeScript(dir.path, `exit-${entry}`, exitingProgram(entry))).done;
+    const pids = (/pids (\d+) (\d+)/.exec(done.stdout) ?? []).slice(1).map(Number);
+    try {
+      assert.equal(pids.length, 2, `stdout ${JSON.stringify(done.stdout)}, stderr ${JSON.stringify(done.stderr)}`);
+      assert.equal(done.code, 0, done.stderr);
+      const gone = await eventually(() => pids.every(isGone));
+      assert.ok(gone, `still running: ${pids.filter((pid) => !isGone(pid)).join(", ")}`);
+    } finally {
+      for (const pid of pids) killQuietly(pid);
+    }
+  });
+}
+
+test("without main, a SIGINT that kills the program first terminates the children's process groups", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "plain-sigint",
+    `
+import { run } from "@WEFT@";
+import { spawnProcess, stdout } from "@NODE@";
+await run(function* () {
+  const shell = yield* spawnProcess("sh", ["-c", "sleep 300 & echo $!; wait"], { stdout: "pipe", stderr: "ignore" });
+  const sleeper = yield* shell.stdout.readLine();
+  yield* stdout.write("pids " + shell.pid + " " + sleeper + "\\nready\\n");
+  yield* shell.wait();
+});
+`,
+  );
+  const child = startNode(file);
+  await child.line("ready");
+  const pids = (/pids (\d+) (\d+)/.exec(child.stdout) ?? []).slice(1).map(Number);
+  try {
+    assert.equal(pids.length, 2, child.stdout);
+    // As a terminal's Ctrl-C would, but to this process only.
+    child.child.kill("SIGINT");
+    const done = await child.done;
+    assert.equal(done.signal, "SIGINT", `code ${done.code}, stderr ${done.stderr}`);
+    const gone = await eventually(() => pids.every(isGone));
+    assert.ok(gone, `still running: ${pids.filter((pid) => !isGone(pid)).join(", ")}`);
+  } finally {
+    for (const pid of pids) killQuietly(pid);
+  }
+});
+
+test("when main's body returns, root tasks (a nested run, a Lazy worker) are cancelled and their finally blocks run before the exit", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "roots",
+    `
+import { Lazy, protectFromCancel, run, sleep, withTimeoutOpt } from "@WEFT@";
+import { main, stdout } from "@NODE@";
+function* slowCleanup(name) {
+  try {
+    yield* sleep(600_000);
+  } finally {
+    yield* protectFromCancel(function* () {
+      yield* sleep(100);
+      yield* stdout.write(name + " finally ran\\n");
+    });
+  }
+}
+main(function* () {
+  // A run started from inside the program: a root task, outside main's group.
+  run(() => slowCleanup("nested run")).catch(() => {});
+  // A Lazy worker is a root task too; its only waiter gives up, which cancels it.
+  const lazy = new Lazy(() => slowCleanup("lazy worker"));
+  yield* withTimeoutOpt(50, () => lazy.wait());
+  yield* stdout.write("body done\\n");
+});
+`,
+  );
+  const done = await startNode(file).done;
+  assert.equal(done.code, 0, done.stderr);
+  const lines = done.stdout.split("\n").filter((line) => line !== "");
+  assert.equal(lines[0], "body done", done.stdout);
+  assert.deepEqual([...lines.slice(1)].sort(), ["lazy worker finally ran", "nested run finally ran"], done.stdout);
+});
+
+test("main waits for root tasks only within reason: one that never ends is reported and the program exits", { timeout: 60_000 }, async () => {
+  const file = writeScript(
+    dir.path,
+    "stuck-root",
+    `
+import { protectFromCancel, run, sleep } from "@WEFT@";
+import { main, stdout } from "@NODE@";
+main(function* () {
+  run(function* () {
+    try {
+      yield* sleep(600_000);
+    } finally {
+      yield* protectFromCancel(() => sleep(600_000));
+    }
+  }).catch(() => {});
+  yield* stdout.write("body done\\n");
+}, { cleanupLimit: 200 });
+`,
+  );
+  const done = await startNode(file).done;
+  assert.equal(done.stdout, "body done\n");
+  assert.match(done.stderr, /1 task\(s\) still running/);
+  assert.equal(done.code, 0, "the body succeeded");
+});
+
 test("a SIGINT that a task waits for is that task's; the next one cancels main", async () => {
   const file = writeScript(
     dir.path,
@@ -247,4 +387,7 @@ test("bad input to main throws before anything starts", () => {
   assert.throws(() => main(function* () {}, { signals: "SIGINT" as unknown as NodeJS.Signals[] }), /options\.signals must be an array/);
   assert.throws(() => main(function* () {}, { debug: "yes" as unknown as boolean }), /options\.debug must be a boolean/);
   assert.throws(() => main(function* () {}, null as unknown as {}), TypeError);
+  for (const bad of [-1, Number.NaN, Infinity, "5"]) {
+    assert.throws(() => main(function* () {}, { cleanupLimit: bad as number }), /main\(\): options\.cleanupLimit must be/);
+  }
 });

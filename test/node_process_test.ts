@@ -209,12 +209,18 @@ test("a child that ignores SIGTERM gets SIGKILL after the grace period, and the 
     let proc: Process | undefined;
     let ready = false;
     let cancelledAt = 0;
+    let said: string | undefined;
     yield* withTaskGroup<void>(function* (group) {
       const owner = group.spawn(function* () {
         proc = yield* spawnProcess(NODE, STUBBORN, { stdout: "pipe", gracePeriod: 400 });
         yield* readyLine(proc);
         ready = true;
-        yield* proc.wait();
+        try {
+          yield* proc.wait();
+        } finally {
+          // The pipes go with the owner, so what the child said is read here.
+          said = yield* protectFromCancel(() => proc!.stdout.readLine());
+        }
       });
       while (!ready) yield* sleep(10);
       cancelledAt = Date.now();
@@ -226,7 +232,37 @@ test("a child that ignores SIGTERM gets SIGKILL after the grace period, and the 
     assert.ok(isGone(proc!.pid));
     assert.ok(Date.now() - cancelledAt >= 350, "SIGKILL must come only after the grace period");
     // SIGTERM was sent first: the child saw it and said so.
-    assert.equal(yield* proc!.stdout.readLine(), "ignored SIGTERM");
+    assert.equal(said, "ignored SIGTERM");
+  });
+});
+
+test("a gracePeriod longer than a host timer holds (2^32 ms) does not turn into SIGKILL after 1 ms", { timeout: 60_000 }, async () => {
+  await run(function* () {
+    let ready = false;
+    let statusAfterTerm: unknown = "not checked";
+    yield* withTaskGroup<void>(function* (group) {
+      const owner = group.spawn(function* () {
+        const proc = yield* spawnProcess(NODE, STUBBORN, { stdout: "pipe", gracePeriod: 2 ** 32 });
+        yield* readyLine(proc);
+        ready = true;
+        try {
+          yield* sleep(600_000);
+        } finally {
+          yield* protectFromCancel(function* () {
+            // The cancellation sent SIGTERM; the child ignores it and says so.
+            assert.equal(yield* proc.stdout.readLine(), "ignored SIGTERM");
+            // A clamped timer would have sent SIGKILL 1 ms after SIGTERM.
+            yield* sleep(200);
+            statusAfterTerm = proc.exitStatus;
+            proc.kill("SIGKILL");
+            yield* proc.wait();
+          });
+        }
+      });
+      while (!ready) yield* sleep(10);
+      owner.cancel();
+    });
+    assert.equal(statusAfterTerm, undefined, "the child must still run within its grace period");
   });
 });
 
@@ -355,6 +391,10 @@ test("bad input: TypeError/RangeError naming the function and the argument", asy
       [() => spawnProcess("echo", [], { env: { A: 1 as unknown as string } }), /options\.env\.A must be a string/],
       [() => spawnProcess("echo", [], { env: { "A=B": "x" } }), /options\.env name "A=B"/],
       [() => spawnProcess("echo", [], { gracePeriod: -1 }), /options\.gracePeriod/],
+      [() => spawnProcess("echo", [], { gracePeriod: Number.NaN }), /options\.gracePeriod/],
+      [() => spawnProcess("echo", [], { gracePeriod: Infinity }), /options\.gracePeriod/],
+      [() => spawnProcess("echo", [], { gracePeriod: "5" as unknown as number }), /options\.gracePeriod/],
+      [() => spawnProcess("echo", [], { processGroup: "yes" as unknown as boolean }), /spawnProcess\(\): options\.processGroup must be a boolean/],
       [() => spawnProcess("echo", [], null as unknown as {}), /spawnProcess\(\): options must be an object/],
       [() => runProcess("cat", [], { input: 5 as unknown as string }), /runProcess\(\): options\.input must be/],
       [() => runProcess("cat", [], { input: "x", stdin: "pipe" }), /runProcess\(\): options\.input and options\.stdin/],
@@ -368,7 +408,12 @@ test("bad input: TypeError/RangeError naming the function and the argument", asy
     assert.ok(gp instanceof RangeError);
     using proc = yield* spawnProcess("sleep", ["10"]);
     assert.throws(() => proc.kill("SIGNOPE" as NodeJS.Signals), /Process\.kill\(\): signal must be a signal name/);
-    assert.throws(() => proc.kill(-1), RangeError);
+    for (const bad of [-1, 2.5, Number.NaN, Infinity, 1e9, 2 ** 31, 65]) {
+      assert.throws(() => proc.kill(bad), (e: unknown) => e instanceof RangeError && /Process\.kill\(\): signal must be/.test(e.message), `kill(${bad})`);
+    }
+    // -0 is 0: the probe, which sends nothing.
+    proc.kill(-0);
+    assert.equal(proc.exitStatus, undefined);
   });
   assert.throws(() => spawnProcess("echo").next(), WeftUsageError);
 });

@@ -18,6 +18,12 @@ import { macrotask } from "./macrotask.ts";
 
 /** How long one slice of rounds may run before the host gets a turn (ms). */
 const SLICE_MS = 4;
+/**
+ * The longest delay a host timer holds (2^31 - 1 ms, about 24.8 days). Node
+ * and browsers turn a longer one into 1 ms (Node warns each time), which would
+ * re-arm about once per millisecond; a longer deadline is reached in steps.
+ */
+const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
 
 type Callback = () => void;
 type TimerHandle = unknown;
@@ -89,8 +95,11 @@ class EventLoopDriver implements SchedulerDriver {
     }
     if (this.hostTimer !== undefined && this.hostTimerDeadline <= deadline) return;
     this.clearHostTimer();
+    // The true deadline is kept even when the host timer fires earlier: a new
+    // deadline before it must still re-arm, and an early firing re-arms on drain.
     this.hostTimerDeadline = deadline;
-    this.hostTimer = host.setTimeout(this.onHostTimer, Math.max(0, Math.ceil(deadline - s.clock())));
+    const delay = Math.min(MAX_HOST_DELAY_MS, Math.max(0, Math.ceil(deadline - s.clock())));
+    this.hostTimer = host.setTimeout(this.onHostTimer, delay);
   }
 
   private clearHostTimer(): void {

@@ -4,9 +4,11 @@
  */
 import process from "node:process";
 import { Cancelled, DeadlockError, WeftUsageError } from "../../core/errors.ts";
-import { describe, requireFunction, type Operation } from "../../core/operation.ts";
-import { run } from "../../drivers/event_loop.ts";
-import { liveChildren, whenNoChildren } from "./children.ts";
+import type { Coroutine } from "../../core/coroutine.ts";
+import { describe, requireDuration, requireFunction, type Operation } from "../../core/operation.ts";
+import { addTaskHook } from "../../core/task_hooks.ts";
+import { defaultScheduler, run } from "../../drivers/event_loop.ts";
+import { killEveryChildNow, whenNoChildren } from "./children.ts";
 import { requireSignalName, setFallback, signalNumber } from "./signal_hub.ts";
 
 /**
@@ -25,12 +27,21 @@ export interface MainOptions {
   signals?: readonly NodeJS.Signals[];
   /** Record spawn locations for deadlock reports (as `WEFT_DEBUG=1`). */
   debug?: boolean;
+  /**
+   * When the body has ended, how long to wait for the other root tasks (a
+   * `run` started inside the program, a `Lazy` computation) to finish their
+   * cleanup after they were cancelled, in ms (default 10000). Those still
+   * running then are reported on stderr and cut off by the exit.
+   */
+  cleanupLimit?: number;
 }
 
 /** How long to wait for stdout and stderr to take the last bytes before ending anyway (ms). */
 const FLUSH_LIMIT_MS = 2000;
 /** If re-raising the signal did not end the process (someone else handles it), exit after this long (ms). */
 const RAISE_FALLBACK_MS = 1000;
+/** The default of {@link MainOptions.cleanupLimit} (ms). */
+const CLEANUP_LIMIT_MS = 10_000;
 
 let started = false;
 
@@ -51,9 +62,13 @@ let started = false;
  *   signal, after sending SIGKILL to the child processes still running:
  *   pressing Ctrl-C twice always works.
  *
- * Before the process ends, main waits for every child process started with
- * {@link spawnProcess} to have exited (they were terminated when their tasks
- * ended), and for stdout and stderr to take what was written to them.
+ * Before the process ends, main cancels the root tasks that are still
+ * running outside the body (a `run` started inside the program, a `Lazy`
+ * computation) and waits for their `finally` blocks (up to `cleanupLimit`);
+ * their `Cancelled` rejections are not reported. Then it waits for every
+ * child process started with {@link spawnProcess} to have exited (they were
+ * terminated when their tasks ended), and for stdout and stderr to take what
+ * was written to them.
  *
  * A signal that some task is waiting for with {@link waitSignal} or
  * {@link onSignal} goes to that task only and does not cancel the program.
@@ -87,6 +102,8 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
   if (options?.debug !== undefined && typeof options.debug !== "boolean") {
     throw new TypeError(`main(): options.debug must be a boolean, got ${describe(options.debug)}`);
   }
+  const cleanupLimit = options?.cleanupLimit ?? CLEANUP_LIMIT_MS;
+  requireDuration("main()", "options.cleanupLimit", cleanupLimit);
   if (started) throw new WeftUsageError("main(): a program has one main, and it was already started");
   started = true;
 
@@ -99,6 +116,8 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
   };
   const dieBy = (signal: NodeJS.Signals): void => {
     removeHandlers();
+    // Dying by a signal runs no exit hook: group members that outlived their leader go now.
+    killEveryChildNow();
     const status = 128 + signalNumber(signal);
     if (process.platform === "win32") process.exit(status);
     setTimeout(() => process.exit(status), RAISE_FALLBACK_MS);
@@ -111,22 +130,31 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
       return;
     }
     // A second signal: the user does not want to wait for the cleanup.
-    for (const child of liveChildren()) child.killNow();
+    killEveryChildNow();
     dieBy(signal);
   };
   for (const signal of signals) setFallback(signal, onSignal);
 
   const end = (failed: boolean): void => {
     ending = true;
-    whenNoChildren(() => {
-      flushStdio(() => {
-        if (caught !== null) dieBy(caught);
-        else {
-          removeHandlers();
-          // Not process.exit(undefined): an explicit undefined resets process.exitCode.
-          if (failed) process.exit(1);
-          else process.exit();
-        }
+    // A root task cancelled here rejects its run() promise with Cancelled;
+    // nobody may be left to handle it, and that must not fail the program.
+    process.on("unhandledRejection", (reason) => {
+      if (reason instanceof Cancelled) return;
+      report(reason);
+      failed = true;
+    });
+    letRootsEnd(cleanupLimit, () => {
+      whenNoChildren(() => {
+        flushStdio(() => {
+          if (caught !== null) dieBy(caught);
+          else {
+            removeHandlers();
+            // Not process.exit(undefined): an explicit undefined resets process.exitCode.
+            if (failed) process.exit(1);
+            else process.exit();
+          }
+        });
       });
     });
   };
@@ -138,6 +166,47 @@ export function main(body: () => Operation<unknown>, options?: MainOptions): voi
       end(true);
     },
   );
+}
+
+/**
+ * Cancels every root task still running and calls `done` once all have ended
+ * (roots started by their cleanup included), or after `limitMs`.
+ */
+function letRootsEnd(limitMs: number, done: () => void): void {
+  const scheduler = defaultScheduler();
+  const watched = new Set<Coroutine>();
+  let finished = false;
+  let limit: ReturnType<typeof setTimeout> | undefined;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    if (limit !== undefined) clearTimeout(limit);
+    done();
+  };
+  const check = (): void => {
+    for (const root of scheduler.roots.keys()) {
+      if (watched.has(root)) continue;
+      watched.add(root);
+      addTaskHook(root, {
+        cancelled: () => {},
+        ended: () => {
+          watched.delete(root);
+          // Ended hooks run inside the scheduler; look at the roots once it is done.
+          queueMicrotask(check);
+        },
+      });
+      scheduler.cancel(root);
+    }
+    if (watched.size === 0) finish();
+  };
+  check();
+  if (!finished) {
+    // A host timer holds at most 2^31 - 1 ms (24.8 days); a longer limit would fire at once.
+    limit = setTimeout(() => {
+      console.error(`weft: main(): ${watched.size} task(s) still running ${limitMs} ms after the program ended; exiting without them`);
+      finish();
+    }, Math.min(limitMs, 2 ** 31 - 1));
+  }
 }
 
 function report(error: unknown): void {

@@ -2,9 +2,11 @@
  * One Node listener per signal, shared by everything in weft that wants the
  * signal, with one rule: a signal goes to the tasks waiting for it
  * (`waitSignal`, `onSignal`) if there are any, and only otherwise to the
- * fallback (`main`'s "cancel the program" handler). With neither, no listener
- * is installed, so the signal has its default effect again: waiting for
- * SIGINT once must not leave the program deaf to Ctrl-C afterwards.
+ * fallback (`main`'s "cancel the program" handler), and with neither to the
+ * last resort (passing a fatal signal on to the children's process groups
+ * before dying by it). With none of them, no listener is installed, so the
+ * signal has its default effect again: waiting for SIGINT once must not leave
+ * the program deaf to Ctrl-C afterwards.
  */
 import { constants } from "node:os";
 import process from "node:process";
@@ -15,6 +17,7 @@ type Listener = (signal: NodeJS.Signals) => void;
 interface Entry {
   readonly subscribers: Set<Listener>;
   fallback: Listener | null;
+  lastResort: Listener | null;
   installed: Listener | null;
 }
 
@@ -42,7 +45,7 @@ export function signalNumber(signal: NodeJS.Signals): number {
 function entryOf(signal: NodeJS.Signals): Entry {
   let entry = entries.get(signal);
   if (entry === undefined) {
-    entry = { subscribers: new Set(), fallback: null, installed: null };
+    entry = { subscribers: new Set(), fallback: null, lastResort: null, installed: null };
     entries.set(signal, entry);
   }
   return entry;
@@ -51,14 +54,16 @@ function entryOf(signal: NodeJS.Signals): Entry {
 function dispatch(signal: NodeJS.Signals, entry: Entry): void {
   if (entry.subscribers.size > 0) {
     for (const listener of [...entry.subscribers]) listener(signal);
+  } else if (entry.fallback !== null) {
+    entry.fallback(signal);
   } else {
-    entry.fallback?.(signal);
+    entry.lastResort?.(signal);
   }
 }
 
 /** Installs the Node listener while someone wants the signal, removes it when nobody does. */
 function sync(signal: NodeJS.Signals, entry: Entry): void {
-  const wanted = entry.subscribers.size > 0 || entry.fallback !== null;
+  const wanted = entry.subscribers.size > 0 || entry.fallback !== null || entry.lastResort !== null;
   if (wanted && entry.installed === null) {
     const listener: Listener = () => dispatch(signal, entry);
     process.on(signal, listener);
@@ -102,4 +107,17 @@ export function setFallback(signal: NodeJS.Signals, listener: Listener | null): 
   const entry = entryOf(signal);
   entry.fallback = listener;
   sync(signal, entry);
+}
+
+/** Sets (or with null removes) the handler for `signal` when neither a task nor a fallback wants it. */
+export function setLastResort(signal: NodeJS.Signals, listener: Listener | null): void {
+  const entry = entryOf(signal);
+  entry.lastResort = listener;
+  sync(signal, entry);
+}
+
+/** True if something outside weft listens for `signal` too (then it does not end the process). */
+export function othersListen(signal: NodeJS.Signals): boolean {
+  const ours = entries.get(signal)?.installed ? 1 : 0;
+  return process.listenerCount(signal) > ours;
 }

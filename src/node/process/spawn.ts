@@ -55,6 +55,27 @@ export interface SpawnProcessOptions {
    * in ms (default 5000; 0 sends SIGKILL at once).
    */
   gracePeriod?: number;
+  /**
+   * Start the child as the leader of a new process group (and session), and
+   * send the termination signals to the whole group (default true), so that
+   * what the child started (a shell's background jobs, a build tool's
+   * workers) ends with it. `false` signals the child only; its descendants
+   * are then its own business.
+   *
+   * In its own group, the child is no longer in the terminal's foreground
+   * group, so a Ctrl-C at the terminal reaches this process only, not the
+   * child directly: under {@link main} the Ctrl-C cancels the program, and
+   * the child is terminated with its owner (SIGTERM, then SIGKILL); without
+   * `main`, a SIGINT or SIGTERM that would end this process first terminates
+   * the children the same way and waits for them (a second one does not). In its own session the child has no
+   * controlling terminal, so a program that opens `/dev/tty` (a password
+   * prompt, an editor) fails there: start such children with `false`. With
+   * `false`, the child stays in this process's group and receives the
+   * terminal's signals itself.
+   * Either way, if this process exits (`process.exit()`) while children or
+   * their groups are still there, they get SIGKILL as it exits.
+   */
+  processGroup?: boolean;
 }
 
 /** The checked options, in the form both entry points use. */
@@ -65,6 +86,7 @@ export interface SpawnPlan {
   stdout: StdioPlan;
   stderr: StdioPlan;
   gracePeriod: number;
+  processGroup: boolean;
 }
 
 function requireText(api: string, name: string, value: unknown): asserts value is string {
@@ -119,6 +141,10 @@ export function planSpawn(
   }
   const gracePeriod = o["gracePeriod"] ?? DEFAULT_GRACE_PERIOD;
   requireDuration(api, "options.gracePeriod", gracePeriod);
+  const processGroup = o["processGroup"] ?? true;
+  if (typeof processGroup !== "boolean") {
+    throw new TypeError(`${api}: options.processGroup must be a boolean, got ${describe(processGroup)}`);
+  }
   return {
     cmd,
     args: [...(args as string[])],
@@ -129,6 +155,7 @@ export function planSpawn(
       stdout: planStdio(api, "stdout", o["stdout"], stdioDefault.stdout),
       stderr: planStdio(api, "stderr", o["stderr"], stdioDefault.stderr),
       gracePeriod,
+      processGroup,
     },
   };
 }
@@ -196,8 +223,10 @@ export class Process {
     this.pid = child.pid;
     const proc = child.proc;
     this.#stdin = proc.stdin === null ? null : new StreamWriter("Process.stdin", writable(proc, proc.stdin));
-    this.#stdout = proc.stdout === null ? null : new StreamReader("Process.stdout", readable(proc.stdout));
-    this.#stderr = proc.stderr === null ? null : new StreamReader("Process.stderr", readable(proc.stderr));
+    this.#stdout = proc.stdout === null ? null : new StreamReader("Process.stdout", readable(child, proc.stdout));
+    this.#stderr = proc.stderr === null ? null : new StreamReader("Process.stderr", readable(child, proc.stderr));
+    // The pipes belong to the owner too: unread output must not hold them open after it.
+    child.onOwnerEnd(() => this.close());
   }
 
   /** Writes to the child's stdin (spawned with `stdin: "pipe"` only; otherwise a `WeftUsageError`). `close()` it to send end of stream. */
@@ -241,13 +270,15 @@ export class Process {
   }
 
   /**
-   * Sends `signal` (a name, or a number; default SIGTERM) to the child. Does
-   * nothing once it has exited. It does not wait: use {@link Process.wait}.
+   * Sends `signal` (a name, or a number; default SIGTERM) to the child
+   * alone, not to its process group. Does nothing once it has exited. It does
+   * not wait: use {@link Process.wait}.
    */
   kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
     if (typeof signal === "number") {
-      if (!Number.isInteger(signal) || signal < 0) {
-        throw new RangeError(`Process.kill(): signal must be a signal name or number >= 0, got ${signal}`);
+      // Node would throw for an unknown number inside the send, where the error could only be swallowed.
+      if (signal !== 0 && !SIGNAL_NUMBERS.has(signal)) {
+        throw new RangeError(`Process.kill(): signal must be a signal name or the number of a signal of this platform, got ${signal}`);
       }
     } else if (typeof signal !== "string" || !Object.hasOwn(constants.signals, signal)) {
       throw new TypeError(`Process.kill(): signal must be a signal name such as "SIGTERM" or a number, got ${describe(signal)}`);
@@ -275,20 +306,36 @@ export class Process {
   }
 }
 
+/** The signal numbers of this platform (0, the "is it there" probe, is allowed too). */
+const SIGNAL_NUMBERS = new Set<number>(Object.values(constants.signals));
+
 function notPiped(name: "stdin" | "stdout" | "stderr"): never {
   throw new WeftUsageError(`Process.${name}: the process was not spawned with ${name}: "pipe"`);
 }
 
-function readable(stream: NonNullable<ChildProcess["stdout"]>): StreamReaderSource {
+function readable(child: Child, stream: NonNullable<ChildProcess["stdout"]>): StreamReaderSource {
   return {
     *open() {
       return stream;
     },
     release: () => {
-      stream.destroy();
+      if (child.status !== null) {
+        stream.destroy();
+        return;
+      }
+      // While the child runs (being terminated, perhaps writing its last
+      // words), its output goes nowhere rather than into a broken pipe; the
+      // pipe is let go once it has exited, even if a descendant still holds
+      // the other end.
+      stream.removeListener("readable", keepUnreadOutput);
+      stream.resume();
+      child.onExit(() => stream.destroy());
     },
   };
 }
+
+/** A standing 'readable' listener: see {@link start}. */
+function keepUnreadOutput(): void {}
 
 function writable(proc: ChildProcess, stream: NonNullable<ChildProcess["stdin"]>): StreamWriterSource {
   return {
@@ -312,7 +359,8 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
   const stdio = yield* openFiles(api, plan, opened);
   let proc: ChildProcess;
   try {
-    proc = spawn(cmd, args, { cwd: plan.cwd, env: plan.env, stdio, windowsHide: true });
+    // `detached` makes the child the leader of a new process group, which is what termination signals.
+    proc = spawn(cmd, args, { cwd: plan.cwd, env: plan.env, stdio, windowsHide: true, detached: plan.processGroup });
   } catch (error) {
     throw yield* spawnFailure(api, cmd, plan.cwd, error);
   }
@@ -332,9 +380,9 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
   // When a child exits, Node resumes (drains into nothing) every output pipe
   // that has no 'readable' listener; output not yet read would be lost. A
   // standing listener keeps the bytes for the task that reads them later.
-  proc.stdout?.on("readable", () => {});
-  proc.stderr?.on("readable", () => {});
-  return new Process(new Child(proc, pid, plan.gracePeriod, owner));
+  proc.stdout?.on("readable", keepUnreadOutput);
+  proc.stderr?.on("readable", keepUnreadOutput);
+  return new Process(new Child(proc, pid, plan.gracePeriod, plan.processGroup, owner));
 }
 
 /**
@@ -346,13 +394,19 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
  * **Ownership.** The child belongs to the task that called `spawnProcess`,
  * and never outlives it: when that task is cancelled, or ends in any way
  * while the child still runs, the child is terminated (SIGTERM, then SIGKILL
- * after `gracePeriod`, default 5 s). Cancelling a task that waits in
- * {@link Process.wait} terminates the child too, and that wait returns only
- * once it has exited; so does leaving the block of `using proc = ...`
- * (without waiting). To let a child finish, `wait()` for it before the task
- * ends. A child being terminated keeps the program alive until it has exited,
- * and {@link main} waits for it before ending the process: no orphans. Node
- * reaps every child as it exits: no zombies.
+ * after `gracePeriod`, default 5 s), and so is everything it started: the
+ * child leads its own process group and the signals go to the whole group
+ * (see `processGroup` for what that changes about Ctrl-C, and to opt out).
+ * Cancelling a task that waits in {@link Process.wait} terminates the child
+ * too, and that wait returns only once it has exited; so does leaving the
+ * block of `using proc = ...` (without waiting). To let a child finish,
+ * `wait()` for it before the task ends. Its pipes belong to the task as well:
+ * when the task ends they are closed (output nobody read is dropped), and only
+ * `wait()` and `exitStatus` still answer. A child being terminated keeps the
+ * program alive until it has exited, and {@link main} waits for it before
+ * ending the process: no orphans. If the process exits without waiting
+ * (`process.exit()`), the children and their groups get SIGKILL as it exits.
+ * Node reaps every child as it exits: no zombies.
  *
  * stdio defaults to `"inherit"` for all three; see {@link StdioOption} for
  * pipes, `"ignore"` and files. A child's piped stdout or stderr that nobody
