@@ -76,6 +76,18 @@ function* writeRetrying(file: File, record: string, t: Tally): Operation<void> {
   }
 }
 
+/**
+ * A write abandoned by a timeout is still in the thread pool and may land
+ * after its task has moved on: wait until Node has no file request left
+ * before reading the file back, so a late duplicate is counted, not missed.
+ */
+async function fileRequestsSettled(): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (process.getActiveResourcesInfo().includes("FSReqCallback") && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 function count(t: Tally, id: string, valid: Set<string>): void {
   if (!valid.has(id)) t.foreign++;
   else t.seen.set(id, (t.seen.get(id) ?? 0) + 1);
@@ -159,6 +171,8 @@ export async function soakFiles(options: { readers: number; lines: number; ownLi
     await run(() => limited(shared, () => sharedReaders(linePath, readers, new Set(lineIds), shared))).catch(() => undefined);
     report(section, "shared_reader", "lines", shared, lineIds);
 
+    // Longer than File's smallest read (16 KiB), so reads in the middle of the
+    // file can be cut too, not only the first one and the one at the end.
     const ownPath = join(dir, "own_lines.txt");
     const ownIds = lineIds.slice(0, ownLines);
     writeFileSync(ownPath, ownIds.map((l) => `${l}\n`).join(""));
@@ -176,6 +190,7 @@ export async function soakFiles(options: { readers: number; lines: number; ownLi
       writeFileSync(path, "");
       const t = tally(recordIds.length);
       await run(() => limited(t, () => writers(path, writerTasks, records, shape === "shared_writer", t))).catch(() => undefined);
+      await fileRequestsSettled();
       const text = readFileSync(path, "utf8");
       for (const line of text.split("\n")) if (line !== "") count(t, line, valid);
       report(section, shape, "records", t, recordIds);

@@ -72,8 +72,8 @@ if (selected("tasks")) ok = (await soakTasks(tasks ?? (quick ? 20_000 : 1_000_00
 if (selected("tcp")) ok = (await soakTcp(connections ?? (quick ? 1_500 : 50_000), quick ? 32 : 128)) && ok;
 if (selected("files")) {
   const sizes = quick
-    ? { readers: 40, lines: 1_000, ownLines: 50, writers: 40, records: 25 }
-    : { readers: 50, lines: 6_000, ownLines: 300, writers: 50, records: 100 };
+    ? { readers: 40, lines: 2_000, ownLines: 1_500, writers: 40, records: 25 }
+    : { readers: 50, lines: 6_000, ownLines: 3_000, writers: 50, records: 100 };
   ok = (await soakFiles(sizes)) && ok;
 }
 console.log(`soak.time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
