@@ -99,6 +99,24 @@ export class Coroutine implements Task<unknown> {
     if (loc !== undefined) locations.set(this, loc);
   }
 
+  /**
+   * A task in `sleep` is its own timer entry (no entry object per sleep), and
+   * keeps its timer key in `waitRecord`, which no other wait uses meanwhile.
+   */
+  get timerKey(): unknown {
+    return this.waitRecord;
+  }
+
+  set timerKey(key: unknown) {
+    this.waitRecord = key;
+  }
+
+  /** Its `sleep` is over: the timer heap calls this when the deadline passes. */
+  fire(): void {
+    this.waitRecord = undefined;
+    this.scheduler.wake(this);
+  }
+
   /** A number that identifies the task in reports, given on first use. */
   get id(): number {
     let id = ids.get(this);

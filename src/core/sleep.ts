@@ -1,53 +1,88 @@
 /**
  * `sleep(ms)` and `now()`.
+ *
+ * A sleeping task costs no object of its own: the task record is the timer
+ * entry, and the iterator its body delegates to while it sleeps is one shared
+ * object (the task it serves is always `current` when the scheduler calls it).
+ * The object `sleep()` returns only carries the duration to the `yield*`.
  */
 import { hostClock } from "./clock.ts";
 import type { Coroutine } from "./coroutine.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { DONE_VOID, RESUME, SUSPENDED_RESULT, asOperation, requireDuration, type Operation } from "./operation.ts";
 import { current, requireTask } from "./scheduler.ts";
-import { TimerEntry } from "./timer_heap.ts";
 
-/** One sleep: both the operation the task delegates to and its timer entry. */
-class SleepOp extends TimerEntry {
-  private task: Coroutine | null = null;
-  private used = false;
+/** Parks the current task until `ms` from now, the task itself as the timer entry. */
+function startSleep(ms: number): IteratorResult<unknown, void> {
+  const task = current ?? requireTask("sleep()");
+  if (task.cancelDue) throw new Cancelled();
+  const scheduler = task.scheduler;
+  scheduler.addTimer(task, scheduler.clock() + ms);
+  return SUSPENDED_RESULT;
+}
 
-  constructor(private readonly ms: number) {
-    super();
-  }
+/** Cancelled or closed while asleep: the deadline no longer concerns the task. */
+function stopSleep(): void {
+  const task: Coroutine | null = current;
+  if (task === null) return;
+  task.scheduler.removeTimer(task);
+  task.waitRecord = undefined;
+}
 
-  [Symbol.iterator](): this {
-    return this;
-  }
-
+/** The iterator every sleeping body delegates to; `yield*` hands it the duration through `pendingMs`. */
+const sleeping = {
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value === RESUME) return DONE_VOID;
-    const task = current ?? requireTask("sleep()");
-    if (this.used) throw new WeftUsageError("sleep(): an operation object runs once; call sleep() again for another sleep");
-    if (task.cancelDue) throw new Cancelled();
-    this.used = true;
-    this.task = task;
-    const scheduler = task.scheduler;
-    scheduler.addTimer(this, scheduler.clock() + this.ms);
-    return SUSPENDED_RESULT;
+    const ms = pendingMs;
+    pendingMs = -1;
+    if (ms < 0) throw new WeftUsageError("sleep(): resume a sleep only through yield* sleep(ms)");
+    return startSleep(ms);
+  },
+  throw(error: unknown): IteratorResult<unknown, void> {
+    stopSleep();
+    throw error;
+  },
+  return(value: void): IteratorResult<unknown, void> {
+    stopSleep();
+    return { done: true, value };
+  },
+  [Symbol.iterator]() {
+    return this;
+  },
+};
+
+/** Set by `SleepOp[Symbol.iterator]` and taken by the `next()` that `yield*` calls right after it. */
+let pendingMs = -1;
+
+/** What `sleep()` returns: the duration, until `yield*` takes it (once). */
+class SleepOp {
+  constructor(private ms: number) {}
+
+  [Symbol.iterator](): typeof sleeping {
+    this.take();
+    return sleeping;
+  }
+
+  private take(): number {
+    const ms = this.ms;
+    if (ms < 0) throw new WeftUsageError("sleep(): an operation object runs once; call sleep() again for another sleep");
+    this.ms = -1;
+    pendingMs = ms;
+    return ms;
+  }
+
+  // Driven by hand rather than by yield*: the same steps, on this object.
+  next(value?: unknown): IteratorResult<unknown, void> {
+    if (value === RESUME) return DONE_VOID;
+    return startSleep(this.take());
   }
 
   throw(error: unknown): IteratorResult<unknown, void> {
-    const task = this.task;
-    if (task !== null) task.scheduler.removeTimer(this);
-    throw error;
+    return sleeping.throw(error);
   }
 
   return(value: void): IteratorResult<unknown, void> {
-    const task = this.task;
-    if (task !== null) task.scheduler.removeTimer(this);
-    return { done: true, value };
-  }
-
-  fire(): void {
-    const task = this.task!;
-    task.scheduler.wake(task);
+    return sleeping.return(value);
   }
 }
 

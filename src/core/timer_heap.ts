@@ -4,6 +4,12 @@
  * skipped when it surfaces; when dead entries outnumber live ones the heap is
  * rebuilt, so timeouts that are set and cancelled in a loop cannot pile up.
  *
+ * Each arming gets a sequence number, kept in the heap beside the deadline
+ * and on the entry as its `timerKey`; a slot is live while the two agree. So
+ * an entry can be armed again while a dead copy of it is still in the heap
+ * (a sleeping task is its own entry, and sleeps again after a cancelled
+ * sleep): the old copy no longer matches and is skipped.
+ *
  * The keys live in two typed arrays beside the array of entries, so a sift
  * compares numbers laid out side by side instead of chasing a pointer to an
  * entry object per comparison (with 100k timers, that is the difference
@@ -12,16 +18,34 @@
 
 let nextSeq = 0;
 
-/** One armed deadline. Subclasses say what firing means. */
-export abstract class TimerEntry {
-  /** True once cancelled or fired; a dead entry never fires. */
-  dead = false;
+/**
+ * What the heap holds: anything with a `timerKey` slot and a `fire` method
+ * (a task in `sleep` is one itself, see `Coroutine`).
+ */
+export interface TimerTarget {
+  /**
+   * The sequence number of the entry's current arming; anything else
+   * (negative, or not a number) means it is not armed. Written by the heap.
+   */
+  timerKey: unknown;
   /** Called once, between scheduling rounds, when the deadline has passed. */
+  fire(): void;
+}
+
+/** One armed deadline. Subclasses say what firing means. */
+export abstract class TimerEntry implements TimerTarget {
+  timerKey: unknown = -1;
   abstract fire(): void;
 }
 
+/** Whether `entry` is armed (in the heap as a live slot). */
+export function isArmed(entry: TimerTarget): boolean {
+  const key = entry.timerKey;
+  return typeof key === "number" && key >= 0;
+}
+
 export class TimerHeap {
-  private entries: (TimerEntry | undefined)[] = [];
+  private entries: (TimerTarget | undefined)[] = [];
   private deadlines = new Float64Array(64);
   private seqs = new Float64Array(64);
   private count = 0;
@@ -37,24 +61,25 @@ export class TimerHeap {
     return this.count - this.deadCount;
   }
 
-  /** Arms `entry` for `deadline`. The entry must not be in the heap already. */
-  add(entry: TimerEntry, deadline: number): void {
-    entry.dead = false;
+  /** Arms `entry` for `deadline`. The entry must not be armed already. */
+  add(entry: TimerTarget, deadline: number): void {
+    const seq = nextSeq++;
+    entry.timerKey = seq;
     if (this.count === this.deadlines.length) this.grow();
-    this.siftUp(this.count++, entry, deadline, nextSeq++);
+    this.siftUp(this.count++, entry, deadline, seq);
   }
 
-  /** Marks an entry dead; it stays in the heap until it surfaces. */
-  remove(entry: TimerEntry): void {
-    if (entry.dead) return;
-    entry.dead = true;
+  /** Disarms an entry; its slot stays in the heap, dead, until it surfaces. */
+  remove(entry: TimerTarget): void {
+    if (!isArmed(entry)) return;
+    entry.timerKey = -1;
     this.deadCount++;
     if (this.deadCount > 64 && this.deadCount * 2 > this.count) this.compact();
   }
 
   /** The earliest live deadline, or undefined when no live entry remains. */
   nextDeadline(): number | undefined {
-    while (this.count > 0 && this.entries[0]!.dead) {
+    while (this.count > 0 && this.entries[0]!.timerKey !== this.seqs[0]) {
       this.popTop();
       this.deadCount--;
     }
@@ -68,18 +93,19 @@ export class TimerHeap {
   fireDue(now: number): void {
     while (this.count > 0) {
       const top = this.entries[0]!;
-      if (!top.dead && this.deadlines[0]! > now) return;
+      const live = top.timerKey === this.seqs[0];
+      if (live && this.deadlines[0]! > now) return;
       this.popTop();
-      if (top.dead) {
+      if (!live) {
         this.deadCount--;
         continue;
       }
-      top.dead = true;
+      top.timerKey = -1;
       top.fire();
     }
   }
 
-  private siftUp(index: number, entry: TimerEntry, deadline: number, seq: number): void {
+  private siftUp(index: number, entry: TimerTarget, deadline: number, seq: number): void {
     const entries = this.entries;
     const deadlines = this.deadlines;
     const seqs = this.seqs;
@@ -101,14 +127,55 @@ export class TimerHeap {
   private popTop(): void {
     const n = --this.count;
     const entries = this.entries;
+    const last = entries[n]!;
+    entries[n] = undefined;
+    if (n !== 0) this.siftDown(0, last, this.deadlines[n]!, this.seqs[n]!);
+  }
+
+  private grow(): void {
+    const size = this.deadlines.length * 2;
+    const deadlines = new Float64Array(size);
+    deadlines.set(this.deadlines);
+    const seqs = new Float64Array(size);
+    seqs.set(this.seqs);
+    this.deadlines = deadlines;
+    this.seqs = seqs;
+  }
+
+  /**
+   * Drops the dead slots: the live ones move to the front (in place, no
+   * allocation per entry) and the heap is rebuilt bottom-up in O(n), instead
+   * of sorting, so cancelling a million sleeps does not pay n log n again at
+   * each halving.
+   */
+  private compact(): void {
+    const entries = this.entries;
     const deadlines = this.deadlines;
     const seqs = this.seqs;
-    const last = entries[n]!;
-    const lastDeadline = deadlines[n]!;
-    const lastSeq = seqs[n]!;
-    entries[n] = undefined;
-    if (n === 0) return;
-    let i = 0;
+    const count = this.count;
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const entry = entries[i]!;
+      if (entry.timerKey !== seqs[i]) continue;
+      entries[n] = entry;
+      deadlines[n] = deadlines[i]!;
+      seqs[n] = seqs[i]!;
+      n++;
+    }
+    // Free the tail so dropped entries can be collected, and let the array shrink.
+    entries.length = n;
+    this.count = n;
+    this.deadCount = 0;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, entries[i]!, deadlines[i]!, seqs[i]!);
+  }
+
+  /** Puts (entry, deadline, seq) at `index` or below it, where it belongs among the first `count` slots. */
+  private siftDown(index: number, entry: TimerTarget, deadline: number, seq: number): void {
+    const n = this.count;
+    const entries = this.entries;
+    const deadlines = this.deadlines;
+    const seqs = this.seqs;
+    let i = index;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
@@ -122,41 +189,14 @@ export class TimerHeap {
           cd = rd;
         }
       }
-      if (cd > lastDeadline || (cd === lastDeadline && seqs[c]! > lastSeq)) break;
+      if (cd > deadline || (cd === deadline && seqs[c]! > seq)) break;
       entries[i] = entries[c];
       deadlines[i] = cd;
       seqs[i] = seqs[c]!;
       i = c;
     }
-    entries[i] = last;
-    deadlines[i] = lastDeadline;
-    seqs[i] = lastSeq;
-  }
-
-  private grow(): void {
-    const size = this.deadlines.length * 2;
-    const deadlines = new Float64Array(size);
-    deadlines.set(this.deadlines);
-    const seqs = new Float64Array(size);
-    seqs.set(this.seqs);
-    this.deadlines = deadlines;
-    this.seqs = seqs;
-  }
-
-  private compact(): void {
-    const live: { entry: TimerEntry; deadline: number; seq: number }[] = [];
-    for (let i = 0; i < this.count; i++) {
-      const entry = this.entries[i]!;
-      if (!entry.dead) live.push({ entry, deadline: this.deadlines[i]!, seq: this.seqs[i]! });
-    }
-    // A sorted array is a valid heap.
-    live.sort((a, b) => a.deadline - b.deadline || a.seq - b.seq);
-    this.entries = live.map((x) => x.entry);
-    for (let i = 0; i < live.length; i++) {
-      this.deadlines[i] = live[i]!.deadline;
-      this.seqs[i] = live[i]!.seq;
-    }
-    this.count = live.length;
-    this.deadCount = 0;
+    entries[i] = entry;
+    deadlines[i] = deadline;
+    seqs[i] = seq;
   }
 }
