@@ -11,8 +11,8 @@ import { withTaskGroup } from "../../group/task_group.ts";
 import { Queue, QueueClosed } from "../../sync/queue.ts";
 import { Semaphore } from "../../sync/semaphore.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
-import { TcpConnection } from "./tcp_connection.ts";
-import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
+import { TcpConnection, type TcpConnectionOptions } from "./tcp_connection.ts";
+import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptionalMs, requireOptions, requirePort } from "./validate.ts";
 
 /**
  * Options for {@link listenTcp}.
@@ -31,6 +31,8 @@ export interface ListenTcpOptions {
   backlog?: number;
   /** Disable Nagle's algorithm on accepted connections (default `true`). */
   noDelay?: boolean;
+  /** For accepted connections: how long `close()` lets queued bytes drain to a peer that does not read (default 10 000 ms; see {@link TcpConnection.close}). */
+  lingerMs?: number;
 }
 
 /**
@@ -88,8 +90,16 @@ export class TcpServer {
   #error: unknown = undefined;
   #closed = false;
 
-  /** Takes over a listening Node server (used by {@link listenTcp}). */
-  constructor(server: Server) {
+  readonly #connectionOptions: TcpConnectionOptions;
+
+  /**
+   * Takes over a listening Node server (used by {@link listenTcp});
+   * `options` apply to the accepted connections.
+   */
+  constructor(server: Server, options?: TcpConnectionOptions) {
+    requireOptions("new TcpServer()", options, true);
+    requireOptionalMs("new TcpServer()", "options.lingerMs", options?.lingerMs);
+    this.#connectionOptions = { lingerMs: options?.lingerMs };
     const bound = server.address();
     if (bound === null || typeof bound === "string") {
       throw new TypeError(`new TcpServer(): server must be listening on a TCP address, got ${describe(bound)}`);
@@ -104,7 +114,7 @@ export class TcpServer {
         socket.destroy();
         return;
       }
-      this.#queue.tryPut(new TcpConnection(socket));
+      this.#queue.tryPut(new TcpConnection(socket, this.#connectionOptions));
     });
     server.on("error", (error) => {
       this.#error ??= annotateOsError("TcpServer.accept()", error, this.#target);
@@ -245,11 +255,12 @@ export class TcpServer {
 export function* listenTcp(options?: ListenTcpOptions): Operation<TcpServer> {
   const api = "listenTcp()";
   requireOptions(api, options, true);
-  const { host, port = 0, backlog, noDelay = true } = options ?? {};
+  const { host, port = 0, backlog, noDelay = true, lingerMs } = options ?? {};
   if (host !== undefined) requireHost(api, "options.host", host);
   requirePort(api, "options.port", port, 0);
   requireOptionalCount(api, "options.backlog", backlog, 0);
   requireOptionalBoolean(api, "options.noDelay", noDelay);
+  requireOptionalMs(api, "options.lingerMs", lingerMs);
   const target = formatAddress(host ?? "*", port);
   return yield* action<TcpServer>((resolve, reject) => {
     // pauseOnConnect: nothing is read from a connection before a task asks for it.
@@ -259,7 +270,7 @@ export function* listenTcp(options?: ListenTcpOptions): Operation<TcpServer> {
     server.once("error", onError);
     server.listen({ host, port, backlog }, () => {
       listening = true;
-      resolve(new TcpServer(server));
+      resolve(new TcpServer(server, { lingerMs }));
     });
     return () => {
       server.off("error", onError);
