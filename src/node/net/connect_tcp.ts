@@ -4,7 +4,7 @@
  */
 import { connect as netConnect } from "node:net";
 import { action } from "../../core/action.ts";
-import { checkCancellation, isBeingCancelled } from "../../core/cancel.ts";
+import { checkCancellation } from "../../core/cancel.ts";
 import { Cancelled } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import type { Task } from "../../core/task.ts";
@@ -118,7 +118,8 @@ function attempt(address: HostAddress, port: number, target: string, noDelay: bo
  * Races connection attempts: the next address is tried when the previous
  * attempt failed or has been pending for 250 ms; the first connection wins,
  * the others are cancelled (or closed, if they connected in the same round).
- * If every attempt fails, the first error is thrown.
+ * If every attempt fails, the first error is thrown. A winner is returned
+ * even when the caller was cancelled in the same round.
  */
 function* race(
   addresses: readonly HostAddress[],
@@ -160,7 +161,10 @@ function* race(
       throw firstError;
     });
   } catch (error) {
-    // The caller was cancelled while an attempt was connecting in the same round.
+    // The caller was cancelled in the round an attempt connected: that
+    // connect completed, so it is handed over like any other (the caller
+    // meets the cancellation at its next suspension point).
+    if (winner !== undefined && error instanceof Cancelled) return winner;
     winner?.close();
     throw error;
   }
@@ -177,10 +181,12 @@ function* race(
  * Node's `code` (`ECONNREFUSED`, `ETIMEDOUT`, …) and the address in its
  * message.
  *
- * Cancellation stops every attempt and destroys the pending sockets. If the
- * task is cancelled in the round the connection was made, the connection is
- * closed and `Cancelled` is thrown: a cancelled `connectTcp` never hands out
- * a connection. Give it a deadline with `withTimeout`.
+ * Cancellation stops every attempt and destroys the pending sockets. A
+ * connection made in the same round as the cancellation is returned (the
+ * connect completed first; the task meets the cancellation at its next
+ * suspension point), so the caller owns it and must close it, as after any
+ * successful connect: a connection is never left open unowned. Give it a
+ * deadline with `withTimeout`.
  *
  * @example
  * ```ts
@@ -217,13 +223,7 @@ export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection
       hostname: host,
     });
   }
-  const conn =
-    addresses.length === 1
-      ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress, lingerMs)
-      : yield* race(addresses, port, target, noDelay, localAddress, lingerMs);
-  if (isBeingCancelled()) {
-    conn.close();
-    throw new Cancelled();
-  }
-  return conn;
+  return addresses.length === 1
+    ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress, lingerMs)
+    : yield* race(addresses, port, target, noDelay, localAddress, lingerMs);
 }

@@ -266,15 +266,23 @@ export function* listenTcp(options?: ListenTcpOptions): Operation<TcpServer> {
     // pauseOnConnect: nothing is read from a connection before a task asks for it.
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay });
     let listening = false;
+    let abandoned = false;
     const onError = (error: Error): void => reject(annotateOsError(api, error, target));
     server.once("error", onError);
     server.listen({ host, port, backlog }, () => {
+      // Abandoned (cancelled) while the address was being looked up: nobody
+      // will own this socket, so it must not stay open.
+      if (abandoned) {
+        server.close();
+        return;
+      }
       listening = true;
       resolve(new TcpServer(server, { lingerMs }));
     });
     return () => {
       server.off("error", onError);
       if (!listening) {
+        abandoned = true;
         server.on("error", ignore);
         server.close();
       }
