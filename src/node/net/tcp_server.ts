@@ -52,11 +52,23 @@ export interface ServeOptions {
    * cancels every other handler and closes the server.
    */
   allowFailure?: boolean;
-  /** With `allowFailure`, called with each handler failure (other than cancellation) and its connection. */
+  /**
+   * With `allowFailure`, called with each handler failure (other than
+   * cancellation) and its connection. Without it, a failure is not silently
+   * dropped: it is printed to stderr (`console.error`) with the peer's
+   * address and the error's stack, as Node reports an uncaught error, and the
+   * server keeps serving.
+   */
   onError?: (error: unknown, conn: TcpConnection) => void;
 }
 
 const ignore = (): void => {};
+
+/** A handler failure nobody asked to hear about: say so on stderr rather than lose it. */
+function reportHandlerFailure(api: string, error: unknown, conn: TcpConnection): void {
+  const peer = formatAddress(conn.remoteAddress, conn.remotePort);
+  console.error(`${api}: the handler for peer ${peer} failed (pass options.onError to handle this yourself):`, error);
+}
 
 /**
  * A listening TCP socket, made by {@link listenTcp}.
@@ -203,7 +215,8 @@ export class TcpServer {
               yield* callBody(api, () => handler(conn));
             } catch (error) {
               if (!allowFailure || error instanceof Cancelled) throw error;
-              onError?.(error, conn);
+              if (onError !== undefined) onError(error, conn);
+              else reportHandlerFailure(api, error, conn);
             } finally {
               conn.close();
               slots?.release();
