@@ -148,3 +148,21 @@ test("bad input: lingerMs must be an integer number of milliseconds in [0, 2^31 
     assert.ok(error instanceof TypeError && /options\.lingerMs must be a number/.test(error.message), String(error));
   });
 });
+
+test("bad input: setKeepAlive and setNoDelay check their arguments; -0 and huge counts are taken as numbers, not crashes", { timeout: 10_000 }, async () => {
+  await run(function* () {
+    using server = yield* listenTcp({ host: "127.0.0.1", port: -0, backlog: 1e300 });
+    using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port, lingerMs: -0 });
+    for (const [call, cls, pattern] of [
+      [() => conn.setKeepAlive(true, Number.NaN), RangeError, /TcpConnection\.setKeepAlive\(\): initialDelayMs/],
+      [() => conn.setKeepAlive(true, -1), RangeError, /initialDelayMs/],
+      [() => conn.setKeepAlive(true, 2 ** 31), RangeError, /initialDelayMs/],
+      [() => conn.setKeepAlive("yes" as never), TypeError, /TcpConnection\.setKeepAlive\(\): enable must be a boolean/],
+      [() => conn.setNoDelay(1 as never), TypeError, /TcpConnection\.setNoDelay\(\): noDelay must be a boolean/],
+    ] as const) {
+      assert.throws(call, (error: unknown) => error instanceof cls && pattern.test((error as Error).message));
+    }
+    conn.setKeepAlive(true, 60_000);
+    conn.setKeepAlive(false);
+  });
+});
