@@ -16,9 +16,22 @@ import { Cancelled } from "../core/errors.ts";
 import { requireTask } from "../core/scheduler.ts";
 import type { Operation } from "../core/operation.ts";
 
+/**
+ * True once the stream has received its end of data (for a socket, the
+ * peer's FIN), even if bytes before it are still buffered. Node has no public
+ * flag for this ('end' and `readableEnded` wait until the buffer is drained),
+ * so the readable state is read, with `readableEnded` as the fallback.
+ */
+function receivedEnd(stream: Readable): boolean {
+  const state = (stream as Readable & { _readableState?: { ended?: unknown } })._readableState;
+  return state?.ended === true || stream.readableEnded;
+}
+
 /** Reads a Node `Readable` chunk by chunk from weft tasks. */
 export class ReadPort {
   #error: unknown = undefined;
+  /** The stream had received its end (a TCP FIN) before the error: the error concerns writing only. */
+  #endedBeforeError = false;
   #ended = false;
   readonly #stream: Readable;
   /** With standing listeners: the waiting read's wake-up, if one is waiting. */
@@ -50,7 +63,9 @@ export class ReadPort {
     // undoing a read() made in this tick: the process would exit waiting.
     if (stream.readableFlowing === true) stream.pause();
     stream.on("error", (error) => {
-      this.#error ??= error;
+      if (this.#error !== undefined) return;
+      this.#error = error;
+      this.#endedBeforeError = receivedEnd(stream);
     });
     stream.once("end", () => {
       this.#ended = true;
@@ -62,19 +77,28 @@ export class ReadPort {
     return this.#error;
   }
 
-  /** The next chunk, or `undefined` at end of stream (or once the stream was destroyed without an error). */
+  /**
+   * The next chunk, or `undefined` at end of stream (or once the stream was
+   * destroyed without an error). Bytes that arrived before an error are
+   * delivered before it; an error after the end of stream was received (a
+   * write to a peer that had closed) leaves the reading side at its end.
+   */
   *read(): Operation<Uint8Array | undefined> {
     const stream = this.#stream;
     let waited = false;
     for (;;) {
-      if (this.#error !== undefined) throw this.#error;
       // Woken by 'readable' in the round the task was cancelled: the action
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
+      // A destroyed stream keeps its buffer: what arrived is still delivered.
       const chunk: unknown = stream.read();
       if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
       if (this.#ended || stream.readableEnded) return undefined;
+      if (this.#error !== undefined) {
+        if (this.#endedBeforeError) return undefined;
+        throw this.#error;
+      }
       if (stream.destroyed) {
         if (stream.errored !== null) throw stream.errored;
         return undefined;

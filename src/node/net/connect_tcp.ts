@@ -4,7 +4,7 @@
  */
 import { connect as netConnect } from "node:net";
 import { action } from "../../core/action.ts";
-import { checkCancellation, isBeingCancelled } from "../../core/cancel.ts";
+import { checkCancellation } from "../../core/cancel.ts";
 import { Cancelled } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import type { Task } from "../../core/task.ts";
@@ -14,7 +14,7 @@ import { Semaphore } from "../../sync/semaphore.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { literalAddress, resolveHost, type HostAddress } from "./resolve_host.ts";
 import { TcpConnection } from "./tcp_connection.ts";
-import { requireFamily, requireHost, requireOptionalBoolean, requireOptions, requirePort } from "./validate.ts";
+import { requireFamily, requireHost, requireOptionalBoolean, requireOptionalMs, requireOptions, requirePort } from "./validate.ts";
 
 /** How long an attempt may stay unanswered before the next address is tried too (RFC 8305's recommendation). */
 const ATTEMPT_DELAY_MS = 250;
@@ -40,6 +40,8 @@ export interface ConnectTcpOptions {
   noDelay?: boolean;
   /** The local address to connect from. */
   localAddress?: string;
+  /** How long `close()` lets queued bytes drain to a peer that does not read (default 10 000 ms; see {@link TcpConnection.close}). */
+  lingerMs?: number;
   /**
    * Replaces {@link resolveHost} for host names (service discovery, tests).
    * Not called for an IP literal.
@@ -81,7 +83,7 @@ function requireAddresses(found: unknown): readonly HostAddress[] {
 }
 
 /** One connection attempt to one address; cancelled, it destroys the pending socket. */
-function attempt(address: HostAddress, port: number, target: string, noDelay: boolean, localAddress: string | undefined): Operation<TcpConnection> {
+function attempt(address: HostAddress, port: number, target: string, noDelay: boolean, localAddress: string | undefined, lingerMs: number | undefined): Operation<TcpConnection> {
   return action<TcpConnection>((resolve, reject) => {
     const socket = netConnect({
       host: address.address,
@@ -95,7 +97,7 @@ function attempt(address: HostAddress, port: number, target: string, noDelay: bo
     const onConnect = (): void => {
       connected = true;
       // Wrapped at once: the connection's own listeners must be in place before this one goes.
-      resolve(new TcpConnection(socket));
+      resolve(new TcpConnection(socket, { lingerMs }));
     };
     const onError = (error: Error): void => reject(annotateOsError(API, error, target));
     socket.once("connect", onConnect);
@@ -116,9 +118,17 @@ function attempt(address: HostAddress, port: number, target: string, noDelay: bo
  * Races connection attempts: the next address is tried when the previous
  * attempt failed or has been pending for 250 ms; the first connection wins,
  * the others are cancelled (or closed, if they connected in the same round).
- * If every attempt fails, the first error is thrown.
+ * If every attempt fails, the first error is thrown. A winner is returned
+ * even when the caller was cancelled in the same round.
  */
-function* race(addresses: readonly HostAddress[], port: number, target: string, noDelay: boolean, localAddress: string | undefined): Operation<TcpConnection> {
+function* race(
+  addresses: readonly HostAddress[],
+  port: number,
+  target: string,
+  noDelay: boolean,
+  localAddress: string | undefined,
+  lingerMs: number | undefined,
+): Operation<TcpConnection> {
   let winner: TcpConnection | undefined;
   let firstError: unknown;
   try {
@@ -130,7 +140,7 @@ function* race(addresses: readonly HostAddress[], port: number, target: string, 
           group.spawn(function* () {
             let conn: TcpConnection;
             try {
-              conn = yield* attempt(addresses[i]!, port, target, noDelay, localAddress);
+              conn = yield* attempt(addresses[i]!, port, target, noDelay, localAddress, lingerMs);
             } catch (error) {
               if (error instanceof Cancelled) throw error;
               if (firstError === undefined) firstError = error;
@@ -151,7 +161,10 @@ function* race(addresses: readonly HostAddress[], port: number, target: string, 
       throw firstError;
     });
   } catch (error) {
-    // The caller was cancelled while an attempt was connecting in the same round.
+    // The caller was cancelled in the round an attempt connected: that
+    // connect completed, so it is handed over like any other (the caller
+    // meets the cancellation at its next suspension point).
+    if (winner !== undefined && error instanceof Cancelled) return winner;
     winner?.close();
     throw error;
   }
@@ -168,10 +181,12 @@ function* race(addresses: readonly HostAddress[], port: number, target: string, 
  * Node's `code` (`ECONNREFUSED`, `ETIMEDOUT`, …) and the address in its
  * message.
  *
- * Cancellation stops every attempt and destroys the pending sockets. If the
- * task is cancelled in the round the connection was made, the connection is
- * closed and `Cancelled` is thrown: a cancelled `connectTcp` never hands out
- * a connection. Give it a deadline with `withTimeout`.
+ * Cancellation stops every attempt and destroys the pending sockets. A
+ * connection made in the same round as the cancellation is returned (the
+ * connect completed first; the task meets the cancellation at its next
+ * suspension point), so the caller owns it and must close it, as after any
+ * successful connect: a connection is never left open unowned. Give it a
+ * deadline with `withTimeout`.
  *
  * @example
  * ```ts
@@ -182,12 +197,13 @@ function* race(addresses: readonly HostAddress[], port: number, target: string, 
  */
 export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection> {
   requireOptions(API, options, false);
-  const { host, port, family, noDelay = true, localAddress, lookup } = options;
+  const { host, port, family, noDelay = true, localAddress, lookup, lingerMs } = options;
   requireHost(API, "options.host", host);
   requirePort(API, "options.port", port, 1);
   requireFamily(API, family);
   requireOptionalBoolean(API, "options.noDelay", noDelay);
   if (localAddress !== undefined) requireHost(API, "options.localAddress", localAddress);
+  requireOptionalMs(API, "options.lingerMs", lingerMs);
   if (lookup !== undefined && typeof lookup !== "function") {
     throw new TypeError(`${API}: options.lookup must be a function (host, options) => Operation, got ${describe(lookup)}`);
   }
@@ -207,13 +223,7 @@ export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection
       hostname: host,
     });
   }
-  const conn =
-    addresses.length === 1
-      ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress)
-      : yield* race(addresses, port, target, noDelay, localAddress);
-  if (isBeingCancelled()) {
-    conn.close();
-    throw new Cancelled();
-  }
-  return conn;
+  return addresses.length === 1
+    ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress, lingerMs)
+    : yield* race(addresses, port, target, noDelay, localAddress, lingerMs);
 }

@@ -3,7 +3,7 @@
  * name resolution, on Node's `net`, `dgram` and `dns`.
  */
 export { resolveHost, type HostAddress, type ResolveHostOptions } from "./resolve_host.ts";
-export { TcpConnection } from "./tcp_connection.ts";
+export { TcpConnection, type TcpConnectionOptions } from "./tcp_connection.ts";
 export { connectTcp, type ConnectTcpOptions } from "./connect_tcp.ts";
 export { TcpServer, listenTcp, type ListenTcpOptions, type ServeOptions } from "./tcp_server.ts";
 export { UdpSocket, bindUdp, type BindUdpOptions, type Datagram } from "./udp_socket.ts";

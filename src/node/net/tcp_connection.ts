@@ -6,13 +6,32 @@ import type { Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
 import { ReadPort, WritePort } from "../stream_port.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
+import { requireOptionalBoolean, requireOptionalMs } from "./validate.ts";
 
 /**
- * How long `close()` lets unsent bytes drain to a peer that does not read
- * before the socket is destroyed anyway, so that a stuck peer cannot keep the
- * process alive.
+ * How long, by default, `close()` lets unsent bytes drain to a peer that does
+ * not read before the socket is destroyed anyway, so that a stuck peer cannot
+ * keep the process alive.
  */
-const LINGER_MS = 10_000;
+export const DEFAULT_LINGER_MS = 10_000;
+
+/**
+ * Options for {@link TcpConnection}'s constructor (and, by the same name, for
+ * {@link connectTcp} and {@link listenTcp}).
+ *
+ * @example
+ * ```ts
+ * const conn = new TcpConnection(socket, { lingerMs: 2000 });
+ * ```
+ */
+export interface TcpConnectionOptions {
+  /**
+   * How long `close()` waits for bytes still queued to reach a peer that
+   * does not read them before it drops the connection (default 10 000 ms;
+   * 0 drops them at once).
+   */
+  lingerMs?: number;
+}
 
 function familyOf(name: string | undefined): 4 | 6 {
   return name === "IPv6" ? 6 : 4;
@@ -54,6 +73,7 @@ export class TcpConnection extends DuplexBase {
   readonly #reader: ReadPort;
   readonly #writer: WritePort;
   readonly #peer: string;
+  readonly #lingerMs: number;
   #closed = false;
   #writeShut = false;
 
@@ -68,8 +88,11 @@ export class TcpConnection extends DuplexBase {
    * const conn = new TcpConnection(net.connect(port, "127.0.0.1")); // after its "connect" event
    * ```
    */
-  constructor(socket: Socket) {
+  constructor(socket: Socket, options?: TcpConnectionOptions) {
     super();
+    const lingerMs = options?.lingerMs;
+    requireOptionalMs("new TcpConnection()", "options.lingerMs", lingerMs);
+    this.#lingerMs = lingerMs ?? DEFAULT_LINGER_MS;
     this.#socket = socket;
     socket.allowHalfOpen = true;
     this.#reader = new ReadPort(socket, { standingListeners: true });
@@ -126,8 +149,9 @@ export class TcpConnection extends DuplexBase {
 
   /**
    * Closes the connection. Bytes already written are still delivered, then
-   * the peer reads end of stream; if the peer takes none of them for 10 s
-   * the socket is dropped. Reading or writing afterwards throws
+   * the peer reads end of stream; if they are not all handed to the system
+   * within the linger time (`lingerMs`, 10 s by default: a peer that stopped
+   * reading) the socket is dropped then, and its file descriptor released. Reading or writing afterwards throws
    * `WeftUsageError`; a task blocked in a read is woken with end of stream
    * once the socket is released (at once when nothing was left to send).
    * Idempotent.
@@ -150,12 +174,23 @@ export class TcpConnection extends DuplexBase {
       socket.destroy();
       return;
     }
-    // Bytes are still queued in Node: end after them and destroy once flushed.
+    if (this.#lingerMs === 0) {
+      socket.destroy();
+      return;
+    }
+    // Bytes are still queued in Node: end after them and destroy once
+    // flushed, or when the linger time is up. A plain timer, not
+    // socket.setTimeout(): Node's idle timeout re-arms itself once when the
+    // write queue changed since the write began, which doubled the bound.
     const destroy = (): void => {
+      clearTimeout(timer);
       socket.destroy();
     };
+    const timer = setTimeout(destroy, this.#lingerMs);
+    // The socket itself keeps the process alive until it is destroyed.
+    timer.unref();
     socket.once("finish", destroy);
-    socket.setTimeout(LINGER_MS, destroy);
+    socket.once("close", destroy);
     if (!socket.writableEnded) socket.end();
   }
 
@@ -169,6 +204,7 @@ export class TcpConnection extends DuplexBase {
    * ```
    */
   setNoDelay(noDelay = true): void {
+    requireOptionalBoolean("TcpConnection.setNoDelay()", "noDelay", noDelay);
     this.#socket.setNoDelay(noDelay);
   }
 
@@ -182,6 +218,9 @@ export class TcpConnection extends DuplexBase {
    * ```
    */
   setKeepAlive(enable: boolean, initialDelayMs = 0): void {
+    const api = "TcpConnection.setKeepAlive()";
+    requireOptionalBoolean(api, "enable", enable);
+    requireOptionalMs(api, "initialDelayMs", initialDelayMs);
     this.#socket.setKeepAlive(enable, initialDelayMs);
   }
 }

@@ -11,8 +11,8 @@ import { withTaskGroup } from "../../group/task_group.ts";
 import { Queue, QueueClosed } from "../../sync/queue.ts";
 import { Semaphore } from "../../sync/semaphore.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
-import { TcpConnection } from "./tcp_connection.ts";
-import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
+import { TcpConnection, type TcpConnectionOptions } from "./tcp_connection.ts";
+import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptionalMs, requireOptions, requirePort } from "./validate.ts";
 
 /**
  * Options for {@link listenTcp}.
@@ -31,6 +31,8 @@ export interface ListenTcpOptions {
   backlog?: number;
   /** Disable Nagle's algorithm on accepted connections (default `true`). */
   noDelay?: boolean;
+  /** For accepted connections: how long `close()` lets queued bytes drain to a peer that does not read (default 10 000 ms; see {@link TcpConnection.close}). */
+  lingerMs?: number;
 }
 
 /**
@@ -50,11 +52,23 @@ export interface ServeOptions {
    * cancels every other handler and closes the server.
    */
   allowFailure?: boolean;
-  /** With `allowFailure`, called with each handler failure (other than cancellation) and its connection. */
+  /**
+   * With `allowFailure`, called with each handler failure (other than
+   * cancellation) and its connection. Without it, a failure is not silently
+   * dropped: it is printed to stderr (`console.error`) with the peer's
+   * address and the error's stack, as Node reports an uncaught error, and the
+   * server keeps serving.
+   */
   onError?: (error: unknown, conn: TcpConnection) => void;
 }
 
 const ignore = (): void => {};
+
+/** A handler failure nobody asked to hear about: say so on stderr rather than lose it. */
+function reportHandlerFailure(api: string, error: unknown, conn: TcpConnection): void {
+  const peer = formatAddress(conn.remoteAddress, conn.remotePort);
+  console.error(`${api}: the handler for peer ${peer} failed (pass options.onError to handle this yourself):`, error);
+}
 
 /**
  * A listening TCP socket, made by {@link listenTcp}.
@@ -88,8 +102,16 @@ export class TcpServer {
   #error: unknown = undefined;
   #closed = false;
 
-  /** Takes over a listening Node server (used by {@link listenTcp}). */
-  constructor(server: Server) {
+  readonly #connectionOptions: TcpConnectionOptions;
+
+  /**
+   * Takes over a listening Node server (used by {@link listenTcp});
+   * `options` apply to the accepted connections.
+   */
+  constructor(server: Server, options?: TcpConnectionOptions) {
+    requireOptions("new TcpServer()", options, true);
+    requireOptionalMs("new TcpServer()", "options.lingerMs", options?.lingerMs);
+    this.#connectionOptions = { lingerMs: options?.lingerMs };
     const bound = server.address();
     if (bound === null || typeof bound === "string") {
       throw new TypeError(`new TcpServer(): server must be listening on a TCP address, got ${describe(bound)}`);
@@ -104,7 +126,7 @@ export class TcpServer {
         socket.destroy();
         return;
       }
-      this.#queue.tryPut(new TcpConnection(socket));
+      this.#queue.tryPut(new TcpConnection(socket, this.#connectionOptions));
     });
     server.on("error", (error) => {
       this.#error ??= annotateOsError("TcpServer.accept()", error, this.#target);
@@ -193,7 +215,8 @@ export class TcpServer {
               yield* callBody(api, () => handler(conn));
             } catch (error) {
               if (!allowFailure || error instanceof Cancelled) throw error;
-              onError?.(error, conn);
+              if (onError !== undefined) onError(error, conn);
+              else reportHandlerFailure(api, error, conn);
             } finally {
               conn.close();
               slots?.release();
@@ -245,25 +268,34 @@ export class TcpServer {
 export function* listenTcp(options?: ListenTcpOptions): Operation<TcpServer> {
   const api = "listenTcp()";
   requireOptions(api, options, true);
-  const { host, port = 0, backlog, noDelay = true } = options ?? {};
+  const { host, port = 0, backlog, noDelay = true, lingerMs } = options ?? {};
   if (host !== undefined) requireHost(api, "options.host", host);
   requirePort(api, "options.port", port, 0);
   requireOptionalCount(api, "options.backlog", backlog, 0);
   requireOptionalBoolean(api, "options.noDelay", noDelay);
+  requireOptionalMs(api, "options.lingerMs", lingerMs);
   const target = formatAddress(host ?? "*", port);
   return yield* action<TcpServer>((resolve, reject) => {
     // pauseOnConnect: nothing is read from a connection before a task asks for it.
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay });
     let listening = false;
+    let abandoned = false;
     const onError = (error: Error): void => reject(annotateOsError(api, error, target));
     server.once("error", onError);
     server.listen({ host, port, backlog }, () => {
+      // Abandoned (cancelled) while the address was being looked up: nobody
+      // will own this socket, so it must not stay open.
+      if (abandoned) {
+        server.close();
+        return;
+      }
       listening = true;
-      resolve(new TcpServer(server));
+      resolve(new TcpServer(server, { lingerMs }));
     });
     return () => {
       server.off("error", onError);
       if (!listening) {
+        abandoned = true;
         server.on("error", ignore);
         server.close();
       }

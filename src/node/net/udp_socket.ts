@@ -12,6 +12,8 @@ import { Queue, QueueClosed } from "../../sync/queue.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptions, requirePort } from "./validate.ts";
 
+const ignore = (): void => {};
+
 /** Default bound on datagrams waiting for `recv()`. */
 const DEFAULT_MAX_QUEUED = 1024;
 
@@ -230,16 +232,21 @@ export function* bindUdp(options?: BindUdpOptions): Operation<UdpSocket> {
   return yield* action<UdpSocket>((resolve, reject) => {
     const socket = createSocket({ type, reuseAddr });
     let bound = false;
+    let abandoned = false;
     const onError = (error: Error): void => reject(annotateOsError(api, error, target));
     socket.once("error", onError);
     socket.bind({ address: host, port }, () => {
+      // Abandoned (cancelled) while the address was being looked up: nobody
+      // will own this socket, so it must not stay open.
+      if (abandoned) return;
       bound = true;
       resolve(new UdpSocket(socket, maxQueued));
     });
     return () => {
       socket.off("error", onError);
       if (!bound) {
-        socket.on("error", () => {});
+        abandoned = true;
+        socket.on("error", ignore);
         socket.close();
       }
     };
