@@ -102,7 +102,7 @@ test("connectTcp: a connection made in the round its task is cancelled is return
 // even when the caller was cancelled meanwhile, the connection is dropped.
 test(
   "accept under withTimeout: a connection handed over in the round the caller is cancelled is returned or closed, never leaked",
-  { timeout: 20_000, todo: "needs withTimeout to return the value of a body that returned (composite fix in src/group)" },
+  { timeout: 20_000 },
   async () => {
     const baseline = await quietResources();
     const raw = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });

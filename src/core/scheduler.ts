@@ -309,7 +309,24 @@ function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown
     task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
     return startBody(task).next(undefined);
   }
-  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(new Cancelled());
+  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(cancelledAtResume());
+}
+
+/**
+ * The `Cancelled` thrown into a parked task. Built here, its stack would name
+ * only the scheduler's frames, never the task's, and capturing it was half
+ * the cost of cancelling a parked task; so it has none, unless debug mode
+ * asks for everything.
+ */
+function cancelledAtResume(): Cancelled {
+  if (debugEnabled) return new Cancelled();
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Cancelled();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** A task yielded something other than SUSPEND: a bare `yield`. Tell it, at that yield. */
