@@ -387,10 +387,8 @@ class Tree {
 
     // Items: drain what is still queued.
     const queued: string[] = [];
-    let dropped = 0;
     for (const q of this.queues) {
       for (let item = q.queue.tryGet(); item !== undefined; item = q.queue.tryGet()) queued.push(item);
-      dropped += q.dropped;
     }
     const seen = new Set<string>();
     for (const item of [...this.got, ...queued]) {
@@ -403,11 +401,15 @@ class Tree {
     for (const item of this.ioCompleted) {
       expect(seen.has(item), () => `fake IO completed with ${item} but the value never reached the body`);
     }
-    const lost = [...this.putOk].filter((item) => !seen.has(item));
-    expect(
-      lost.length === dropped,
-      () => `${this.putOk.size} items put, ${lost.length} neither got nor queued (${lost.join(", ")}), ${dropped} dropped by discarding queues`,
-    );
+    // Per queue: what a discarding put dropped is exactly what is missing.
+    this.queues.forEach((q, i) => {
+      const put = [...this.putOk].filter((item) => item.startsWith(`q${i}:`));
+      const lost = put.filter((item) => !seen.has(item));
+      expect(
+        lost.length === q.dropped,
+        () => `queue ${i}: ${put.length} items put, ${lost.length} neither got nor queued (${lost.join(", ")}), ${q.dropped} dropped`,
+      );
+    });
 
     // Permits are back; nobody waits.
     expect(this.holders === 0 && this.mutexHolders === 0, () => `${this.holders + this.mutexHolders} holders left`);
