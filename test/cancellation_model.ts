@@ -15,7 +15,8 @@
  *  - composites: a `withTimeout`, `withTimeoutOpt`, `withTaskGroup`, `retry`,
  *    `all`, `any`, `Lazy.wait` or `Task.wait` whose body returned a value
  *    returns that value (a timeout is never reported for a body that
- *    returned, and the caller's cancellation does not discard it);
+ *    returned, and the caller's cancellation does not discard it); for
+ *    `withTaskGroup`, when every task it waits for returned too;
  *  - permits are conserved and never exceeded; a `CondVar` waiter returns
  *    normally exactly when a signal reached it;
  *  - every task's `finally` and every composite's `finally` runs exactly once,
@@ -237,6 +238,9 @@ interface UserGroup {
   /** The value the group must return if nothing failed: whoever set it first (the body or returnImmediately). */
   value: string | undefined;
   bodyReturned: string | undefined;
+  /** Tasks the group waits for (not noWait), other than the body, and how many of them returned. */
+  waitedChildren: number;
+  waitedReturned: number;
   /** Errors that ended one of its tasks as a failure of the group. */
   failures: unknown[];
 }
@@ -568,15 +572,20 @@ function* runStep(tree: Tree, ctx: Context, step: Step): Operation<void> {
       return;
     }
     case "lazy": {
+      // The value is owed when the computation returned before the cancellation
+      // reached this waiter; a cancellation that came first may win (docs/semantics.md).
+      const watch = cancellationWatch(() => tree.lazyValue !== undefined);
       let value: string;
       try {
         value = yield* tree.lazy.wait();
       } catch (error) {
-        if (tree.lazyValue !== undefined) {
-          tree.problem(`Lazy.wait threw ${nameOf(error)} although the computation had returned ${tree.lazyValue}`);
+        watch.stop();
+        if (tree.lazyValue !== undefined && !watch.cancelledFirst) {
+          tree.problem(`Lazy.wait threw ${nameOf(error)} although the computation had returned ${tree.lazyValue} before the cancellation`);
         }
         throw error;
       }
+      watch.stop();
       if (value !== tree.lazyValue) tree.problem(`Lazy.wait returned ${value}, the computation returned ${tree.lazyValue}`);
       return;
     }
@@ -648,6 +657,8 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
     handles: [],
     value: undefined,
     bodyReturned: undefined,
+    waitedChildren: plan.children.filter((child) => !child.noWait).length,
+    waitedReturned: 0,
     failures: [],
   };
   const ctx: Context = { group };
@@ -658,7 +669,12 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
         group.handle = handle;
         for (const [i, child] of plan.children.entries()) {
           const task = handle.spawn(
-            () => groupTask(tree, group, `child ${i}`, child.allowFailure, () => valueBody(tree, ctx, child.steps, () => {})),
+            () =>
+              groupTask(tree, group, `child ${i}`, child.allowFailure, () =>
+                valueBody(tree, ctx, child.steps, () => {
+                  if (!child.noWait) group.waitedReturned++;
+                }),
+              ),
             { allowFailure: child.allowFailure, noWait: child.noWait },
           );
           group.handles.push(task);
@@ -671,10 +687,14 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
         );
       });
     } catch (error) {
-      // Only the body's own value is owed: a returnImmediately that comes after the
-      // caller's cancellation reached the group does not undo that cancellation.
-      if (group.bodyReturned !== undefined && group.bodyReturned === group.value && group.failures.length === 0) {
-        tree.problem(`withTaskGroup threw ${nameOf(error)} although its body returned ${group.value} and no task failed`);
+      // Only the body's own value is owed, and only when the group's work all
+      // completed: every task it waits for returned (docs/semantics.md: a
+      // cancellation that cut short a task the group waits for is the outcome).
+      // A returnImmediately that comes after the caller's cancellation reached
+      // the group does not undo that cancellation.
+      const allReturned = group.waitedReturned === group.waitedChildren;
+      if (group.bodyReturned !== undefined && group.bodyReturned === group.value && allReturned && group.failures.length === 0) {
+        tree.problem(`withTaskGroup threw ${nameOf(error)} although its body and every task it waits for returned (${group.value}) and no task failed`);
       }
       throw error;
     }
@@ -787,20 +807,49 @@ function* runSpawnWait(tree: Tree, ctx: Context, steps: Step[]): Operation<void>
   const group = ctx.group;
   if (group === null) return;
   let returned: string | undefined;
+  // A task the group waits for, like a planned child.
+  group.waitedChildren++;
   const task = group.handle!.spawn(() =>
-    groupTask(tree, group, "waited task", false, () => valueBody(tree, ctx, steps, (value) => (returned = value))),
+    groupTask(tree, group, "waited task", false, () =>
+      valueBody(tree, ctx, steps, (value) => {
+        returned = value;
+        group.waitedReturned++;
+      }),
+    ),
   );
   group.handles.push(task);
+  // The value is owed when the task returned before the cancellation reached
+  // the waiter; a cancellation that came first may win (docs/semantics.md).
+  const watch = cancellationWatch(() => returned !== undefined);
   let value: string;
   try {
     value = yield* task.wait();
   } catch (error) {
-    if (returned !== undefined) tree.problem(`Task.wait threw ${nameOf(error)} although the task returned ${returned}`);
+    watch.stop();
+    if (returned !== undefined && !watch.cancelledFirst) {
+      tree.problem(`Task.wait threw ${nameOf(error)} although the task returned ${returned} before the cancellation`);
+    }
     // The task's own failure (or cancellation) is its group's business; the waiter goes on unless it is cancelled.
     if (isBeingCancelled()) throw error;
     return;
   }
+  watch.stop();
   if (value !== returned) tree.problem(`Task.wait returned ${value}, the task returned ${returned}`);
+}
+
+/**
+ * Learns whether the current task's cancellation came before `completed()`
+ * became true. The task's abort signal fires synchronously inside cancel(),
+ * so the order is exact.
+ */
+function cancellationWatch(completed: () => boolean): { readonly cancelledFirst: boolean; stop(): void } {
+  const signal = useAbortSignal();
+  const watch = { cancelledFirst: isBeingCancelled() && !completed(), stop: () => signal.removeEventListener("abort", onAbort) };
+  const onAbort = (): void => {
+    if (!completed()) watch.cancelledFirst = true;
+  };
+  signal.addEventListener("abort", onAbort);
+  return watch;
 }
 
 /** The whole tree, inside its outer timeout. Expected outcomes end quietly; anything else is a problem. */

@@ -260,13 +260,19 @@ export class Scheduler {
     task.gen = null;
     task.waitRecord = undefined;
     this.live--;
+    const waiters = task.waiters;
+    // The waits complete now, before the group hears of the end: a
+    // cancellation that the group's reaction sends to a waiter comes second.
+    if (waiters !== null) {
+      if (Array.isArray(waiters)) for (const w of waiters) markWaitCompleted(w);
+      else markWaitCompleted(waiters);
+    }
     const owner = task.owner;
     if (owner !== null) owner.childDone(task);
-    const waiters = task.waiters;
     if (waiters !== null) {
       task.waiters = null;
-      if (Array.isArray(waiters)) for (const w of waiters) wakeWaiter(w);
-      else wakeWaiter(waiters);
+      if (Array.isArray(waiters)) for (const w of waiters) w.scheduler.wake(w);
+      else waiters.scheduler.wake(waiters);
     }
     if ((task.flags & Flag.HOOKED) !== 0) runEndHooks(task);
     if ((task.flags & Flag.ROOT) !== 0) {
@@ -289,14 +295,13 @@ export class Scheduler {
 }
 
 /**
- * Wakes a task parked in `Task.wait()` on an ended task. One whose
- * cancellation came first is only woken: it throws `Cancelled`, its wait had
- * no effect. Any other is marked, so that a cancellation arriving before it
- * runs cannot undo a wait that completed (see `TaskWaitOp.throw`).
+ * Marks a task parked in `Task.wait()` on a task that just ended, so that a
+ * cancellation arriving before it runs cannot undo a wait that completed (see
+ * `TaskWaitOp.throw`). One whose cancellation came first is left unmarked:
+ * it throws `Cancelled`, its wait had no effect.
  */
-function wakeWaiter(waiter: Coroutine): void {
+function markWaitCompleted(waiter: Coroutine): void {
   if ((waiter.flags & Flag.CANCEL_DUE_MASK) !== Flag.CANCELLED) waiter.waitRecord = WAIT_COMPLETED;
-  waiter.scheduler.wake(waiter);
 }
 
 /** The `waitRecord` of a task whose `Task.wait()` completed. */
