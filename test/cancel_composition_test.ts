@@ -246,6 +246,33 @@ test("Task.wait in a task cancelled in the round the awaited task ends: the wait
   assert.deepEqual(outcome, { returned: 7 });
 });
 
+test("Task.wait completes before the group hears its task ended: the cancellation the group then sends comes second", LIMIT, async () => {
+  const outcome = await runVirtual(function* () {
+    let outcome: Outcome<number> = { threw: "never ran" };
+    yield* withTaskGroup<void>(function* (root) {
+      let spawned = false;
+      // A background task of root, parked in a group of its own, waits for a
+      // task of root. When that task ends, root has nothing left to wait for
+      // and cancels its background task, which reaches the waiter at once.
+      root.spawnBg(() => withTaskGroup<void>(function* () {
+        const target = root.spawn(function* () {
+          yield* pause();
+          return 7;
+        });
+        spawned = true;
+        try {
+          outcome = { returned: yield* target.wait() };
+        } catch (error) {
+          outcome = { threw: (error as Error).name };
+        }
+      }), { noWait: true });
+      while (!spawned) yield* pause();
+    });
+    return outcome;
+  });
+  assert.deepEqual(outcome, { returned: 7 });
+});
+
 test("Lazy.wait in a task cancelled in the round the computation ends: the wait returns the value", LIMIT, async () => {
   const outcome = await runVirtual(function* () {
     const queue = new Queue<number>();

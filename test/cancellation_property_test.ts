@@ -14,15 +14,18 @@ import { test } from "node:test";
 import "./unhandled_guard.ts";
 import { checkTaskTrees } from "./cancellation_model.ts";
 
+/** The override, where the host has an environment (browsers have none). */
+const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WEFT_PROPERTY_RUNS"];
+
 function runs(defaultRuns: number): number {
-  const text = process.env["WEFT_PROPERTY_RUNS"];
+  const text = override;
   if (text === undefined || text === "") return defaultRuns;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`WEFT_PROPERTY_RUNS must be an integer >= 1, got ${JSON.stringify(text)}`);
   return n;
 }
 
-const soak = process.env["WEFT_PROPERTY_RUNS"] !== undefined && process.env["WEFT_PROPERTY_RUNS"] !== "";
+const soak = override !== undefined && override !== "";
 const limit = (ms: number): number => (soak ? 24 * 3_600_000 : ms);
 
 test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on virtual time", { timeout: limit(180_000) }, async () => {

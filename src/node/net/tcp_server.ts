@@ -44,7 +44,14 @@ export interface ListenTcpOptions {
  * ```
  */
 export interface ServeOptions {
-  /** At most this many connections are handled at once; the next is accepted only when one ends. */
+  /**
+   * At most this many handlers run at once; the next connection is handed to
+   * a handler when one ends. Node takes every connection from the kernel as
+   * it arrives (it has no way to leave them in the listen backlog), so the
+   * ones beyond the limit wait in the server's arrival queue: connected, each
+   * holding a descriptor, nothing read from them, served in arrival order.
+   * To bound those too, bound the clients (or put a proxy in front).
+   */
   maxConnections?: number;
   /**
    * `true` (the default, as upstream): a handler's failure ends only its own
@@ -172,7 +179,8 @@ export class TcpServer {
    * Accepts connections until cancelled and runs `handler` for each as a task
    * of one group; the connection is closed when its handler ends. With
    * `maxConnections`, a permit is taken before each `accept`, so at most that
-   * many handlers run at once. By default a failing handler ends only its
+   * many handlers run at once (the connections beyond it wait, accepted by
+   * Node but unread; see {@link ServeOptions.maxConnections}). By default a failing handler ends only its
    * connection (`allowFailure`, see {@link ServeOptions}); an `accept` error
    * fails `serve`.
    *
