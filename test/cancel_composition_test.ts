@@ -30,6 +30,7 @@ import {
   withTimeoutOpt,
   type Operation,
   type Task,
+  type TaskGroup,
 } from "../src/index.ts";
 import { runVirtual } from "../src/testing.ts";
 
@@ -221,27 +222,38 @@ test("any around get, cancelled in the round a put reaches it: the item is retur
   assertItemKept(outcome, queued);
 });
 
-test("Task.wait in a task cancelled in the round the awaited task ends: the wait returns the value", LIMIT, async () => {
-  const outcome = await runVirtual(function* () {
+/**
+ * A victim waits through `wait` for something that completes with a value
+ * from a queue; the victim is cancelled in the round that completion wakes it.
+ */
+function cancelledAsItCompletes(wait: (queue: Queue<number>, group: TaskGroup<Outcome<number>>) => () => Operation<number>): Promise<Outcome<number>> {
+  return runVirtual(function* () {
     const queue = new Queue<number>();
     return yield* withTaskGroup<Outcome<number>>(function* (group) {
-      const producer = group.spawn(() => queue.get());
+      const waitForIt = wait(queue, group);
       let outcome: Outcome<number> = { threw: "never ran" };
       const victim = group.spawn(function* () {
         try {
-          outcome = { returned: yield* producer.wait() };
+          outcome = { returned: yield* waitForIt() };
         } catch (error) {
           outcome = { threw: (error as Error).name };
         }
       });
       for (let i = 0; i < 5; i++) yield* pause();
       queue.tryPut(7);
-      // The producer returns in the next round; cancel the victim in that same round.
+      // The completion runs in the next round; cancel the victim in that same round.
       yield* pause();
       victim.cancel();
       yield* victim.wait();
       return outcome;
     });
+  });
+}
+
+test("Task.wait in a task cancelled in the round the awaited task ends: the wait returns the value", LIMIT, async () => {
+  const outcome = await cancelledAsItCompletes((queue, group) => {
+    const producer = group.spawn(() => queue.get());
+    return () => producer.wait();
   });
   assert.deepEqual(outcome, { returned: 7 });
 });
@@ -274,26 +286,9 @@ test("Task.wait completes before the group hears its task ended: the cancellatio
 });
 
 test("Lazy.wait in a task cancelled in the round the computation ends: the wait returns the value", LIMIT, async () => {
-  const outcome = await runVirtual(function* () {
-    const queue = new Queue<number>();
+  const outcome = await cancelledAsItCompletes((queue) => {
     const lazy = new Lazy(() => queue.get());
-    return yield* withTaskGroup<Outcome<number>>(function* (group) {
-      let outcome: Outcome<number> = { threw: "never ran" };
-      const victim = group.spawn(function* () {
-        try {
-          outcome = { returned: yield* lazy.wait() };
-        } catch (error) {
-          outcome = { threw: (error as Error).name };
-        }
-      });
-      for (let i = 0; i < 5; i++) yield* pause();
-      queue.tryPut(7);
-      // The computation returns in the next round; cancel the victim in that same round.
-      yield* pause();
-      victim.cancel();
-      yield* victim.wait();
-      return outcome;
-    });
+    return () => lazy.wait();
   });
   assert.deepEqual(outcome, { returned: 7 });
 });

@@ -107,3 +107,13 @@ export async function countSettled(...kinds: string[]): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 20));
   return countResources(...kinds);
 }
+
+/** Polls `done` until it holds or `limitMs` has passed; true if it held. */
+export async function eventually(done: () => boolean, limitMs = 15_000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -12,17 +12,7 @@ import "./unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { main } from "../src/node.ts";
-import { isGone, startNode, tempDir, writeScript } from "./node_child.ts";
-
-/** Polls `done` until it holds or `limitMs` has passed; true if it held. */
-async function eventually(done: () => boolean, limitMs = 15_000): Promise<boolean> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    if (done()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually, isGone, startNode, tempDir, writeScript } from "./node_child.ts";
 
 function killQuietly(pid: number): void {
   try {

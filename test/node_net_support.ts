@@ -94,3 +94,28 @@ export class BlackHole {
     await exited;
   }
 }
+
+/**
+ * A plain Node server on loopback for the peer side of a test: each
+ * connection (paused when `pauseOnConnect`, so nothing is read from it) goes
+ * to `onConnection`; `stop()` destroys them all and closes the server.
+ */
+export async function rawServer(
+  onConnection: (socket: net.Socket) => void = () => {},
+  options: { pauseOnConnect?: boolean } = {},
+): Promise<{ port: number; stop(): void }> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer({ pauseOnConnect: options.pauseOnConnect === true }, (socket) => {
+    socket.on("error", () => {});
+    sockets.push(socket);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    stop: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}

@@ -10,21 +10,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Queue, WeftUsageError, run, sleep, withTaskGroup, type Operation } from "../src/index.ts";
 import { spawnProcess, type Process } from "../src/node.ts";
-import { countResources, countSettled, isGone, tempDir } from "./node_child.ts";
+import { countResources, countSettled, eventually, isGone, tempDir } from "./node_child.ts";
 
 /** Open file descriptors of this process (Linux). */
 function fdCount(): number {
   return readdirSync("/proc/self/fd").length;
-}
-
-/** Polls `done` until it holds or `limitMs` has passed; true if it held. */
-async function eventually(done: () => boolean, limitMs = 15_000): Promise<boolean> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    if (done()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** Kills what a failing test left running, so one failure does not leak processes into the others. */

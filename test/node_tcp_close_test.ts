@@ -11,7 +11,7 @@ import net from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { run, sleep, withTimeoutOpt, type Operation } from "../src/index.ts";
 import { connectTcp, listenTcp, type TcpConnection } from "../src/node.ts";
-import { socketResources } from "./node_net_support.ts";
+import { rawServer, socketResources } from "./node_net_support.ts";
 
 /** The socket file descriptors this process holds (Linux), or undefined where /proc is missing. */
 function socketFds(): number | undefined {
@@ -29,20 +29,8 @@ function socketFds(): number | undefined {
 }
 
 /** A listener whose connections are never read: what we send piles up in the kernel buffers. */
-async function deafPeer(): Promise<{ port: number; stop(): void }> {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    socket.on("error", () => {});
-    sockets.push(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    stop: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
+function deafPeer(): Promise<{ port: number; stop(): void }> {
+  return rawServer(undefined, { pauseOnConnect: true });
 }
 
 /** Fills Node's and the kernel's buffers: the write can never complete, so it is cut short by a timeout. */

@@ -9,26 +9,9 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { run, sleep, type Operation } from "../src/index.ts";
 import { connectTcp, type TcpConnection } from "../src/node.ts";
+import { rawServer } from "./node_net_support.ts";
 
 type OsError = Error & { code?: string };
-
-/** A raw Node server running `onConnection` for each connection; closed by `stop()`. */
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; stop(): void }> {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((socket) => {
-    socket.on("error", () => {});
-    sockets.push(socket);
-    onConnection(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    stop: () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-    },
-  };
-}
 
 /**
  * Writes a byte every few ms until a write fails (the connection is broken
