@@ -301,7 +301,7 @@ export class Scheduler {
  * it throws `Cancelled`, its wait had no effect.
  */
 function markWaitCompleted(waiter: Coroutine): void {
-  if ((waiter.flags & Flag.CANCEL_DUE_MASK) !== Flag.CANCELLED) waiter.waitRecord = WAIT_COMPLETED;
+  if (!waiter.cancelDue) waiter.waitRecord = WAIT_COMPLETED;
 }
 
 /** The `waitRecord` of a task whose `Task.wait()` completed. */
@@ -314,16 +314,16 @@ function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown
     task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
     return startBody(task).next(undefined);
   }
-  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(cancelledAtResume());
+  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(newCancellation());
 }
 
 /**
- * The `Cancelled` thrown into a parked task. Built here, its stack would name
- * only the scheduler's frames, never the task's, and capturing it was half
- * the cost of cancelling a parked task; so it has none, unless debug mode
- * asks for everything.
+ * A `Cancelled` made on a task's behalf (thrown into it when parked, or the
+ * outcome of its group). Built outside the task, its stack would name only
+ * weft's own frames, and capturing it was half the cost of cancelling a
+ * parked task; so it has none, unless debug mode asks for everything.
  */
-function cancelledAtResume(): Cancelled {
+export function newCancellation(): Cancelled {
   if (debugEnabled) return new Cancelled();
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;

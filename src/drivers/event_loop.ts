@@ -7,7 +7,7 @@
  * else `setTimeout(0)`), so host IO is never starved and a pausing task never
  * pays a timer clamp. One host timer is armed, for the earliest deadline.
  */
-import { hostClock } from "../core/clock.ts";
+import { hostClock, MAX_HOST_TIMER_MS } from "../core/clock.ts";
 import { Flag, type Coroutine } from "../core/coroutine.ts";
 import { captureLocation, debugEnabled, enterDebug } from "../core/debug.ts";
 import { DeadlockError } from "../core/errors.ts";
@@ -18,12 +18,6 @@ import { macrotask } from "./macrotask.ts";
 
 /** How long one slice of rounds may run before the host gets a turn (ms). */
 const SLICE_MS = 4;
-/**
- * The longest delay a host timer holds (2^31 - 1 ms, about 24.8 days). Node
- * and browsers turn a longer one into 1 ms (Node warns each time), which would
- * re-arm about once per millisecond; a longer deadline is reached in steps.
- */
-const MAX_HOST_DELAY_MS = 2 ** 31 - 1;
 
 type Callback = () => void;
 type TimerHandle = unknown;
@@ -98,7 +92,7 @@ class EventLoopDriver implements SchedulerDriver {
     // The true deadline is kept even when the host timer fires earlier: a new
     // deadline before it must still re-arm, and an early firing re-arms on drain.
     this.hostTimerDeadline = deadline;
-    const delay = Math.min(MAX_HOST_DELAY_MS, Math.max(0, Math.ceil(deadline - s.clock())));
+    const delay = Math.min(MAX_HOST_TIMER_MS, Math.max(0, Math.ceil(deadline - s.clock())));
     this.hostTimer = host.setTimeout(this.onHostTimer, delay);
   }
 

@@ -7,7 +7,7 @@ import { Flag, type CancelPropagator, type ChildOwner, type Coroutine } from "..
 import { addSuppressed, BreakFromSpawnLoop, Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
-import { current, requireTask } from "../core/scheduler.ts";
+import { current, newCancellation, requireTask } from "../core/scheduler.ts";
 import type { Task } from "../core/task.ts";
 import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } from "./retry.ts";
 
@@ -294,7 +294,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   }
 
   parentCancelled(): void {
-    this.cancelFromOutside(new Cancelled());
+    this.cancelFromOutside(newCancellation());
   }
 
   cancelAll(): void {
@@ -379,7 +379,6 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
       parent.flags |= Flag.GROUP_WAIT;
       yield* group.waitForChildren();
     } catch (error) {
-      parent.flags &= ~Flag.GROUP_WAIT;
       // The caller was cancelled (B §2.2 step 4): unless the outcome is already
       // decided, the tasks are cancelled and waited for, shielded, so no task
       // outlives the group; what the body did then decides the outcome.

@@ -30,7 +30,11 @@ import { withTaskGroup } from "./task_group.ts";
 export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: unknown): Operation<T> {
   requireDuration("withTimeout()", "ms", ms);
   requireFunction("withTimeout()", "body", body);
-  const race = new BodyRace<T>();
+  // The timeout is reported only when the body ended by the cancellation it
+  // caused: a body that returned (its operation completed first, it caught the
+  // cancellation, or it was protected) wins, so nothing it consumed is lost.
+  let bodyWon = false;
+  let value: T | undefined;
   let timeout: unknown = undefined;
   try {
     return yield* withTaskGroup<T>(function* (group) {
@@ -42,10 +46,12 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
         },
         { noWait: true },
       );
-      return race.finished(yield* callBody("withTimeout()", body));
+      value = yield* callBody("withTimeout()", body);
+      bodyWon = true;
+      return value;
     });
   } catch (thrown) {
-    if (thrown === timeout && race.bodyWon) return race.value as T;
+    if (thrown === timeout && bodyWon) return value as T;
     throw thrown;
   }
 }
@@ -63,7 +69,8 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
 export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operation<T | undefined> {
   requireDuration("withTimeoutOpt()", "ms", ms);
   requireFunction("withTimeoutOpt()", "body", body);
-  const race = new BodyRace<T>();
+  let bodyWon = false;
+  let value: T | undefined;
   const result = yield* withTaskGroup<T | undefined>(function* (group) {
     group.spawnBg(
       function* () {
@@ -72,27 +79,10 @@ export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operat
       },
       { noWait: true },
     );
-    return race.finished(yield* callBody("withTimeoutOpt()", body));
-  });
-  return race.bodyWon ? race.value : result;
-}
-
-/**
- * The outcome of a body racing its timeout. The timeout is reported only when
- * the body ended by the cancellation the timeout caused (Trio's cancel-scope
- * rule). A body that returned, because its read or `get` had completed before
- * it could see the cancellation, because it caught the cancellation, or
- * because it ran inside `protectFromCancel`, wins: its value is the outcome,
- * so nothing it consumed is lost.
- */
-class BodyRace<T> {
-  value: T | undefined = undefined;
-  /** True once the body returned. */
-  bodyWon = false;
-
-  finished(value: T): T {
-    this.value = value;
-    this.bodyWon = true;
+    value = yield* callBody("withTimeoutOpt()", body);
+    bodyWon = true;
     return value;
-  }
+  });
+  // The timer's returnImmediately(undefined) may have come first; a body that returned still wins.
+  return bodyWon ? value : result;
 }

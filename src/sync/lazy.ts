@@ -104,7 +104,7 @@ export class Lazy<T> {
     let kept = 0;
     for (let i = 0; i < waiters.length; i++) {
       const task = waiters[i]!;
-      if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) waiters[kept++] = task;
+      if (task.cancelDue) waiters[kept++] = task;
       task.scheduler.wake(task);
     }
     waiters.length = kept;

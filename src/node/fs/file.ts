@@ -17,10 +17,11 @@
  */
 import * as fs from "node:fs";
 import { action } from "../../core/action.ts";
-import { checkCancellation, protectFromCancel } from "../../core/cancel.ts";
+import { checkCancellation } from "../../core/cancel.ts";
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
+import { completeOnceStarted } from "./fs_call.ts";
 import { makeOsError, modeOption, osError, requirePath } from "./os_error.ts";
 
 /**
@@ -275,11 +276,9 @@ export class File extends DuplexBase {
 
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
     this.#requireOpen("File.write()");
-    // Last moment at which a cancellation can still mean "nothing written".
-    checkCancellation();
     this.#writing = true;
     try {
-      yield* protectFromCancel(() => this.#writeAll(bytes));
+      yield* completeOnceStarted(() => this.#writeAll(bytes));
     } finally {
       this.#writing = false;
     }
@@ -403,8 +402,7 @@ export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): 
     // Creating or truncating cannot be undone: once asked for, the open is
     // waited for, so a cancelled openFile has either changed nothing or
     // returns the file.
-    checkCancellation();
-    opened = yield* protectFromCancel(open);
+    opened = yield* completeOnceStarted(open);
   } else {
     opened = yield* open();
   }

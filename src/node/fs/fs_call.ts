@@ -26,8 +26,18 @@ export function fsLook<T>(api: string, start: (done: Done<T>) => void): Operatio
   });
 }
 
-/** Runs a changing call to completion; refuses to start in a cancelled task. */
-export function* fsChange<T>(api: string, start: (done: Done<T>) => void): Operation<T> {
+/**
+ * Runs `body` to completion once started, for work whose effect cannot be
+ * taken back: it refuses to start in a cancelled task (then nothing was
+ * done), and a cancellation that arrives meanwhile is thrown at the task's
+ * next suspension point.
+ */
+export function* completeOnceStarted<T>(body: () => Operation<T>): Operation<T> {
   checkCancellation();
-  return yield* protectFromCancel(() => fsLook(api, start));
+  return yield* protectFromCancel(body);
+}
+
+/** Runs a changing call to completion; refuses to start in a cancelled task. */
+export function fsChange<T>(api: string, start: (done: Done<T>) => void): Operation<T> {
+  return completeOnceStarted(() => fsLook(api, start));
 }

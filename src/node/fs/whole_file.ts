@@ -6,8 +6,8 @@
 import * as fsp from "node:fs/promises";
 import { describe, type Operation } from "../../core/operation.ts";
 import { decodeUtf8 } from "../../io/data.ts";
-import { checkCancellation, protectFromCancel } from "../../core/cancel.ts";
 import { call } from "../../interop/call.ts";
+import { completeOnceStarted } from "./fs_call.ts";
 import { modeOption, osError, requireBoolean, requireOptions, requirePath } from "./os_error.ts";
 
 /**
@@ -82,9 +82,8 @@ function* write(api: string, path: unknown, data: unknown, options: unknown, app
   // Bytes handed to the OS cannot be taken back, and an aborted write would
   // leave part of `data` while reporting Cancelled (a retried append then
   // duplicates it): once started, the write completes.
-  checkCancellation();
   try {
-    yield* protectFromCancel(() => call(() => fsp.writeFile(path, data, { mode, flag, flush: opts.flush === true })));
+    yield* completeOnceStarted(() => call(() => fsp.writeFile(path, data, { mode, flag, flush: opts.flush === true })));
   } catch (error) {
     throw osError(api, error);
   }

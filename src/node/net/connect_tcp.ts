@@ -82,8 +82,18 @@ function requireAddresses(found: unknown): readonly HostAddress[] {
   return found as readonly HostAddress[];
 }
 
+/** What every attempt of one `connectTcp` shares. */
+interface Attempts {
+  port: number;
+  /** The address as the caller named it, for error messages. */
+  target: string;
+  noDelay: boolean;
+  localAddress: string | undefined;
+  lingerMs: number | undefined;
+}
+
 /** One connection attempt to one address; cancelled, it destroys the pending socket. */
-function attempt(address: HostAddress, port: number, target: string, noDelay: boolean, localAddress: string | undefined, lingerMs: number | undefined): Operation<TcpConnection> {
+function attempt(address: HostAddress, { port, target, noDelay, localAddress, lingerMs }: Attempts): Operation<TcpConnection> {
   return action<TcpConnection>((resolve, reject) => {
     const socket = netConnect({
       host: address.address,
@@ -121,14 +131,7 @@ function attempt(address: HostAddress, port: number, target: string, noDelay: bo
  * If every attempt fails, the first error is thrown. A winner is returned
  * even when the caller was cancelled in the same round.
  */
-function* race(
-  addresses: readonly HostAddress[],
-  port: number,
-  target: string,
-  noDelay: boolean,
-  localAddress: string | undefined,
-  lingerMs: number | undefined,
-): Operation<TcpConnection> {
+function* race(addresses: readonly HostAddress[], shared: Attempts): Operation<TcpConnection> {
   let winner: TcpConnection | undefined;
   let firstError: unknown;
   try {
@@ -140,7 +143,7 @@ function* race(
           group.spawn(function* () {
             let conn: TcpConnection;
             try {
-              conn = yield* attempt(addresses[i]!, port, target, noDelay, localAddress, lingerMs);
+              conn = yield* attempt(addresses[i]!, shared);
             } catch (error) {
               if (error instanceof Cancelled) throw error;
               if (firstError === undefined) firstError = error;
@@ -223,7 +226,6 @@ export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection
       hostname: host,
     });
   }
-  return addresses.length === 1
-    ? yield* attempt(addresses[0]!, port, target, noDelay, localAddress, lingerMs)
-    : yield* race(addresses, port, target, noDelay, localAddress, lingerMs);
+  const attempts: Attempts = { port, target, noDelay, localAddress, lingerMs };
+  return addresses.length === 1 ? yield* attempt(addresses[0]!, attempts) : yield* race(addresses, attempts);
 }

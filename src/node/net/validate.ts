@@ -2,6 +2,7 @@
  * Argument checks shared by the networking functions, in the house style:
  * a TypeError or RangeError whose message names the function and the argument.
  */
+import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";
 import { describe } from "../../core/operation.ts";
 
 /** Throws unless `options` is a plain object (or, when `optional`, undefined). */
@@ -49,14 +50,11 @@ export function requireOptionalCount(api: string, name: string, value: unknown, 
   }
 }
 
-/** The longest delay a Node timer honours; longer ones fire after 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 /** Throws unless `value` is undefined or an integer number of milliseconds in [0, 2^31 - 1]. */
 export function requireOptionalMs(api: string, name: string, value: unknown): asserts value is number | undefined {
   if (value === undefined) return;
   if (typeof value !== "number") throw new TypeError(`${api}: ${name} must be a number, got ${describe(value)}`);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new RangeError(`${api}: ${name} must be an integer number of milliseconds in [0, ${MAX_TIMER_MS}], got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_HOST_TIMER_MS) {
+    throw new RangeError(`${api}: ${name} must be an integer number of milliseconds in [0, ${MAX_HOST_TIMER_MS}], got ${value}`);
   }
 }

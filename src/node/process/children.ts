@@ -14,6 +14,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import process from "node:process";
+import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";
 import type { Coroutine } from "../../core/coroutine.ts";
 import { addTaskHook } from "../../core/task_hooks.ts";
 import { othersListen, setLastResort } from "./signal_hub.ts";
@@ -43,9 +44,6 @@ const drainedListeners = new Set<() => void>();
 /** The children each task owns and has not seen exit. */
 const owned = new WeakMap<Coroutine, Set<Child>>();
 
-/** The longest delay a host timer holds; a longer grace period is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** A one-shot timer for any finite delay (Node turns a delay over 2^31 - 1 ms into 1 ms). */
 class LongTimer {
   #handle: ReturnType<typeof setTimeout> | null = null;
@@ -61,7 +59,7 @@ class LongTimer {
           this.#handle = null;
           callback();
         }
-      }, Math.min(left, MAX_TIMER_MS));
+      }, Math.min(left, MAX_HOST_TIMER_MS));
       if (!this.#referenced) this.#handle.unref();
     };
     arm(ms);
@@ -77,6 +75,11 @@ class LongTimer {
     if (this.#handle !== null) clearTimeout(this.#handle);
     this.#handle = null;
   }
+}
+
+/** Every child not yet exited and every process group that may have members, each once. */
+function tracked(): Set<Child> {
+  return new Set([...live, ...openGroups]);
 }
 
 let exitHookInstalled = false;
@@ -96,7 +99,7 @@ let dying = false;
 function terminateAllAndDie(signal: NodeJS.Signals): void {
   if (othersListen(signal)) return;
   const die = (): void => {
-    for (const child of [...live, ...openGroups]) child.killAtExit();
+    for (const child of tracked()) child.killAtExit();
     for (const s of PASSED_ON) setLastResort(s, null);
     process.kill(process.pid, signal);
   };
@@ -105,7 +108,7 @@ function terminateAllAndDie(signal: NodeJS.Signals): void {
     return;
   }
   dying = true;
-  for (const child of [...live, ...openGroups]) child.terminate();
+  for (const child of tracked()) child.terminate();
   whenNoChildren(die);
 }
 
@@ -124,7 +127,7 @@ function syncPassingOn(): void {
  * every process group still there gets SIGKILL, synchronously.
  */
 function killEverythingOnExit(): void {
-  for (const child of [...live, ...openGroups]) child.killAtExit();
+  for (const child of tracked()) child.killAtExit();
 }
 
 /** One spawned child process and its termination state. */
@@ -308,7 +311,7 @@ export function liveChildren(): Child[] {
 
 /** SIGKILL to every child and every process group still there (a second Ctrl-C). */
 export function killEveryChildNow(): void {
-  for (const child of [...live, ...openGroups]) child.killNow();
+  for (const child of tracked()) child.killNow();
 }
 
 /** Calls `listener` once, when no child is left (at once if none is); returns the unsubscribe function. */

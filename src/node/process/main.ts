@@ -3,6 +3,7 @@
  * B §1.12.6–1.12.7).
  */
 import process from "node:process";
+import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";
 import { Cancelled, DeadlockError, WeftUsageError } from "../../core/errors.ts";
 import type { Coroutine } from "../../core/coroutine.ts";
 import { describe, requireDuration, requireFunction, type Operation } from "../../core/operation.ts";
@@ -201,11 +202,11 @@ function letRootsEnd(limitMs: number, done: () => void): void {
   };
   check();
   if (!finished) {
-    // A host timer holds at most 2^31 - 1 ms (24.8 days); a longer limit would fire at once.
+    // A host timer holds at most MAX_HOST_TIMER_MS (24.8 days); a longer limit would fire at once.
     limit = setTimeout(() => {
       console.error(`weft: main(): ${watched.size} task(s) still running ${limitMs} ms after the program ended; exiting without them`);
       finish();
-    }, Math.min(limitMs, 2 ** 31 - 1));
+    }, Math.min(limitMs, MAX_HOST_TIMER_MS));
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { constants } from "node:os";
 import process from "node:process";
+import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";
 import { describe } from "../../core/operation.ts";
 
 type Listener = (signal: NodeJS.Signals) => void;
@@ -84,7 +85,7 @@ function sync(signal: NodeJS.Signals, entry: Entry): void {
  */
 let subscriberCount = 0;
 let keepAlive: ReturnType<typeof setInterval> | null = null;
-const KEEP_ALIVE_MS = 2 ** 31 - 1;
+const KEEP_ALIVE_MS = MAX_HOST_TIMER_MS;
 
 /** Delivers `signal` to `listener` until the returned function is called. */
 export function subscribe(signal: NodeJS.Signals, listener: Listener): () => void {
