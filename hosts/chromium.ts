@@ -12,7 +12,7 @@
  * server on 127.0.0.1 serves the pages from memory; Chromium resolves no
  * other host name.
  *
- * Usage: node dist/hosts/chromium.js [name_test.ts …]   (default: every portable file)
+ * Usage: node dist/hosts/chromium.js [area/name_test.ts …]   (default: every portable file)
  * Environment: WEFT_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
  * The last line of output is `RESULT {"passed":N,"failed":M}`.
  */
@@ -23,7 +23,7 @@ import { join, relative, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { BuildOptions, Plugin } from "esbuild";
 import type { Browser, Page } from "playwright-core";
-import { finish, nodeOnly, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
+import { finish, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
 import { chromiumLaunchOptions, chromiumPath, listenOnLoopback, within } from "./launch.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
 
@@ -154,7 +154,7 @@ async function bundle(esbuild: Esbuild, name: string): Promise<{ bundle?: Bundle
 
 /** Rewrites `http://127.0.0.1:port/x_test.js:L:C` in a stack to the TypeScript source position. */
 function mapStack(text: string, bundles: Map<string, Bundle>): string {
-  return text.replace(/http:\/\/127\.0\.0\.1:\d+\/([\w.-]+\.js):(\d+):(\d+)/g, (whole, file: string, line: string, column: string) => {
+  return text.replace(/http:\/\/127\.0\.0\.1:\d+\/([\w.-]+\/[\w.-]+\.js):(\d+):(\d+)/g, (whole, file: string, line: string, column: string) => {
     const map = bundles.get(file)?.map;
     const entry = map?.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
     if (entry?.originalSource === undefined || entry.originalLine === undefined) return whole;
@@ -175,7 +175,7 @@ function readable(text: string, bundles: Map<string, Bundle>): string {
 function serve(bundles: Map<string, Bundle>): Promise<Server> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname.slice(1);
-    const page = /^([\w.-]+)\.html$/.exec(path);
+    const page = /^([\w.-]+\/[\w.-]+)\.html$/.exec(path);
     if (page !== null && bundles.has(`${page[1]}.js`)) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(`<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title><script type="module" src="/${page[1]}.js"></script>\n`);
@@ -325,7 +325,7 @@ function tally(outcome: FileOutcome, name: string, tests: readonly TestOutcome[]
 async function main(): Promise<void> {
   const requested = process.argv.slice(2);
   const all = portableTestFiles();
-  const files = requested.length === 0 ? all : requested.map((f) => f.replace(/^.*\//, ""));
+  const files = requested.length === 0 ? all : requested.map((f) => f.replace(/^(\.\/)?test\//, ""));
   for (const f of files) {
     if (!all.includes(f)) {
       console.log(`chromium: "${f}" is not a portable test file (known: ${all.join(", ")})`);
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
   const excluded = nodeOnlyTestFiles();
   console.log(`chromium: ${CHROMIUM}, ${files.length} test files${requested.length === 0 ? ` (of ${all.length + excluded.length})` : ""}`);
   for (const f of excluded) {
-    console.log(`  excluded ${f}: ${nodeOnly.includes(f) ? "starts child Node processes" : "tests weft/node"} (Node only)`);
+    console.log(`  excluded ${f}: Node only (weft/node, or child Node processes)`);
   }
 
   let esbuild: Esbuild;

@@ -12,28 +12,39 @@ import { join } from "node:path";
 export const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
- * Test files that need Node itself (they start child Node processes). Tests of
- * `weft/node` are named `node_*_test.ts` and are Node-only too.
+ * The test areas, one folder each under `test/`. Which hosts run a file
+ * follows from its folder: `test/node` holds the tests of `weft/node` and
+ * those that start child Node processes, and runs on Node only; every other
+ * area is portable.
  */
-export const nodeOnly: readonly string[] = ["deadlock_test.ts", "timer_exit_test.ts"];
+export const portableAreas: readonly string[] = ["bench", "core", "drivers", "group", "interop", "io", "sync"];
+export const nodeOnlyAreas: readonly string[] = ["node"];
 
-/** True for a test file that runs only on Node. */
-export function isNodeOnly(name: string): boolean {
-  return nodeOnly.includes(name) || name.startsWith("node_");
+function testFilesIn(areas: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const area of areas) {
+    for (const name of readdirSync(join(root, "test", area))) if (name.endsWith("_test.ts")) files.push(`${area}/${name}`);
+  }
+  return files.sort();
 }
 
-/** The Node-only test files, by name, sorted. */
+/** True for a test file (`area/name_test.ts`) that runs only on Node. */
+export function isNodeOnly(file: string): boolean {
+  return nodeOnlyAreas.includes(file.split("/")[0] ?? "");
+}
+
+/** The Node-only test files, as `area/name_test.ts`, sorted. */
 export function nodeOnlyTestFiles(): string[] {
-  return readdirSync(join(root, "test"))
-    .filter((name) => name.endsWith("_test.ts") && isNodeOnly(name))
-    .sort();
+  return testFilesIn(nodeOnlyAreas);
 }
 
-/** The portable test files, by name (`pause_test.ts`, …), sorted. */
+/** The portable test files, as `area/name_test.ts` (`core/pause_test.ts`, …), sorted. */
 export function portableTestFiles(): string[] {
-  return readdirSync(join(root, "test"))
-    .filter((name) => name.endsWith("_test.ts") && !isNodeOnly(name))
-    .sort();
+  const found = readdirSync(join(root, "test"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const area of found) {
+    if (!portableAreas.includes(area) && !nodeOnlyAreas.includes(area)) throw new Error(`test/${area}: an area no host list names (add it to hosts/common.ts)`);
+  }
+  return testFilesIn(portableAreas);
 }
 
 /** A local binary installed by npm. */

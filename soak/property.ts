@@ -2,7 +2,7 @@
  * Section "property": the cancellation model's random task trees, many of them,
  * on virtual time.
  */
-import { checkTaskTrees } from "../test/cancellation_model.ts";
+import { checkTaskTrees } from "../test/core/cancellation_model.ts";
 import { Section } from "./report.ts";
 
 export async function soakProperty(trees: number, seed: number | undefined): Promise<boolean> {

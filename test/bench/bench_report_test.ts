@@ -1,0 +1,177 @@
+/**
+ * The benchmark's pure helpers: statistics, N rounding, option parsing, the
+ * Markdown report, the Node targets and the SVG chart's log scale. (The
+ * benchmark itself is `npm run bench`; CI does not run it.)
+ */
+import { test } from "node:test";
+import "../unhandled_guard.ts";
+import assert from "node:assert/strict";
+import { median, summarize } from "../../bench/stats.ts";
+import { niceFloor } from "../../bench/measure.ts";
+import { parseOptions } from "../../bench/options.ts";
+import { formatMarkdown, formatNs, formatRatio } from "../../bench/report_md.ts";
+import { logScale, logTicks, renderSvg, shortName, tickLabel } from "../../bench/report_svg.ts";
+import { nodeTargets } from "../../bench/targets.ts";
+import { planCell } from "../../bench/plan.ts";
+import { workloads, type PeerId } from "../../bench/catalog.ts";
+import type { BenchResults, CellResult } from "../../bench/results.ts";
+
+test("median of odd and even counts, unsorted input left as it was", () => {
+  const xs = [5, 1, 3];
+  assert.equal(median(xs), 3);
+  assert.deepEqual(xs, [5, 1, 3]);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.deepEqual(summarize([3, 9, 1, 4]), { median: 3.5, min: 1, max: 9 });
+  assert.throws(() => median([]), RangeError);
+});
+
+test("niceFloor rounds down to 1, 2, 5 × 10^k and never below 10", () => {
+  assert.equal(niceFloor(3333), 2000);
+  assert.equal(niceFloor(999), 500);
+  assert.equal(niceFloor(1000), 1000);
+  assert.equal(niceFloor(19.9), 10);
+  assert.equal(niceFloor(7), 10);
+  assert.equal(niceFloor(Number.NaN), 10);
+});
+
+test("options: the defaults are the complete run", () => {
+  const o = parseOptions([]);
+  assert.equal(o.complete, true);
+  assert.equal(o.quick, false);
+  assert.deepEqual(o.hosts, ["node", "bun", "deno", "chromium", "quickjs"]);
+  assert.equal(o.peers.length, 7);
+  assert.equal(o.workloads.length, workloads.length);
+  assert.equal(o.runs, 5);
+});
+
+test("options: lists, families, both spellings, catalogue order", () => {
+  const o = parseOptions(["--quick", "--hosts", "deno,node", "--peers=effect,weft", "--workloads", "timer_burst,pause_loop", "--runs=7"]);
+  assert.equal(o.quick, true);
+  assert.equal(o.complete, false);
+  assert.deepEqual(o.hosts, ["node", "deno"]);
+  assert.deepEqual(o.peers, ["weft", "effect"]);
+  assert.deepEqual(o.workloads, ["pause_loop", "timer_burst_sleep0", "timer_burst_sleep1"]);
+  assert.equal(o.runs, 7);
+  assert.equal(parseOptions(["--quick"]).runs, 3);
+  assert.deepEqual(parseOptions(["--workloads", "aqueue_throughput"]).workloads, ["aqueue_cap1", "aqueue_cap64"]);
+  assert.equal(parseOptions(["--render", "r.json"]).render, "r.json");
+});
+
+test("options: bad input names the option", () => {
+  assert.throws(() => parseOptions(["--hosts", "node,safari"]), /--hosts: unknown name "safari"/);
+  assert.throws(() => parseOptions(["--runs", "0"]), /--runs: expected an integer >= 1/);
+  assert.throws(() => parseOptions(["--peers"]), /--peers needs a value/);
+  assert.throws(() => parseOptions(["--fast"]), /unknown option "--fast"/);
+  assert.throws(() => parseOptions(["--quick=1"]), /--quick takes no value/);
+  assert.throws(() => parseOptions(["--workloads", ","]), /--workloads: empty list/);
+});
+
+test("number formats", () => {
+  assert.equal(formatNs(12.345), "12.3");
+  assert.equal(formatNs(1234.5), "1,235");
+  assert.equal(formatRatio(2.345), "2.35×");
+  assert.equal(formatRatio(23.45), "23.4×");
+  assert.equal(formatRatio(1234), "1,234×");
+});
+
+test("log ticks cover the range with one tick per decade, labelled in time units", () => {
+  assert.deepEqual(logTicks(12, 950_000), [10, 100, 1000, 10_000, 100_000, 1_000_000]);
+  assert.deepEqual(logTicks(100, 100), [100, 1000]);
+  assert.deepEqual(logTicks(0.5, 3), [0.1, 1, 10]);
+  assert.throws(() => logTicks(0, 10), RangeError);
+  assert.deepEqual([1, 100, 1000, 25_000, 1e6, 3e9].map(tickLabel), ["1 ns", "100 ns", "1 µs", "25 µs", "1 ms", "3 s"]);
+});
+
+test("log scale maps the ends to the pixel ends and the geometric middle to the middle", () => {
+  const y = logScale(10, 1000, 200, 100);
+  assert.equal(y(10), 200);
+  assert.equal(y(1000), 100);
+  assert.ok(Math.abs(y(100) - 150) < 1e-9);
+  assert.equal(shortName("timer_burst_sleep1"), "timers sleep(1)");
+  assert.equal(shortName("semaphore_throughput"), "semaphore");
+});
+
+/** A small results object: Node with every peer on pause_loop, Bun not available. */
+function sample(medians: Partial<Record<PeerId, number>>, workload = "pause_loop"): BenchResults {
+  const cells: CellResult[] = [];
+  for (const [peer, m] of Object.entries(medians) as [PeerId, number][]) {
+    cells.push({ host: "node", peer, workload, status: "ok", api: `${peer} api`, n: peer === "effection" ? 5000 : 1_000_000, samples: [[m * 0.9, m, m * 1.2]], median: m, min: m * 0.9, max: m * 1.2 });
+  }
+  cells.push({ host: "node", peer: "trampoline", workload: "pause_loop", status: "n/a", reason: "no reason at all" });
+  for (const peer of Object.keys(medians) as PeerId[]) cells.push({ host: "bun", peer, workload: "pause_loop", status: "host n/a", reason: "bun is missing" });
+  return {
+    date: "2026-01-01T00:00:00Z",
+    quick: false,
+    complete: true,
+    machine: { cores: 2, cpu: "test cpu", platform: "test", memoryGiB: 1 },
+    load: { start: 0.5, end: 3.5 },
+    durationMs: 60_000,
+    hosts: [
+      { id: "node", label: "Node", version: "Node v20", processes: 3, runs: 5 },
+      { id: "bun", label: "Bun", unavailable: "bun is missing", processes: 1, runs: 5 },
+    ],
+    peers: (["weft", "weft-pump", "await-microtask", "await-immediate", "effection", "effect", "trampoline"] as PeerId[]).map((id) => ({ id, label: id })),
+    workloads: workloads.filter((w) => w.name === workload),
+    cells,
+  };
+}
+
+test("targets: ratios from the medians, met or missed against each goal", () => {
+  const rows = nodeTargets(sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }));
+  const byCompared = new Map(rows.map((r) => [r.compared, r]));
+  assert.equal(byCompared.get("Effection 4 ÷ weft")!.ratio, 4);
+  assert.equal(byCompared.get("Effection 4 ÷ weft")!.met, false);
+  assert.equal(byCompared.get("Effect 4 ÷ weft")!.met, true);
+  assert.equal(byCompared.get("async/await (microtask) ÷ weft")!.ratio, 3);
+  assert.equal(byCompared.get("async/await (microtask) ÷ weft")!.met, true);
+  assert.equal(byCompared.get("weft event loop ÷ weft pump")!.ratio, 2);
+  assert.equal(byCompared.get("weft event loop ÷ weft pump")!.met, false);
+  assert.equal(byCompared.get("trampoline ÷ weft")!.met, undefined);
+});
+
+test("targets: tcp_echo compares throughputs with raw net (the await-microtask cell), and only that", () => {
+  const met = nodeTargets(sample({ weft: 20_000, "await-microtask": 18_000, "await-immediate": 19_000 }, "tcp_echo"));
+  assert.equal(met.length, 1);
+  assert.equal(met[0]!.compared, "weft throughput ÷ raw net");
+  assert.equal(met[0]!.goal, "≥ 0.8×");
+  assert.equal(met[0]!.ratio, 0.9);
+  assert.equal(met[0]!.met, true);
+  const missed = nodeTargets(sample({ weft: 30_000, "await-microtask": 18_000 }, "tcp_echo"));
+  assert.equal(missed[0]!.ratio, 0.6);
+  assert.equal(missed[0]!.met, false);
+  assert.equal(nodeTargets(sample({ weft: 30_000 }, "tcp_echo"))[0]!.met, undefined);
+  assert.deepEqual(nodeTargets(sample({ weft: 2000, "await-microtask": 1800, effection: 10 }, "buffered_io_pipe")), []);
+});
+
+test("plan: the IO workloads run the full N for every peer; other slow peers may cut it", () => {
+  const options = { quick: false, runs: 5, processes: undefined };
+  for (const workload of ["buffered_io_pipe", "tcp_echo"]) {
+    const plan = planCell("node", "await-immediate", workload, options);
+    assert.equal(plan.fixedN, true, workload);
+    assert.equal(plan.maxN, workloads.find((w) => w.name === workload)!.ops);
+  }
+  assert.equal(planCell("node", "await-immediate", "pause_loop", options).fixedN, false);
+  assert.equal(planCell("node", "await-immediate", "tcp_echo", { ...options, quick: true }).maxN, 1000);
+});
+
+test("markdown: a table per host with ratios, footnotes for N and n/a, the targets", () => {
+  const md = formatMarkdown(sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }));
+  const row = md.split("\n").find((l) => l.startsWith("| pause_loop | 10.0 (9.0–12.0)"));
+  assert.ok(row !== undefined, md);
+  assert.match(row, /\| 0\.50× \| 3\.00× \| 90\.0× \| 4\.00× \| 100× \| – \|$/);
+  assert.match(md, /host not available: bun is missing/);
+  assert.match(md, /load average 0\.5 at the start, 3\.5 at the end \(other work shared the CPUs/);
+  assert.match(md, /- effection: pause_loop 5,000/);
+  assert.match(md, /- n\/a: no reason at all \(trampoline pause_loop\)/);
+  assert.match(md, /\| pause_loop \| Effection 4 ÷ weft \| ≥ 5× \| 4\.00× \| \*\*missed\*\* \|/);
+  assert.match(md, /\| pause_loop \| weft-pump api \|/);
+});
+
+test("svg: white background, a bar per timed cell, tick labels", () => {
+  const svg = renderSvg(sample({ weft: 10, effection: 40, effect: 1000 }));
+  assert.ok(svg.startsWith("<svg "));
+  assert.match(svg, /<rect width="\d+" height="\d+" fill="#ffffff"\/>/);
+  assert.equal((svg.match(/<title>/g) ?? []).length, 3);
+  for (const label of ["10 ns", "100 ns", "1 µs"]) assert.ok(svg.includes(`>${label}</text>`), label);
+  assert.ok(!svg.includes(">Bun<"), "a host that did not run has no panel");
+});

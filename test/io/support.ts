@@ -1,0 +1,106 @@
+/**
+ * Shared pieces for the weft/io tests: a reader that delivers scripted chunks
+ * over (virtual or real) time, a writer that records what reached it, and
+ * byte helpers that need no `Buffer` (the tests run on every host).
+ */
+import { sleep, type Operation } from "../../src/index.ts";
+import { ReaderBase, WriterBase } from "../../src/io.ts";
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Joins byte arrays. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** `n` bytes of a repeating, position-dependent pattern (so a lost or moved byte shows). */
+export function pattern(n: number, seed = 0): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >> 8)) & 0xff;
+  return out;
+}
+
+/** One scripted step: wait `delay` ms, then deliver `chunk` (`undefined`: end of stream). */
+export interface Step {
+  delay?: number;
+  chunk: Uint8Array | string | undefined;
+}
+
+/**
+ * A reader whose `readChunk` waits each step's delay (cancellable, and the
+ * step is consumed only once the wait is over, so a cancelled read takes
+ * nothing) and then returns its chunk. After the script, end of stream.
+ */
+export class ScriptedReader extends ReaderBase {
+  #steps: Step[];
+  #closed = false;
+  /** How many times `readChunk` was called, and the size hints it got. */
+  readonly hints: number[] = [];
+
+  constructor(steps: ReadonlyArray<Step | Uint8Array | string>) {
+    super();
+    this.#steps = steps.map((s) => (typeof s === "string" || s instanceof Uint8Array ? { chunk: s } : s));
+  }
+
+  protected *readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
+    this.hints.push(sizeHint);
+    const step = this.#steps[0];
+    if (step === undefined) return undefined;
+    if (step.delay !== undefined && step.delay > 0) yield* sleep(step.delay);
+    this.#steps.shift();
+    return typeof step.chunk === "string" ? utf8(step.chunk) : step.chunk;
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+/** A writer that records a copy of every chunk it accepts, optionally after a delay. */
+export class CollectingWriter extends WriterBase {
+  readonly chunks: Uint8Array[] = [];
+  #closed = false;
+
+  constructor(private readonly delay = 0) {
+    super();
+  }
+
+  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    if (this.delay > 0) yield* sleep(this.delay);
+    this.chunks.push(bytes.slice());
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Everything written so far, as one array. */
+  bytes(): Uint8Array {
+    return concat(this.chunks);
+  }
+
+  text(): string {
+    return new TextDecoder().decode(this.bytes());
+  }
+}
