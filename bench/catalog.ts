@@ -28,8 +28,18 @@ export const workloads: readonly WorkloadInfo[] = [
   { name: "spawn_wait", family: "spawn_wait", ops: 100_000, op: "spawn a child that pauses once; wait for all" },
   { name: "aqueue_cap1", family: "aqueue_throughput", ops: 1_000_000, op: "one item through a bounded queue of capacity 1 (SPSC)" },
   { name: "aqueue_cap64", family: "aqueue_throughput", ops: 1_000_000, op: "one item through a bounded queue of capacity 64 (SPSC)" },
-  { name: "semaphore_throughput", family: "semaphore_throughput", ops: 500_000, op: "one acquisition of Semaphore(1) by 2 tasks in turn, pausing while holding" },
-  { name: "cond_var_signal", family: "cond_var_signal", ops: 500_000, op: "one signal: producer pauses then signals, consumer waits in a predicate loop" },
+  {
+    name: "semaphore_throughput",
+    family: "semaphore_throughput",
+    ops: 500_000,
+    op: "one acquisition of Semaphore(1) by 2 tasks in turn, pausing while holding",
+  },
+  {
+    name: "cond_var_signal",
+    family: "cond_var_signal",
+    ops: 500_000,
+    op: "one signal: producer pauses then signals, consumer waits in a predicate loop",
+  },
   { name: "timer_burst_sleep0", family: "timer_burst", ops: 100_000, op: "one child sleeping 0 ms, all at once" },
   { name: "timer_burst_sleep1", family: "timer_burst", ops: 100_000, op: "one child sleeping 1 ms, all at once" },
   {

@@ -66,7 +66,11 @@ function errorText(error: unknown): string {
 }
 
 /** Measures one cell; `load` builds the peer's workloads (a module import, or a factory bundled with the cell). */
-export async function measureCell(spec: CellSpec, env: BenchEnv, load: (peer: PeerId, env: BenchEnv) => Promise<PeerWorkloads> | PeerWorkloads): Promise<CellOutcome> {
+export async function measureCell(
+  spec: CellSpec,
+  env: BenchEnv,
+  load: (peer: PeerId, env: BenchEnv) => Promise<PeerWorkloads> | PeerWorkloads,
+): Promise<CellOutcome> {
   if (!(peers as readonly string[]).includes(spec.peer)) return { status: "failed", error: `unknown peer ${spec.peer}` };
   const info = workloadInfo(spec.workload);
   let impl: WorkloadImpl | NotAvailable | undefined;

@@ -25,7 +25,12 @@ const hostDivisor: Record<HostId, number> = { node: 1, bun: 1, deno: 1, chromium
 /** Peers within a few times weft's cost on every workload: they always run the full N. */
 export const fastPeers: readonly PeerId[] = ["weft", "weft-pump", "await-microtask", "trampoline"];
 
-export function planCell(host: HostId, peer: PeerId, workload: string, options: Pick<BenchOptions, "quick" | "runs" | "processes">): CellPlan {
+export function planCell(
+  host: HostId,
+  peer: PeerId,
+  workload: string,
+  options: Pick<BenchOptions, "quick" | "runs" | "processes">,
+): CellPlan {
   const quick = options.quick;
   // Several fresh processes per cell on Node: V8 does not always settle on the same machine code.
   const processes = host === "node" ? (options.processes ?? (quick ? 1 : 3)) : 1;

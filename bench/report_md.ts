@@ -51,7 +51,11 @@ function hostSection(results: BenchResults, host: HostId): string[] {
   const peers = results.peers.map((p) => p.id);
   const ref = referencePeer(results, host);
   const others = peers.filter((p) => p !== ref);
-  const header = ["workload", ...peers.map((p) => `${peerLabels[p]} ns/op`), ...(ref === undefined ? [] : others.map((p) => `${p} ÷ ${ref}`))];
+  const header = [
+    "workload",
+    ...peers.map((p) => `${peerLabels[p]} ns/op`),
+    ...(ref === undefined ? [] : others.map((p) => `${p} ÷ ${ref}`)),
+  ];
   lines.push(`| ${header.join(" | ")} |`, `|${header.map((_, i) => (i === 0 ? "---" : "--:")).join("|")}|`);
   for (const w of results.workloads) {
     const row = [w.name, ...peers.map((p) => cellText(findCell(results, host, p, w.name)))];
@@ -66,7 +70,10 @@ function hostSection(results: BenchResults, host: HostId): string[] {
   }
   lines.push("");
   const cells = results.cells.filter((c) => c.host === host);
-  const samples = info.processes > 1 ? `${info.processes} fresh processes × ${info.runs} timed runs` : `1 fresh ${host === "chromium" ? (results.quick ? "page" : "browser context") : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
+  const samples =
+    info.processes > 1
+      ? `${info.processes} fresh processes × ${info.runs} timed runs`
+      : `1 fresh ${host === "chromium" ? (results.quick ? "page" : "browser context") : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
   lines.push(`Per cell: ${samples}, after a warm-up run. Ratios above 1 mean weft${ref === "weft-pump" ? " (pump)" : ""} is faster.`);
   const full = new Map(results.workloads.map((w) => [w.name, w.ops]));
   const cut = cells.filter((c) => c.status === "ok" && c.n !== full.get(c.workload));

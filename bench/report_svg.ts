@@ -30,7 +30,12 @@ export function logTicks(lo: number, hi: number): number[] {
 
 /** A tick label: ns, µs, ms or s. */
 export function tickLabel(ns: number): string {
-  const units: [number, string][] = [[1e9, "s"], [1e6, "ms"], [1e3, "µs"], [1, "ns"]];
+  const units: [number, string][] = [
+    [1e9, "s"],
+    [1e6, "ms"],
+    [1e3, "µs"],
+    [1, "ns"],
+  ];
   for (const [size, unit] of units) {
     if (ns >= size) return `${Number((ns / size).toPrecision(3))} ${unit}`;
   }
@@ -46,7 +51,10 @@ export function logScale(lo: number, hi: number, bottom: number, top: number): (
 
 /** Short names so the workload labels fit under their group. */
 export function shortName(workload: string): string {
-  return workload.replace("_throughput", "").replace("timer_burst_sleep", "timers sleep(").replace(/sleep\((\d)$/, "sleep($1)");
+  return workload
+    .replace("_throughput", "")
+    .replace("timer_burst_sleep", "timers sleep(")
+    .replace(/sleep\((\d)$/, "sleep($1)");
 }
 
 /** Legend entries as wide as their labels (about 6.2 px a character at 12 px), wrapping into rows. */
@@ -99,7 +107,9 @@ export function renderSvg(results: BenchResults): string {
     const top = y0 + plotTop;
     const bottom = top + plotH;
     const y = logScale(ticks[0]!, ticks[ticks.length - 1]!, bottom, top);
-    out.push(`<text x="${left}" y="${y0 + 18}" font-size="13" font-weight="600" fill="#111">${esc(hostLabels[host.id])}${host.version !== undefined ? ` <tspan font-weight="400" fill="#555">${esc(host.version)}</tspan>` : ""}</text>`);
+    out.push(
+      `<text x="${left}" y="${y0 + 18}" font-size="13" font-weight="600" fill="#111">${esc(hostLabels[host.id])}${host.version !== undefined ? ` <tspan font-weight="400" fill="#555">${esc(host.version)}</tspan>` : ""}</text>`,
+    );
     for (const t of ticks) {
       const ty = y(t).toFixed(1);
       out.push(`<line x1="${left}" x2="${W - right}" y1="${ty}" y2="${ty}" stroke="#dddddd" stroke-width="1"/>`);
@@ -121,7 +131,9 @@ export function renderSvg(results: BenchResults): string {
           out.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${bottom - 3}" text-anchor="middle" font-size="8" fill="#999">×</text>`);
         }
       });
-      out.push(`<text x="${(gx + (peers.length * barW) / 2).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" fill="#222">${esc(shortName(w))}</text>`);
+      out.push(
+        `<text x="${(gx + (peers.length * barW) / 2).toFixed(1)}" y="${bottom + 16}" text-anchor="middle" fill="#222">${esc(shortName(w))}</text>`,
+      );
     });
   });
   out.push(

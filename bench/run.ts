@@ -104,7 +104,15 @@ for (const hostId of options.hosts) {
         }
         const plan = planCell(hostId, peer, w.name, options);
         const cellStart = Date.now();
-        const spec = { peer, workload: w.name, maxN: plan.maxN, fixedN: plan.fixedN, maxRunMs: plan.maxRunMs, targetRunMs: plan.targetRunMs, runs: plan.runs };
+        const spec = {
+          peer,
+          workload: w.name,
+          maxN: plan.maxN,
+          fixedN: plan.fixedN,
+          maxRunMs: plan.maxRunMs,
+          targetRunMs: plan.targetRunMs,
+          runs: plan.runs,
+        };
         const samples: number[][] = [];
         let last: CellOutcome | undefined;
         for (let p = 0; p < plan.processes; p++) {
@@ -119,13 +127,22 @@ for (const hostId of options.hosts) {
         if (last?.status === "ok") {
           const s = summarize(samples.flat());
           cells.push({ host: hostId, peer, workload: w.name, status: "ok", api: last.api, n: last.n, samples, ...s });
-          progress(`${tag} N=${formatCount(last.n)}: ${formatNs(s.median)} ns/op (${formatNs(s.min)}–${formatNs(s.max)}), ${samples.flat().length} samples, ${secs}`);
+          progress(
+            `${tag} N=${formatCount(last.n)}: ${formatNs(s.median)} ns/op (${formatNs(s.min)}–${formatNs(s.max)}), ${samples.flat().length} samples, ${secs}`,
+          );
         } else if (last?.status === "n/a") {
           cells.push({ host: hostId, peer, workload: w.name, status: "n/a", reason: last.reason });
           progress(`${tag}: n/a: ${last.reason}`);
         } else {
           const error = last?.status === "failed" ? last.error : "no outcome";
-          cells.push({ host: hostId, peer, workload: w.name, status: "failed", api: last?.status === "failed" ? last.api : undefined, reason: error });
+          cells.push({
+            host: hostId,
+            peer,
+            workload: w.name,
+            status: "failed",
+            api: last?.status === "failed" ? last.api : undefined,
+            reason: error,
+          });
           progress(`${tag}: FAILED: ${error} (${secs})`);
         }
       }

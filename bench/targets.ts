@@ -28,7 +28,8 @@ function row(workload: string, compared: string, ratio: number | undefined, goal
 export function nodeTargets(results: BenchResults): TargetRow[] {
   const rows: TargetRow[] = [];
   const m = (peer: PeerId, workload: string): number | undefined => medianOf(results, "node", peer, workload);
-  const over = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a / b);
+  const over = (a: number | undefined, b: number | undefined): number | undefined =>
+    a === undefined || b === undefined ? undefined : a / b;
   for (const { name } of results.workloads) {
     const weft = m("weft", name);
     if (weft === undefined) continue;

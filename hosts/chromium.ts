@@ -106,11 +106,18 @@ function weftPlugin(entryName: string, scan: Scan): Plugin {
         const wanted: string[] = [];
         for (const name of shimmedGlobals) {
           const used = name === "process" ? /\bprocess\s*\.\s*[A-Za-z]/.test(code) : new RegExp(`\\b${name}\\b`).test(code);
-          const declared = new RegExp(`import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+${name}\\b|\\b(const|let|var|function|class)\\s+${name}\\b`).test(code);
+          const declared = new RegExp(
+            `import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+${name}\\b|\\b(const|let|var|function|class)\\s+${name}\\b`,
+          ).test(code);
           if (used && !declared) wanted.push(name);
         }
         for (const name of unsupportedGlobals) {
-          const pattern = name === "global" ? /(^|[^.\w$])global\s*\./m : name === "require" ? /(^|[^.\w$])require\s*\(/m : new RegExp(`(^|[^.\\w$])${name}\\b`, "m");
+          const pattern =
+            name === "global"
+              ? /(^|[^.\w$])global\s*\./m
+              : name === "require"
+                ? /(^|[^.\w$])require\s*\(/m
+                : new RegExp(`(^|[^.\\w$])${name}\\b`, "m");
           if (pattern.test(code)) scan.globals.add(name);
         }
         for (const name of wanted) scan.shimmed.add(name);
@@ -154,14 +161,19 @@ async function bundle(esbuild: Esbuild, name: string): Promise<{ bundle?: Bundle
 
 /** Rewrites `http://127.0.0.1:port/x_test.js:L:C` in a stack to the TypeScript source position. */
 function mapStack(text: string, bundles: Map<string, Bundle>): string {
-  return text.replace(/http:\/\/127\.0\.0\.1:\d+\/([\w.-]+\/[\w.-]+\.js):(\d+):(\d+)/g, (whole, file: string, line: string, column: string) => {
-    const map = bundles.get(file)?.map;
-    const entry = map?.findEntry(Number(line) - 1, Number(column) - 1) as { originalSource?: string; originalLine?: number; originalColumn?: number } | undefined;
-    if (entry?.originalSource === undefined || entry.originalLine === undefined) return whole;
-    const source = entry.originalSource;
-    const shown = source.includes(":") ? source : relative(realRoot, resolve(outDir, source));
-    return `${shown}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
-  });
+  return text.replace(
+    /http:\/\/127\.0\.0\.1:\d+\/([\w.-]+\/[\w.-]+\.js):(\d+):(\d+)/g,
+    (whole, file: string, line: string, column: string) => {
+      const map = bundles.get(file)?.map;
+      const entry = map?.findEntry(Number(line) - 1, Number(column) - 1) as
+        | { originalSource?: string; originalLine?: number; originalColumn?: number }
+        | undefined;
+      if (entry?.originalSource === undefined || entry.originalLine === undefined) return whole;
+      const source = entry.originalSource;
+      const shown = source.includes(":") ? source : relative(realRoot, resolve(outDir, source));
+      return `${shown}:${entry.originalLine + 1}:${(entry.originalColumn ?? 0) + 1}`;
+    },
+  );
 }
 
 /** `mapStack`, then without the frames of the harness, the shims and esbuild's glue: what is left points at the test. */
@@ -178,7 +190,9 @@ function serve(bundles: Map<string, Bundle>): Promise<Server> {
     const page = /^([\w.-]+\/[\w.-]+)\.html$/.exec(path);
     if (page !== null && bundles.has(`${page[1]}.js`)) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-      res.end(`<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title><script type="module" src="/${page[1]}.js"></script>\n`);
+      res.end(
+        `<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title><script type="module" src="/${page[1]}.js"></script>\n`,
+      );
       return;
     }
     const js = bundles.get(path)?.js;
@@ -192,7 +206,6 @@ function serve(bundles: Map<string, Bundle>): Promise<Server> {
   });
   return listenOnLoopback(server);
 }
-
 
 interface FileOutcome {
   name: string;
@@ -266,7 +279,8 @@ async function runPage(tab: Tab, port: number, name: string, bundles: Map<string
     let result: PageResult | undefined;
     try {
       const handle = await page.waitForFunction(
-        () => window.__weftResult ?? (document.readyState === "complete" && window.__weftProgress === undefined ? "not started" : undefined),
+        () =>
+          window.__weftResult ?? (document.readyState === "complete" && window.__weftProgress === undefined ? "not started" : undefined),
         undefined,
         { timeout: timeoutMs, polling: 25 },
       );
@@ -276,7 +290,11 @@ async function runPage(tab: Tab, port: number, name: string, bundles: Map<string
       else result = value;
     } catch (error) {
       // What the page said as it went (asking it now may get no answer: it may be stuck in a loop).
-      const answer = (await within(page.evaluate(() => window.__weftProgress), 2_000, undefined)) as PageProgress | undefined;
+      const answer = (await within(
+        page.evaluate(() => window.__weftProgress),
+        2_000,
+        undefined,
+      )) as PageProgress | undefined;
       const progress = answer !== undefined && answer.done.length >= tab.progress.done.length ? answer : tab.progress;
       await tab.discard();
       tally(outcome, name, progress.done, bundles);
@@ -292,7 +310,9 @@ async function runPage(tab: Tab, port: number, name: string, bundles: Map<string
     if (result !== undefined) {
       const { globals } = result;
       if (globals.setImmediate !== "undefined" || globals.MessageChannel !== "function" || globals.process !== "undefined") {
-        fail(`${name}: the page is not a plain browser (setImmediate: ${globals.setImmediate}, MessageChannel: ${globals.MessageChannel}, process: ${globals.process})`);
+        fail(
+          `${name}: the page is not a plain browser (setImmediate: ${globals.setImmediate}, MessageChannel: ${globals.MessageChannel}, process: ${globals.process})`,
+        );
       }
       if (result.loadError !== undefined) fail(`${name}: loading the file failed: ${readable(result.loadError, bundles)}`);
       if (result.registered === 0) fail(`${name}: the file registered no tests`);
@@ -305,7 +325,10 @@ async function runPage(tab: Tab, port: number, name: string, bundles: Map<string
     fail(`${name}: the page failed: ${(error as Error).message}`);
   }
   if (outcome.failed > 0 && tab.consoleLines.length > 0) {
-    outcome.lines.push(`  console output of ${name}:`, ...tab.consoleLines.slice(0, 20).map((l) => `    ${readable(l, bundles).replace(/\n/g, "\n      ")}`));
+    outcome.lines.push(
+      `  console output of ${name}:`,
+      ...tab.consoleLines.slice(0, 20).map((l) => `    ${readable(l, bundles).replace(/\n/g, "\n      ")}`),
+    );
   }
   outcome.ms = Date.now() - t0;
   return outcome;
@@ -408,7 +431,9 @@ async function main(): Promise<void> {
       passed += r.passed;
       failed += r.failed;
       const skipped = r.skipped > 0 ? `, ${r.skipped} skipped` : "";
-      console.log(`${r.failed === 0 ? "ok    " : "FAILED"} ${name}: ${r.passed} passed, ${r.failed} failed${skipped} (${(r.ms / 1000).toFixed(1)} s)`);
+      console.log(
+        `${r.failed === 0 ? "ok    " : "FAILED"} ${name}: ${r.passed} passed, ${r.failed} failed${skipped} (${(r.ms / 1000).toFixed(1)} s)`,
+      );
       for (const line of r.lines) console.log(`  ${line}`);
     }
   } finally {

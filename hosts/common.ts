@@ -40,9 +40,12 @@ export function nodeOnlyTestFiles(): string[] {
 
 /** The portable test files, as `area/name_test.ts` (`core/pause_test.ts`, …), sorted. */
 export function portableTestFiles(): string[] {
-  const found = readdirSync(join(root, "test"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const found = readdirSync(join(root, "test"), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
   for (const area of found) {
-    if (!portableAreas.includes(area) && !nodeOnlyAreas.includes(area)) throw new Error(`test/${area}: an area no host list names (add it to hosts/common.ts)`);
+    if (!portableAreas.includes(area) && !nodeOnlyAreas.includes(area))
+      throw new Error(`test/${area}: an area no host list names (add it to hosts/common.ts)`);
   }
   return testFilesIn(portableAreas);
 }

@@ -28,12 +28,7 @@
  * is 0 only if nothing failed.
  */
 import { build } from "esbuild";
-import {
-  newQuickJSWASMModuleFromVariant,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-} from "quickjs-emscripten-core";
+import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from "quickjs-emscripten-core";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { quickjsVariant } from "./launch.ts";
@@ -163,7 +158,7 @@ class Embedder {
       const api = vm.newObject();
       this.handles.push(api);
       this.api = api;
-        this.setFunction(api, "now", () => vm.newNumber(this.readClock()));
+      this.setFunction(api, "now", () => vm.newNumber(this.readClock()));
       this.setFunction(api, "wake", () => {
         this.woken = true;
         if (this.inPump) this.wakesDuringPump++;
@@ -412,10 +407,16 @@ class Embedder {
     );
     add("an idle pump (clock held, no wake) changes nothing", this.idlePumpChanges);
     add("the guest queues no failing promise jobs", this.jobErrors);
-    add("the scripted host callbacks were all delivered", this.delivered + this.dropped > 0 && this.events.length === 0 ? [] : [
-      `delivered ${this.delivered}, dropped ${this.dropped}, still pending ${this.events.length}`,
-    ]);
-    add("the guest saw no onWake during a pump either", this.guestLog.filter((l) => l.includes("onWake")));
+    add(
+      "the scripted host callbacks were all delivered",
+      this.delivered + this.dropped > 0 && this.events.length === 0
+        ? []
+        : [`delivered ${this.delivered}, dropped ${this.dropped}, still pending ${this.events.length}`],
+    );
+    add(
+      "the guest saw no onWake during a pump either",
+      this.guestLog.filter((l) => l.includes("onWake")),
+    );
     return checks;
   }
 

@@ -28,7 +28,10 @@ for (const host of chosen) {
   console.log(`\n━━ ${host} ━━`);
   const started = Date.now();
   const { code, output } = await runCommand(process.execPath, [join(root, "dist", "hosts", `${host}.js`)], { timeoutMs: 10 * 60_000 });
-  const line = output.split("\n").reverse().find((l) => l.startsWith("RESULT "));
+  const line = output
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("RESULT "));
   let passed = 0;
   let failed = 1;
   let note = "";

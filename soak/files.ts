@@ -155,7 +155,13 @@ function* limited(t: Tally, body: () => Operation<void>): Operation<void> {
   t.complete = true;
 }
 
-export async function soakFiles(options: { readers: number; lines: number; ownLines: number; writers: number; records: number }): Promise<boolean> {
+export async function soakFiles(options: {
+  readers: number;
+  lines: number;
+  ownLines: number;
+  writers: number;
+  records: number;
+}): Promise<boolean> {
   const section = new Section("files");
   const dir = mkdtempSync(join(tmpdir(), "weft-soak-"));
   try {

@@ -24,9 +24,7 @@ if (registry[INSTALLED] !== true) {
   process.on("unhandledRejection", (reason: unknown) => {
     process.stderr.write(`unhandled_guard: unhandled promise rejection: ${describeValue(reason)}\n`);
     process.exitCode = 1;
-    throw reason instanceof Error
-      ? reason
-      : new Error(`unhandled promise rejection with a non-Error reason: ${describeValue(reason)}`);
+    throw reason instanceof Error ? reason : new Error(`unhandled promise rejection with a non-Error reason: ${describeValue(reason)}`);
   });
 
   process.on("warning", (warning: Error) => {

@@ -33,7 +33,6 @@ function serve(bundles: Map<string, string>): Promise<Server> {
   return listenOnLoopback(server);
 }
 
-
 export class ChromiumHost implements BenchHost {
   readonly id = "chromium" as const;
   private browser: Browser | undefined;
@@ -72,7 +71,9 @@ export class ChromiumHost implements BenchHost {
       await tab.waitForFunction(() => typeof window.__weftBench === "function", undefined, { timeout: 15_000 });
       const outcome = tab
         .evaluate((s) => window.__weftBench!(s), spec)
-        .catch((error: unknown): CellOutcome => ({ status: "failed", error: `the page failed: ${(error as Error).message.split("\n")[0]}` }));
+        .catch(
+          (error: unknown): CellOutcome => ({ status: "failed", error: `the page failed: ${(error as Error).message.split("\n")[0]}` }),
+        );
       const timedOut: CellOutcome = { status: "failed", error: `no result after ${timeoutMs} ms` };
       const result = await within(outcome, timeoutMs, timedOut);
       if (result.status === "failed" && errors.length > 0) result.error += ` (page errors: ${errors.slice(0, 3).join("; ")})`;

@@ -60,7 +60,10 @@ try {
     if (text !== "" || jobs.value === 0) break;
   }
   for (const h of [start, result, bench]) h.dispose();
-  outcome = text !== "" ? (JSON.parse(text) as CellOutcome) : { status: "n/a", reason: "waits for a host event (timer or macrotask) that an engine with no event loop never delivers" };
+  outcome =
+    text !== ""
+      ? (JSON.parse(text) as CellOutcome)
+      : { status: "n/a", reason: "waits for a host event (timer or macrotask) that an engine with no event loop never delivers" };
 } catch (error) {
   outcome = { status: "failed", error: `${(error as Error).message}`.slice(0, 500) };
 }

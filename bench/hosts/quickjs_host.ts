@@ -27,7 +27,9 @@ export class QuickJsHost implements BenchHost {
       return { unavailable: `bundling the cell code failed: ${bundleError(error)}` };
     }
     try {
-      const pkg = JSON.parse(readFileSync(join(root, "node_modules", "quickjs-emscripten-core", "package.json"), "utf8")) as { version: string };
+      const pkg = JSON.parse(readFileSync(join(root, "node_modules", "quickjs-emscripten-core", "package.json"), "utf8")) as {
+        version: string;
+      };
       return { version: `QuickJS (quickjs-emscripten ${pkg.version}, release-sync wasm)` };
     } catch (error) {
       return { unavailable: `quickjs-emscripten is not installed: ${(error as Error).message}` };

@@ -80,7 +80,9 @@ export function echoLoad(kind: EchoServerKind): (n: number) => Promise<number> {
   return async (n) => {
     const p = await (port ??= startServer(kind));
     const base = Math.floor(n / CONNECTIONS);
-    const counts = await Promise.all(Array.from({ length: CONNECTIONS }, (_, id) => connection(p, base + (id < n % CONNECTIONS ? 1 : 0), id)));
+    const counts = await Promise.all(
+      Array.from({ length: CONNECTIONS }, (_, id) => connection(p, base + (id < n % CONNECTIONS ? 1 : 0), id)),
+    );
     return counts.reduce((a, b) => a + b, 0);
   };
 }

@@ -49,7 +49,9 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     },
   },
   effection: {
-    buffered_io_pipe: { unavailable: "Effection 4 has no streams or process IO of its own; a hand-made wrapper over Node streams would measure the wrapper" },
+    buffered_io_pipe: {
+      unavailable: "Effection 4 has no streams or process IO of its own; a hand-made wrapper over Node streams would measure the wrapper",
+    },
     tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
   },
   effect: {

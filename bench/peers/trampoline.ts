@@ -8,8 +8,17 @@
 import { check, hostSetTimeout, type BenchEnv, type PeerWorkloads } from "../peer.ts";
 
 type Op<T> = Generator<unknown, T, unknown>;
-interface Task { gen: Op<unknown>; value: unknown; done: boolean; result: unknown; joiner: Task | null }
-interface Sleeper { at: number; task: Task }
+interface Task {
+  gen: Op<unknown>;
+  value: unknown;
+  done: boolean;
+  result: unknown;
+  joiner: Task | null;
+}
+interface Sleeper {
+  at: number;
+  task: Task;
+}
 const PAUSE = 0;
 const PARK = 1;
 /** What a paused task is resumed with: the shared pause iterator then completes. */
@@ -44,17 +53,25 @@ function spawn(body: () => Op<unknown>): Task {
 const pauseOp: Op<void> = {
   next: (value: unknown) => (value === RESUME ? RESUMED : PAUSED),
   return: (value: void) => ({ done: true, value }),
-  throw: (error: unknown) => { throw error; },
-  [Symbol.iterator]() { return this; },
+  throw: (error: unknown) => {
+    throw error;
+  },
+  [Symbol.iterator]() {
+    return this;
+  },
 } as unknown as Op<void>;
 const pause = (): Op<void> => pauseOp;
 function* join(task: Task): Op<unknown> {
-  if (!task.done) { task.joiner = current; yield PARK; }
+  if (!task.done) {
+    task.joiner = current;
+    yield PARK;
+  }
   return task.result;
 }
 function* sleep(ms: number): Op<void> {
   let i = timers.push({ at: clock() + ms, task: current }) - 1;
-  for (let p = (i - 1) >> 1; i > 0 && timers[p]!.at > timers[i]!.at; i = p, p = (i - 1) >> 1) [timers[p], timers[i]] = [timers[i]!, timers[p]!];
+  for (let p = (i - 1) >> 1; i > 0 && timers[p]!.at > timers[i]!.at; i = p, p = (i - 1) >> 1)
+    [timers[p], timers[i]] = [timers[i]!, timers[p]!];
   yield PARK;
 }
 function popTimer(): Task {
@@ -78,8 +95,11 @@ function drain(): number | undefined {
       ring[head] = undefined;
       head = (head + 1) & (ring.length - 1);
       const r = task.gen.next(task.value);
-      if (r.done) { task.done = true; task.result = r.value; if (task.joiner !== null) ready(task.joiner, undefined); }
-      else if (r.value === PAUSE) ready(task, RESUME);
+      if (r.done) {
+        task.done = true;
+        task.result = r.value;
+        if (task.joiner !== null) ready(task.joiner, undefined);
+      } else if (r.value === PAUSE) ready(task, RESUME);
     }
     const now = clock();
     while (timers.length > 0 && timers[0]!.at <= now) ready(popTimer());
@@ -92,11 +112,19 @@ function runMain<T>(body: () => Op<T>, setTimer: ((cb: () => void, ms: number) =
   return new Promise<T>((resolve, reject) => {
     const tick = (): void => {
       let next: number | undefined;
-      try { next = drain(); } catch (error) { reject(error); return; }
+      try {
+        next = drain();
+      } catch (error) {
+        reject(error);
+        return;
+      }
       if (main.done) resolve(main.result as T);
       else if (next === undefined) reject(new Error("trampoline: tasks are blocked with no timer"));
       else if (setTimer !== undefined) setTimer(tick, Math.max(0, Math.ceil(next - clock())));
-      else { while (clock() < next); tick(); }
+      else {
+        while (clock() < next);
+        tick();
+      }
     };
     tick();
   });
@@ -110,16 +138,25 @@ class TQueue<T> {
     const getter = this.getters.shift();
     if (getter !== undefined) ready(getter, value);
     else if (this.items.length < this.capacity) this.items.push(value);
-    else { this.putters.push({ task: current, value }); yield PARK; }
+    else {
+      this.putters.push({ task: current, value });
+      yield PARK;
+    }
   }
   *get(): Op<T> {
     const putter = this.putters.shift();
     if (this.items.length > 0) {
       const item = this.items.shift()!;
-      if (putter !== undefined) { this.items.push(putter.value); ready(putter.task); }
+      if (putter !== undefined) {
+        this.items.push(putter.value);
+        ready(putter.task);
+      }
       return item;
     }
-    if (putter !== undefined) { ready(putter.task); return putter.value; }
+    if (putter !== undefined) {
+      ready(putter.task);
+      return putter.value;
+    }
     this.getters.push(current);
     return (yield PARK) as T;
   }
@@ -129,7 +166,10 @@ class TSemaphore {
   constructor(private permits: number) {}
   *acquire(): Op<void> {
     if (this.permits > 0) this.permits--;
-    else { this.waiters.push(current); yield PARK; }
+    else {
+      this.waiters.push(current);
+      yield PARK;
+    }
   }
   release(): void {
     const next = this.waiters.shift();
@@ -139,8 +179,14 @@ class TSemaphore {
 }
 class TCondVar {
   private readonly waiters: Task[] = [];
-  *wait(): Op<void> { this.waiters.push(current); yield PARK; }
-  signal(): void { const w = this.waiters.shift(); if (w !== undefined) ready(w); }
+  *wait(): Op<void> {
+    this.waiters.push(current);
+    yield PARK;
+  }
+  signal(): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) ready(w);
+  }
 }
 // ── the workloads ───────────────────────────────────────────────────────────
 
@@ -158,99 +204,135 @@ export function trampolinePeer(env: BenchEnv): PeerWorkloads {
   const go = <T>(body: () => Op<T>): Promise<T> => runMain(body, setTimer);
   const timerBurst = (ms: number): PeerWorkloads[string] => ({
     api: `sleep(${ms}) (binary heap, ${timerApi}), spawn + join`,
-    run: (n) => go(function* () {
-      let fired = 0;
-      yield* spawnAll(n, function* () { yield* sleep(ms); fired++; });
-      return fired;
-    }),
+    run: (n) =>
+      go(function* () {
+        let fired = 0;
+        yield* spawnAll(n, function* () {
+          yield* sleep(ms);
+          fired++;
+        });
+        return fired;
+      }),
   });
   const queueThroughput = (capacity: number): PeerWorkloads[string] => ({
     api: `bounded queue cap ${capacity} put/get (waiter arrays)`,
-    run: (n) => go(function* () {
-      const q = new TQueue<number>(capacity);
-      let received = 0;
-      const producer = spawn(function* () { for (let i = 0; i < n; i++) yield* q.put(i); });
-      for (let i = 0; i < n; i++) {
-        const item = yield* q.get();
-        if (item !== received) throw new Error(`aqueue: got ${item}, expected ${received}`);
-        received++;
-      }
-      yield* join(producer);
-      return received;
-    }),
+    run: (n) =>
+      go(function* () {
+        const q = new TQueue<number>(capacity);
+        let received = 0;
+        const producer = spawn(function* () {
+          for (let i = 0; i < n; i++) yield* q.put(i);
+        });
+        for (let i = 0; i < n; i++) {
+          const item = yield* q.get();
+          if (item !== received) throw new Error(`aqueue: got ${item}, expected ${received}`);
+          received++;
+        }
+        yield* join(producer);
+        return received;
+      }),
   });
   return {
     pause_loop: {
       api: "pause() (a shared iterator)",
-      run: (n) => go(function* () {
-        let count = 0;
-        for (let i = 0; i < n; i++) { yield* pause(); count++; }
-        return count;
-      }),
+      run: (n) =>
+        go(function* () {
+          let count = 0;
+          for (let i = 0; i < n; i++) {
+            yield* pause();
+            count++;
+          }
+          return count;
+        }),
     },
     pause_pingpong: {
       api: "pause(), spawn + join",
-      run: (n) => go(function* () {
-        let turns = 0;
-        let last = -1;
-        let alternations = 0;
-        const a = spawn(function* () { for (let i = 0; i < n / 2; i++) { if (last !== 0) alternations++; last = 0; turns++; yield* pause(); } });
-        const b = spawn(function* () { for (let i = 0; i < n / 2; i++) { if (last !== 1) alternations++; last = 1; turns++; yield* pause(); } });
-        yield* join(a);
-        yield* join(b);
-        check("pause_pingpong alternations", alternations, n);
-        return turns;
-      }),
+      run: (n) =>
+        go(function* () {
+          let turns = 0;
+          let last = -1;
+          let alternations = 0;
+          const a = spawn(function* () {
+            for (let i = 0; i < n / 2; i++) {
+              if (last !== 0) alternations++;
+              last = 0;
+              turns++;
+              yield* pause();
+            }
+          });
+          const b = spawn(function* () {
+            for (let i = 0; i < n / 2; i++) {
+              if (last !== 1) alternations++;
+              last = 1;
+              turns++;
+              yield* pause();
+            }
+          });
+          yield* join(a);
+          yield* join(b);
+          check("pause_pingpong alternations", alternations, n);
+          return turns;
+        }),
     },
     spawn_wait: {
       api: "spawn + pause(), join each",
-      run: (n) => go(function* () {
-        let finished = 0;
-        yield* spawnAll(n, function* () { yield* pause(); finished++; });
-        return finished;
-      }),
+      run: (n) =>
+        go(function* () {
+          let finished = 0;
+          yield* spawnAll(n, function* () {
+            yield* pause();
+            finished++;
+          });
+          return finished;
+        }),
     },
     aqueue_cap1: queueThroughput(1),
     aqueue_cap64: queueThroughput(64),
     semaphore_throughput: {
       api: "semaphore acquire/release (waiter array), pause()",
-      run: (n) => go(function* () {
-        const lock = new TSemaphore(1);
-        let acquisitions = 0;
-        let inside = 0;
-        const worker = function* (): Op<void> {
-          for (let i = 0; i < n / 2; i++) {
-            yield* lock.acquire();
-            if (++inside !== 1) throw new Error("semaphore: two holders");
-            acquisitions++;
-            yield* pause();
-            inside--;
-            lock.release();
-          }
-        };
-        const a = spawn(worker);
-        const b = spawn(worker);
-        yield* join(a);
-        yield* join(b);
-        return acquisitions;
-      }),
+      run: (n) =>
+        go(function* () {
+          const lock = new TSemaphore(1);
+          let acquisitions = 0;
+          let inside = 0;
+          const worker = function* (): Op<void> {
+            for (let i = 0; i < n / 2; i++) {
+              yield* lock.acquire();
+              if (++inside !== 1) throw new Error("semaphore: two holders");
+              acquisitions++;
+              yield* pause();
+              inside--;
+              lock.release();
+            }
+          };
+          const a = spawn(worker);
+          const b = spawn(worker);
+          yield* join(a);
+          yield* join(b);
+          return acquisitions;
+        }),
     },
     cond_var_signal: {
       api: "condvar wait/signal (waiter array), pause()",
-      run: (n) => go(function* () {
-        const changed = new TCondVar();
-        let produced = 0;
-        let consumed = 0;
-        const producer = spawn(function* () {
-          for (let i = 0; i < n; i++) { yield* pause(); produced++; changed.signal(); }
-        });
-        while (consumed < n) {
-          while (consumed === produced) yield* changed.wait();
-          consumed = produced;
-        }
-        yield* join(producer);
-        return consumed;
-      }),
+      run: (n) =>
+        go(function* () {
+          const changed = new TCondVar();
+          let produced = 0;
+          let consumed = 0;
+          const producer = spawn(function* () {
+            for (let i = 0; i < n; i++) {
+              yield* pause();
+              produced++;
+              changed.signal();
+            }
+          });
+          while (consumed < n) {
+            while (consumed === produced) yield* changed.wait();
+            consumed = produced;
+          }
+          yield* join(producer);
+          return consumed;
+        }),
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),

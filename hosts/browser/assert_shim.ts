@@ -73,14 +73,24 @@ function format(value: unknown, depth: number, seen: Set<object>): string {
       return `Map(${obj.size}) { ${items.join(", ")} }`;
     }
     if (obj instanceof Set) return `Set(${obj.size}) { ${[...obj].slice(0, 50).map(inner).join(", ")} }`;
-    if (ArrayBuffer.isView(obj)) return `${obj.constructor.name}(${(obj as Uint8Array).length ?? obj.byteLength}) [ ${Array.from(obj as Uint8Array).slice(0, 50).join(", ")} ]`;
+    if (ArrayBuffer.isView(obj))
+      return `${obj.constructor.name}(${(obj as Uint8Array).length ?? obj.byteLength}) [ ${Array.from(obj as Uint8Array)
+        .slice(0, 50)
+        .join(", ")} ]`;
     const proto = Object.getPrototypeOf(obj) as { constructor?: { name?: string } } | null;
     const ctor = proto === null ? "[Object: null prototype]" : proto.constructor?.name;
     const prefix = ctor === undefined || ctor === "Object" ? "" : `${ctor} `;
-    const keys: (string | symbol)[] = [...Object.keys(obj), ...Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s))];
+    const keys: (string | symbol)[] = [
+      ...Object.keys(obj),
+      ...Object.getOwnPropertySymbols(obj).filter((s) => Object.prototype.propertyIsEnumerable.call(obj, s)),
+    ];
     if (keys.length === 0) return `${prefix}{}`;
     const record = obj as Record<string | symbol, unknown>;
-    const items = keys.slice(0, 50).map((k) => `${typeof k === "symbol" ? `[${String(k)}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${inner(record[k])}`);
+    const items = keys
+      .slice(0, 50)
+      .map(
+        (k) => `${typeof k === "symbol" ? `[${String(k)}]` : /^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${inner(record[k])}`,
+      );
     return `${prefix}{ ${items.join(", ")} }`;
   } finally {
     seen.delete(obj);
@@ -236,7 +246,13 @@ export function ok(...args: [value?: unknown, message?: string | Error]): void {
 
 export function equal(actual: unknown, expected: unknown, message?: string | Error): void {
   if (!Object.is(actual, expected)) {
-    fail_(message, `Expected values to be strictly equal:\n  actual:   ${formatValue(actual)}\n  expected: ${formatValue(expected)}`, actual, expected, "strictEqual");
+    fail_(
+      message,
+      `Expected values to be strictly equal:\n  actual:   ${formatValue(actual)}\n  expected: ${formatValue(expected)}`,
+      actual,
+      expected,
+      "strictEqual",
+    );
   }
 }
 
@@ -260,7 +276,13 @@ export function deepEqual(actual: unknown, expected: unknown, message?: string |
 
 export function notDeepEqual(actual: unknown, expected: unknown, message?: string | Error): void {
   if (isDeepStrictEqual(actual, expected)) {
-    fail_(message, `Expected "actual" not to be strictly deep-equal to: ${formatValue(expected, 6)}`, actual, expected, "notDeepStrictEqual");
+    fail_(
+      message,
+      `Expected "actual" not to be strictly deep-equal to: ${formatValue(expected, 6)}`,
+      actual,
+      expected,
+      "notDeepStrictEqual",
+    );
   }
 }
 
@@ -269,7 +291,8 @@ export function fail(message?: string | Error): never {
 }
 
 export function match(string: unknown, regexp: RegExp, message?: string | Error): void {
-  if (!(regexp instanceof RegExp)) throw new TypeError(`The "regexp" argument must be an instance of RegExp. Received ${formatValue(regexp)}`);
+  if (!(regexp instanceof RegExp))
+    throw new TypeError(`The "regexp" argument must be an instance of RegExp. Received ${formatValue(regexp)}`);
   if (typeof string !== "string" || regexp.exec(string) === null) {
     fail_(
       message,
@@ -284,7 +307,8 @@ export function match(string: unknown, regexp: RegExp, message?: string | Error)
 }
 
 export function doesNotMatch(string: unknown, regexp: RegExp, message?: string | Error): void {
-  if (!(regexp instanceof RegExp)) throw new TypeError(`The "regexp" argument must be an instance of RegExp. Received ${formatValue(regexp)}`);
+  if (!(regexp instanceof RegExp))
+    throw new TypeError(`The "regexp" argument must be an instance of RegExp. Received ${formatValue(regexp)}`);
   if (typeof string !== "string" || regexp.exec(string) !== null) {
     fail_(
       message,
@@ -313,7 +337,13 @@ function checkExpected(actual: unknown, expected: Matcher, message: string | Err
   if (expected instanceof RegExp) {
     const text = String(actual);
     if (expected.exec(text) !== null) return;
-    fail_(message, `The input did not match the regular expression ${String(expected)}. Input:\n\n${formatValue(text)}\n`, actual, expected, operator);
+    fail_(
+      message,
+      `The input did not match the regular expression ${String(expected)}. Input:\n\n${formatValue(text)}\n`,
+      actual,
+      expected,
+      operator,
+    );
   }
   if (typeof expected === "function") {
     const fn = expected as { prototype?: unknown; name?: string; call(thisArg: unknown, v: unknown): unknown };
@@ -341,7 +371,13 @@ function checkExpected(actual: unknown, expected: Matcher, message: string | Err
   }
   if (typeof expected === "object" && expected !== null) {
     if (typeof actual !== "object" || actual === null) {
-      fail_(message, `The thrown value is not an object: ${formatValue(actual)} (expected ${formatValue(expected)})`, actual, expected, operator);
+      fail_(
+        message,
+        `The thrown value is not an object: ${formatValue(actual)} (expected ${formatValue(expected)})`,
+        actual,
+        expected,
+        operator,
+      );
     }
     const keys: (string | symbol)[] = ownEnumerableKeys(expected);
     if (expected instanceof Error) keys.push("name", "message");
@@ -388,7 +424,11 @@ export function throws(fn: () => unknown, expectedOrMessage?: Matcher, maybeMess
   checkExpected(actual, expected, message, "throws");
 }
 
-export async function rejects(promiseOrFn: Promise<unknown> | (() => Promise<unknown>), expectedOrMessage?: Matcher, maybeMessage?: string | Error): Promise<void> {
+export async function rejects(
+  promiseOrFn: Promise<unknown> | (() => Promise<unknown>),
+  expectedOrMessage?: Matcher,
+  maybeMessage?: string | Error,
+): Promise<void> {
   const [expected, message] = splitArgs(expectedOrMessage, maybeMessage);
   let promise: unknown = promiseOrFn;
   if (typeof promiseOrFn === "function") {
@@ -413,7 +453,11 @@ export async function rejects(promiseOrFn: Promise<unknown> | (() => Promise<unk
 
 function unwanted(actual: unknown, expected: Matcher, message: string | Error | undefined, what: string, operator: string): void {
   // As in Node: an error of another class than the one named is rethrown as is.
-  if (typeof expected === "function" && (expected as { prototype?: unknown }).prototype !== undefined && !(actual instanceof (expected as new () => unknown))) {
+  if (
+    typeof expected === "function" &&
+    (expected as { prototype?: unknown }).prototype !== undefined &&
+    !(actual instanceof (expected as new () => unknown))
+  ) {
     throw actual;
   }
   if (expected instanceof RegExp && expected.exec(String(actual)) === null) throw actual;
@@ -430,7 +474,11 @@ export function doesNotThrow(fn: () => unknown, expectedOrMessage?: Matcher, may
   }
 }
 
-export async function doesNotReject(promiseOrFn: Promise<unknown> | (() => Promise<unknown>), expectedOrMessage?: Matcher, maybeMessage?: string | Error): Promise<void> {
+export async function doesNotReject(
+  promiseOrFn: Promise<unknown> | (() => Promise<unknown>),
+  expectedOrMessage?: Matcher,
+  maybeMessage?: string | Error,
+): Promise<void> {
   const [expected, message] = splitArgs(expectedOrMessage, maybeMessage);
   try {
     await (typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn);

@@ -58,7 +58,10 @@ type Listener = (...args: unknown[]) => void;
 const wrappers = new Map<Listener, { type: string; handler: (event: Event) => void }>();
 
 const eventTypes: Record<string, { type: string; args: (event: Event) => unknown[] }> = {
-  unhandledRejection: { type: "unhandledrejection", args: (e) => [(e as PromiseRejectionEvent).reason, (e as PromiseRejectionEvent).promise] },
+  unhandledRejection: {
+    type: "unhandledrejection",
+    args: (e) => [(e as PromiseRejectionEvent).reason, (e as PromiseRejectionEvent).promise],
+  },
   uncaughtException: { type: "error", args: (e) => [(e as ErrorEvent).error, "uncaughtException"] },
 };
 

@@ -61,7 +61,13 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 function describeError(error: unknown): string {
   if (error instanceof Error) {
     const head = `${error.name}: ${error.message}`;
-    const frames = typeof error.stack === "string" ? error.stack.split("\n").filter((l) => /^\s+at /.test(l)).slice(0, 4) : [];
+    const frames =
+      typeof error.stack === "string"
+        ? error.stack
+            .split("\n")
+            .filter((l) => /^\s+at /.test(l))
+            .slice(0, 4)
+        : [];
     return frames.length === 0 ? head : `${head}\n${frames.join("\n")}`;
   }
   return `thrown value: ${formatValue(error)}`;
@@ -79,7 +85,11 @@ function settle(): Promise<void> {
   });
 }
 
-async function runOne(name: string, fn: (t: { name: string; signal: AbortSignal; diagnostic(m: string): void }) => unknown, timeoutMs: number): Promise<void> {
+async function runOne(
+  name: string,
+  fn: (t: { name: string; signal: AbortSignal; diagnostic(m: string): void }) => unknown,
+  timeoutMs: number,
+): Promise<void> {
   if (fn.length >= 2) throw new Error("callback-style tests (t, done) are not supported by the browser node:test shim");
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;

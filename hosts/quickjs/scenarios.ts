@@ -303,8 +303,18 @@ scenario("pause: a task woken during a round runs in the next round, after those
 scenario("sleep: tasks wake in deadline order, equal deadlines in the order they were set", function* () {
   const log: string[] = [];
   yield* withTaskGroup<void>(function* (group) {
-    const plan: Array<[string, number]> = [["a", 30], ["b", 10], ["c", 20], ["d", 10], ["e", 30], ["f", 10]];
-    for (const [name, ms] of plan) group.spawnBg(function* () { yield* sleeper(log, name, ms)(); });
+    const plan: Array<[string, number]> = [
+      ["a", 30],
+      ["b", 10],
+      ["c", 20],
+      ["d", 10],
+      ["e", 30],
+      ["f", 10],
+    ];
+    for (const [name, ms] of plan)
+      group.spawnBg(function* () {
+        yield* sleeper(log, name, ms)();
+      });
   });
   eq(log, ["b", "d", "f", "c", "a", "e"], "wake order");
 });
@@ -607,16 +617,23 @@ scenario("spawn noWait: a background task is cancelled once the others are done"
 scenario("spawn allowFailure: the failure stays with the task; wait() rethrows it", function* () {
   const boom = new Boom();
   const result = yield* withTaskGroup<number>(function* (group) {
-    const fragile = group.spawn(function* (): Operation<number> {
-      yield* sleep(5);
-      throw boom;
-    }, { allowFailure: true });
+    const fragile = group.spawn(
+      function* (): Operation<number> {
+        yield* sleep(5);
+        throw boom;
+      },
+      { allowFailure: true },
+    );
     const other = group.spawn(function* () {
       yield* sleep(15);
       return 2;
     });
     same(yield* caught(() => fragile.wait()), boom, "fragile.wait()");
-    same(thrown(() => fragile.tryWait()), boom, "fragile.tryWait()");
+    same(
+      thrown(() => fragile.tryWait()),
+      boom,
+      "fragile.tryWait()",
+    );
     return yield* other.wait();
   });
   eq(result, 2, "group value");
@@ -672,7 +689,11 @@ scenario("addDefer: defers run after every task, last registered first; addDefer
   eq(log, ["body", "task", "defer 2", "defer 1"], "log");
   const g = saved as { addDefer(body: () => Operation<void>): void } | null;
   ok(g !== null, "group not captured");
-  isA(thrown(() => g!.addDefer(function* () {})), WeftUsageError, "addDefer after the end");
+  isA(
+    thrown(() => g!.addDefer(function* () {})),
+    WeftUsageError,
+    "addDefer after the end",
+  );
 });
 
 scenario("withTimeout: a fast body returns its value; a slow one is cancelled and TimeoutError is thrown", function* () {
@@ -726,19 +747,27 @@ scenario("retry fixedDelay: attempts are spaced by the delay; maxRetry and fatal
   for (let i = 1; i < times.length; i++) ok(times[i]! - times[i - 1]! >= 10, `gap ${i} was ${times[i]! - times[i - 1]!} ms`);
   let tries = 0;
   const last = yield* caught(() =>
-    retry({ kind: "fixedDelay", ms: 1 }, function* () {
-      tries++;
-      throw new Boom(`try ${tries}`);
-    }, { maxRetry: 2 }),
+    retry(
+      { kind: "fixedDelay", ms: 1 },
+      function* () {
+        tries++;
+        throw new Boom(`try ${tries}`);
+      },
+      { maxRetry: 2 },
+    ),
   );
   eq(tries, 3, "maxRetry 2 means 3 attempts");
   eq((last as Error).message, "try 3", "the last error is thrown");
   let fatalTries = 0;
   const fatal = yield* caught(() =>
-    retry({ kind: "immediate" }, function* () {
-      fatalTries++;
-      throw new TypeError("fatal");
-    }, { fatalError: (e) => e instanceof TypeError }),
+    retry(
+      { kind: "immediate" },
+      function* () {
+        fatalTries++;
+        throw new TypeError("fatal");
+      },
+      { fatalError: (e) => e instanceof TypeError },
+    ),
   );
   isA(fatal, TypeError, "fatal error");
   eq(fatalTries, 1, "fatal errors are not retried");
@@ -767,14 +796,15 @@ scenario("all: values in input order; maxConcurrent bounds the running bodies; a
   eq(log, ["b", "c", "a"], "finish order");
   let running = 0;
   let peak = 0;
-  const bodies = [1, 2, 3, 4, 5].map((i) =>
-    function* () {
-      running++;
-      peak = Math.max(peak, running);
-      yield* sleep(3);
-      running--;
-      return i * 10;
-    },
+  const bodies = [1, 2, 3, 4, 5].map(
+    (i) =>
+      function* () {
+        running++;
+        peak = Math.max(peak, running);
+        yield* sleep(3);
+        running--;
+        return i * 10;
+      },
   );
   eq(yield* all(bodies, { maxConcurrent: 2 }), [10, 20, 30, 40, 50], "bounded values");
   eq(peak, 2, "peak concurrency");
@@ -886,12 +916,19 @@ scenario("Task: done/tryWait while running and after; wait() gives the value or 
     eq(task.done, true, "done after");
     eq(task.tryWait(), 42, "tryWait after");
     eq(yield* task.wait(), 42, "a second wait()");
-    const failing = group.spawn(function* (): Operation<number> {
-      yield* sleep(1);
-      throw boom;
-    }, { allowFailure: true });
+    const failing = group.spawn(
+      function* (): Operation<number> {
+        yield* sleep(1);
+        throw boom;
+      },
+      { allowFailure: true },
+    );
     same(yield* caught(() => failing.wait()), boom, "failing.wait()");
-    same(thrown(() => failing.tryWait()), boom, "failing.tryWait()");
+    same(
+      thrown(() => failing.tryWait()),
+      boom,
+      "failing.tryWait()",
+    );
   });
 });
 
@@ -914,15 +951,51 @@ scenario("Task: a task waiting for itself gets WeftUsageError (a TypeError)", fu
 });
 
 scenario("bad input: durations, sizes, kinds, bodies and a bare yield give clear errors", function* () {
-  isA(thrown(() => sleep(-1)), RangeError, "sleep(-1)");
-  isA(thrown(() => sleep(NaN)), RangeError, "sleep(NaN)");
-  isA(thrown(() => sleep("5" as unknown as number)), TypeError, "sleep('5')");
-  isA(thrown(() => new Timer(-5)), RangeError, "new Timer(-5)");
-  isA(thrown(() => new Semaphore(0)), RangeError, "new Semaphore(0)");
-  isA(thrown(() => new Semaphore(2, 3)), RangeError, "new Semaphore(2, 3)");
-  isA(thrown(() => new Queue<number>({ kind: "blocking", capacity: -1 })), RangeError, "capacity -1");
-  isA(thrown(() => new Queue<number>({ kind: "nope" } as unknown as { kind: "unbounded" })), TypeError, "unknown kind");
-  isA(thrown(() => new Lazy(5 as unknown as () => Operation<number>)), TypeError, "new Lazy(5)");
+  isA(
+    thrown(() => sleep(-1)),
+    RangeError,
+    "sleep(-1)",
+  );
+  isA(
+    thrown(() => sleep(NaN)),
+    RangeError,
+    "sleep(NaN)",
+  );
+  isA(
+    thrown(() => sleep("5" as unknown as number)),
+    TypeError,
+    "sleep('5')",
+  );
+  isA(
+    thrown(() => new Timer(-5)),
+    RangeError,
+    "new Timer(-5)",
+  );
+  isA(
+    thrown(() => new Semaphore(0)),
+    RangeError,
+    "new Semaphore(0)",
+  );
+  isA(
+    thrown(() => new Semaphore(2, 3)),
+    RangeError,
+    "new Semaphore(2, 3)",
+  );
+  isA(
+    thrown(() => new Queue<number>({ kind: "blocking", capacity: -1 })),
+    RangeError,
+    "capacity -1",
+  );
+  isA(
+    thrown(() => new Queue<number>({ kind: "nope" } as unknown as { kind: "unbounded" })),
+    TypeError,
+    "unknown kind",
+  );
+  isA(
+    thrown(() => new Lazy(5 as unknown as () => Operation<number>)),
+    TypeError,
+    "new Lazy(5)",
+  );
   isA(yield* caught(() => withTaskGroup(5 as unknown as () => Operation<void>)), TypeError, "withTaskGroup(5)");
   isA(yield* caught(() => withTimeout(-1, () => sleep(1))), RangeError, "withTimeout(-1)");
   isA(
@@ -932,7 +1005,11 @@ scenario("bad input: durations, sizes, kinds, bodies and a bare yield give clear
   );
   isA(yield* caught(() => all([5 as unknown as () => Operation<number>])), TypeError, "all([5])");
   const sem = new Semaphore(1);
-  isA(thrown(() => sem.release()), WeftUsageError, "release beyond size");
+  isA(
+    thrown(() => sem.release()),
+    WeftUsageError,
+    "release beyond size",
+  );
   const bare = yield* withTaskGroup<unknown>(function* (group) {
     const t = group.spawn(function* (): Operation<unknown> {
       try {
@@ -946,9 +1023,17 @@ scenario("bad input: durations, sizes, kinds, bodies and a bare yield give clear
   });
   isA(bare, WeftUsageError, "bare yield");
   yield* withTaskGroup<void>(function* (group) {
-    isA(thrown(() => group.spawn(5 as unknown as () => Operation<void>)), TypeError, "spawn(5)");
+    isA(
+      thrown(() => group.spawn(5 as unknown as () => Operation<void>)),
+      TypeError,
+      "spawn(5)",
+    );
     const { spawn } = group;
-    isA(thrown(() => spawn(function* () {})), WeftUsageError, "detached spawn");
+    isA(
+      thrown(() => spawn(function* () {})),
+      WeftUsageError,
+      "detached spawn",
+    );
   });
 });
 
@@ -1005,7 +1090,11 @@ scenario("Queue blocking: a full queue makes put wait (back-pressure); capacity 
   eq(at("put 1 done") >= 0 && at("put 1 done") < at("put 2"), true, `put 1 must not wait: ${show(log)}`);
   ok(at("got 1") < at("put 2 done"), `put 2 finished before room was made: ${show(log)}`);
   ok(at("got 2") < at("put 3 done"), `put 3 finished before room was made: ${show(log)}`);
-  eq(log.filter((e) => e.startsWith("got")), ["got 1", "got 2", "got 3"], "values");
+  eq(
+    log.filter((e) => e.startsWith("got")),
+    ["got 1", "got 2", "got 3"],
+    "values",
+  );
   const rendezvous = new Queue<string>({ kind: "blocking", capacity: 0 });
   const order: string[] = [];
   yield* withTaskGroup<void>(function* (group) {
@@ -1027,7 +1116,11 @@ scenario("Queue close: readers drain then get QueueClosed; blocked readers and w
   q.tryPut(2);
   q.close();
   eq(q.closed, true, "closed");
-  isA(thrown(() => q.tryPut(3)), QueueClosed, "tryPut after close");
+  isA(
+    thrown(() => q.tryPut(3)),
+    QueueClosed,
+    "tryPut after close",
+  );
   isA(yield* caught(() => q.put(3)), QueueClosed, "put after close");
   eq(yield* q.get(), 1, "drain 1");
   eq(q.tryGet(), 2, "drain 2");
@@ -1050,13 +1143,21 @@ scenario("Queue close: readers drain then get QueueClosed; blocked readers and w
   });
   eq(errors, ["reader QueueClosed", "writer QueueClosed"], "woken by close");
   eq(full.tryGet(), 10, "the buffered item survives a soft close");
-  isA(thrown(() => full.tryGet()), QueueClosed, "the blocked writer's value was never delivered");
+  isA(
+    thrown(() => full.tryGet()),
+    QueueClosed,
+    "the blocked writer's value was never delivered",
+  );
 
   const cleared = new Queue<number>();
   cleared.tryPut(1);
   const mine = new Boom("closed for good");
   cleared.close(mine, { clear: true });
-  same(thrown(() => cleared.tryGet()), mine, "clear: true throws at once, with the custom error");
+  same(
+    thrown(() => cleared.tryGet()),
+    mine,
+    "clear: true throws at once, with the custom error",
+  );
 });
 
 scenario("Queue discard kinds: discardOldest evicts, discardLatest drops; tryPut never evicts", function* () {
@@ -1169,7 +1270,13 @@ scenario("Mutex.withLock: exclusion in arrival order; released on error and on c
     isA(yield* caught(() => holder.wait()), Cancelled, "holder");
   });
   eq(lock.locked, false, "released after the cancellation");
-  eq(yield* lock.withLock(function* () { return "value"; }), "value", "withLock value");
+  eq(
+    yield* lock.withLock(function* () {
+      return "value";
+    }),
+    "value",
+    "withLock value",
+  );
 });
 
 scenario("CondVar: signal wakes the oldest waiter, broadcast the rest in order; a signal with nobody waiting is lost", function* () {
@@ -1273,7 +1380,11 @@ scenario("host pump: an action rejected by a host callback throws its error in t
 scenario("host pump: host callbacks due at different times resume their tasks in due order", function* () {
   const log: string[] = [];
   yield* withTaskGroup<void>(function* (group) {
-    for (const [key, ms] of [["ev-45", 45], ["ev-5", 5], ["ev-25", 25]] as Array<[string, number]>) {
+    for (const [key, ms] of [
+      ["ev-45", 45],
+      ["ev-5", 5],
+      ["ev-25", 25],
+    ] as Array<[string, number]>) {
       group.spawnBg(function* () {
         yield* hostEvent(key, ms);
         log.push(key);
@@ -1418,7 +1529,11 @@ check("pump() from inside a task throws WeftUsageError; maxRounds bounds the rou
   eq(steps, { a: 1, b: 1 }, "one round");
   eq(h.pump(), { blocked: 0, nextDeadline: undefined, ready: 0 }, "rest");
   eq(steps, { a: 5, b: 5 }, "all rounds");
-  isA(thrown(() => h.pump({ maxRounds: 0 })), RangeError, "maxRounds 0");
+  isA(
+    thrown(() => h.pump({ maxRounds: 0 })),
+    RangeError,
+    "maxRounds 0",
+  );
 });
 
 // ── the entry points ───────────────────────────────────────────────────────

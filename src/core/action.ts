@@ -31,9 +31,7 @@ const REJECTED = 2;
  * }
  * ```
  */
-export function* action<T>(
-  executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => (() => void) | void,
-): Operation<T> {
+export function* action<T>(executor: (resolve: (value: T) => void, reject: (error: unknown) => void) => (() => void) | void): Operation<T> {
   requireFunction("action()", "executor", executor, "a function (resolve, reject) => cleanup");
   const task = requireTask("action()");
   if (task.cancelDue) throw new Cancelled();

@@ -61,10 +61,7 @@ export function* protectFromCancel<T>(body: () => Operation<T>): Operation<T> {
  * );
  * ```
  */
-export function* withCancellationHandler<T>(
-  body: () => Operation<T>,
-  handler: () => Operation<void>,
-): Operation<T> {
+export function* withCancellationHandler<T>(body: () => Operation<T>, handler: () => Operation<void>): Operation<T> {
   requireFunction("withCancellationHandler()", "body", body);
   requireFunction("withCancellationHandler()", "handler", handler);
   try {

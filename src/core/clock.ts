@@ -8,8 +8,7 @@ interface MaybePerformance {
 
 const perf = (globalThis as MaybePerformance).performance;
 
-export const hostClock: () => number =
-  perf !== undefined && typeof perf.now === "function" ? () => perf.now() : () => Date.now();
+export const hostClock: () => number = perf !== undefined && typeof perf.now === "function" ? () => perf.now() : () => Date.now();
 
 /**
  * The longest delay a host timer holds: 2^31 - 1 ms, about 24.8 days. Node

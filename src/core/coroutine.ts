@@ -85,13 +85,7 @@ export class Coroutine implements Task<unknown> {
   /** State of the suspension the task is parked in (a waiter record, a group, a timer). */
   waitRecord: unknown = undefined;
 
-  constructor(
-    scheduler: Scheduler,
-    body: () => Operation<unknown>,
-    flags: number,
-    owner: ChildOwner | null,
-    loc: string | undefined,
-  ) {
+  constructor(scheduler: Scheduler, body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc: string | undefined) {
     this.flags = flags;
     this.scheduler = scheduler;
     this.gen = body;

@@ -122,8 +122,7 @@ export class DeadlockError extends Error {
   readonly locations: readonly string[];
   constructor(blocked: number, locations: readonly string[]) {
     super(
-      `deadlock: ${blocked} task(s) are blocked and nothing can wake them` +
-        (locations.length > 0 ? `\n  ${locations.join("\n  ")}` : ""),
+      `deadlock: ${blocked} task(s) are blocked and nothing can wake them` + (locations.length > 0 ? `\n  ${locations.join("\n  ")}` : ""),
     );
     this.name = "DeadlockError";
     this.blocked = blocked;

@@ -55,9 +55,7 @@ export let current: Coroutine | null = null;
 export function requireTask(api: string): Coroutine {
   const task = current;
   if (task === null) {
-    throw new WeftUsageError(
-      `${api} must run inside a weft task: use it with yield* in a function* body started by run() or a task group`,
-    );
+    throw new WeftUsageError(`${api} must run inside a weft task: use it with yield* in a function* body started by run() or a task group`);
   }
   return task;
 }

@@ -189,13 +189,17 @@ export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<
   const loc = debugEnabled ? captureLocation() : undefined;
   return new Promise<T>((resolve, reject) => {
     let onAbort: Callback | null = null;
-    const task = driver.scheduler.spawnRoot(body, (ended) => {
-      leaveDebug?.();
-      if (onAbort !== null) signal!.removeEventListener("abort", onAbort);
-      driver.runs.delete(ended);
-      if (ended.state === Flag.DONE) resolve(ended.result as T);
-      else reject(ended.result);
-    }, loc);
+    const task = driver.scheduler.spawnRoot(
+      body,
+      (ended) => {
+        leaveDebug?.();
+        if (onAbort !== null) signal!.removeEventListener("abort", onAbort);
+        driver.runs.delete(ended);
+        if (ended.state === Flag.DONE) resolve(ended.result as T);
+        else reject(ended.result);
+      },
+      loc,
+    );
     driver.runs.set(task, reject);
     if (signal !== undefined) {
       if (signal.aborted) task.cancel();

@@ -72,10 +72,7 @@ export function* all<T>(bodies: Array<() => Operation<T>>, options?: { maxConcur
  * const fastest = yield* any(mirrors.map((m) => () => fetchFrom(m)), { allowFailure: true });
  * ```
  */
-export function* any<T>(
-  bodies: Array<() => Operation<T>>,
-  options?: { maxConcurrent?: number; allowFailure?: boolean },
-): Operation<T> {
+export function* any<T>(bodies: Array<() => Operation<T>>, options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<T> {
   validateBodies("any()", bodies);
   validateMaxConcurrent("any()", options?.maxConcurrent);
   const n = bodies.length;

@@ -63,9 +63,7 @@ export function validateRetryMethod(api: string, method: unknown): asserts metho
       }
       return;
     default:
-      throw new TypeError(
-        `${api}: method.kind must be "immediate", "fixedDelay" or "exponentialDelay", got ${describe(m.kind)}`,
-      );
+      throw new TypeError(`${api}: method.kind must be "immediate", "fixedDelay" or "exponentialDelay", got ${describe(m.kind)}`);
   }
 }
 

@@ -174,8 +174,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     validateRetryOptions("TaskGroup.spawnLoop()", options);
     const maxRetry = options?.maxRetry;
     const userFatal = options?.fatalError;
-    const fatalError = (error: unknown): boolean =>
-      error instanceof BreakFromSpawnLoop || (userFatal !== undefined && userFatal(error));
+    const fatalError = (error: unknown): boolean => error instanceof BreakFromSpawnLoop || (userFatal !== undefined && userFatal(error));
     this.spawnChild(function* spawnLoop(): Operation<void> {
       try {
         if (method === undefined) {
@@ -194,9 +193,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     requireGroup(this, "TaskGroup.addDefer()");
     requireFunction("TaskGroup.addDefer()", "body", body);
     if (this.state !== GroupState.RUNNING) {
-      throw new WeftUsageError(
-        "TaskGroup.addDefer(): the group is no longer running (it has finished, failed or been cancelled)",
-      );
+      throw new WeftUsageError("TaskGroup.addDefer(): the group is no longer running (it has finished, failed or been cancelled)");
     }
     (this.defers ??= []).push(body);
   }
@@ -218,9 +215,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   /** Spawns a child, or throws if the group has ended (B §2.3). */
   spawnChild(body: () => Operation<unknown>, flags: number): Coroutine {
     if (this.state !== GroupState.RUNNING && this.count === 0) {
-      throw new WeftUsageError(
-        "TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running",
-      );
+      throw new WeftUsageError("TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running");
     }
     const child = this.parent.scheduler.spawn(body, flags, this);
     const tail = this.tail;

@@ -7,9 +7,7 @@ import { describe, requireFunction, type Operation } from "../core/operation.ts"
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
-    (typeof value === "object" || typeof value === "function") &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === "function"
+    (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function"
   );
 }
 
@@ -56,8 +54,10 @@ function settle<T>(api: string, start: () => PromiseLike<T>, onAbandon: (() => v
 export function* call<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Operation<T> {
   requireFunction("call()", "fn", fn, "a function (signal) => promise");
   const controller = new AbortController();
-  return yield* settle("call()", () => fn(controller.signal), () =>
-    controller.abort(new Cancelled("the task waiting for this promise was cancelled")),
+  return yield* settle(
+    "call()",
+    () => fn(controller.signal),
+    () => controller.abort(new Cancelled("the task waiting for this promise was cancelled")),
   );
 }
 

@@ -54,9 +54,7 @@ export class MemoryReader extends ReaderBase {
     } else if (data !== null && typeof data === "object" && typeof (data as Iterable<unknown>)[Symbol.iterator] === "function") {
       this.#iterator = (data as Iterable<unknown>)[Symbol.iterator]();
     } else {
-      throw new TypeError(
-        `MemoryReader: data must be a string, a Uint8Array or an iterable of them, got ${describe(data)}`,
-      );
+      throw new TypeError(`MemoryReader: data must be a string, a Uint8Array or an iterable of them, got ${describe(data)}`);
     }
   }
 
@@ -107,9 +105,7 @@ export class MemoryReader extends ReaderBase {
           // The reader was closed: nobody wants the rest.
           if (error instanceof PipeClosed && state.readClosed) return;
           state.closeWrite(
-            error instanceof Cancelled
-              ? new ReaderClosed("MemoryReader: the producer was cancelled before it finished its data")
-              : error,
+            error instanceof Cancelled ? new ReaderClosed("MemoryReader: the producer was cancelled before it finished its data") : error,
           );
           throw error;
         }

@@ -243,9 +243,7 @@ export abstract class ReaderBase implements Reader {
     if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed) throw new WeftUsageError(`${api}: the reader is closed`);
     if (this.#reading) {
-      throw new WeftUsageError(
-        `${api}: another task is already reading from this reader; read from one task and fan out with a Queue`,
-      );
+      throw new WeftUsageError(`${api}: another task is already reading from this reader; read from one task and fan out with a Queue`);
     }
     this.#reading = true;
   }

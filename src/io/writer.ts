@@ -83,9 +83,7 @@ export class WriteGate {
     if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed()) throw new WeftUsageError(`${api}: the writer is closed`);
     if (this.#writing) {
-      throw new WeftUsageError(
-        `${api}: another task is already writing to this writer; write from one task and fan in with a Queue`,
-      );
+      throw new WeftUsageError(`${api}: another task is already writing to this writer; write from one task and fan in with a Queue`);
     }
     this.#writing = true;
   }

@@ -49,9 +49,7 @@ export class QueueClosed extends Error {
  * new Queue<Frame>({ kind: "discardOldest", capacity: 1 }); // keep only the latest frame
  * ```
  */
-export type QueueKind =
-  | { kind: "unbounded" }
-  | { kind: "blocking" | "discardOldest" | "discardLatest"; capacity: number };
+export type QueueKind = { kind: "unbounded" } | { kind: "blocking" | "discardOldest" | "discardLatest"; capacity: number };
 
 const enum Kind {
   UNBOUNDED,

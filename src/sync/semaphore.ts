@@ -58,7 +58,6 @@ class AcquireOp extends SuspensionPoint<void> {
 
 let takePermit: (semaphore: Semaphore) => boolean;
 
-
 /**
  * A counting semaphore with `size` permits, `initial` of them free at the
  * start. Waiters are served strictly in arrival order and a released permit
@@ -87,7 +86,6 @@ export class Semaphore {
       }
       return false;
     };
-
   }
 
   /**

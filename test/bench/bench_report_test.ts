@@ -95,10 +95,22 @@ test("log scale maps the ends to the pixel ends and the geometric middle to the 
 function sample(medians: Partial<Record<PeerId, number>>, workload = "pause_loop"): BenchResults {
   const cells: CellResult[] = [];
   for (const [peer, m] of Object.entries(medians) as [PeerId, number][]) {
-    cells.push({ host: "node", peer, workload, status: "ok", api: `${peer} api`, n: peer === "effection" ? 5000 : 1_000_000, samples: [[m * 0.9, m, m * 1.2]], median: m, min: m * 0.9, max: m * 1.2 });
+    cells.push({
+      host: "node",
+      peer,
+      workload,
+      status: "ok",
+      api: `${peer} api`,
+      n: peer === "effection" ? 5000 : 1_000_000,
+      samples: [[m * 0.9, m, m * 1.2]],
+      median: m,
+      min: m * 0.9,
+      max: m * 1.2,
+    });
   }
   cells.push({ host: "node", peer: "trampoline", workload: "pause_loop", status: "n/a", reason: "no reason at all" });
-  for (const peer of Object.keys(medians) as PeerId[]) cells.push({ host: "bun", peer, workload: "pause_loop", status: "host n/a", reason: "bun is missing" });
+  for (const peer of Object.keys(medians) as PeerId[])
+    cells.push({ host: "bun", peer, workload: "pause_loop", status: "host n/a", reason: "bun is missing" });
   return {
     date: "2026-01-01T00:00:00Z",
     quick: false,
@@ -110,14 +122,19 @@ function sample(medians: Partial<Record<PeerId, number>>, workload = "pause_loop
       { id: "node", label: "Node", version: "Node v20", processes: 3, runs: 5 },
       { id: "bun", label: "Bun", unavailable: "bun is missing", processes: 1, runs: 5 },
     ],
-    peers: (["weft", "weft-pump", "await-microtask", "await-immediate", "effection", "effect", "trampoline"] as PeerId[]).map((id) => ({ id, label: id })),
+    peers: (["weft", "weft-pump", "await-microtask", "await-immediate", "effection", "effect", "trampoline"] as PeerId[]).map((id) => ({
+      id,
+      label: id,
+    })),
     workloads: workloads.filter((w) => w.name === workload),
     cells,
   };
 }
 
 test("targets: ratios from the medians, met or missed against each goal", () => {
-  const rows = nodeTargets(sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }));
+  const rows = nodeTargets(
+    sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }),
+  );
   const byCompared = new Map(rows.map((r) => [r.compared, r]));
   assert.equal(byCompared.get("Effection 4 ÷ weft")!.ratio, 4);
   assert.equal(byCompared.get("Effection 4 ÷ weft")!.met, false);
@@ -155,7 +172,9 @@ test("plan: the IO workloads run the full N for every peer; other slow peers may
 });
 
 test("markdown: a table per host with ratios, footnotes for N and n/a, the targets", () => {
-  const md = formatMarkdown(sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }));
+  const md = formatMarkdown(
+    sample({ weft: 10, "weft-pump": 5, "await-microtask": 30, "await-immediate": 900, effection: 40, effect: 1000 }),
+  );
   const row = md.split("\n").find((l) => l.startsWith("| pause_loop | 10.0 (9.0–12.0)"));
   assert.ok(row !== undefined, md);
   assert.match(row, /\| 0\.50× \| 3\.00× \| 90\.0× \| 4\.00× \| 100× \| – \|$/);

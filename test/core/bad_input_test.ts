@@ -234,11 +234,7 @@ testOnBoth("retry rejects a non-function body, bad methods and bad maxRetry with
     );
     yield* expectOpThrow(() => retry(immediate, body, { maxRetry: -1 }), RangeError, /retry\(\).*maxRetry/);
     yield* expectOpThrow(() => retry(immediate, body, { maxRetry: 1.5 }), RangeError, /retry\(\).*maxRetry/);
-    yield* expectOpThrow(
-      () => retry(immediate, body, { fatalError: bad("yes") }),
-      TypeError,
-      /retry\(\).*fatalError/,
-    );
+    yield* expectOpThrow(() => retry(immediate, body, { fatalError: bad("yes") }), TypeError, /retry\(\).*fatalError/);
     assert.equal(calls, 0, "the body never ran");
     return yield* retry(immediate, body, { maxRetry: 0 });
   });
@@ -253,21 +249,9 @@ testOnBoth("spawnLoop rejects bad retry options; nothing is spawned and the grou
   const result = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       expectThrow(() => group.spawnLoop(body, { retry: bad({ kind: "nope" }) }), TypeError, /spawnLoop\(\).*method\.kind/);
-      expectThrow(
-        () => group.spawnLoop(body, { retry: { kind: "fixedDelay", ms: NaN } }),
-        RangeError,
-        /spawnLoop\(\).*method\.ms/,
-      );
-      expectThrow(
-        () => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: -1 }),
-        RangeError,
-        /spawnLoop\(\).*maxRetry/,
-      );
-      expectThrow(
-        () => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: 1.5 }),
-        RangeError,
-        /spawnLoop\(\).*maxRetry/,
-      );
+      expectThrow(() => group.spawnLoop(body, { retry: { kind: "fixedDelay", ms: NaN } }), RangeError, /spawnLoop\(\).*method\.ms/);
+      expectThrow(() => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: -1 }), RangeError, /spawnLoop\(\).*maxRetry/);
+      expectThrow(() => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: 1.5 }), RangeError, /spawnLoop\(\).*maxRetry/);
       yield* sleep(5);
       assert.equal(calls, 0, "no loop was started");
       return yield* group.spawn(ok).wait();
@@ -301,7 +285,11 @@ testOnBoth("releasing a Semaphore beyond its size throws WeftUsageError; it stil
     assert.equal(sem.available, 2);
     // Still exactly two permits, handed out FIFO.
     yield* withTaskGroup<void>(function* (group) {
-      for (const [name, ms] of [["a", 10], ["b", 60], ["c", 10]] as const) {
+      for (const [name, ms] of [
+        ["a", 10],
+        ["b", 60],
+        ["c", 10],
+      ] as const) {
         group.spawnBg(function* () {
           yield* sem.acquire();
           log.add(`${name} acquired`);
@@ -399,10 +387,22 @@ test("a TaskGroup method called detached from its group throws WeftUsageError na
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       const { spawn, spawnBg, addDefer, returnImmediately } = group;
-      assert.throws(() => spawn(function* () {}), (e) => e instanceof WeftUsageError && /TaskGroup\.spawn\(\)/.test((e as Error).message));
-      assert.throws(() => spawnBg(function* () {}), (e) => e instanceof WeftUsageError && /spawnBg/.test((e as Error).message));
-      assert.throws(() => addDefer(function* () {}), (e) => e instanceof WeftUsageError && /addDefer/.test((e as Error).message));
-      assert.throws(() => returnImmediately(undefined), (e) => e instanceof WeftUsageError && /returnImmediately/.test((e as Error).message));
+      assert.throws(
+        () => spawn(function* () {}),
+        (e) => e instanceof WeftUsageError && /TaskGroup\.spawn\(\)/.test((e as Error).message),
+      );
+      assert.throws(
+        () => spawnBg(function* () {}),
+        (e) => e instanceof WeftUsageError && /spawnBg/.test((e as Error).message),
+      );
+      assert.throws(
+        () => addDefer(function* () {}),
+        (e) => e instanceof WeftUsageError && /addDefer/.test((e as Error).message),
+      );
+      assert.throws(
+        () => returnImmediately(undefined),
+        (e) => e instanceof WeftUsageError && /returnImmediately/.test((e as Error).message),
+      );
       // The group itself is untouched and still works.
       const task = group.spawn(function* () {
         return 1;

@@ -169,7 +169,9 @@ function stepsAt(depth: number): fc.Arbitrary<Step[]> {
       { weight: 2, arbitrary: groupAt(depth + 1).map((group): Step => ({ k: "group", group })) },
       {
         weight: 4,
-        arbitrary: fc.record({ ms, opt: fc.boolean(), body: inner }).map(({ ms: n, opt, body }): Step => ({ k: "timeout", ms: n, opt, body })),
+        arbitrary: fc
+          .record({ ms, opt: fc.boolean(), body: inner })
+          .map(({ ms: n, opt, body }): Step => ({ k: "timeout", ms: n, opt, body })),
       },
       {
         weight: 1,
@@ -417,12 +419,14 @@ class Tree {
 
     // Permits are back; nobody waits.
     expect(this.holders === 0 && this.mutexHolders === 0, () => `${this.holders + this.mutexHolders} holders left`);
-    expect(this.semaphore.available === this.plan.semaphoreSize, () => `semaphore permits leaked: ${this.semaphore.available} of ${this.plan.semaphoreSize} free`);
+    expect(
+      this.semaphore.available === this.plan.semaphoreSize,
+      () => `semaphore permits leaked: ${this.semaphore.available} of ${this.plan.semaphoreSize} free`,
+    );
     expect(!this.mutex.locked, () => "the mutex is still locked");
     expect(this.condWaiters.length === 0, () => "a CondVar waiter never left");
     assert.deepEqual(bad, [], "invariants broken (expected no violation)");
   }
-
 }
 
 // ── execution ────────────────────────────────────────────────────────────────
@@ -694,7 +698,9 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
       // the group does not undo that cancellation.
       const allReturned = group.waitedReturned === group.waitedChildren;
       if (group.bodyReturned !== undefined && group.bodyReturned === group.value && allReturned && group.failures.length === 0) {
-        tree.problem(`withTaskGroup threw ${nameOf(error)} although its body and every task it waits for returned (${group.value}) and no task failed`);
+        tree.problem(
+          `withTaskGroup threw ${nameOf(error)} although its body and every task it waits for returned (${group.value}) and no task failed`,
+        );
       }
       throw error;
     }
@@ -786,7 +792,8 @@ function* runAllAny(tree: Tree, ctx: Context, step: Extract<Step, { k: "all" | "
         }
         throw error;
       }
-      if (values.join() !== returned.join()) tree.problem(`all returned [${values.join(", ")}], the bodies returned [${returned.join(", ")}]`);
+      if (values.join() !== returned.join())
+        tree.problem(`all returned [${values.join(", ")}], the bodies returned [${returned.join(", ")}]`);
       return;
     }
     let value: string;

@@ -28,14 +28,20 @@ function runs(defaultRuns: number): number {
 const soak = override !== undefined && override !== "";
 const limit = (ms: number): number => (soak ? 24 * 3_600_000 : ms);
 
-test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on virtual time", { timeout: limit(180_000) }, async () => {
+test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on virtual time", {
+  timeout: limit(180_000),
+}, async () => {
   await checkTaskTrees({ runs: runs(4000), driver: "virtual time" });
 });
 
-test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on the host pump", { timeout: limit(120_000) }, async () => {
+test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on the host pump", {
+  timeout: limit(120_000),
+}, async () => {
   await checkTaskTrees({ runs: runs(2000), driver: "host pump" });
 });
 
-test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on the event loop's real clock", { timeout: limit(180_000) }, async () => {
+test("cancellation loses nothing, leaks nothing and keeps returned values: random task trees on the event loop's real clock", {
+  timeout: limit(180_000),
+}, async () => {
   await checkTaskTrees({ runs: runs(500), driver: "event loop" });
 });

@@ -525,12 +525,7 @@ testOnBoth("withCancellationHandler reacts to any Cancelled and lets values and 
     }, handler("c"));
     log.add(`c: ${value}`);
   });
-  assert.deepEqual(log.entries, [
-    "handler a",
-    "a: same Cancelled; being cancelled: false",
-    "b: same Boom",
-    "c: 3",
-  ]);
+  assert.deepEqual(log.entries, ["handler a", "a: same Cancelled; being cancelled: false", "b: same Boom", "c: 3"]);
   assert.equal(isCancellationError(own), true);
   assert.equal(isCancellationError(boom), false);
 });
@@ -540,44 +535,42 @@ test("isBeingCancelled is false and checkCancellation passes outside any task", 
   assert.doesNotThrow(() => checkCancellation());
 });
 
-testOnBoth("a task already cancelled when it enters a group: the body starts, stops at its first suspension, the group throws Cancelled", async (run) => {
-  const log = new Log();
-  await run(function* () {
-    yield* withTaskGroup(function* (outer) {
-      let self: Task<void> | undefined = undefined;
-      self = outer.spawn(function* () {
-        self!.cancel();
-        try {
-          yield* withTaskGroup(function* (inner) {
-            log.add("inner body started");
-            inner.spawnBg(function* () {
-              log.add("inner child started");
-              yield* sleep(U);
-              log.add("inner child finished");
+testOnBoth(
+  "a task already cancelled when it enters a group: the body starts, stops at its first suspension, the group throws Cancelled",
+  async (run) => {
+    const log = new Log();
+    await run(function* () {
+      yield* withTaskGroup(function* (outer) {
+        let self: Task<void> | undefined = undefined;
+        self = outer.spawn(function* () {
+          self!.cancel();
+          try {
+            yield* withTaskGroup(function* (inner) {
+              log.add("inner body started");
+              inner.spawnBg(function* () {
+                log.add("inner child started");
+                yield* sleep(U);
+                log.add("inner child finished");
+              });
+              try {
+                yield* sleep(U);
+                log.add("inner body slept");
+              } catch (error) {
+                log.add(`inner body got ${nameOf(error)}`);
+                throw error;
+              }
             });
-            try {
-              yield* sleep(U);
-              log.add("inner body slept");
-            } catch (error) {
-              log.add(`inner body got ${nameOf(error)}`);
-              throw error;
-            }
-          });
-          log.add("inner group returned");
-        } catch (error) {
-          log.add(`inner group threw ${nameOf(error)}`);
-          throw error;
-        }
+            log.add("inner group returned");
+          } catch (error) {
+            log.add(`inner group threw ${nameOf(error)}`);
+            throw error;
+          }
+        });
       });
     });
-  });
-  assert.deepEqual(log.entries, [
-    "inner body started",
-    "inner body got Cancelled",
-    "inner child started",
-    "inner group threw Cancelled",
-  ]);
-});
+    assert.deepEqual(log.entries, ["inner body started", "inner body got Cancelled", "inner child started", "inner group threw Cancelled"]);
+  },
+);
 
 testOnBoth("a group that already finished returns its value although its caller was cancelled meanwhile", async (run) => {
   const log = new Log();

@@ -237,9 +237,7 @@ function* runGroup(rec: Recorder, plan: GroupPlan): Operation<string> {
       group.handle = handle;
       for (const child of plan.children) {
         rec.spawned++;
-        group.handles.push(
-          handle.spawn(() => runTaskVoid(rec, group, child), { allowFailure: child.allowFailure, noWait: child.noWait }),
-        );
+        group.handles.push(handle.spawn(() => runTaskVoid(rec, group, child), { allowFailure: child.allowFailure, noWait: child.noWait }));
       }
       rec.spawned++; // the body
       return yield* runTask(rec, group, plan.body, true, false);

@@ -3,14 +3,7 @@
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  isBeingCancelled,
-  pause,
-  protectFromCancel,
-  withTaskGroup,
-  type Operation,
-} from "../../src/index.ts";
+import { Cancelled, isBeingCancelled, pause, protectFromCancel, withTaskGroup, type Operation } from "../../src/index.ts";
 import { Log, testOnBoth } from "../support.ts";
 
 testOnBoth("two pausing tasks alternate strictly, one step per round", async (run) => {
@@ -27,13 +20,7 @@ testOnBoth("two pausing tasks alternate strictly, one step per round", async (ru
       }
     });
   });
-  assert.deepEqual(log.entries, [
-    "ping 0", "pong 0",
-    "ping 1", "pong 1",
-    "ping 2", "pong 2",
-    "ping 3", "pong 3",
-    "ping 4", "pong 4",
-  ]);
+  assert.deepEqual(log.entries, ["ping 0", "pong 0", "ping 1", "pong 1", "ping 2", "pong 2", "ping 3", "pong 3", "ping 4", "pong 4"]);
 });
 
 testOnBoth("a task woken during a round runs in the next round, after the tasks already queued", async (run) => {
@@ -60,11 +47,7 @@ testOnBoth("a task woken during a round runs in the next round, after the tasks 
       });
     });
   });
-  assert.deepEqual(log.entries, [
-    "a: step 1", "b: step 1",
-    "c: step 1", "a: step 2", "b: step 2",
-    "c: step 2", "a: step 3",
-  ]);
+  assert.deepEqual(log.entries, ["a: step 1", "b: step 1", "c: step 1", "a: step 2", "b: step 2", "c: step 2", "a: step 3"]);
 });
 
 testOnBoth("pause throws Cancelled in a cancelled task, and again at every later pause", async (run) => {

@@ -36,7 +36,7 @@ const U = 50;
  * host lets several deadlines pass at once, the ticks still wake in deadline
  * order among the scenario's other timers.
  */
-function ticker(log: Log, n: number, every: number, label = (i: number) => `${(i + 1) * every / U}U tick`) {
+function ticker(log: Log, n: number, every: number, label = (i: number) => `${((i + 1) * every) / U}U tick`) {
   return function* () {
     yield* withTaskGroup(function* (ticks) {
       for (let i = 0; i < n; i++) {
@@ -96,11 +96,7 @@ testOnBoth("protected work finishes although its group failed; the next unprotec
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, [
-    "non-critical job cancelled",
-    "critical job finished",
-    "job cancelled after critical part",
-  ]);
+  assert.deepEqual(log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
 });
 
 testOnBoth("a failed group waits for its protected body before it ends", async (run) => {
@@ -157,12 +153,7 @@ testOnBoth("withTimeoutOpt waits for protected work and returns its value: the b
   // Upstream reports the timeout and drops the value; weft follows the rule
   // that a body that returned decides the outcome (docs/semantics.md).
   assert.equal(result, "value");
-  assert.deepEqual(log.entries, [
-    "2U tick",
-    "4U tick",
-    "critical job finished",
-    "withTimeoutOpt containing critical job finished",
-  ]);
+  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
 testOnBoth("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
@@ -210,12 +201,7 @@ testOnBoth("nested protectFromCancel protects like a single one: the protected v
   // Upstream reports the timeout and drops the value; weft follows the rule
   // that a body that returned decides the outcome (docs/semantics.md).
   assert.equal(result, "value");
-  assert.deepEqual(log.entries, [
-    "2U tick",
-    "4U tick",
-    "critical job finished",
-    "withTimeoutOpt containing critical job finished",
-  ]);
+  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
 testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
@@ -274,11 +260,7 @@ testOnBoth("a cancellation handler can do protected async cleanup", async (run) 
     });
     order.push("group returned");
   });
-  assert.deepEqual(log.entries, [
-    "start cancellation",
-    "cancelled",
-    "critical cancellation handler terminated after its full time",
-  ]);
+  assert.deepEqual(log.entries, ["start cancellation", "cancelled", "critical cancellation handler terminated after its full time"]);
   assert.deepEqual(order, ["group returned"]);
 });
 
@@ -386,43 +368,46 @@ testOnBoth("a task that cancelled itself via returnImmediately sleeps its full t
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnBoth("a task that cancelled its own handle sleeps and waits for a task inside protectFromCancel until they really end", async (run) => {
-  const log = new Log();
-  const value = await run(function* () {
-    return yield* withTaskGroup<number>(function* (group) {
-      const helper = group.spawn(function* () {
-        yield* sleep(3 * U);
-        log.add("helper done");
-        return 7;
+testOnBoth(
+  "a task that cancelled its own handle sleeps and waits for a task inside protectFromCancel until they really end",
+  async (run) => {
+    const log = new Log();
+    const value = await run(function* () {
+      return yield* withTaskGroup<number>(function* (group) {
+        const helper = group.spawn(function* () {
+          yield* sleep(3 * U);
+          log.add("helper done");
+          return 7;
+        });
+        let self: Task<number> | undefined = undefined;
+        self = group.spawn(function* () {
+          self!.cancel();
+          const start = now();
+          yield* protectFromCancel(() => sleep(U));
+          log.add(`protected sleep lasted its time: ${now() - start >= U}`);
+          const got = yield* protectFromCancel(() => helper.wait());
+          log.add(`protected wait returned ${got}`);
+          // The postponed cancellation arrives at the next unprotected suspension.
+          try {
+            yield* pause();
+            log.add("pause returned");
+          } catch (error) {
+            log.add(`pause threw ${nameOf(error)}`);
+          }
+          return got;
+        });
+        return yield* self.wait();
       });
-      let self: Task<number> | undefined = undefined;
-      self = group.spawn(function* () {
-        self!.cancel();
-        const start = now();
-        yield* protectFromCancel(() => sleep(U));
-        log.add(`protected sleep lasted its time: ${now() - start >= U}`);
-        const got = yield* protectFromCancel(() => helper.wait());
-        log.add(`protected wait returned ${got}`);
-        // The postponed cancellation arrives at the next unprotected suspension.
-        try {
-          yield* pause();
-          log.add("pause returned");
-        } catch (error) {
-          log.add(`pause threw ${nameOf(error)}`);
-        }
-        return got;
-      });
-      return yield* self.wait();
     });
-  });
-  assert.equal(value, 7);
-  assert.deepEqual(log.entries, [
-    "protected sleep lasted its time: true",
-    "helper done",
-    "protected wait returned 7",
-    "pause threw Cancelled",
-  ]);
-});
+    assert.equal(value, 7);
+    assert.deepEqual(log.entries, [
+      "protected sleep lasted its time: true",
+      "helper done",
+      "protected wait returned 7",
+      "pause threw Cancelled",
+    ]);
+  },
+);
 
 testOnBoth("a task that cancelled itself can run a whole task group inside protectFromCancel", async (run) => {
   const log = new Log();

@@ -145,12 +145,7 @@ testOnBoth("a group body that calls returnImmediately on its own group is cancel
       log.add(`inner group returned ${value}`);
     });
   });
-  assert.deepEqual(log.entries, [
-    "call threw Cancelled",
-    "sleep after the call threw Cancelled",
-    "inner group returned mine",
-    "2U tick",
-  ]);
+  assert.deepEqual(log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
 });
 
 testOnBoth("returnImmediately on a group that already finished does nothing", async (run) => {

@@ -96,14 +96,7 @@ test("run rejects with the error of a failing child, after its siblings cleaned 
 
 test("run checks its arguments", () => {
   assert.throws(() => run(42 as unknown as () => Operation<void>), TypeError);
-  assert.throws(
-    () =>
-      run(
-        function* () {},
-        { signal: "nope" as unknown as AbortSignal },
-      ),
-    TypeError,
-  );
+  assert.throws(() => run(function* () {}, { signal: "nope" as unknown as AbortSignal }), TypeError);
 });
 
 // ── AbortSignal ──────────────────────────────────────────────────────────────

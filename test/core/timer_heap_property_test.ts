@@ -51,10 +51,11 @@ test("timers fire in (deadline, creation) order, once, never early, never after 
           now += s.advance;
           fired.length = 0;
           heap.fireDue(now);
-          const due = pending
-            .filter((p) => p.deadline <= now)
-            .sort((a, b) => a.deadline - b.deadline || a.id - b.id);
-          assert.deepEqual(fired.map((p) => p.id), due.map((p) => p.id));
+          const due = pending.filter((p) => p.deadline <= now).sort((a, b) => a.deadline - b.deadline || a.id - b.id);
+          assert.deepEqual(
+            fired.map((p) => p.id),
+            due.map((p) => p.id),
+          );
           for (const p of due) pending.splice(pending.indexOf(p), 1);
         }
         const earliest = pending.length === 0 ? undefined : Math.min(...pending.map((p) => p.deadline));
@@ -71,7 +72,7 @@ test("100,000 timers with shuffled deadlines fire in deadline order, ties in cre
   const fired: Probe[] = [];
   const n = 100_000;
   let seed = 12345;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < n; i++) {
     const probe = new Probe(i, Math.floor(random() * 1000), fired);
     heap.add(probe, probe.deadline);
@@ -100,6 +101,9 @@ test("removing most timers compacts the heap and keeps the rest in order", () =>
   heap.fireDue(Infinity);
   assert.deepEqual(
     fired.map((p) => p.id),
-    probes.filter((p) => p.id % 10 === 0).sort((a, b) => a.deadline - b.deadline).map((p) => p.id),
+    probes
+      .filter((p) => p.id % 10 === 0)
+      .sort((a, b) => a.deadline - b.deadline)
+      .map((p) => p.id),
   );
 });

@@ -51,7 +51,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("fire" as const), advance: fc.integer({ min: 0, max: 20 }) }) },
 );
 
-test("a few entries armed, disarmed and re-armed at random fire in (deadline, arming) order, once per arming, never early", { timeout: 60_000 }, () => {
+test("a few entries armed, disarmed and re-armed at random fire in (deadline, arming) order, once per arming, never early", {
+  timeout: 60_000,
+}, () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 8 }), fc.array(step, { maxLength: 400 }), (size, steps) => {
       const heap = new TimerHeap();
@@ -79,7 +81,10 @@ test("a few entries armed, disarmed and re-armed at random fire in (deadline, ar
             .filter(([, a]) => a.deadline <= clock)
             .sort(([, a], [, b]) => a.deadline - b.deadline || a.order - b.order)
             .map(([p]) => p);
-          assert.deepEqual(fired.map((p) => p.id), due.map((p) => p.id));
+          assert.deepEqual(
+            fired.map((p) => p.id),
+            due.map((p) => p.id),
+          );
           for (const p of due) armed.delete(p);
         }
         const deadlines = [...armed.values()].map((a) => a.deadline);

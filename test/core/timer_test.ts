@@ -4,17 +4,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  Timer,
-  TimerCancelled,
-  now,
-  sleep,
-  pause,
-  withTaskGroup,
-  withTimeoutOpt,
-  type Operation,
-} from "../../src/index.ts";
+import { Cancelled, Timer, TimerCancelled, now, sleep, pause, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { createHost } from "../../src/host.ts";
 import { drivers, Log, testOnBoth, type Runner } from "../support.ts";

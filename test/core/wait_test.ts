@@ -161,11 +161,7 @@ testOnBoth("waiting for an ended task answers at once, even in a cancelled task"
       waiter.cancel();
     });
   });
-  assert.deepEqual(log.entries, [
-    "being cancelled, ok.wait() gives 5",
-    "failed.wait() throws its own error",
-    "pause throws Cancelled",
-  ]);
+  assert.deepEqual(log.entries, ["being cancelled, ok.wait() gives 5", "failed.wait() throws its own error", "pause throws Cancelled"]);
 });
 
 testOnBoth("tryWait throws the error of a failed or cancelled task", async (run) => {
@@ -193,7 +189,10 @@ testOnBoth("tryWait throws the error of a failed or cancelled task", async (run)
       cancelled.cancel();
     });
   });
-  assert.throws(() => failed!.tryWait(), (error) => error === boom);
+  assert.throws(
+    () => failed!.tryWait(),
+    (error) => error === boom,
+  );
   assert.throws(() => cancelled!.tryWait(), Cancelled);
   assert.equal(succeeded!.tryWait(), "yes");
   assert.equal(failed!.done && cancelled!.done && succeeded!.done, true);

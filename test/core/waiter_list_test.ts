@@ -35,7 +35,10 @@ test("tombstones are compacted once they are the majority; live waiters keep the
   assert.ok(list.size < 100, `list still holds ${list.size} entries`);
   const live: number[] = [];
   for (let r = list.shiftLive(); r !== null; r = list.shiftLive()) live.push(r.id);
-  assert.deepEqual(live, records.filter((r) => r.id % 50 === 0).map((r) => r.id));
+  assert.deepEqual(
+    live,
+    records.filter((r) => r.id % 50 === 0).map((r) => r.id),
+  );
   assert.equal(list.size, 0);
 });
 

@@ -188,7 +188,12 @@ test("following nextDeadline step by step visits each deadline once, in order", 
   const host = createHost({ now: clock.now });
   const log: string[] = [];
   const tasks: Task<void>[] = [];
-  for (const [name, ms] of [["x", 30], ["y", 10], ["z", 20], ["w", 10]] as Array<[string, number]>) {
+  for (const [name, ms] of [
+    ["x", 30],
+    ["y", 10],
+    ["z", 20],
+    ["w", 10],
+  ] as Array<[string, number]>) {
     tasks.push(
       host.spawn(function* () {
         yield* sleep(ms);
@@ -449,7 +454,10 @@ test("a task's error is visible through its Task: tryWait throws it", () => {
   const r = host.pump();
   assert.deepEqual(r, { blocked: 2, nextDeadline: 10, ready: 0 });
   assert.equal(failsAtOnce.done, true);
-  assert.throws(() => failsAtOnce.tryWait(), (e) => e === boom);
+  assert.throws(
+    () => failsAtOnce.tryWait(),
+    (e) => e === boom,
+  );
   assert.equal(failsLater.tryWait(), undefined);
   clock.t = 10;
   host.pump();
@@ -458,7 +466,10 @@ test("a task's error is visible through its Task: tryWait throws it", () => {
   clock.t = 20;
   host.pump();
   assert.equal(failsLater.done, true);
-  assert.throws(() => failsLater.tryWait(), (e) => e === late);
+  assert.throws(
+    () => failsLater.tryWait(),
+    (e) => e === late,
+  );
   assert.equal(host.live, 0);
 });
 
@@ -514,7 +525,10 @@ test("a failing child cancels its siblings under the pump; finally blocks run", 
   });
   driveToEnd(host, clock, task);
   assert.deepEqual(log, ["sibling finally@40"]);
-  assert.throws(() => task.tryWait(), (e) => e === boom);
+  assert.throws(
+    () => task.tryWait(),
+    (e) => e === boom,
+  );
   assert.deepEqual(host.pump(), { blocked: 0, nextDeadline: undefined, ready: 0 });
 });
 

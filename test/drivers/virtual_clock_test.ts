@@ -228,8 +228,7 @@ test("bad input: advance(-1), advance(NaN), advance(Infinity) throw RangeError n
   for (const bad of [-1, NaN, Infinity, -Infinity]) {
     assert.throws(
       () => clock.advance(bad),
-      (error: unknown) =>
-        error instanceof RangeError && /advance/.test(error.message) && /\bms\b/.test(error.message),
+      (error: unknown) => error instanceof RangeError && /advance/.test(error.message) && /\bms\b/.test(error.message),
       `advance(${bad})`,
     );
   }

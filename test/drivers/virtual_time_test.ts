@@ -296,12 +296,7 @@ test("sleeps armed at different virtual times for the same deadline fire in the 
       }
     });
   });
-  assert.deepEqual(log.entries, [
-    "y (armed at 0)@1000",
-    "w (armed at 100)@1000",
-    "x (armed at 300)@1000",
-    "z (armed at 600)@1000",
-  ]);
+  assert.deepEqual(log.entries, ["y (armed at 0)@1000", "w (armed at 100)@1000", "x (armed at 300)@1000", "z (armed at 600)@1000"]);
 });
 
 test("Timers with the same deadline fire in the order they were created and waited on", async () => {

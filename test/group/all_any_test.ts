@@ -198,11 +198,7 @@ testOnBoth("any cancels the other bodies, in input order, once one succeeds", as
     return yield* any([logged(log, 1, 20_000), logged(log, 2, 40), logged(log, 3, 10_000)]);
   });
   assert.equal(result, 2);
-  assert.deepEqual(log.entries, [
-    "task #2 completed",
-    "task #1 cancelled with Cancelled",
-    "task #3 cancelled with Cancelled",
-  ]);
+  assert.deepEqual(log.entries, ["task #2 completed", "task #1 cancelled with Cancelled", "task #3 cancelled with Cancelled"]);
 });
 
 testOnBoth("any without allowFailure: a failure fails the call and cancels the rest", async (run) => {

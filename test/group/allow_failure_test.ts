@@ -35,7 +35,10 @@ testOnBoth("an allow_failure task's error does not fail the group", async (run) 
   assert.deepEqual(log.entries, ["main task terminate", "sibling not cancelled"]);
   // Its handle still reports the error.
   assert.equal(handle!.done, true);
-  assert.throws(() => handle!.tryWait(), (error) => error === boom);
+  assert.throws(
+    () => handle!.tryWait(),
+    (error) => error === boom,
+  );
 });
 
 testOnBoth("waiting for a failed allow_failure task rethrows its error, which then fails the waiter's group", async (run) => {

@@ -47,14 +47,17 @@ type Outcome<T> = { returned: T } | { threw: string };
 function cancelThenHandOff<T>(consumer: () => Operation<T>, handOff: () => void): Operation<Outcome<T>> {
   return withTaskGroup<Outcome<T>>(function* (group) {
     let outcome: Outcome<T> = { threw: "never ran" };
-    const victim = group.spawn(function* () {
-      try {
-        outcome = { returned: yield* consumer() };
-      } catch (error) {
-        outcome = { threw: error instanceof Error ? error.name : String(error) };
-        throw error;
-      }
-    }, { allowFailure: true });
+    const victim = group.spawn(
+      function* () {
+        try {
+          outcome = { returned: yield* consumer() };
+        } catch (error) {
+          outcome = { threw: error instanceof Error ? error.name : String(error) };
+          throw error;
+        }
+      },
+      { allowFailure: true },
+    );
     // Let the victim and every task it spawns reach their suspension points.
     for (let i = 0; i < 5; i++) yield* pause();
     victim.cancel();
@@ -81,44 +84,58 @@ function assertItemKept(outcome: Outcome<number | undefined>, queued: number): v
 test("withTimeoutOpt around get, cancelled in the round a put reaches it: the item is returned or stays queued", LIMIT, async () => {
   const [outcome, queued] = await runVirtual(function* () {
     const queue = new Queue<number>();
-    const outcome = yield* cancelThenHandOff(() => withTimeoutOpt(60_000, () => queue.get()), () => queue.tryPut(7));
+    const outcome = yield* cancelThenHandOff(
+      () => withTimeoutOpt(60_000, () => queue.get()),
+      () => queue.tryPut(7),
+    );
     return [outcome, queue.size] as const;
   });
   assertItemKept(outcome, queued);
 });
 
-test("cancelling a task parked in a group reaches the group's tasks at once: a put later in the round passes over the wrapped get", LIMIT, async () => {
-  const [outcome, queued] = await runVirtual(function* () {
-    const queue = new Queue<number>();
-    const outcome = yield* cancelThenHandOff(
-      () => withTaskGroup<number | undefined>(() => withTimeoutOpt(60_000, () => queue.get())),
-      () => queue.tryPut(7),
-    );
-    return [outcome, queue.size] as const;
-  });
-  assert.deepEqual([outcome, queued], [{ threw: "Cancelled" }, 1]);
-});
+test(
+  "cancelling a task parked in a group reaches the group's tasks at once: a put later in the round passes over the wrapped get",
+  LIMIT,
+  async () => {
+    const [outcome, queued] = await runVirtual(function* () {
+      const queue = new Queue<number>();
+      const outcome = yield* cancelThenHandOff(
+        () => withTaskGroup<number | undefined>(() => withTimeoutOpt(60_000, () => queue.get())),
+        () => queue.tryPut(7),
+      );
+      return [outcome, queue.size] as const;
+    });
+    assert.deepEqual([outcome, queued], [{ threw: "Cancelled" }, 1]);
+  },
+);
 
 test("withTimeout around get, cancelled in the round a put reaches it: the item is returned or stays queued", LIMIT, async () => {
   const [outcome, queued] = await runVirtual(function* () {
     const queue = new Queue<number>();
-    const outcome = yield* cancelThenHandOff(() => withTimeout(60_000, () => queue.get()), () => queue.tryPut(7));
-    return [outcome, queue.size] as const;
-  });
-  assertItemKept(outcome, queued);
-});
-
-test("withTaskGroup around get, cancelled from outside in the round a put reaches it: the item is returned or stays queued", LIMIT, async () => {
-  const [outcome, queued] = await runVirtual(function* () {
-    const queue = new Queue<number>();
     const outcome = yield* cancelThenHandOff(
-      () => withTaskGroup<number>(() => queue.get()),
+      () => withTimeout(60_000, () => queue.get()),
       () => queue.tryPut(7),
     );
     return [outcome, queue.size] as const;
   });
   assertItemKept(outcome, queued);
 });
+
+test(
+  "withTaskGroup around get, cancelled from outside in the round a put reaches it: the item is returned or stays queued",
+  LIMIT,
+  async () => {
+    const [outcome, queued] = await runVirtual(function* () {
+      const queue = new Queue<number>();
+      const outcome = yield* cancelThenHandOff(
+        () => withTaskGroup<number>(() => queue.get()),
+        () => queue.tryPut(7),
+      );
+      return [outcome, queue.size] as const;
+    });
+    assertItemKept(outcome, queued);
+  },
+);
 
 test("nested withTaskGroup and withTimeoutOpt around get: the item is returned or stays queued", LIMIT, async () => {
   const [outcome, queued] = await runVirtual(function* () {
@@ -148,15 +165,18 @@ test("withTimeoutOpt around Semaphore.acquire, cancelled in the round a release 
   const available = await runVirtual(function* () {
     const permits = new Semaphore(1);
     yield* permits.acquire();
-    yield* cancelThenHandOff(function* () {
-      const got = yield* withTimeoutOpt(60_000, function* () {
-        yield* permits.acquire();
-        return true;
-      });
-      // Released before any suspension: the cancellation cannot cut in here.
-      if (got === true) permits.release();
-      return got;
-    }, () => permits.release());
+    yield* cancelThenHandOff(
+      function* () {
+        const got = yield* withTimeoutOpt(60_000, function* () {
+          yield* permits.acquire();
+          return true;
+        });
+        // Released before any suspension: the cancellation cannot cut in here.
+        if (got === true) permits.release();
+        return got;
+      },
+      () => permits.release(),
+    );
     return permits.available;
   });
   assert.equal(available, 1, "a permit granted to the cancelled composite was never released");
@@ -167,10 +187,11 @@ test("withTimeoutOpt around put on a rendezvous queue: when the consumer got the
     const queue = new Queue<number>({ kind: "blocking", capacity: 0 });
     let taken: number | undefined;
     const outcome = yield* cancelThenHandOff(
-      () => withTimeoutOpt(60_000, function* () {
-        yield* queue.put(7);
-        return 1;
-      }),
+      () =>
+        withTimeoutOpt(60_000, function* () {
+          yield* queue.put(7);
+          return 1;
+        }),
       () => {
         const item = queue.tryGet();
         taken = item;
@@ -182,39 +203,50 @@ test("withTimeoutOpt around put on a rendezvous queue: when the consumer got the
   else assert.deepEqual(outcome, { threw: "Cancelled" });
 });
 
-test("all around gets, cancelled in the round the last put reaches them: returns every item or keeps what was not taken", LIMIT, async () => {
-  const [outcome, queued] = await runVirtual(function* () {
-    const queue = new Queue<number>();
-    queue.tryPut(6);
-    const outcome = yield* cancelThenHandOff(
-      function* () {
-        const [a, b] = yield* all([() => queue.get(), function* () {
-          yield* sleep(1);
-          return yield* queue.get();
-        }]);
-        return a! + b!;
-      },
-      () => queue.tryPut(7),
-    );
-    return [outcome, queue.size] as const;
-  });
-  if ("returned" in outcome) {
-    assert.equal(outcome.returned, 13);
-    assert.equal(queued, 0);
-  } else {
-    // The first get took 6 before the cancellation; only 7 may still be queued.
-    assert.equal(queued, 1, "item 7 vanished");
-  }
-});
+test(
+  "all around gets, cancelled in the round the last put reaches them: returns every item or keeps what was not taken",
+  LIMIT,
+  async () => {
+    const [outcome, queued] = await runVirtual(function* () {
+      const queue = new Queue<number>();
+      queue.tryPut(6);
+      const outcome = yield* cancelThenHandOff(
+        function* () {
+          const [a, b] = yield* all([
+            () => queue.get(),
+            function* () {
+              yield* sleep(1);
+              return yield* queue.get();
+            },
+          ]);
+          return a! + b!;
+        },
+        () => queue.tryPut(7),
+      );
+      return [outcome, queue.size] as const;
+    });
+    if ("returned" in outcome) {
+      assert.equal(outcome.returned, 13);
+      assert.equal(queued, 0);
+    } else {
+      // The first get took 6 before the cancellation; only 7 may still be queued.
+      assert.equal(queued, 1, "item 7 vanished");
+    }
+  },
+);
 
 test("any around get, cancelled in the round a put reaches it: the item is returned or stays queued", LIMIT, async () => {
   const [outcome, queued] = await runVirtual(function* () {
     const queue = new Queue<number>();
     const outcome = yield* cancelThenHandOff(
-      () => any<number>([() => queue.get(), function* () {
-        yield* sleep(60_000);
-        return 0;
-      }]),
+      () =>
+        any<number>([
+          () => queue.get(),
+          function* () {
+            yield* sleep(60_000);
+            return 0;
+          },
+        ]),
       () => queue.tryPut(7),
     );
     return [outcome, queue.size] as const;
@@ -226,7 +258,9 @@ test("any around get, cancelled in the round a put reaches it: the item is retur
  * A victim waits through `wait` for something that completes with a value
  * from a queue; the victim is cancelled in the round that completion wakes it.
  */
-function cancelledAsItCompletes(wait: (queue: Queue<number>, group: TaskGroup<Outcome<number>>) => () => Operation<number>): Promise<Outcome<number>> {
+function cancelledAsItCompletes(
+  wait: (queue: Queue<number>, group: TaskGroup<Outcome<number>>) => () => Operation<number>,
+): Promise<Outcome<number>> {
   return runVirtual(function* () {
     const queue = new Queue<number>();
     return yield* withTaskGroup<Outcome<number>>(function* (group) {
@@ -266,18 +300,22 @@ test("Task.wait completes before the group hears its task ended: the cancellatio
       // A background task of root, parked in a group of its own, waits for a
       // task of root. When that task ends, root has nothing left to wait for
       // and cancels its background task, which reaches the waiter at once.
-      root.spawnBg(() => withTaskGroup<void>(function* () {
-        const target = root.spawn(function* () {
-          yield* pause();
-          return 7;
-        });
-        spawned = true;
-        try {
-          outcome = { returned: yield* target.wait() };
-        } catch (error) {
-          outcome = { threw: (error as Error).name };
-        }
-      }), { noWait: true });
+      root.spawnBg(
+        () =>
+          withTaskGroup<void>(function* () {
+            const target = root.spawn(function* () {
+              yield* pause();
+              return 7;
+            });
+            spawned = true;
+            try {
+              outcome = { returned: yield* target.wait() };
+            } catch (error) {
+              outcome = { threw: (error as Error).name };
+            }
+          }),
+        { noWait: true },
+      );
       while (!spawned) yield* pause();
     });
     return outcome;
@@ -297,14 +335,17 @@ test("a withTaskGroup cancelled from outside returns the body's value when the b
   const result = await runVirtual(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
       let seen: string | undefined;
-      const task = outer.spawn(function* () {
-        seen = yield* withTaskGroup<string>(function* (group) {
-          group.spawnBg(() => sleep(60_000), { noWait: true });
-          return "body's value";
-        });
-        yield* pause(); // the caller meets its cancellation here
-        return "not reached";
-      }, { allowFailure: true });
+      const task = outer.spawn(
+        function* () {
+          seen = yield* withTaskGroup<string>(function* (group) {
+            group.spawnBg(() => sleep(60_000), { noWait: true });
+            return "body's value";
+          });
+          yield* pause(); // the caller meets its cancellation here
+          return "not reached";
+        },
+        { allowFailure: true },
+      );
       yield* pause();
       yield* pause();
       task.cancel();
@@ -315,29 +356,41 @@ test("a withTaskGroup cancelled from outside returns the body's value when the b
   assert.equal(result, "body's value then Cancelled");
 });
 
-test("a withTaskGroup cancelled from outside throws Cancelled when it cut short a task it waits for, though the body returned", LIMIT, async () => {
-  const error = await runVirtual(function* () {
-    return yield* withTaskGroup<string>(function* (outer) {
-      const task = outer.spawn(() => withTaskGroup<string>(function* (group) {
-        group.spawnBg(() => sleep(60_000));
-        return "body's value";
-      }), { allowFailure: true });
-      yield* pause();
-      yield* pause();
-      task.cancel();
-      return yield* caught(task.wait());
+test(
+  "a withTaskGroup cancelled from outside throws Cancelled when it cut short a task it waits for, though the body returned",
+  LIMIT,
+  async () => {
+    const error = await runVirtual(function* () {
+      return yield* withTaskGroup<string>(function* (outer) {
+        const task = outer.spawn(
+          () =>
+            withTaskGroup<string>(function* (group) {
+              group.spawnBg(() => sleep(60_000));
+              return "body's value";
+            }),
+          { allowFailure: true },
+        );
+        yield* pause();
+        yield* pause();
+        task.cancel();
+        return yield* caught(task.wait());
+      });
     });
-  });
-  assert.equal(error, "Cancelled");
-});
+    assert.equal(error, "Cancelled");
+  },
+);
 
 test("a withTaskGroup cancelled from outside throws Cancelled when the body did not return", LIMIT, async () => {
   const error = await runVirtual(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
-      const task = outer.spawn(() => withTaskGroup<string>(function* () {
-        yield* sleep(60_000);
-        return "late";
-      }), { allowFailure: true });
+      const task = outer.spawn(
+        () =>
+          withTaskGroup<string>(function* () {
+            yield* sleep(60_000);
+            return "late";
+          }),
+        { allowFailure: true },
+      );
       yield* pause();
       task.cancel();
       return yield* caught(task.wait());

@@ -152,12 +152,7 @@ testOnBoth("nested timeouts, outer fires first: inner raises Cancelled, outer ra
       }
     });
   });
-  assert.deepEqual(log.entries, [
-    "15ms tick",
-    "body interrupted by Cancelled",
-    "inner threw Cancelled",
-    "outer threw TimeoutError",
-  ]);
+  assert.deepEqual(log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw Cancelled", "outer threw TimeoutError"]);
 });
 
 testOnBoth("nested timeouts, inner fires first: its TimeoutError leaves through the outer one", async (run) => {
@@ -190,12 +185,7 @@ testOnBoth("nested timeouts, inner fires first: its TimeoutError leaves through 
       }
     });
   });
-  assert.deepEqual(log.entries, [
-    "15ms tick",
-    "body interrupted by Cancelled",
-    "inner threw TimeoutError",
-    "outer threw TimeoutError",
-  ]);
+  assert.deepEqual(log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw TimeoutError", "outer threw TimeoutError"]);
   assert.ok(innerError instanceof TimeoutError);
   assert.equal(outerError, innerError, "the outer timeout did not fire: the error is the inner one");
 });

@@ -60,8 +60,7 @@ function recordingAsyncIterable<T>(
           const index = i++;
           log.add(`next ${index}`);
           if (index >= items.length && options.hangAtEnd === true) return new Promise(() => {});
-          const result: IteratorResult<T> =
-            index < items.length ? { done: false, value: items[index]! } : { done: true, value: undefined };
+          const result: IteratorResult<T> = index < items.length ? { done: false, value: items[index]! } : { done: true, value: undefined };
           if (options.delayMs === undefined) return Promise.resolve(result);
           return new Promise((resolve) => setTimeout(() => resolve(result), options.delayMs));
         },
@@ -349,9 +348,7 @@ test("a return() that never settles does not hold up the cancellation", async ()
   const log = new Log();
   const outcome = await run(function* () {
     try {
-      yield* withTimeout(20, () =>
-        each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}),
-      );
+      yield* withTimeout(20, () => each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}));
       return "no timeout (wrong)";
     } catch (e) {
       return e;

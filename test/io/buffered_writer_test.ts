@@ -22,10 +22,17 @@ test("small writes stay buffered until the buffer is full or flushed; the defaul
     for (let i = 0; i < 100; i++) yield* out.write("0123456789"); // 1000 bytes
     log.push(inner.chunks.length, out.buffered);
     yield* out.write("abcdefghijklmnopqrstuvwxyz"); // tops the buffer up to 1024 and passes it on
-    log.push(inner.chunks.map((c) => c.length), out.buffered);
+    log.push(
+      inner.chunks.map((c) => c.length),
+      out.buffered,
+    );
     yield* out.flush();
     yield* out.flush(); // nothing left: no empty write
-    log.push(inner.chunks.map((c) => c.length), out.buffered, inner.text().slice(-5));
+    log.push(
+      inner.chunks.map((c) => c.length),
+      out.buffered,
+      inner.text().slice(-5),
+    );
     return log;
   });
   assert.deepEqual(out, [1024, 0, 1000, [1024], 2, [1024, 2], 0, "vwxyz"]);

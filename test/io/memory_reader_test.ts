@@ -40,7 +40,10 @@ test("bytes are copied: changing the caller's array after the reader was made ch
     item.fill(0);
     return [[...(yield* r1.readAll()).bytes()], [...first!, ...(yield* r2.readAll()).bytes()]];
   });
-  assert.deepEqual(got, [[1, 2, 3], [4, 5]]);
+  assert.deepEqual(got, [
+    [1, 2, 3],
+    [4, 5],
+  ]);
 });
 
 test("an iterable is consumed lazily, and close() finishes a generator early", async () => {
@@ -97,22 +100,25 @@ test("bad input: data of the wrong type at once, an iterable item of the wrong t
   ]);
 });
 
-testOnBoth("from(group, body): what the producer writes over time is read as one stream, and it ends when the producer returns", async (run) => {
-  const sum = await run(function* () {
-    return yield* withTaskGroup<number>(function* (group) {
-      const numbers = MemoryReader.from(group, function* (w) {
-        for (let i = 1; i <= 10; i++) {
-          yield* w.write(`${i}\n`);
-          if (i % 3 === 0) yield* sleep(2);
-        }
+testOnBoth(
+  "from(group, body): what the producer writes over time is read as one stream, and it ends when the producer returns",
+  async (run) => {
+    const sum = await run(function* () {
+      return yield* withTaskGroup<number>(function* (group) {
+        const numbers = MemoryReader.from(group, function* (w) {
+          for (let i = 1; i <= 10; i++) {
+            yield* w.write(`${i}\n`);
+            if (i % 3 === 0) yield* sleep(2);
+          }
+        });
+        let sum = 0;
+        for (let line; (line = yield* numbers.readLine()) !== undefined; ) sum += Number(line);
+        return sum;
       });
-      let sum = 0;
-      for (let line; (line = yield* numbers.readLine()) !== undefined; ) sum += Number(line);
-      return sum;
     });
-  });
-  assert.equal(sum, 55);
-});
+    assert.equal(sum, 55);
+  },
+);
 
 test("from(): a producer failure is thrown by reads after the bytes written before it, and fails the group", async () => {
   const seen: string[] = [];

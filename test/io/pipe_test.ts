@@ -7,15 +7,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  DeadlockError,
-  WeftUsageError,
-  now,
-  sleep,
-  withTaskGroup,
-  withTimeoutOpt,
-} from "../../src/index.ts";
+import { Cancelled, DeadlockError, WeftUsageError, now, sleep, withTaskGroup, withTimeoutOpt } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { PipeClosed, pipe } from "../../src/io.ts";
 import { concat, pattern, utf8 } from "./support.ts";
@@ -241,12 +233,7 @@ test("bytes handed to a waiting reader in the round it is cancelled are kept: th
     out.push(`buffered after: ${reader.buffered}`);
     return out;
   });
-  assert.deepEqual(out, [
-    "write returned",
-    "read returned handed",
-    "then Cancelled at the next suspension",
-    "buffered after: 0",
-  ]);
+  assert.deepEqual(out, ["write returned", "read returned handed", "then Cancelled at the next suspension", "buffered after: 0"]);
 });
 
 test("a waiting write whose bytes are taken in the round it is cancelled succeeds", async () => {

@@ -72,10 +72,7 @@ const planArb: fc.Arbitrary<Plan> = fc
       data: fc.constant(data),
       cuts: fc.array(fc.nat({ max: data.length }), { maxLength: 12 }),
       delays: fc.array(fc.nat({ max: 4 }), { minLength: 14, maxLength: 14 }),
-      steps: fc.array(
-        fc.record({ op: opArb, timeout: fc.option(fc.nat({ max: 5 }), { nil: undefined, freq: 2 }) }),
-        { maxLength: 25 },
-      ),
+      steps: fc.array(fc.record({ op: opArb, timeout: fc.option(fc.nat({ max: 5 }), { nil: undefined, freq: 2 }) }), { maxLength: 25 }),
     });
   })
   .map(({ data, cuts, delays, steps }) => {

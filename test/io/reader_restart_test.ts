@@ -63,7 +63,10 @@ test("restart() throws WeftUsageError while another task is reading", async () =
     yield* withTaskGroup<void>(function* (group) {
       const task = group.spawn(() => reader.readAll());
       yield* pause();
-      assert.throws(() => reader.rewind(0), (e: Error) => e instanceof WeftUsageError && /^Rewindable\.rewind\(\)/.test(e.message));
+      assert.throws(
+        () => reader.rewind(0),
+        (e: Error) => e instanceof WeftUsageError && /^Rewindable\.rewind\(\)/.test(e.message),
+      );
       assert.equal((yield* task.wait()).text(), "abcdefgh");
     });
   });

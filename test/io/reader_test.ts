@@ -7,15 +7,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  TimeoutError,
-  sleep,
-  withTaskGroup,
-  withTimeout,
-  withTimeoutOpt,
-  type Operation,
-} from "../../src/index.ts";
+import { Cancelled, TimeoutError, sleep, withTaskGroup, withTimeout, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { Data, ReaderBase, ReaderClosed, pipe } from "../../src/io.ts";
 import { ScriptedReader, pattern, utf8 } from "./support.ts";

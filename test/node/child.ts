@@ -64,7 +64,11 @@ export class Started {
     return new Promise((resolve, reject) => {
       this.#lineWaiters.push({ text, resolve });
       void this.done.then((f) =>
-        reject(new Error(`the child ended (${f.code ?? f.signal}) before printing ${JSON.stringify(text)}\nstdout:\n${f.stdout}\nstderr:\n${f.stderr}`)),
+        reject(
+          new Error(
+            `the child ended (${f.code ?? f.signal}) before printing ${JSON.stringify(text)}\nstdout:\n${f.stdout}\nstderr:\n${f.stderr}`,
+          ),
+        ),
       );
     });
   }

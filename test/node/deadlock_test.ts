@@ -19,15 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  DeadlockError,
-  Semaphore,
-  action,
-  setDeadlockHandler,
-  sleep,
-  withTaskGroup,
-  type DeadlockReport,
-} from "../../src/index.ts";
+import { DeadlockError, Semaphore, action, setDeadlockHandler, sleep, withTaskGroup, type DeadlockReport } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 
 // From dist/test/node/deadlock_test.js these are dist/src/index.js and dist/src/testing.js.
@@ -237,11 +229,7 @@ try {
 console.log("OUT: handler calls " + reports.length);
 `,
   );
-  assert.deepEqual(
-    tagged(child.stdout, "OUT: "),
-    ["first DeadlockError", "second DeadlockError", "handler calls 1"],
-    child.stderr,
-  );
+  assert.deepEqual(tagged(child.stdout, "OUT: "), ["first DeadlockError", "second DeadlockError", "handler calls 1"], child.stderr);
   const [json] = tagged(child.stdout, "REPORT: ");
   const reports = JSON.parse(json!) as DeadlockReport[];
   assert.equal(reports.length, 1);

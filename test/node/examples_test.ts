@@ -21,7 +21,13 @@ test("xargs runs the command once per line and prints each output whole", async 
   child.child.stdin!.end("alpha\nbeta\n\ngamma\ndelta\n");
   const done = await child.done;
   assert.equal(done.code, 0, done.stderr);
-  assert.deepEqual(done.stdout.split("\n").filter((l) => l !== "").sort(), ["<ALPHA>", "<BETA>", "<DELTA>", "<GAMMA>"]);
+  assert.deepEqual(
+    done.stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .sort(),
+    ["<ALPHA>", "<BETA>", "<DELTA>", "<GAMMA>"],
+  );
 });
 
 test("xargs never runs more commands at once than -P allows", async () => {
@@ -45,7 +51,10 @@ setTimeout(() => rmSync(mark), 150);
     child.child.stdin!.end("1\n2\n3\n4\n5\n6\n");
     const done = await child.done;
     assert.equal(done.code, 0, done.stderr);
-    const counts = done.stdout.split("\n").filter((l) => l !== "").map(Number);
+    const counts = done.stdout
+      .split("\n")
+      .filter((l) => l !== "")
+      .map(Number);
     assert.equal(counts.length, 6);
     assert.ok(Math.max(...counts) <= limit, `-P ${limit} but ${Math.max(...counts)} ran at once`);
   }

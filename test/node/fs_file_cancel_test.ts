@@ -25,52 +25,59 @@ function* until(check: () => boolean, what: string): Operation<void> {
 const LIMIT = { timeout: 60_000 };
 
 for (const flags of ["w", "a"] as const) {
-  test(`a write cancelled while its OS call runs (flags "${flags}") completes and returns; it is never both Cancelled and written`, LIMIT, async () => {
-    const { dir, cleanup } = scratch();
-    let hook: ReturnType<typeof holdCallbacks> | undefined;
-    try {
-      const path = join(dir, "out.txt");
-      const outcome = await run(function* () {
-        const file = yield* openFile(path, flags);
-        try {
-          yield* file.write("head\n");
-          hook = holdCallbacks("write", (args) => (args[1] as Uint8Array).length === 7);
-          const result = yield* withTaskGroup<{ returned: boolean; error?: unknown; endedWhileHeld: boolean }>(function* (group) {
-            const writer = group.spawn(function* () {
-              yield* file.write("record\n");
-              return "returned";
-            }, { allowFailure: true });
-            yield* until(() => hook!.finished === 1, "the write to reach the disk");
-            writer.cancel();
-            // Give the cancellation every chance to end the writer early.
-            for (let i = 0; i < 5; i++) yield* pause();
-            const endedWhileHeld = writer.done;
-            hook!.release();
-            try {
-              yield* writer.wait();
-              return { returned: true, endedWhileHeld };
-            } catch (error) {
-              return { returned: false, error, endedWhileHeld };
-            }
-          });
-          hook.restore();
-          const position = file.writePosition;
-          yield* file.write("tail\n");
-          return { ...result, position };
-        } finally {
-          file.close();
-        }
-      });
-      const content = fs.readFileSync(path, "utf8");
-      assert.equal(content, "head\nrecord\ntail\n", "the record's bytes landed (the OS call could not be stopped)");
-      assert.equal(outcome.endedWhileHeld, false, "the cancelled writer waited for its write");
-      assert.equal(outcome.returned, true, `so the write reports success, not ${String(outcome.error)}`);
-      if (flags === "w") assert.equal(outcome.position, 12, "and the write position moved past it");
-    } finally {
-      hook?.restore();
-      cleanup();
-    }
-  });
+  test(
+    `a write cancelled while its OS call runs (flags "${flags}") completes and returns; it is never both Cancelled and written`,
+    LIMIT,
+    async () => {
+      const { dir, cleanup } = scratch();
+      let hook: ReturnType<typeof holdCallbacks> | undefined;
+      try {
+        const path = join(dir, "out.txt");
+        const outcome = await run(function* () {
+          const file = yield* openFile(path, flags);
+          try {
+            yield* file.write("head\n");
+            hook = holdCallbacks("write", (args) => (args[1] as Uint8Array).length === 7);
+            const result = yield* withTaskGroup<{ returned: boolean; error?: unknown; endedWhileHeld: boolean }>(function* (group) {
+              const writer = group.spawn(
+                function* () {
+                  yield* file.write("record\n");
+                  return "returned";
+                },
+                { allowFailure: true },
+              );
+              yield* until(() => hook!.finished === 1, "the write to reach the disk");
+              writer.cancel();
+              // Give the cancellation every chance to end the writer early.
+              for (let i = 0; i < 5; i++) yield* pause();
+              const endedWhileHeld = writer.done;
+              hook!.release();
+              try {
+                yield* writer.wait();
+                return { returned: true, endedWhileHeld };
+              } catch (error) {
+                return { returned: false, error, endedWhileHeld };
+              }
+            });
+            hook.restore();
+            const position = file.writePosition;
+            yield* file.write("tail\n");
+            return { ...result, position };
+          } finally {
+            file.close();
+          }
+        });
+        const content = fs.readFileSync(path, "utf8");
+        assert.equal(content, "head\nrecord\ntail\n", "the record's bytes landed (the OS call could not be stopped)");
+        assert.equal(outcome.endedWhileHeld, false, "the cancelled writer waited for its write");
+        assert.equal(outcome.returned, true, `so the write reports success, not ${String(outcome.error)}`);
+        if (flags === "w") assert.equal(outcome.position, 12, "and the write position moved past it");
+      } finally {
+        hook?.restore();
+        cleanup();
+      }
+    },
+  );
 }
 
 test("a write in a task already cancelled throws Cancelled and writes nothing", LIMIT, async () => {
@@ -80,14 +87,17 @@ test("a write in a task already cancelled throws Cancelled and writes nothing", 
     await run(function* () {
       using file = yield* openFile(path, "w");
       const error = yield* withTaskGroup<unknown>(function* (group) {
-        const writer = group.spawn(function* () {
-          try {
-            yield* sleep(60_000);
-          } catch {
-            // swallow the first Cancelled, then try to write in the cancelled task
-          }
-          yield* file.write("never\n");
-        }, { allowFailure: true });
+        const writer = group.spawn(
+          function* () {
+            try {
+              yield* sleep(60_000);
+            } catch {
+              // swallow the first Cancelled, then try to write in the cancelled task
+            }
+            yield* file.write("never\n");
+          },
+          { allowFailure: true },
+        );
         yield* pause();
         writer.cancel();
         try {

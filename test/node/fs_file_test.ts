@@ -178,7 +178,10 @@ test("bad arguments give TypeError or RangeError naming the function and argumen
       assert.match(flags.message, /^openFile\(\): flags must be/);
       assert.ok((yield* thrown(() => openFile(path, "r", -1))) instanceof RangeError);
       using file = yield* openFile(path, "r+");
-      assert.throws(() => file.seek(-1), (e: Error) => e instanceof RangeError && /^File\.seek\(\): position/.test(e.message));
+      assert.throws(
+        () => file.seek(-1),
+        (e: Error) => e instanceof RangeError && /^File\.seek\(\): position/.test(e.message),
+      );
       assert.throws(() => file.seek(1.5), TypeError);
     });
   } finally {
@@ -245,7 +248,10 @@ test("a read cancelled while the pool works leaves positions unchanged and the F
   }
 });
 
-test("close() during an abandoned read keeps the descriptor open until the read ends", { timeout: 60_000, skip: openPaths() === undefined }, async () => {
+test("close() during an abandoned read keeps the descriptor open until the read ends", {
+  timeout: 60_000,
+  skip: openPaths() === undefined,
+}, async () => {
   const { dir, cleanup } = scratch();
   let hook: ReturnType<typeof holdCallbacks> | undefined;
   try {
@@ -274,7 +280,10 @@ test("close() during an abandoned read keeps the descriptor open until the read 
   }
 });
 
-test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE", { timeout: 60_000, skip: process.platform === "win32" }, async () => {
+test("a FIFO read cut off by withTimeoutOpt loses nothing; seek on it is ESPIPE", {
+  timeout: 60_000,
+  skip: process.platform === "win32",
+}, async () => {
   const { dir, cleanup } = scratch();
   try {
     const fifo = join(dir, "fifo");
@@ -341,7 +350,10 @@ test("a second concurrent reader of one File gets WeftUsageError; seek refuses d
         yield* pause();
         yield* pause();
         assert.ok((yield* thrown(() => file.readLine())) instanceof WeftUsageError);
-        assert.throws(() => plain.seek(0), (e: Error) => e instanceof WeftUsageError && /^File\.seek\(\)/.test(e.message));
+        assert.throws(
+          () => plain.seek(0),
+          (e: Error) => e instanceof WeftUsageError && /^File\.seek\(\)/.test(e.message),
+        );
         yield* waitUntil(() => hook!.finished === 1);
         hook!.release();
         hook!.restore();

@@ -30,13 +30,19 @@ type TimeoutOpt = <T>(ms: number, body: () => Operation<T>) => Operation<T | und
 function* bodyWinsTimeout<T>(ms: number, body: () => Operation<T>): Operation<T | undefined> {
   let result: { value: T } | undefined;
   yield* withTaskGroup<void>(function* (group) {
-    const worker = group.spawn(function* () {
-      result = { value: yield* body() };
-    }, { allowFailure: true });
-    group.spawn(function* () {
-      yield* sleep(ms);
-      worker.cancel();
-    }, { noWait: true });
+    const worker = group.spawn(
+      function* () {
+        result = { value: yield* body() };
+      },
+      { allowFailure: true },
+    );
+    group.spawn(
+      function* () {
+        yield* sleep(ms);
+        worker.cancel();
+      },
+      { noWait: true },
+    );
     try {
       yield* worker.wait();
     } catch (error) {
@@ -57,7 +63,10 @@ const TIMEOUTS: [string, TimeoutOpt, { todo?: string }][] = [
 ];
 
 for (const [timeoutName, timeoutOpt, marks] of TIMEOUTS) {
-  test(`50 tasks reading lines of one File through ${timeoutName} of 1 ms, with retries, read every line exactly once`, { ...LIMIT, ...marks }, async () => {
+  test(`50 tasks reading lines of one File through ${timeoutName} of 1 ms, with retries, read every line exactly once`, {
+    ...LIMIT,
+    ...marks,
+  }, async () => {
     const { dir, cleanup } = scratch();
     try {
       const path = join(dir, "lines.txt");
@@ -105,7 +114,10 @@ for (const [timeoutName, timeoutOpt, marks] of TIMEOUTS) {
   });
 
   for (const shape of ["one shared File", "a File per task"] as const) {
-    test(`50 writers appending records (${shape}) through ${timeoutName} of 1 ms, with retries, write each record exactly once`, { ...LIMIT, ...marks }, async () => {
+    test(`50 writers appending records (${shape}) through ${timeoutName} of 1 ms, with retries, write each record exactly once`, {
+      ...LIMIT,
+      ...marks,
+    }, async () => {
       const { dir, cleanup } = scratch();
       try {
         const path = join(dir, "records.txt");
@@ -123,13 +135,13 @@ for (const [timeoutName, timeoutOpt, marks] of TIMEOUTS) {
                   try {
                     for (let i = 0; i < RECORDS; i++) {
                       const record = `w${t}-${i}\n`;
-                      const write = shared === undefined
-                        ? () => own.write(record)
-                        : () => lock.withLock(() => own.write(record));
-                      while ((yield* timeoutOpt(1, function* () {
-                        yield* write();
-                        return true;
-                      })) === undefined) {
+                      const write = shared === undefined ? () => own.write(record) : () => lock.withLock(() => own.write(record));
+                      while (
+                        (yield* timeoutOpt(1, function* () {
+                          yield* write();
+                          return true;
+                        })) === undefined
+                      ) {
                         timeouts++;
                       }
                     }

@@ -20,7 +20,10 @@ import { scratch } from "./fs_support.ts";
 const distSrc = fileURLToPath(new URL("../../src/", import.meta.url));
 
 /** A child node process that takes the lock: "acquire" prints "acquired" and releases; "hold" prints "locked" and holds until its stdin ends. */
-function child(mode: "acquire" | "hold", path: string): { proc: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
+function child(
+  mode: "acquire" | "hold",
+  path: string,
+): { proc: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
   const code = `
     import { run } from ${JSON.stringify(join(distSrc, "index.js"))};
     import { lockFile } from ${JSON.stringify(join(distSrc, "node.js"))};
@@ -53,7 +56,9 @@ async function waitFor(check: () => boolean, what: string): Promise<void> {
 
 const ownerPid = (path: string): number => Number(fs.readFileSync(path, "utf8").split("\n")[0]);
 
-test("a second holder in this process waits; it acquires once the first releases; a cancelled waiter leaves no lock", { timeout: 30_000 }, async () => {
+test("a second holder in this process waits; it acquires once the first releases; a cancelled waiter leaves no lock", {
+  timeout: 30_000,
+}, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "app.lock");
@@ -176,7 +181,9 @@ test("a lock left by a killed process is recovered", { timeout: 30_000 }, async 
   }
 });
 
-test("stale-lock rules: our own pid without our token is stale; a young empty file and another host's lock are not", { timeout: 30_000 }, async () => {
+test("stale-lock rules: our own pid without our token is stale; a young empty file and another host's lock are not", {
+  timeout: 30_000,
+}, async () => {
   const { dir, cleanup } = scratch();
   try {
     const path = join(dir, "rules.lock");

@@ -35,10 +35,7 @@ test("walk visits every directory once, with sorted names and entries", { timeou
         seen.set(rel(dir, d), names);
       }),
     );
-    assert.deepEqual(
-      [...seen.keys()].sort(),
-      [".", "a", "a/a1", "a/a2", "a/a2/deep", "b", "c", "c/c1"],
-    );
+    assert.deepEqual([...seen.keys()].sort(), [".", "a", "a/a1", "a/a2", "a/a2/deep", "b", "c", "c/c1"]);
     assert.deepEqual(seen.get("."), ["a", "b", "c", "top.txt"]);
     assert.deepEqual(seen.get("a"), ["a1", "a2", "x.txt"]);
     assert.deepEqual(seen.get("a/a2/deep"), ["y.txt"]);
@@ -47,7 +44,9 @@ test("walk visits every directory once, with sorted names and entries", { timeou
   }
 });
 
-test("walk with maxConcurrency 1 is breadth-first in name order; a body starts before its sub-directories' bodies", { timeout: 60_000 }, async () => {
+test("walk with maxConcurrency 1 is breadth-first in name order; a body starts before its sub-directories' bodies", {
+  timeout: 60_000,
+}, async () => {
   const { dir, cleanup } = scratch();
   try {
     makeTree(dir);
@@ -247,12 +246,18 @@ test("withTmpdir removes its directory when the body is cancelled", { timeout: 6
 
 test("withTmpdir names distinct directories with the given prefix", { timeout: 60_000 }, async () => {
   const dirs = await run(function* () {
-    const a = yield* withTmpdir(function* (dir) {
-      return dir;
-    }, { prefix: "weft-prefix-" });
-    const b = yield* withTmpdir(function* (dir) {
-      return dir;
-    }, { prefix: "weft-prefix-" });
+    const a = yield* withTmpdir(
+      function* (dir) {
+        return dir;
+      },
+      { prefix: "weft-prefix-" },
+    );
+    const b = yield* withTmpdir(
+      function* (dir) {
+        return dir;
+      },
+      { prefix: "weft-prefix-" },
+    );
     return [a, b];
   });
   assert.notEqual(dirs[0], dirs[1]);

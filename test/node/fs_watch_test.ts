@@ -48,10 +48,14 @@ test("watch reports create, modify and remove in a directory, and closes its wat
       yield* withTaskGroup<void>(function* (group) {
         const { ready, options } = readyPoint();
         group.spawnBg(() =>
-          watch(dir, function* (event) {
-            events.push(event);
-            if (event.kind === "remove" && event.name === "f.txt") return false;
-          }, options),
+          watch(
+            dir,
+            function* (event) {
+              events.push(event);
+              if (event.kind === "remove" && event.name === "f.txt") return false;
+            },
+            options,
+          ),
         );
         yield* ready.get();
         assert.equal(process.getActiveResourcesInfo().filter((n) => n === "FSEventWrap").length, before + 1);
@@ -80,15 +84,19 @@ test("a change made right after onReady is reported (onReady runs once the watch
     for (let i = 0; i < 20; i++) {
       let readyCalls = 0;
       const seen = await run(() =>
-        watch(dir, function* (event) {
-          return event.name !== `r${i}`;
-        }, {
-          // The change is made inside onReady itself: the earliest moment a caller can act.
-          onReady: () => {
-            readyCalls++;
-            fs.writeFileSync(join(dir, `r${i}`), "x");
+        watch(
+          dir,
+          function* (event) {
+            return event.name !== `r${i}`;
           },
-        }),
+          {
+            // The change is made inside onReady itself: the earliest moment a caller can act.
+            onReady: () => {
+              readyCalls++;
+              fs.writeFileSync(join(dir, `r${i}`), "x");
+            },
+          },
+        ),
       );
       assert.equal(seen, undefined);
       assert.equal(readyCalls, 1);
@@ -108,10 +116,14 @@ test("watch on a file reports its modification with the file's own path", LIMIT,
         let seen: WatchEvent | undefined;
         const { ready, options } = readyPoint();
         group.spawnBg(() =>
-          watch(path, function* (e) {
-            seen = e;
-            return false;
-          }, options),
+          watch(
+            path,
+            function* (e) {
+              seen = e;
+              return false;
+            },
+            options,
+          ),
         );
         yield* ready.get();
         fs.appendFileSync(path, "b");
@@ -134,11 +146,15 @@ test("events that arrive while the body is busy are queued, not lost", LIMIT, as
       yield* withTaskGroup<void>(function* (group) {
         const { ready, options } = readyPoint();
         group.spawnBg(() =>
-          watch(dir, function* (event) {
-            yield* sleep(30); // slow consumer: the other creations arrive while it is busy
-            if (event.kind === "create") created.add(event.name);
-            if (created.size === 5) return false;
-          }, options),
+          watch(
+            dir,
+            function* (event) {
+              yield* sleep(30); // slow consumer: the other creations arrive while it is busy
+              if (event.kind === "create") created.add(event.name);
+              if (created.size === 5) return false;
+            },
+            options,
+          ),
         );
         yield* ready.get();
         for (let i = 0; i < 5; i++) fs.writeFileSync(join(dir, `n${i}`), "x");
@@ -169,10 +185,15 @@ test("cancelling watch (a timeout) or a failing body closes the watcher", LIMIT,
     const error = await run(function* () {
       return yield* withTaskGroup<unknown>(function* (group) {
         const { ready, options } = readyPoint();
-        const task = group.spawn(() =>
-          watch(dir, function* () {
-            throw new Boom("body failed");
-          }, options),
+        const task = group.spawn(
+          () =>
+            watch(
+              dir,
+              function* () {
+                throw new Boom("body failed");
+              },
+              options,
+            ),
           { allowFailure: true },
         );
         yield* ready.get();
@@ -199,7 +220,10 @@ test("cancelling watch (a timeout) or a failing body closes the watcher", LIMIT,
   }
 });
 
-for (const [what, recursive] of [["a directory", false], ["a directory watched recursively", true]] as const) {
+for (const [what, recursive] of [
+  ["a directory", false],
+  ["a directory watched recursively", true],
+] as const) {
   test(`watch on ${what} that is then removed ends with ENOENT after the earlier events, and releases its watcher`, LIMIT, async () => {
     const { dir, cleanup } = scratch();
     try {
@@ -211,10 +235,15 @@ for (const [what, recursive] of [["a directory", false], ["a directory watched r
       const error = await run(function* () {
         return yield* withTaskGroup<unknown>(function* (group) {
           const { ready, options } = readyPoint({ recursive });
-          const task = group.spawn(() =>
-            watch(watched, function* (event) {
-              events.push(event);
-            }, options),
+          const task = group.spawn(
+            () =>
+              watch(
+                watched,
+                function* (event) {
+                  events.push(event);
+                },
+                options,
+              ),
             { allowFailure: true },
           );
           yield* ready.get();

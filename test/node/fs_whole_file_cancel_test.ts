@@ -31,8 +31,14 @@ function drain(fd: number): number | undefined {
   }
 }
 
-for (const [name, op] of [["writeFile", writeFile], ["appendFile", appendFile]] as const) {
-  test(`${name} cancelled in the middle of its data completes and returns: never Cancelled with part of the data written`, { timeout: 60_000, skip: process.platform === "win32" }, async () => {
+for (const [name, op] of [
+  ["writeFile", writeFile],
+  ["appendFile", appendFile],
+] as const) {
+  test(`${name} cancelled in the middle of its data completes and returns: never Cancelled with part of the data written`, {
+    timeout: 60_000,
+    skip: process.platform === "win32",
+  }, async () => {
     const { dir, cleanup } = scratch();
     const fifo = join(dir, "fifo");
     execFileSync("mkfifo", [fifo]);
@@ -87,4 +93,3 @@ test("writeFile in an already-cancelled task throws Cancelled and creates nothin
     cleanup();
   }
 });
-

@@ -52,7 +52,9 @@ await done.catch(() => {});
 process.stdout.write(JSON.stringify(counts) + "\\n");
 `;
 
-test("sleep, Timer and withTimeout far beyond 2^31-1 ms arm few host timers and print no TimeoutOverflowWarning", { timeout: 60_000 }, async () => {
+test("sleep, Timer and withTimeout far beyond 2^31-1 ms arm few host timers and print no TimeoutOverflowWarning", {
+  timeout: 60_000,
+}, async () => {
   const child = startNode(writeScript(dir.path, "long", LONG_SLEEPERS));
   await child.line("ready");
   // Real time for a clamped timer to fire many times; the fixed driver must not care how long this is.

@@ -60,7 +60,10 @@ test("SIGINT cancels main: finally blocks run, then the process ends by SIGINT",
 
 test("in a shell, the status after SIGINT is 130 and after SIGTERM 143", () => {
   const file = writeScript(dir.path, "shell", SLEEPER);
-  for (const [signal, status] of [["INT", "130"], ["TERM", "143"]] as const) {
+  for (const [signal, status] of [
+    ["INT", "130"],
+    ["TERM", "143"],
+  ] as const) {
     // The shell starts node, waits for "ready", signals node only, and prints node's status.
     // One file per signal: the background job truncates its file only once it runs, so a shared
     // file could still show the previous run's "ready" and the signal would come too early.
@@ -201,7 +204,9 @@ ${entry}(function* () {
 }
 
 for (const entry of ["main", "run"] as const) {
-  test(`process.exit() inside a task under ${entry}() kills the child and its process group on the way out`, { timeout: 60_000 }, async () => {
+  test(`process.exit() inside a task under ${entry}() kills the child and its process group on the way out`, {
+    timeout: 60_000,
+  }, async () => {
     const done = await startNode(writeScript(dir.path, `exit-${entry}`, exitingProgram(entry))).done;
     const pids = (/pids (\d+) (\d+)/.exec(done.stdout) ?? []).slice(1).map(Number);
     try {
@@ -246,7 +251,9 @@ await run(function* () {
   }
 });
 
-test("when main's body returns, root tasks (a nested run, a Lazy worker) are cancelled and their finally blocks run before the exit", { timeout: 60_000 }, async () => {
+test("when main's body returns, root tasks (a nested run, a Lazy worker) are cancelled and their finally blocks run before the exit", {
+  timeout: 60_000,
+}, async () => {
   const file = writeScript(
     dir.path,
     "roots",
@@ -280,7 +287,9 @@ main(function* () {
   assert.deepEqual([...lines.slice(1)].sort(), ["lazy worker finally ran", "nested run finally ran"], done.stdout);
 });
 
-test("main waits for root tasks only within reason: one that never ends is reported and the program exits", { timeout: 60_000 }, async () => {
+test("main waits for root tasks only within reason: one that never ends is reported and the program exits", {
+  timeout: 60_000,
+}, async () => {
   const file = writeScript(
     dir.path,
     "stuck-root",

@@ -35,7 +35,9 @@ function* cancelWhilePending<T>(open: () => Operation<T>): Operation<{ value?: T
 }
 
 for (const host of ["127.0.0.1", "localhost"]) {
-  test(`listenTcp({ host: "${host}" }) cancelled before the socket is listening leaves no listening socket behind`, { timeout: 20_000 }, async () => {
+  test(`listenTcp({ host: "${host}" }) cancelled before the socket is listening leaves no listening socket behind`, {
+    timeout: 20_000,
+  }, async () => {
     const baseline = await quietResources();
     for (let i = 0; i < 5; i++) {
       const outcome = await run(() => cancelWhilePending(() => listenTcp({ host, port: 0 })));
@@ -49,7 +51,9 @@ for (const host of ["127.0.0.1", "localhost"]) {
   test(`bindUdp({ host: "${host}" }) cancelled before the socket is bound leaves no socket behind`, { timeout: 20_000 }, async () => {
     const baseline = await quietResources();
     for (let i = 0; i < 5; i++) {
-      const outcome = await run(() => cancelWhilePending<UdpSocket>(() => bindUdp({ host, port: 0, type: host === "localhost" ? undefined : "udp4" })));
+      const outcome = await run(() =>
+        cancelWhilePending<UdpSocket>(() => bindUdp({ host, port: 0, type: host === "localhost" ? undefined : "udp4" })),
+      );
       if (outcome.value !== undefined) outcome.value.close();
       else assert.ok(outcome.error instanceof Cancelled, String(outcome.error));
     }
@@ -57,7 +61,9 @@ for (const host of ["127.0.0.1", "localhost"]) {
   });
 }
 
-test("connectTcp: a connection made in the round its task is cancelled is returned to the caller, not dropped", { timeout: 20_000 }, async () => {
+test("connectTcp: a connection made in the round its task is cancelled is returned to the caller, not dropped", {
+  timeout: 20_000,
+}, async () => {
   const baseline = await quietResources();
   await run(function* () {
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
@@ -100,39 +106,37 @@ test("connectTcp: a connection made in the round its task is cancelled is return
 // before that task hears of the cancellation); what withTimeout then does
 // with the value is the composite's part: until it returns a body's value
 // even when the caller was cancelled meanwhile, the connection is dropped.
-test(
-  "accept under withTimeout: a connection handed over in the round the caller is cancelled is returned or closed, never leaked",
-  { timeout: 20_000 },
-  async () => {
-    const baseline = await quietResources();
-    const raw = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
-    await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
-    const server = new TcpServer(raw);
-    const controller = new AbortController();
-    // Abort the run in the event that queues the connection, just before it is queued.
-    raw.prependOnceListener("connection", () => controller.abort());
-    let client: net.Socket | undefined;
-    let accepted: TcpConnection | undefined;
-    try {
-      accepted = await run(
-        () =>
-          withTimeout(10_000, () => {
-            // Connecting from inside: the connection arrives on a later turn
-            // of the event loop, when the accept is certainly waiting.
-            client = net.connect(server.port, "127.0.0.1");
-            client.on("error", () => {});
-            return server.accept();
-          }),
-        { signal: controller.signal },
-      );
-    } catch (error) {
-      assert.ok(error instanceof Cancelled, String(error));
-    }
-    const queued = server.pending;
-    accepted?.close();
-    server.close();
-    client?.destroy();
-    assert.deepEqual(await settleResources(baseline), baseline, "the server-side connection was handed over or closed");
-    assert.ok(accepted !== undefined || queued === 1, "the connection was returned, or left queued for the next accept");
-  },
-);
+test("accept under withTimeout: a connection handed over in the round the caller is cancelled is returned or closed, never leaked", {
+  timeout: 20_000,
+}, async () => {
+  const baseline = await quietResources();
+  const raw = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  await new Promise<void>((resolve) => raw.listen(0, "127.0.0.1", resolve));
+  const server = new TcpServer(raw);
+  const controller = new AbortController();
+  // Abort the run in the event that queues the connection, just before it is queued.
+  raw.prependOnceListener("connection", () => controller.abort());
+  let client: net.Socket | undefined;
+  let accepted: TcpConnection | undefined;
+  try {
+    accepted = await run(
+      () =>
+        withTimeout(10_000, () => {
+          // Connecting from inside: the connection arrives on a later turn
+          // of the event loop, when the accept is certainly waiting.
+          client = net.connect(server.port, "127.0.0.1");
+          client.on("error", () => {});
+          return server.accept();
+        }),
+      { signal: controller.signal },
+    );
+  } catch (error) {
+    assert.ok(error instanceof Cancelled, String(error));
+  }
+  const queued = server.pending;
+  accepted?.close();
+  server.close();
+  client?.destroy();
+  assert.deepEqual(await settleResources(baseline), baseline, "the server-side connection was handed over or closed");
+  assert.ok(accepted !== undefined || queued === 1, "the connection was returned, or left queued for the next accept");
+});

@@ -11,7 +11,10 @@ const SOCKET_RESOURCE = /TCP|Connect|UDP|GetAddrInfo|Shutdown|WriteWrap/;
 
 /** The socket-like handles and requests this process holds, by kind. */
 export function socketResources(): string[] {
-  return process.getActiveResourcesInfo().filter((name) => SOCKET_RESOURCE.test(name)).sort();
+  return process
+    .getActiveResourcesInfo()
+    .filter((name) => SOCKET_RESOURCE.test(name))
+    .sort();
 }
 
 /**

@@ -37,7 +37,9 @@ function* sleeperPids(proc: Process): Operation<number[]> {
   return pids;
 }
 
-test("pipes of children whose output nobody read are released when their tasks end: fds and PipeWrap handles back to baseline", { timeout: 60_000 }, async () => {
+test("pipes of children whose output nobody read are released when their tasks end: fds and PipeWrap handles back to baseline", {
+  timeout: 60_000,
+}, async () => {
   const fdsBefore = fdCount();
   const pipesBefore = await countSettled("PipeWrap");
   const N = 12;
@@ -53,7 +55,10 @@ test("pipes of children whose output nobody read are released when their tasks e
     });
   });
   const released = await eventually(() => countResources("PipeWrap") <= pipesBefore && fdCount() <= fdsBefore);
-  assert.ok(released, `after ${N} children: ${countResources("PipeWrap") - pipesBefore} PipeWrap handle(s) and ${fdCount() - fdsBefore} fd(s) more than before`);
+  assert.ok(
+    released,
+    `after ${N} children: ${countResources("PipeWrap") - pipesBefore} PipeWrap handle(s) and ${fdCount() - fdsBefore} fd(s) more than before`,
+  );
 });
 
 test("a child whose task ended while it ran gives back its pipes once it has exited", { timeout: 60_000 }, async () => {
@@ -63,7 +68,10 @@ test("a child whose task ended while it ran gives back its pipes once it has exi
     const fdsBefore = fdCount();
     const pipesBefore = await countSettled("PipeWrap");
     const proc = await run(function* () {
-      const proc = yield* spawnProcess("sh", ["-c", `echo out; echo err >&2; touch '${marker}'; exec sleep 300`], { stdout: "pipe", stderr: "pipe" });
+      const proc = yield* spawnProcess("sh", ["-c", `echo out; echo err >&2; touch '${marker}'; exec sleep 300`], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       // The owner ends with output waiting in both pipes, unread.
       while (!existsSync(marker)) yield* sleep(10);
       return proc;
@@ -77,7 +85,9 @@ test("a child whose task ended while it ran gives back its pipes once it has exi
   }
 });
 
-test("after its owner ended, a child's pipes are closed: reading throws WeftUsageError, wait() still answers", { timeout: 60_000 }, async () => {
+test("after its owner ended, a child's pipes are closed: reading throws WeftUsageError, wait() still answers", {
+  timeout: 60_000,
+}, async () => {
   const proc = await run(() => spawnProcess("sh", ["-c", "echo never read"], { stdout: "pipe" }));
   await run(function* () {
     assert.throws(() => proc.stdout.readLine().next(), WeftUsageError);
@@ -105,7 +115,9 @@ function cancelTwoSleepers(options: { processGroup?: boolean }): Promise<number[
   });
 }
 
-test('cancelling the owner of `sh -c "sleep 300 & sleep 300 & wait"` terminates the background sleepers too', { timeout: 60_000 }, async () => {
+test('cancelling the owner of `sh -c "sleep 300 & sleep 300 & wait"` terminates the background sleepers too', {
+  timeout: 60_000,
+}, async () => {
   let pids: number[] = [];
   try {
     pids = await cancelTwoSleepers({});

@@ -11,7 +11,16 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
+import {
+  Cancelled,
+  WeftUsageError,
+  protectFromCancel,
+  run,
+  sleep,
+  withTaskGroup,
+  withTimeoutOpt,
+  type Operation,
+} from "../../src/index.ts";
 import { runProcess, spawnProcess, type Process } from "../../src/node.ts";
 import { countSettled, isGone, tempDir } from "./child.ts";
 
@@ -63,7 +72,10 @@ test("closing a child's stdin without writing gives it end of stream", async () 
 test("stdio not piped: the handle's stream throws WeftUsageError naming the option", async () => {
   await run(function* () {
     using proc = yield* spawnProcess("true", [], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
-    assert.throws(() => proc.stdin, (e: unknown) => e instanceof WeftUsageError && /stdin: "pipe"/.test(e.message));
+    assert.throws(
+      () => proc.stdin,
+      (e: unknown) => e instanceof WeftUsageError && /stdin: "pipe"/.test(e.message),
+    );
     assert.throws(() => proc.stdout, WeftUsageError);
     assert.throws(() => proc.stderr, WeftUsageError);
     assert.equal((yield* proc.wait()).code, 0);
@@ -155,7 +167,11 @@ test("env adds to the inherited environment, undefined removes, inheritEnv: fals
       r = yield* runProcess("/bin/sh", ["-c", show], { env: { WEFT_TEST_INHERITED: undefined } });
       assert.equal(r.stdout.text().split("\n")[0], "unset unset");
       r = yield* runProcess("/bin/sh", ["-c", "env"], { inheritEnv: false, env: { ONLY: "this" } });
-      const names = r.stdout.text().split("\n").filter((l) => l !== "").map((l) => l.split("=")[0]);
+      const names = r.stdout
+        .text()
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => l.split("=")[0]);
       assert.ok(names.includes("ONLY"));
       assert.ok(!names.includes("WEFT_TEST_INHERITED"));
       assert.ok(!names.includes("HOME"));
@@ -394,7 +410,10 @@ test("bad input: TypeError/RangeError naming the function and the argument", asy
       [() => spawnProcess("echo", [], { gracePeriod: Number.NaN }), /options\.gracePeriod/],
       [() => spawnProcess("echo", [], { gracePeriod: Infinity }), /options\.gracePeriod/],
       [() => spawnProcess("echo", [], { gracePeriod: "5" as unknown as number }), /options\.gracePeriod/],
-      [() => spawnProcess("echo", [], { processGroup: "yes" as unknown as boolean }), /spawnProcess\(\): options\.processGroup must be a boolean/],
+      [
+        () => spawnProcess("echo", [], { processGroup: "yes" as unknown as boolean }),
+        /spawnProcess\(\): options\.processGroup must be a boolean/,
+      ],
       [() => spawnProcess("echo", [], null as unknown as {}), /spawnProcess\(\): options must be an object/],
       [() => runProcess("cat", [], { input: 5 as unknown as string }), /runProcess\(\): options\.input must be/],
       [() => runProcess("cat", [], { input: "x", stdin: "pipe" }), /runProcess\(\): options\.input and options\.stdin/],
@@ -409,7 +428,11 @@ test("bad input: TypeError/RangeError naming the function and the argument", asy
     using proc = yield* spawnProcess("sleep", ["10"]);
     assert.throws(() => proc.kill("SIGNOPE" as NodeJS.Signals), /Process\.kill\(\): signal must be a signal name/);
     for (const bad of [-1, 2.5, Number.NaN, Infinity, 1e9, 2 ** 31, 65]) {
-      assert.throws(() => proc.kill(bad), (e: unknown) => e instanceof RangeError && /Process\.kill\(\): signal must be/.test(e.message), `kill(${bad})`);
+      assert.throws(
+        () => proc.kill(bad),
+        (e: unknown) => e instanceof RangeError && /Process\.kill\(\): signal must be/.test(e.message),
+        `kill(${bad})`,
+      );
     }
     // -0 is 0: the probe, which sends nothing.
     proc.kill(-0);

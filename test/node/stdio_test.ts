@@ -36,7 +36,11 @@ main(function* () {
 });
 
 test("a program that never reads stdin exits although its stdin stays open", async () => {
-  const file = writeScript(dir.path, "noread", `import { main, stdout } from "@NODE@"; main(function* () { yield* stdout.write("done\\n"); });`);
+  const file = writeScript(
+    dir.path,
+    "noread",
+    `import { main, stdout } from "@NODE@"; main(function* () { yield* stdout.write("done\\n"); });`,
+  );
   const child = startNode(file);
   // stdin is left open on purpose: it must not keep the child alive.
   const done = await child.done;

@@ -49,7 +49,9 @@ async function released(count: number, limitMs: number): Promise<number> {
   return Infinity;
 }
 
-test("close() drops a connection whose peer never reads once the configured linger is up, not twice that, and releases the fd", { timeout: 30_000 }, async () => {
+test("close() drops a connection whose peer never reads once the configured linger is up, not twice that, and releases the fd", {
+  timeout: 30_000,
+}, async () => {
   const peer = await deafPeer();
   try {
     const lingerMs = 2500;
@@ -75,7 +77,9 @@ test("close() drops a connection whose peer never reads once the configured ling
   }
 });
 
-test("lingerMs: 0 drops the queued bytes at close() at once; listenTcp passes lingerMs to accepted connections", { timeout: 20_000 }, async () => {
+test("lingerMs: 0 drops the queued bytes at close() at once; listenTcp passes lingerMs to accepted connections", {
+  timeout: 20_000,
+}, async () => {
   const peer = await deafPeer();
   try {
     let handlesBefore = 0;
@@ -114,10 +118,7 @@ test("lingerMs: 0 drops the queued bytes at close() at once; listenTcp passes li
 test("bad input: lingerMs must be an integer number of milliseconds in [0, 2^31 - 1]", { timeout: 10_000 }, async () => {
   await run(function* () {
     for (const lingerMs of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 1e300]) {
-      for (const open of [
-        () => connectTcp({ host: "127.0.0.1", port: 1, lingerMs }),
-        () => listenTcp({ host: "127.0.0.1", lingerMs }),
-      ]) {
+      for (const open of [() => connectTcp({ host: "127.0.0.1", port: 1, lingerMs }), () => listenTcp({ host: "127.0.0.1", lingerMs })]) {
         let error: unknown;
         try {
           (yield* open()).close();
@@ -137,7 +138,9 @@ test("bad input: lingerMs must be an integer number of milliseconds in [0, 2^31 
   });
 });
 
-test("bad input: setKeepAlive and setNoDelay check their arguments; -0 and huge counts are taken as numbers, not crashes", { timeout: 10_000 }, async () => {
+test("bad input: setKeepAlive and setNoDelay check their arguments; -0 and huge counts are taken as numbers, not crashes", {
+  timeout: 10_000,
+}, async () => {
   await run(function* () {
     using server = yield* listenTcp({ host: "127.0.0.1", port: -0, backlog: 1e300 });
     using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port, lingerMs: -0 });

@@ -57,7 +57,9 @@ test("a line that arrived before the peer's reset is read first; ECONNRESET come
   }
 });
 
-test("after the peer's end of stream and a failed write, reads give the buffered lines, then end of stream (not EPIPE)", { timeout: 20_000 }, async () => {
+test("after the peer's end of stream and a failed write, reads give the buffered lines, then end of stream (not EPIPE)", {
+  timeout: 20_000,
+}, async () => {
   // The peer sends two lines and closes completely: our writes then fail.
   const peer = await rawServer((socket) => {
     socket.end("first\nlast words\n", () => socket.destroy());

@@ -47,7 +47,9 @@ main(function* () {
 });
 `;
 
-test("serve without onError: a failing handler is reported on stderr with the peer address and the stack; the server keeps serving and the program exits 0", { timeout: 30_000 }, async () => {
+test("serve without onError: a failing handler is reported on stderr with the peer address and the stack; the server keeps serving and the program exits 0", {
+  timeout: 30_000,
+}, async () => {
   const child = startNode(writeScript(dir.path, "failing-handler", FAILING_HANDLER));
   const done = await child.done;
   assert.equal(done.code, 0, `exit ${done.code} ${done.signal}\nstdout:\n${done.stdout}\nstderr:\n${done.stderr}`);

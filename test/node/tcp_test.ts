@@ -7,17 +7,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
-import {
-  Cancelled,
-  Queue,
-  Semaphore,
-  WeftUsageError,
-  run,
-  sleep,
-  withTaskGroup,
-  withTimeoutOpt,
-  type Operation,
-} from "../../src/index.ts";
+import { Cancelled, Queue, Semaphore, WeftUsageError, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import { connectTcp, listenTcp, resolveHost, TcpConnection, type HostAddress, type TcpServer } from "../../src/node.ts";
 import { BlackHole, quietResources, settleResources } from "./net_support.ts";
 
@@ -423,16 +413,17 @@ test("serve: maxConnections bounds the handlers running at once", async () => {
     let mostActive = 0;
     const gate = new Semaphore(3, 0);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() =>
-        server.serve(
-          function* (conn) {
-            mostActive = Math.max(mostActive, ++active);
-            yield* gate.acquire();
-            active--;
-            yield* conn.write("served");
-          },
-          { maxConnections: 2 },
-        ),
+      group.spawnBg(
+        () =>
+          server.serve(
+            function* (conn) {
+              mostActive = Math.max(mostActive, ++active);
+              yield* gate.acquire();
+              active--;
+              yield* conn.write("served");
+            },
+            { maxConnections: 2 },
+          ),
         { noWait: true },
       );
       const conns: TcpConnection[] = [];
@@ -567,7 +558,7 @@ test("a connection reset by the peer fails the read with ECONNRESET naming the p
   }
 });
 
-test("happy eyeballs: connecting to \"localhost\" works whatever it resolves to", async () => {
+test('happy eyeballs: connecting to "localhost" works whatever it resolves to', async () => {
   const addresses = await run(() => resolveHost("localhost"));
   for (const { address } of addresses) {
     await run(function* () {
@@ -683,7 +674,14 @@ test("bad input: TypeError or RangeError naming the function and the argument", 
     [() => connectTcp({ host: "h", port: 80, family: 5 as never }), RangeError, /connectTcp\(\): options\.family/],
     [() => connectTcp({ host: "h", port: 80, lookup: 1 as never }), TypeError, /connectTcp\(\): options\.lookup/],
     [
-      () => connectTcp({ host: "h", port: 80, lookup: function* () { return [{ address: 1 }] as never; } }),
+      () =>
+        connectTcp({
+          host: "h",
+          port: 80,
+          lookup: function* () {
+            return [{ address: 1 }] as never;
+          },
+        }),
       TypeError,
       /connectTcp\(\): options\.lookup must return an array/,
     ],

@@ -14,15 +14,10 @@ function runChild(body: string): Promise<{ code: number | null; stdout: string; 
   const script = `const weft = await import(${JSON.stringify(weftUrl)});\n${body}`;
   const start = Date.now();
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--input-type=module", "-e", script],
-      { timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
-        resolve({ code, stdout, stderr, ms: Date.now() - start });
-      },
-    );
+    execFile(process.execPath, ["--input-type=module", "-e", script], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
+      resolve({ code, stdout, stderr, ms: Date.now() - start });
+    });
   });
 }
 
@@ -54,4 +49,3 @@ test("a Timer whose only waiter gave up does not keep the process alive", async 
   assert.equal(child.stdout.trim(), "gave up");
   assert.ok(child.ms < 10_000, `the process took ${child.ms} ms to exit`);
 });
-

@@ -8,16 +8,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  CondVar,
-  TimeoutError,
-  isBeingCancelled,
-  sleep,
-  withTaskGroup,
-  withTimeout,
-  withTimeoutOpt,
-} from "../../src/index.ts";
+import { Cancelled, CondVar, TimeoutError, isBeingCancelled, sleep, withTaskGroup, withTimeout, withTimeoutOpt } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
 import { testOnBoth } from "../support.ts";
 

@@ -315,10 +315,16 @@ test("a Cancelled that the computation throws by itself (not cancelled) is a cac
   });
   const first = host.spawn(() => lazy.wait());
   host.pump();
-  assert.throws(() => first.tryWait(), (e: unknown) => e === own);
+  assert.throws(
+    () => first.tryWait(),
+    (e: unknown) => e === own,
+  );
   const second = host.spawn(() => lazy.wait());
   host.pump();
-  assert.throws(() => second.tryWait(), (e: unknown) => e === own);
+  assert.throws(
+    () => second.tryWait(),
+    (e: unknown) => e === own,
+  );
   assert.equal(starts, 1, "a failure must not restart the computation");
 });
 

@@ -287,7 +287,10 @@ test("withLock rejects a body that is not a function", () => {
     yield* mutex.withLock(42 as unknown as () => Operation<void>);
   });
   host.pump();
-  assert.throws(() => task.tryWait(), (e: unknown) => e instanceof TypeError && /body/.test(e.message));
+  assert.throws(
+    () => task.tryWait(),
+    (e: unknown) => e instanceof TypeError && /body/.test(e.message),
+  );
   assert.equal(mutex.locked, false);
 });
 

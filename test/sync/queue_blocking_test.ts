@@ -140,16 +140,7 @@ testOnBoth("writers and readers on one task each take turns in arrival order", a
       assert.equal(yield* q.get(), 0);
     });
   });
-  assert.deepEqual(log, [
-    "t1 put done",
-    "t1 get 0",
-    "t2 put done",
-    "t2 get 0",
-    "t1 put done",
-    "t1 get 1",
-    "t2 put done",
-    "t2 get 1",
-  ]);
+  assert.deepEqual(log, ["t1 put done", "t1 get 0", "t2 put done", "t2 get 0", "t1 put done", "t1 get 1", "t2 put done", "t2 get 1"]);
 });
 
 testOnBoth("a put whose value was taken in the same round as its cancellation completes", async (run) => {

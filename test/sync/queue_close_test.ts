@@ -235,10 +235,19 @@ test("closing again replaces the close error", () => {
   const first = new Boom("first");
   const second = new Boom("second");
   q.close(first);
-  assert.equal(thrownBy(() => q.tryGet()), first);
+  assert.equal(
+    thrownBy(() => q.tryGet()),
+    first,
+  );
   q.close(second);
-  assert.equal(thrownBy(() => q.tryGet()), second);
-  assert.equal(thrownBy(() => q.tryPut(1)), second);
+  assert.equal(
+    thrownBy(() => q.tryGet()),
+    second,
+  );
+  assert.equal(
+    thrownBy(() => q.tryPut(1)),
+    second,
+  );
 });
 
 testOnBoth("a value delivered just before close goes to the getter, not to a later tryGet", async (run) => {

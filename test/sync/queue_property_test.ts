@@ -514,7 +514,9 @@ function runOnRounds(plan: Plan): void {
 // ── properties ───────────────────────────────────────────────────────────────
 // Seconds of work each: on a loaded host more than Bun's default 5 s per test.
 
-test("queue invariants hold under random producers, consumers, cancellations and a close (virtual time)", { timeout: 120_000 }, async () => {
+test("queue invariants hold under random producers, consumers, cancellations and a close (virtual time)", {
+  timeout: 120_000,
+}, async () => {
   await fc.assert(
     fc.asyncProperty(planArb, (plan) => runOnVirtualTime(plan)),
     { numRuns: 3000, includeErrorInReport: true },

@@ -80,19 +80,17 @@ const mainAction: fc.Arbitrary<MainAction> = fc.oneof(
   { weight: 2, arbitrary: fc.nat({ max: 5 }).map((task): MainAction => ({ kind: "cancel", task })) },
   { weight: 1, arbitrary: fc.constant<MainAction>({ kind: "release" }) },
 );
-const scenario: fc.Arbitrary<Scenario> = fc
-  .integer({ min: 1, max: 4 })
-  .chain((size) =>
-    fc.record({
-      size: fc.constant(size),
-      initial: fc.integer({ min: 0, max: size }),
-      tasks: fc.array(taskPlan, { minLength: 1, maxLength: 6 }),
-      main: fc.array(fc.record({ wait: hold, actions: fc.array(mainAction, { minLength: 1, maxLength: 3 }) }), {
-        maxLength: 6,
-      }),
-      topUp: fc.boolean(),
+const scenario: fc.Arbitrary<Scenario> = fc.integer({ min: 1, max: 4 }).chain((size) =>
+  fc.record({
+    size: fc.constant(size),
+    initial: fc.integer({ min: 0, max: size }),
+    tasks: fc.array(taskPlan, { minLength: 1, maxLength: 6 }),
+    main: fc.array(fc.record({ wait: hold, actions: fc.array(mainAction, { minLength: 1, maxLength: 3 }) }), {
+      maxLength: 6,
     }),
-  );
+    topUp: fc.boolean(),
+  }),
+);
 
 /** How often the interesting cases happened, to check the generators reach them. */
 const stats = { servedAfterWaiting: 0, gaveUp: 0, keptUnderCancel: 0 };
@@ -123,7 +121,10 @@ class Checked {
   nextSeq = 0;
   readonly violations: string[] = [];
 
-  constructor(readonly size: number, readonly initial: number) {
+  constructor(
+    readonly size: number,
+    readonly initial: number,
+  ) {
     this.sem = new Semaphore(size, initial);
     this.free = initial;
     this.check("start");

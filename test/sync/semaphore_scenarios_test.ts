@@ -9,16 +9,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import {
-  Cancelled,
-  Semaphore,
-  WeftUsageError,
-  isBeingCancelled,
-  pause,
-  sleep,
-  withTaskGroup,
-  withTimeoutOpt,
-} from "../../src/index.ts";
+import { Cancelled, Semaphore, WeftUsageError, isBeingCancelled, pause, sleep, withTaskGroup, withTimeoutOpt } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
 import { testOnBoth } from "../support.ts";
 
@@ -48,17 +39,7 @@ testOnBoth("size 1: three tasks take the permit one after the other, each for it
     });
     assert.equal(sem.available, 1);
   });
-  assert.deepEqual(log, [
-    "task 0 in",
-    "tick",
-    "task 0 out",
-    "task 1 in",
-    "tick",
-    "task 1 out",
-    "task 2 in",
-    "tick",
-    "task 2 out",
-  ]);
+  assert.deepEqual(log, ["task 0 in", "tick", "task 0 out", "task 1 in", "tick", "task 1 out", "task 2 in", "tick", "task 2 out"]);
 });
 
 testOnBoth("size 2: six tasks go in pairs, in spawn order", async (run) => {

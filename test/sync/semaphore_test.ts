@@ -103,8 +103,14 @@ test("releasing more than acquired throws WeftUsageError and changes nothing", (
 
 test("bad sizes are RangeErrors naming the argument", () => {
   for (const bad of [0, -1, 1.5, NaN, Infinity]) {
-    assert.throws(() => new Semaphore(bad), (e) => e instanceof RangeError && /size/.test((e as Error).message));
+    assert.throws(
+      () => new Semaphore(bad),
+      (e) => e instanceof RangeError && /size/.test((e as Error).message),
+    );
   }
-  assert.throws(() => new Semaphore(2, 3), (e) => e instanceof RangeError && /initial/.test((e as Error).message));
+  assert.throws(
+    () => new Semaphore(2, 3),
+    (e) => e instanceof RangeError && /initial/.test((e as Error).message),
+  );
   assert.throws(() => new Semaphore(2, -1), RangeError);
 });

@@ -35,14 +35,53 @@ import { makeOsError, modeOption, osError, requirePath } from "./os_error.ts";
  * ```
  */
 export type OpenFlags =
-  | "r" | "r+" | "rs" | "rs+" | "sr" | "sr+"
-  | "w" | "w+" | "wx" | "wx+" | "xw" | "xw+"
-  | "a" | "a+" | "ax" | "ax+" | "xa" | "xa+" | "as" | "as+" | "sa" | "sa+"
+  | "r"
+  | "r+"
+  | "rs"
+  | "rs+"
+  | "sr"
+  | "sr+"
+  | "w"
+  | "w+"
+  | "wx"
+  | "wx+"
+  | "xw"
+  | "xw+"
+  | "a"
+  | "a+"
+  | "ax"
+  | "ax+"
+  | "xa"
+  | "xa+"
+  | "as"
+  | "as+"
+  | "sa"
+  | "sa+"
   | number;
 
 const FLAG_STRINGS = new Set<unknown>([
-  "r", "r+", "rs", "rs+", "sr", "sr+", "w", "w+", "wx", "wx+", "xw", "xw+",
-  "a", "a+", "ax", "ax+", "xa", "xa+", "as", "as+", "sa", "sa+",
+  "r",
+  "r+",
+  "rs",
+  "rs+",
+  "sr",
+  "sr+",
+  "w",
+  "w+",
+  "wx",
+  "wx+",
+  "xw",
+  "xw+",
+  "a",
+  "a+",
+  "ax",
+  "ax+",
+  "xa",
+  "xa+",
+  "as",
+  "as+",
+  "sa",
+  "sa+",
 ]);
 
 /** Smallest read issued to the OS: small reads (readLine) would otherwise cost one pool call each. */
@@ -368,35 +407,36 @@ export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): 
   requirePath("openFile()", "path", path);
   const openFlags = flagsArgument(flags);
   const openMode = modeOption("openFile()", "mode", mode);
-  const open = (): Operation<{ fd: number; positional: boolean }> => action((resolve, reject) => {
-    let abandoned = false;
-    let settled = false;
-    fs.open(path, openFlags, openMode, (error, fd) => {
-      if (error !== null) {
-        settled = true;
-        reject(osError("openFile()", error));
-        return;
-      }
-      if (abandoned) {
-        fs.close(fd, () => {});
-        return;
-      }
-      fs.fstat(fd, (statError, stats) => {
-        settled = true;
-        if (abandoned || statError !== null) {
-          fs.close(fd, () => {});
-          if (!abandoned) reject(osError("openFile()", statError, path));
+  const open = (): Operation<{ fd: number; positional: boolean }> =>
+    action((resolve, reject) => {
+      let abandoned = false;
+      let settled = false;
+      fs.open(path, openFlags, openMode, (error, fd) => {
+        if (error !== null) {
+          settled = true;
+          reject(osError("openFile()", error));
           return;
         }
-        // Only regular files and block devices have positions; pipes,
-        // sockets and terminals are read and written in sequence.
-        resolve({ fd, positional: stats.isFile() || stats.isBlockDevice() });
+        if (abandoned) {
+          fs.close(fd, () => {});
+          return;
+        }
+        fs.fstat(fd, (statError, stats) => {
+          settled = true;
+          if (abandoned || statError !== null) {
+            fs.close(fd, () => {});
+            if (!abandoned) reject(osError("openFile()", statError, path));
+            return;
+          }
+          // Only regular files and block devices have positions; pipes,
+          // sockets and terminals are read and written in sequence.
+          resolve({ fd, positional: stats.isFile() || stats.isBlockDevice() });
+        });
       });
+      return () => {
+        if (!settled) abandoned = true;
+      };
     });
-    return () => {
-      if (!settled) abandoned = true;
-    };
-  });
   let opened: { fd: number; positional: boolean };
   if (mayChange(openFlags)) {
     // Creating or truncating cannot be undone: once asked for, the open is

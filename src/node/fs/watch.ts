@@ -87,11 +87,7 @@ export interface WatchOptions {
  * );
  * ```
  */
-export function* watch(
-  path: string,
-  body: (event: WatchEvent) => Operation<void | boolean>,
-  options?: WatchOptions,
-): Operation<void> {
+export function* watch(path: string, body: (event: WatchEvent) => Operation<void | boolean>, options?: WatchOptions): Operation<void> {
   requirePath("watch()", "path", path);
   requireFunction("watch()", "body", body);
   const opts = requireOptions<WatchOptions>("watch()", options);

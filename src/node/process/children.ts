@@ -52,14 +52,17 @@ class LongTimer {
   constructor(ms: number, callback: () => void) {
     const due = Date.now() + ms;
     const arm = (left: number): void => {
-      this.#handle = setTimeout(() => {
-        const rest = due - Date.now();
-        if (rest > 0) arm(rest);
-        else {
-          this.#handle = null;
-          callback();
-        }
-      }, Math.min(left, MAX_HOST_TIMER_MS));
+      this.#handle = setTimeout(
+        () => {
+          const rest = due - Date.now();
+          if (rest > 0) arm(rest);
+          else {
+            this.#handle = null;
+            callback();
+          }
+        },
+        Math.min(left, MAX_HOST_TIMER_MS),
+      );
       if (!this.#referenced) this.#handle.unref();
     };
     arm(ms);

@@ -203,10 +203,13 @@ function letRootsEnd(limitMs: number, done: () => void): void {
   check();
   if (!finished) {
     // A host timer holds at most MAX_HOST_TIMER_MS (24.8 days); a longer limit would fire at once.
-    limit = setTimeout(() => {
-      console.error(`weft: main(): ${watched.size} task(s) still running ${limitMs} ms after the program ended; exiting without them`);
-      finish();
-    }, Math.min(limitMs, MAX_HOST_TIMER_MS));
+    limit = setTimeout(
+      () => {
+        console.error(`weft: main(): ${watched.size} task(s) still running ${limitMs} ms after the program ended; exiting without them`);
+        finish();
+      },
+      Math.min(limitMs, MAX_HOST_TIMER_MS),
+    );
   }
 }
 

@@ -70,10 +70,7 @@ export function* waitSignal(signal: NodeJS.Signals): Operation<NodeJS.Signals> {
  * });
  * ```
  */
-export function* onSignal(
-  signal: NodeJS.Signals,
-  body: (signal: NodeJS.Signals) => Operation<void>,
-): Operation<never> {
+export function* onSignal(signal: NodeJS.Signals, body: (signal: NodeJS.Signals) => Operation<void>): Operation<never> {
   requireSignalName("onSignal()", "signal", signal);
   requireFunction("onSignal()", "body", body, "a function (signal) => Operation (a function* generator)");
   const deliveries = new Queue<NodeJS.Signals>();

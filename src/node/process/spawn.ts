@@ -189,7 +189,12 @@ function* spawnFailure(api: string, cmd: string, cwd: string | undefined, error:
     const cwdMissing = yield* action<boolean>((resolve) => {
       stat(cwd, (statError, stats) => resolve(statError !== null || !stats.isDirectory()));
     });
-    if (cwdMissing) return osErrorWithDetail(api, error, `ENOENT: cannot start ${JSON.stringify(cmd)}: the cwd ${JSON.stringify(cwd)} is not a directory`);
+    if (cwdMissing)
+      return osErrorWithDetail(
+        api,
+        error,
+        `ENOENT: cannot start ${JSON.stringify(cmd)}: the cwd ${JSON.stringify(cwd)} is not a directory`,
+      );
   }
   const reason = code === "ENOENT" ? "no such command" : code === "EACCES" ? "permission denied" : String((error as Error)?.message);
   return osErrorWithDetail(api, error, `${String(code)}: cannot start ${JSON.stringify(cmd)}: ${reason}`);

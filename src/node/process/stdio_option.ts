@@ -30,9 +30,7 @@ import { osError } from "../os_error.ts";
 export type StdioOption = "inherit" | "pipe" | "ignore" | string | { path: string; append?: boolean };
 
 /** A checked stdio option. */
-export type StdioPlan =
-  | { kind: "inherit" | "pipe" | "ignore" }
-  | { kind: "file"; path: string; append: boolean };
+export type StdioPlan = { kind: "inherit" | "pipe" | "ignore" } | { kind: "file"; path: string; append: boolean };
 
 /** Checks `value` (the option named `name`) and resolves a file path. */
 export function planStdio(api: string, name: "stdin" | "stdout" | "stderr", value: unknown, fallback: StdioPlan["kind"]): StdioPlan {
