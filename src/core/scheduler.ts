@@ -159,6 +159,24 @@ export class Scheduler {
   // ── running ───────────────────────────────────────────────────────────────
 
   /**
+   * What every driver does when it gets its turn: runs rounds (see
+   * `runRounds`) with `draining` set, so wake-ups and new timers during them
+   * do not call back into the driver. Returns false, running nothing, when a
+   * drain is already under way (a driver re-entered from inside a task).
+   */
+  drain(sliceMs: number, maxRounds: number): boolean {
+    if (this.draining) return false;
+    this.draining = true;
+    this.runRequested = false;
+    try {
+      this.runRounds(sliceMs, maxRounds);
+    } finally {
+      this.draining = false;
+    }
+    return true;
+  }
+
+  /**
    * Runs rounds until nothing is ready, `sliceMs` has passed, or `maxRounds`
    * rounds have run. Due timers are fired before the first round, between
    * rounds (once per batch of steps), and after the last one, so ready tasks

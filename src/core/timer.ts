@@ -8,6 +8,7 @@ import { requireDuration, type Operation } from "./operation.ts";
 import { park } from "./pause.ts";
 import { current, requireTask, type Scheduler } from "./scheduler.ts";
 import { TimerEntry } from "./timer_heap.ts";
+import { WaiterList, type WaiterRecord } from "./waiters.ts";
 
 const DETACHED = 0; // counting, but no scheduler timer (nobody waits)
 const ARMED = 1; // a scheduler timer is set for the deadline
@@ -24,6 +25,16 @@ class TimerFire extends TimerEntry {
 }
 
 let expireTimer: (timer: Timer, entry: TimerFire) => void;
+
+/** One waiting task; `task` is cleared when it gives up or is woken. */
+class TimerWaiter implements WaiterRecord {
+  constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+  }
+}
+
+const newTimerWaiter = (task: Coroutine): TimerWaiter => new TimerWaiter(task);
 
 /**
  * A deadline `ms` after its creation that tasks can wait for. `refresh()`
@@ -49,7 +60,7 @@ export class Timer {
   #error: unknown = undefined;
   #entry: TimerFire | null = null;
   #scheduler: Scheduler | null = null;
-  readonly #waiters: Coroutine[] = [];
+  readonly #waiters = new WaiterList<TimerWaiter>();
 
   static {
     expireTimer = (timer, entry) => timer.#expire(entry);
@@ -83,20 +94,20 @@ export class Timer {
       if (this.#clock() >= this.#deadline) return;
       this.#arm(task.scheduler);
     }
-    this.#waiters.push(task);
+    const waiter = this.#waiters.enqueue(task, newTimerWaiter);
     try {
       yield* park();
     } catch (error) {
-      const i = this.#waiters.indexOf(task);
-      if (i >= 0) this.#waiters.splice(i, 1);
+      this.#waiters.tombstone(waiter);
       // With nobody left waiting, a scheduler timer would only keep the host
       // alive; the deadline still holds, so a later wait sees the same result.
-      if (this.#waiters.length === 0 && this.#state === ARMED) {
+      if (this.#waiters.live === 0 && this.#state === ARMED) {
         this.#disarm();
         this.#state = DETACHED;
       }
       throw error;
     }
+    this.#waiters.recycle(waiter); // woken: #wakeAll took it off the list
     if (this.#state === CANCELLED) throw this.#error;
   }
 
@@ -108,7 +119,7 @@ export class Timer {
     if (this.#state === CANCELLED) return;
     this.#deadline = this.#clock() + this.#duration;
     this.#disarm();
-    if (this.#waiters.length > 0) this.#arm(this.#scheduler!);
+    if (this.#waiters.live > 0) this.#arm(this.#scheduler!);
     else this.#state = DETACHED;
   }
 
@@ -148,7 +159,12 @@ export class Timer {
   }
 
   #wakeAll(): void {
-    const waiters = this.#waiters.splice(0);
-    for (const task of waiters) task.scheduler.wake(task);
+    // A waiter whose cancellation came first is passed over: its cancellation wakes it.
+    const waiters = this.#waiters;
+    for (let waiter = waiters.shiftLive(); waiter !== null; waiter = waiters.shiftLive()) {
+      const task = waiter.task!;
+      waiter.task = null;
+      task.scheduler.wake(task);
+    }
   }
 }

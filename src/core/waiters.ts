@@ -33,6 +33,11 @@ export class WaiterList<W extends WaiterRecord> {
     return this.ring.size;
   }
 
+  /** Entries that have not given up (a cancelled waiter counts until it leaves). */
+  get live(): number {
+    return this.ring.size - this.tombstones;
+  }
+
   /** Queues a waiter for `task`, in a recycled record if one is kept, else in `create(task)`. */
   enqueue(task: Coroutine, create: (task: Coroutine) => W): W {
     let waiter = this.spare;

@@ -63,14 +63,7 @@ class EventLoopDriver implements SchedulerDriver {
   private readonly drain = (): void => {
     this.posted = false;
     const s = this.scheduler;
-    if (s.draining) return;
-    s.runRequested = false;
-    s.draining = true;
-    try {
-      s.runRounds(SLICE_MS, Infinity);
-    } finally {
-      s.draining = false;
-    }
+    if (!s.drain(SLICE_MS, Infinity)) return;
     if (s.ring.size !== 0) {
       s.runRequested = true;
       this.requestRun();

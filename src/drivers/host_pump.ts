@@ -156,12 +156,9 @@ export function createHost(options?: HostOptions): Host {
       if (driver.pumping) throw new WeftUsageError("Host.pump(): already pumping (pump() was called from inside a task or from onWake)");
       driver.pumping = true;
       driver.woken = false;
-      scheduler.draining = true;
-      scheduler.runRequested = false;
       try {
-        scheduler.runRounds(Infinity, maxRounds);
+        scheduler.drain(Infinity, maxRounds);
       } finally {
-        scheduler.draining = false;
         driver.pumping = false;
       }
       return {

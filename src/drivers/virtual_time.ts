@@ -59,19 +59,13 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
   function step(): void {
     posted = false;
     if (scheduler.draining) return;
-    scheduler.draining = true;
-    scheduler.runRequested = false;
-    try {
-      for (let turn = 0; turn < ROUNDS_PER_TURN; turn++) {
-        scheduler.runRounds(Infinity, 1);
-        if (scheduler.ring.size !== 0) continue;
-        if (scheduler.live === 0) return;
-        const next = scheduler.timers.nextDeadline();
-        if (next === undefined) break;
-        if (next > virtualNow) virtualNow = next;
-      }
-    } finally {
-      scheduler.draining = false;
+    for (let turn = 0; turn < ROUNDS_PER_TURN; turn++) {
+      scheduler.drain(Infinity, 1);
+      if (scheduler.ring.size !== 0) continue;
+      if (scheduler.live === 0) return;
+      const next = scheduler.timers.nextDeadline();
+      if (next === undefined) break;
+      if (next > virtualNow) virtualNow = next;
     }
     if (scheduler.live === 0) return;
     if (scheduler.ring.size !== 0 || scheduler.timers.nextDeadline() !== undefined) {

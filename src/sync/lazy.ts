@@ -8,6 +8,19 @@ import { Cancelled } from "../core/errors.ts";
 import { requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
+import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
+
+/** One waiting task; `settled` once the computation's end woke it (its wait completed). */
+class LazyWaiter implements WaiterRecord {
+  settled = false;
+  constructor(public task: Coroutine | null) {}
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.settled = false;
+  }
+}
+
+const newLazyWaiter = (task: Coroutine): LazyWaiter => new LazyWaiter(task);
 
 const enum LazyState {
   IDLE,
@@ -37,7 +50,7 @@ export class Lazy<T> {
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #worker: Coroutine | null = null;
-  readonly #waiters: Coroutine[] = [];
+  readonly #waiters = new WaiterList<LazyWaiter>();
 
   constructor(body: () => Operation<T>) {
     requireFunction("new Lazy()", "body", body);
@@ -57,12 +70,11 @@ export class Lazy<T> {
       if (this.#state === LazyState.FAILED) throw this.#error;
       const task = requireTask("Lazy.wait()");
       if (this.#state === LazyState.IDLE) this.#start(task);
-      this.#waiters.push(task);
+      const waiter = this.#waiters.enqueue(task, newLazyWaiter);
       try {
         yield* park();
       } catch (error) {
-        const i = this.#waiters.indexOf(task);
-        if (i < 0) {
+        if (waiter.settled) {
           // The computation ended before the cancellation reached this waiter
           // (it was woken with the outcome): the wait completed.
           const settled = this.#state as LazyState;
@@ -70,10 +82,11 @@ export class Lazy<T> {
           if (settled === LazyState.FAILED) throw this.#error;
           throw error;
         }
-        this.#waiters.splice(i, 1);
-        if (this.#waiters.length === 0 && this.#worker !== null) this.#worker.cancel();
+        this.#waiters.tombstone(waiter);
+        if (this.#waiters.live === 0 && this.#worker !== null) this.#worker.cancel();
         throw error;
       }
+      this.#waiters.recycle(waiter); // woken: #ended took it off the list
       // Woken because the computation ended: look again (it may have been
       // cancelled by earlier waiters that left, and then this waiter restarts it).
     }
@@ -98,15 +111,14 @@ export class Lazy<T> {
       this.#state = LazyState.FAILED;
       this.#error = worker.result;
     }
-    // A waiter whose cancellation came first stays listed: it is only woken,
-    // and leaves by its cancellation, having taken nothing.
+    // A waiter whose cancellation came first is passed over, unsettled: its
+    // cancellation wakes it, and it leaves having taken nothing.
     const waiters = this.#waiters;
-    let kept = 0;
-    for (let i = 0; i < waiters.length; i++) {
-      const task = waiters[i]!;
-      if (task.cancelDue) waiters[kept++] = task;
+    for (let waiter = waiters.shiftLive(); waiter !== null; waiter = waiters.shiftLive()) {
+      const task = waiter.task!;
+      waiter.task = null;
+      waiter.settled = true;
       task.scheduler.wake(task);
     }
-    waiters.length = kept;
   }
 }
