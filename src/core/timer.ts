@@ -8,7 +8,7 @@ import { requireDuration, type Operation } from "./operation.ts";
 import { park } from "./pause.ts";
 import { current, requireTask, type Scheduler } from "./scheduler.ts";
 import { TimerEntry } from "./timer_heap.ts";
-import { WaiterList, type WaiterRecord } from "./waiters.ts";
+import { WaiterList, WaiterRecord } from "./waiters.ts";
 
 const DETACHED = 0; // counting, but no scheduler timer (nobody waits)
 const ARMED = 1; // a scheduler timer is set for the deadline
@@ -26,15 +26,7 @@ class TimerFire extends TimerEntry {
 
 let expireTimer: (timer: Timer, entry: TimerFire) => void;
 
-/** One waiting task; `task` is cleared when it gives up or is woken. */
-class TimerWaiter implements WaiterRecord {
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
-  }
-}
-
-const newTimerWaiter = (task: Coroutine): TimerWaiter => new TimerWaiter(task);
+const newTimerWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 /**
  * A deadline `ms` after its creation that tasks can wait for. `refresh()`
@@ -60,7 +52,7 @@ export class Timer {
   #error: unknown = undefined;
   #entry: TimerFire | null = null;
   #scheduler: Scheduler | null = null;
-  readonly #waiters = new WaiterList<TimerWaiter>();
+  readonly #waiters = new WaiterList<WaiterRecord>();
 
   static {
     expireTimer = (timer, entry) => timer.#expire(entry);
@@ -161,10 +153,6 @@ export class Timer {
   #wakeAll(): void {
     // A waiter whose cancellation came first is passed over: its cancellation wakes it.
     const waiters = this.#waiters;
-    for (let waiter = waiters.shiftLive(); waiter !== null; waiter = waiters.shiftLive()) {
-      const task = waiter.task!;
-      waiter.task = null;
-      task.scheduler.wake(task);
-    }
+    while (waiters.wakeFirst(true) !== null) {}
   }
 }

@@ -16,11 +16,32 @@ import { Ring } from "./ring.ts";
 /** Compact only past this many tombstones (and when they are the majority). */
 const COMPACT_AFTER = 32;
 
-/** What a waiter list holds: the waiting task (null once it gave up or was served). */
-export interface WaiterRecord {
-  task: Coroutine | null;
+/**
+ * What a waiter list holds: the waiting task (null once it gave up or was
+ * woken), and whether a hand-off (a value, a permit, a signal) reached it.
+ * Subclasses add what is handed and extend `reset`.
+ */
+export class WaiterRecord {
+  handed = false;
+  constructor(public task: Coroutine | null) {}
   /** Makes a recycled record a fresh one for `task`. */
-  reset(task: Coroutine): void;
+  reset(task: Coroutine): void {
+    this.task = task;
+    this.handed = false;
+  }
+}
+
+/**
+ * The hand-off rule every primitive shares: a waiter that was handed
+ * something in the same round as its cancellation keeps it (the hand-off
+ * came first, so the operation completed); any other waiter leaves the list
+ * having taken nothing. Call from the waiting operation's `throw`; true means
+ * "return normally".
+ */
+export function keepsHandOff<W extends WaiterRecord>(list: WaiterList<W>, waiter: W): boolean {
+  if (waiter.handed) return true;
+  list.tombstone(waiter);
+  return false;
 }
 
 export class WaiterList<W extends WaiterRecord> {
@@ -73,6 +94,21 @@ export class WaiterList<W extends WaiterRecord> {
       else return waiter;
     }
     return null;
+  }
+
+  /**
+   * Takes the oldest live waiter off the list and wakes it, marked `handed`
+   * when `handed` is true (false: woken empty-handed, by a close). The caller
+   * fills in what was handed before the waiter runs. Null if none waits.
+   */
+  wakeFirst(handed: boolean): W | null {
+    const waiter = this.shiftLive();
+    if (waiter === null) return null;
+    const task = waiter.task!;
+    waiter.handed = handed;
+    waiter.task = null;
+    task.scheduler.wake(task);
+    return waiter;
   }
 
   /**

@@ -5,23 +5,14 @@
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
-import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
+import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
-/** One waiting task; `task` is cleared when it gives up (a tombstone). */
-class Sleeper implements WaiterRecord {
-  signalled = false;
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
-    this.signalled = false;
-  }
-}
-
-const newSleeper = (task: Coroutine): Sleeper => new Sleeper(task);
+/** One waiting task; `handed` once a signal reached it. */
+const newSleeper = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 class WaitOp extends SuspensionPoint<void> {
-  constructor(private readonly sleepers: WaiterList<Sleeper>) {
+  constructor(private readonly sleepers: WaiterList<WaiterRecord>) {
     super();
   }
 
@@ -29,7 +20,7 @@ class WaitOp extends SuspensionPoint<void> {
     if (value !== undefined) {
       // RESUME: signalled (signal() took the record off the list).
       const task = current!;
-      this.sleepers.recycle(task.waitRecord as Sleeper);
+      this.sleepers.recycle(task.waitRecord as WaiterRecord);
       task.waitRecord = undefined;
       return DONE_VOID;
     }
@@ -42,20 +33,12 @@ class WaitOp extends SuspensionPoint<void> {
 
   throw(error: unknown): IteratorResult<unknown, void> {
     const task = current!;
-    const sleeper = task.waitRecord as Sleeper;
+    const sleeper = task.waitRecord as WaiterRecord;
     task.waitRecord = undefined;
     // Signalled in the same round as the cancellation: the signal was consumed, keep it.
-    if (sleeper.signalled) return DONE_VOID;
-    this.sleepers.tombstone(sleeper);
+    if (keepsHandOff(this.sleepers, sleeper)) return DONE_VOID;
     throw error;
   }
-}
-
-function wakeSleeper(sleeper: Sleeper): void {
-  const task = sleeper.task!;
-  sleeper.signalled = true;
-  sleeper.task = null;
-  task.scheduler.wake(task);
 }
 
 /**
@@ -77,7 +60,7 @@ function wakeSleeper(sleeper: Sleeper): void {
  * ```
  */
 export class CondVar {
-  readonly #sleepers = new WaiterList<Sleeper>();
+  readonly #sleepers = new WaiterList<WaiterRecord>();
   readonly #wait = asOperation(new WaitOp(this.#sleepers));
 
   /** Waits for a `signal` or `broadcast`. Throws `Cancelled` if the task is cancelled. */
@@ -87,13 +70,12 @@ export class CondVar {
 
   /** Wakes the task that has waited longest, if any. */
   signal(): void {
-    const sleeper = this.#sleepers.shiftLive();
-    if (sleeper !== null) wakeSleeper(sleeper);
+    this.#sleepers.wakeFirst(true);
   }
 
   /** Wakes every waiting task, in the order they started waiting. */
   broadcast(): void {
     const sleepers = this.#sleepers;
-    for (let sleeper = sleepers.shiftLive(); sleeper !== null; sleeper = sleepers.shiftLive()) wakeSleeper(sleeper);
+    while (sleepers.wakeFirst(true) !== null) {}
   }
 }

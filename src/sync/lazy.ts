@@ -8,19 +8,10 @@ import { Cancelled } from "../core/errors.ts";
 import { requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
-import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
+import { WaiterList, WaiterRecord } from "../core/waiters.ts";
 
-/** One waiting task; `settled` once the computation's end woke it (its wait completed). */
-class LazyWaiter implements WaiterRecord {
-  settled = false;
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
-    this.settled = false;
-  }
-}
-
-const newLazyWaiter = (task: Coroutine): LazyWaiter => new LazyWaiter(task);
+/** One waiting task; `handed` once the computation's end woke it (its wait completed). */
+const newLazyWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 const enum LazyState {
   IDLE,
@@ -50,7 +41,7 @@ export class Lazy<T> {
   #value: T | undefined = undefined;
   #error: unknown = undefined;
   #worker: Coroutine | null = null;
-  readonly #waiters = new WaiterList<LazyWaiter>();
+  readonly #waiters = new WaiterList<WaiterRecord>();
 
   constructor(body: () => Operation<T>) {
     requireFunction("new Lazy()", "body", body);
@@ -74,7 +65,7 @@ export class Lazy<T> {
       try {
         yield* park();
       } catch (error) {
-        if (waiter.settled) {
+        if (waiter.handed) {
           // The computation ended before the cancellation reached this waiter
           // (it was woken with the outcome): the wait completed.
           const settled = this.#state as LazyState;
@@ -114,11 +105,6 @@ export class Lazy<T> {
     // A waiter whose cancellation came first is passed over, unsettled: its
     // cancellation wakes it, and it leaves having taken nothing.
     const waiters = this.#waiters;
-    for (let waiter = waiters.shiftLive(); waiter !== null; waiter = waiters.shiftLive()) {
-      const task = waiter.task!;
-      waiter.task = null;
-      waiter.settled = true;
-      task.scheduler.wake(task);
-    }
+    while (waiters.wakeFirst(true) !== null) {}
   }
 }

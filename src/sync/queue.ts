@@ -11,7 +11,7 @@ import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
 import { Ring } from "../core/ring.ts";
-import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
+import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /**
@@ -58,27 +58,21 @@ const enum Kind {
   DISCARD_LATEST,
 }
 
-/** A blocked `get`; `task` becomes null when it gives up (a tombstone). */
-class Reader<T> implements WaiterRecord {
+/** A blocked `get`; `handed` once a value was put into it. */
+class Reader<T> extends WaiterRecord {
   value: T | undefined = undefined;
-  filled = false;
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
+  override reset(task: Coroutine): void {
+    super.reset(task);
     this.value = undefined;
-    this.filled = false;
   }
 }
 
-/** A blocked `put`; `task` becomes null when it gives up or the queue closes. */
-class Writer<T> implements WaiterRecord {
-  taken = false;
+/** A blocked `put`; `handed` once its value was taken. */
+class Writer<T> extends WaiterRecord {
   value: T | undefined = undefined;
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
+  override reset(task: Coroutine): void {
+    super.reset(task);
     this.value = undefined;
-    this.taken = false;
   }
 }
 
@@ -98,25 +92,15 @@ interface QueueState<T> {
 
 /** Hands `value` to the oldest live reader; false if none waits. */
 function handToReader<T>(q: QueueState<T>, value: T): boolean {
-  const reader = q.readers.shiftLive();
+  const reader = q.readers.wakeFirst(true);
   if (reader === null) return false;
-  const task = reader.task!;
   reader.value = value;
-  reader.filled = true;
-  reader.task = null;
-  task.scheduler.wake(task);
   return true;
 }
 
 /** Takes the oldest live writer off its list and wakes it; null if none waits. */
 function takeFromWriter<T>(q: QueueState<T>): Writer<T> | null {
-  const writer = q.writers.shiftLive();
-  if (writer === null) return null;
-  const task = writer.task!;
-  writer.taken = true;
-  writer.task = null;
-  task.scheduler.wake(task);
-  return writer;
+  return q.writers.wakeFirst(true);
 }
 
 /** The non-waiting put: hand to a reader, or buffer if there is room. */
@@ -181,7 +165,7 @@ class GetOp<T> extends SuspensionPoint<T> {
       const reader = task.waitRecord as Reader<T>;
       task.waitRecord = undefined;
       this.q.readers.recycle(reader); // the waker took it off the list
-      if (reader.filled) return this.done(takeReaderValue(reader));
+      if (reader.handed) return this.done(takeReaderValue(reader));
       throw this.q.closeError; // woken by close
     }
     // The fast path takes an item without a cancellation check (B §3.1).
@@ -199,8 +183,7 @@ class GetOp<T> extends SuspensionPoint<T> {
     const reader = task.waitRecord as Reader<T>;
     task.waitRecord = undefined;
     // A value reached this reader in the same round as the cancellation: keep it.
-    if (reader.filled) return this.done(takeReaderValue(reader));
-    this.q.readers.tombstone(reader);
+    if (keepsHandOff(this.q.readers, reader)) return this.done(takeReaderValue(reader));
     throw error;
   }
 }
@@ -235,7 +218,7 @@ class PutOp<T> extends SuspensionPoint<void> {
       const writer = task.waitRecord as Writer<T>;
       task.waitRecord = undefined;
       this.q.writers.recycle(writer); // the waker took it off the list
-      if (writer.taken) return DONE;
+      if (writer.handed) return DONE;
       throw this.q.closeError; // woken by close: the value was never delivered
     }
     if (!this.hasPending) {
@@ -273,9 +256,8 @@ class PutOp<T> extends SuspensionPoint<void> {
     const writer = task.waitRecord as Writer<T>;
     task.waitRecord = undefined;
     // The value was taken in the same round as the cancellation: the put happened.
-    if (writer.taken) return DONE;
+    if (keepsHandOff(this.q.writers, writer)) return DONE;
     writer.value = undefined;
-    this.q.writers.tombstone(writer);
     throw error;
   }
 }
@@ -429,16 +411,7 @@ export class Queue<T> {
     q.closed = true;
     q.closeError = error === undefined ? new QueueClosed() : error;
     if (options?.clear === true) while (q.buffer.size > 0) q.buffer.shift();
-    for (let reader = q.readers.shiftLive(); reader !== null; reader = q.readers.shiftLive()) {
-      const task = reader.task!;
-      reader.task = null;
-      task.scheduler.wake(task);
-    }
-    for (let writer = q.writers.shiftLive(); writer !== null; writer = q.writers.shiftLive()) {
-      const task = writer.task!;
-      writer.task = null;
-      writer.value = undefined;
-      task.scheduler.wake(task);
-    }
+    while (q.readers.wakeFirst(false) !== null) {}
+    for (let writer = q.writers.wakeFirst(false); writer !== null; writer = q.writers.wakeFirst(false)) writer.value = undefined;
   }
 }

@@ -5,25 +5,16 @@
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
-import { WaiterList, type WaiterRecord } from "../core/waiters.ts";
+import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
-/** One blocked `acquire`; `task` is cleared when it gives up (a tombstone). */
-class PermitWaiter implements WaiterRecord {
-  granted = false;
-  constructor(public task: Coroutine | null) {}
-  reset(task: Coroutine): void {
-    this.task = task;
-    this.granted = false;
-  }
-}
-
-const newPermitWaiter = (task: Coroutine): PermitWaiter => new PermitWaiter(task);
+/** One blocked `acquire`; `handed` once a permit reached it. */
+const newPermitWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 class AcquireOp extends SuspensionPoint<void> {
   constructor(
     private readonly semaphore: Semaphore,
-    private readonly waiters: WaiterList<PermitWaiter>,
+    private readonly waiters: WaiterList<WaiterRecord>,
   ) {
     super();
   }
@@ -32,9 +23,9 @@ class AcquireOp extends SuspensionPoint<void> {
     if (value !== undefined) {
       // RESUME: the permit was handed over.
       const task = current!;
-      const waiter = task.waitRecord as PermitWaiter;
+      const waiter = task.waitRecord as WaiterRecord;
       task.waitRecord = undefined;
-      if (!waiter.granted) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
+      if (!waiter.handed) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
       this.waiters.recycle(waiter); // release() took it off the list
       return DONE_VOID;
     }
@@ -47,11 +38,10 @@ class AcquireOp extends SuspensionPoint<void> {
 
   throw(error: unknown): IteratorResult<unknown, void> {
     const task = current!;
-    const waiter = task.waitRecord as PermitWaiter;
+    const waiter = task.waitRecord as WaiterRecord;
     task.waitRecord = undefined;
     // The permit was handed over in the same round as the cancellation: keep it.
-    if (waiter.granted) return DONE_VOID;
-    this.waiters.tombstone(waiter);
+    if (keepsHandOff(this.waiters, waiter)) return DONE_VOID;
     throw error;
   }
 }
@@ -75,7 +65,7 @@ let takePermit: (semaphore: Semaphore) => boolean;
 export class Semaphore {
   readonly #size: number;
   #value: number;
-  readonly #waiters = new WaiterList<PermitWaiter>();
+  readonly #waiters = new WaiterList<WaiterRecord>();
   readonly #acquire: Operation<void>;
 
   static {
@@ -124,14 +114,7 @@ export class Semaphore {
    * pool. Throws `WeftUsageError` if every permit is already free.
    */
   release(): void {
-    const waiter = this.#waiters.shiftLive();
-    if (waiter !== null) {
-      const task = waiter.task!;
-      waiter.granted = true;
-      waiter.task = null;
-      task.scheduler.wake(task);
-      return;
-    }
+    if (this.#waiters.wakeFirst(true) !== null) return;
     if (this.#value >= this.#size) {
       throw new WeftUsageError(`Semaphore.release(): released more times than acquired (all ${this.#size} permits are free)`);
     }

@@ -7,17 +7,16 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import type { Coroutine } from "../../src/core/coroutine.ts";
-import { WaiterList } from "../../src/core/waiters.ts";
+import { WaiterList, WaiterRecord } from "../../src/core/waiters.ts";
 import { Queue, Semaphore, CondVar, withTimeoutOpt } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 
-class Record {
+class Record extends WaiterRecord {
   constructor(
-    public task: Coroutine | null,
+    task: Coroutine | null,
     readonly id: number,
-  ) {}
-  reset(task: Coroutine): void {
-    this.task = task;
+  ) {
+    super(task);
   }
 }
 
