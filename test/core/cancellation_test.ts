@@ -1,7 +1,7 @@
 /**
  * Cancellation: how a task learns it was cancelled, what cancelling does to a
  * group, and the edge cases of cancelling around a task's start and its
- * wake-ups (docs/semantics.md, «Shielding», «Groups»).
+ * wake-ups (docs/semantics.md, «Cancellation», «Shielding», «Groups»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
