@@ -120,7 +120,7 @@ function targetSection(results: BenchResults): string[] {
   const met = rows.filter((r) => r.met === true).length;
   const missed = rows.filter((r) => r.met === false).length;
   const lines = [
-    "## Targets on Node (DESIGN §5)",
+    "## Targets on Node",
     "",
     `Goals, not asserts, computed from the medians above: ${met} met, ${missed} missed${rows.length - met - missed > 0 ? `, ${rows.length - met - missed} not measured` : ""}.`,
     "",

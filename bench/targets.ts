@@ -1,5 +1,5 @@
 /**
- * The performance targets of the design (DESIGN §5) checked against one run
+ * The performance targets of the design checked against one run
  * on Node. Goals, not asserts: the report says met or missed with the ratio.
  */
 import { workloadInfo, type PeerId } from "./catalog.ts";

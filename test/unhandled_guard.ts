@@ -3,7 +3,7 @@
  * test process fail loudly on an unhandled promise rejection, and on a
  * rejection that was handled only after being reported as unhandled
  * (`PromiseRejectionHandledWarning`). weft promises never to leave a
- * rejection unhandled (SEMANTICS A2.6), so either is a bug somewhere.
+ * rejection unhandled (docs/semantics.md, «Interop»), so either is a bug somewhere.
  *
  * Not a test file itself (no `_test` suffix); importing it twice installs the
  * listeners once.

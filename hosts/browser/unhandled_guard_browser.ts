@@ -3,7 +3,7 @@
  * `./unhandled_guard.ts` to this file). It records, as problems that fail
  * the run:
  * - an `unhandledrejection` event (weft must never leave a rejection
- *   unhandled, SEMANTICS A2.6),
+ *   unhandled: docs/semantics.md, «Interop»),
  * - a `rejectionhandled` event (a rejection handled only after it was
  *   reported as unhandled: Node's `PromiseRejectionHandledWarning`),
  * - an uncaught exception (`error` event), which would end a Node test

@@ -1,12 +1,48 @@
 /**
- * The scheduler: a ready ring of coroutines run in rounds, a timer heap, and the
- * `current` task. It knows nothing of any host; a driver gives it a clock and
- * is told when work becomes ready or the earliest deadline changes.
+ * The scheduler: a ready ring of coroutines run in rounds, a timer heap, and
+ * the `current` task. The behaviour it promises is in docs/semantics.md
+ * («Rounds», «Wake-ups», «Pause», «Cancellation»); this note says how it is
+ * built and why.
  *
- * A round runs exactly the tasks that were ready when it began; tasks woken or
- * spawned during the round run in the next one (SEMANTICS B §1.4). Wake-ups are
- * precise: only a parked task is queued, and at most once, so a task is never
- * resumed without a reason (weft's answer to B §1.11).
+ * Rounds. A task is a generator; running it means calling `next()` until it
+ * yields at a suspension point or returns. The ring holds the tasks that are
+ * ready, in wake order. A round takes the ring's length when it begins and
+ * resumes exactly that many tasks, so whatever they wake or spawn lands behind
+ * them and waits for the next round. That one rule gives fairness (two tasks
+ * that wake each other take turns) and bounds a round, so the driver can
+ * always get control back between rounds: no task can starve the host by
+ * re-waking itself.
+ *
+ * Precise wake-ups. A task is queued only when it is parked and not already
+ * queued (the READY flag), so it sits in the ring at most once and is never
+ * resumed for nothing: when it runs again, what it waited for happened or it
+ * was cancelled. The primitives rely on this (a semaphore waiter that wakes
+ * holds its permit). It also makes `live - ring.size` the exact number of parked tasks,
+ * which is what deadlock detection needs. Cancelling only sets a sticky flag
+ * and wakes the task unless it is shielded; the round resumes a cancelled task
+ * through `throw`, so the error surfaces at the suspension point it parked in.
+ *
+ * The fast pause. `pause()` in a task that is alone in the ring would park it
+ * and at once resume it as the next round's only task. It skips that switch
+ * instead, but only a batch of times in a row (FAST_PAUSE_BATCH): the batch
+ * ends with a real switch, so a task pausing in a loop still hands the driver
+ * its chance to read the clock, fire timers and give the host a turn.
+ *
+ * Clock batching. Reading the clock costs about as much as two task switches,
+ * so `runRounds` reads it once per batch of steps rather than per switch, and
+ * sizes the batch so that a batch takes about CHECK_TARGET_US: it halves when
+ * a batch ran long and doubles when it ran short. Due timers are fired when
+ * the clock is read, so they fire at most about that late; with no timers and
+ * no time slice the clock is never read at all.
+ *
+ * The driver contract. The scheduler knows nothing of any host. A driver
+ * (event loop, host pump, virtual time) gives it a clock and implements
+ * `SchedulerDriver`: `requestRun` when a task became ready while no drain was
+ * running (asked at most once until the driver runs), `timersChanged` when the
+ * earliest deadline may have moved outside a drain, and `idle` when the last
+ * live task ended. In return the driver calls `runRounds` (or `runRound`),
+ * clearing `runRequested` and setting `draining` around it, and decides what to do between drains: sleep
+ * until the next deadline, yield to the host, or advance virtual time.
  */
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
@@ -89,7 +125,7 @@ export class Scheduler {
   /**
    * Creates a task that starts in a later round. It is shielded until it
    * starts, so a task cancelled before it ran still starts and meets the
-   * cancellation at its first suspension point (B §1.6).
+   * cancellation at its first suspension point (docs/semantics.md, «Shielding»).
    */
   spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc?: string): Coroutine {
     if (loc === undefined && debugEnabled) loc = captureLocation();
@@ -326,7 +362,7 @@ export const WAIT_COMPLETED: unique symbol = Symbol("weft.waitCompleted");
 /** Resumes a task that has not started yet, or whose cancellation is due. */
 function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown, unknown> {
   if ((flags & Flag.STARTED) === 0) {
-    // Starting lifts the spawn-time shield (B §1.6).
+    // Starting lifts the spawn-time shield (docs/semantics.md, «Shielding»).
     task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
     return startBody(task).next(undefined);
   }

@@ -44,7 +44,7 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
     if (value !== RESUME) {
       const waiter = requireTask("Task.wait()");
       if (waiter === target) throw new WeftUsageError("Task.wait(): a task cannot wait for itself");
-      // Fast paths: an ended task answers at once, without a cancellation check (B §1.7).
+      // Fast paths: an ended task answers at once, without a cancellation check (docs/semantics.md, «Tasks»).
       const state = target.flags & Flag.STATE_MASK;
       if (state === Flag.DONE) return { done: true, value: target.result };
       if (state === Flag.FAILED) throw target.result;

@@ -1,5 +1,5 @@
 /**
- * `all` and `any` (SEMANTICS B §2.10).
+ * `all` and `any` (docs/semantics.md, «All and any»).
  */
 import { callBody } from "../core/cancel.ts";
 import { Cancelled } from "../core/errors.ts";

@@ -1,5 +1,5 @@
 /**
- * `retry(method, body, options)` (SEMANTICS B §2.11).
+ * `retry(method, body, options)` (docs/semantics.md, «Retry»).
  */
 import { callBody } from "../core/cancel.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";

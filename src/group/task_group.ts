@@ -1,6 +1,6 @@
 /**
- * Task groups: `withTaskGroup` and the `TaskGroup` handle (SEMANTICS B §2.1–2.9,
- * with weft's "first failure wins, later errors are suppressed" from A2.1).
+ * Task groups: `withTaskGroup` and the `TaskGroup` handle (see
+ * docs/semantics.md, «Groups», and «Errors» for "first failure wins, later errors are suppressed").
  */
 import { callBody } from "../core/cancel.ts";
 import { Flag, type CancelPropagator, type ChildOwner, type Coroutine } from "../core/coroutine.ts";
@@ -212,7 +212,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     if (task !== null && (task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw new Cancelled();
   }
 
-  /** Spawns a child, or throws if the group has ended (B §2.3). */
+  /** Spawns a child, or throws if the group has ended (docs/semantics.md, «Groups»). */
   spawnChild(body: () => Operation<unknown>, flags: number): Coroutine {
     if (this.state !== GroupState.RUNNING && this.count === 0) {
       throw new WeftUsageError("TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running");
@@ -225,7 +225,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     this.tail = child;
     this.count++;
     if ((flags & Flag.NO_WAIT) === 0) this.waiting++;
-    // A group that has failed or finished cancels newcomers; they still start (B §2.3).
+    // A group that has failed or finished cancels newcomers; they still start (docs/semantics.md, «Groups»).
     if (this.state !== GroupState.RUNNING) child.flags |= Flag.CANCELLED;
     return child;
   }
@@ -374,7 +374,7 @@ export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): 
       parent.flags |= Flag.GROUP_WAIT;
       yield* group.waitForChildren();
     } catch (error) {
-      // The caller was cancelled (B §2.2 step 4): unless the outcome is already
+      // The caller was cancelled (docs/semantics.md, «Groups»): unless the outcome is already
       // decided, the tasks are cancelled and waited for, shielded, so no task
       // outlives the group; what the body did then decides the outcome.
       group.cancelFromOutside(error);

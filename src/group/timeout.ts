@@ -1,5 +1,5 @@
 /**
- * `withTimeout` and `withTimeoutOpt` (SEMANTICS B §2.12).
+ * `withTimeout` and `withTimeoutOpt` (docs/semantics.md, «Timeouts»).
  */
 import { callBody } from "../core/cancel.ts";
 import { TimeoutError } from "../core/errors.ts";
@@ -18,9 +18,8 @@ import { withTaskGroup } from "./task_group.ts";
  * whose read or `get` had already completed when the timeout fired (before it
  * could see the cancellation), one that caught the cancellation and returned,
  * and one inside {@link protectFromCancel}, which the timeout cannot cut short
- * and waits for (upstream throws and drops the value). An error the body
- * throws while being cancelled does not replace the timeout error; it is in
- * `suppressedErrors(error)`.
+ * and waits for. An error the body throws while being cancelled does not
+ * replace the timeout error; it is in `suppressedErrors(error)`.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * `BufferedWriter`: gathers small writes into one buffer and passes them on
- * to another writer in large pieces (SEMANTICS B §4.2).
+ * to another writer in large pieces (docs/semantics.md, «IO»).
  */
 import { describe, type Operation } from "../core/operation.ts";
 import type { Reader } from "./reader.ts";
@@ -13,7 +13,7 @@ import { WriteGate, type Writer } from "./writer.ts";
  * is buffered (bytes always reach `writer` in the order they were written).
  *
  * Nothing is written on `close()`: it cannot wait, so call `flush()` before
- * (upstream behaves the same); `buffered` then tells what was left behind. `close()` does not close `writer` either, so
+ * it; `buffered` then tells what was left behind. `close()` does not close `writer` either, so
  * the same writer can be wrapped again or used directly after a flush.
  *
  * Cancellation: each `write` is all or nothing towards its caller, as long as

@@ -1,9 +1,9 @@
 /**
  * `pipe()`: an in-memory byte stream between tasks, with back-pressure.
  *
- * Like upstream's pipe (SEMANTICS B §4.2) it is a rendezvous: nothing is
+ * Like moonbitlang/async's pipe (docs/semantics.md, «IO») it is a rendezvous: nothing is
  * buffered between the ends, and a write waits until the reader has taken its
- * bytes. Unlike upstream, the reader takes a write's bytes all at once (the
+ * bytes. Unlike moonbitlang/async's, the reader takes a write's bytes all at once (the
  * part it did not ask for waits in the reader's own buffer), so every write is
  * all or nothing: it returns once all its bytes were taken, or throws having
  * delivered none of them.

@@ -6,8 +6,8 @@
  * Every helper (`readExactly`, `readUntil`, `readLine`, `readAll`) collects
  * bytes in the reader's own buffer and takes them out only when it completes.
  * A helper that is cancelled half-way therefore loses nothing: the bytes it
- * had gathered are still there for the next read (upstream drops them; weft
- * keeps them, SEMANTICS B §4.1).
+ * had gathered are still there for the next read (moonbitlang/async drops
+ * them; see docs/semantics.md, «IO»).
  */
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
@@ -239,7 +239,7 @@ export abstract class ReaderBase implements Reader {
   }
 
   #enter(api: string): void {
-    // IO entry points check cancellation first (B §4.1), also when the bytes are already buffered.
+    // IO entry points check cancellation first (docs/semantics.md, «IO»), also when the bytes are already buffered.
     if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed) throw new WeftUsageError(`${api}: the reader is closed`);
     if (this.#reading) {

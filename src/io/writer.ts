@@ -79,7 +79,7 @@ export class WriteGate {
   }
 
   #enter(api: string): void {
-    // IO entry points check cancellation first (B §4.1), also for a write that would not suspend.
+    // IO entry points check cancellation first (docs/semantics.md, «IO»), also for a write that would not suspend.
     if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.isClosed()) throw new WeftUsageError(`${api}: the writer is closed`);
     if (this.#writing) {

@@ -1,6 +1,6 @@
 /**
  * `CondVar`: a condition variable without a mutex or a counter
- * (SEMANTICS B §3.3).
+ * (docs/semantics.md, «CondVar»).
  */
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";

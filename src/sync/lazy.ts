@@ -1,6 +1,6 @@
 /**
  * `Lazy<T>`: a value computed once, on first demand, shared by every waiter
- * (SEMANTICS B §2.13, without its restart race: A2.9).
+ * (docs/semantics.md, «Lazy»: no restart race).
  */
 import { Flag, type Coroutine } from "../core/coroutine.ts";
 import { captureLocation, debugEnabled } from "../core/debug.ts";

@@ -1,5 +1,5 @@
 /**
- * `Mutex`: a semaphore of one permit, with `withLock` (SEMANTICS B §2.14).
+ * `Mutex`: a semaphore of one permit, with `withLock` (docs/semantics.md, «Mutex»).
  */
 import { callBody } from "../core/cancel.ts";
 import { WeftUsageError } from "../core/errors.ts";

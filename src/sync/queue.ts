@@ -1,6 +1,6 @@
 /**
- * `Queue<T>`: an asynchronous FIFO queue of four kinds (SEMANTICS B §3.1, with
- * weft's A2.8: closing never leaves phantom values behind).
+ * `Queue<T>`: an asynchronous FIFO queue of four kinds (see
+ * docs/semantics.md, «Queue»: closing never leaves phantom values behind).
  *
  * Waiting readers exist only while the buffer is empty and waiting writers
  * only while it is full, and a value put while a reader waits goes straight
@@ -168,7 +168,7 @@ class GetOp<T> extends SuspensionPoint<T> {
       if (reader.handed) return this.done(takeReaderValue(reader));
       throw this.q.closeError; // woken by close
     }
-    // The fast path takes an item without a cancellation check (B §3.1).
+    // The fast path takes an item without a cancellation check (docs/semantics.md, «Queue»).
     const q = this.q;
     const item = tryGetValue(q);
     if (item !== EMPTY) return this.done(item);

@@ -1,6 +1,6 @@
 /**
  * `Semaphore`: counted permits, strict FIFO, direct hand-off
- * (SEMANTICS B §3.2).
+ * (docs/semantics.md, «Semaphore»).
  */
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";

@@ -1,7 +1,7 @@
 /**
  * Bad input: every public function rejects it with the documented error class
  * (TypeError, RangeError or WeftUsageError) and a message that names the
- * argument, and leaves the state it touched unchanged (A1, A2.2).
+ * argument, and leaves the state it touched unchanged (docs/semantics.md, «Misuse»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

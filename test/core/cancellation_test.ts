@@ -1,7 +1,7 @@
 /**
  * Cancellation: how a task learns it was cancelled, what cancelling does to a
  * group, and the edge cases of cancelling around a task's start and its
- * wake-ups (SEMANTICS B §1.6, §1.8–1.10, §2.2–2.4; inventory: cancellation_test).
+ * wake-ups (docs/semantics.md, «Cancellation», «Shielding», «Groups»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -25,7 +25,7 @@ import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
 /** One time unit (ms): small on the real event loop, exact on virtual time. */
 const U = 50;
 
-// ── upstream scenarios ──────────────────────────────────────────────────────
+// ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
 testOnBoth("cancelling a task by hand runs its cancellation handler; the group still succeeds", async (run) => {
   const log = new Log();
@@ -353,7 +353,7 @@ testOnBoth("a task cancelled and woken in the same round is resumed once", async
   ]);
 });
 
-// ── further behaviour (B §1.6–1.10, §2.2) ───────────────────────────────────
+// ── further behaviour (docs/semantics.md, «Shielding», «Groups») ───────────────────────────────────
 
 testOnBoth("cancel and completion in the same round: the waiter is woken once and its protected sleep lasts", async (run) => {
   const log = new Log();

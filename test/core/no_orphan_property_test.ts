@@ -3,12 +3,12 @@
  * of nested task groups whose tasks pause, sleep, fail, end their group early,
  * cancel siblings and protect sleeps from cancellation. Whatever happens:
  *
- *  (a) no task outlives its group (SEMANTICS B §2.2 "Guarantee"), and every
- *      spawned task starts (B §2.3, §1.6);
+ *  (a) no task outlives its group (docs/semantics.md, «Groups»), and every
+ *      spawned task starts (docs/semantics.md, «Groups», «Shielding»);
  *  (b) every finally block of every started task runs exactly once, before
  *      its group returns;
  *  (c) the root's outcome is its value or the first failure that reached it,
- *      always an error the scenario threw, and no error is lost (A2.1): each
+ *      always an error the scenario threw, and no error is lost (docs/semantics.md, «Errors»): each
  *      thrown error left some group, or is in `suppressedErrors` of one that
  *      did, or ended an `allowFailure` task.
  */
@@ -218,7 +218,7 @@ function* runTask(rec: Recorder, group: GroupRecord, steps: Step[], isBody: bool
     if (group.value === undefined) group.value = value;
     return value;
   } catch (error) {
-    // How the group will classify this end (B §2.3): a Cancelled that leaves a
+    // How the group will classify this end (docs/semantics.md, «Groups»): a Cancelled that leaves a
     // task being cancelled is a normal end; allowFailure keeps it from the group.
     const normalCancel = error instanceof Cancelled && isBeingCancelled();
     if (allowFailure) rec.allowedFailures.add(error);

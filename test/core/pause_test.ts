@@ -1,5 +1,5 @@
 /**
- * pause() (SEMANTICS B §1.4, §1.5, §2.16).
+ * pause() (docs/semantics.md, «Rounds», «Pause»).
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
@@ -90,7 +90,7 @@ testOnBoth("pause works inside protectFromCancel in a cancelled task; outside it
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       const task = group.spawn(function* () {
-        // Cancelled before it started: the body still starts (B §1.6).
+        // Cancelled before it started: the body still starts (docs/semantics.md, «Shielding»).
         log.add(`started, being cancelled: ${isBeingCancelled()}`);
         yield* protectFromCancel(function* () {
           for (let i = 1; i <= 3; i++) {

@@ -1,8 +1,7 @@
 /**
  * `protectFromCancel`: protected work runs to its end, groups and timeouts
  * wait for it, and the postponed cancellation arrives at the next unprotected
- * suspension (SEMANTICS B §1.8, §1.10, §1.11 with A2.9, §2.12; inventory:
- * protect_from_cancel_test).
+ * suspension (docs/semantics.md, «Shielding», «Wake-ups», «Timeouts»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -49,7 +48,7 @@ function ticker(log: Log, n: number, every: number, label = (i: number) => `${((
   };
 }
 
-// ── upstream scenarios ──────────────────────────────────────────────────────
+// ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
 testOnBoth("protected work finishes although its group failed; the next unprotected suspension throws", async (run) => {
   const log = new Log();
@@ -150,15 +149,15 @@ testOnBoth("withTimeoutOpt waits for protected work and returns its value: the b
       log.add("withTimeoutOpt containing critical job finished");
     });
   });
-  // Upstream reports the timeout and drops the value; weft follows the rule
-  // that a body that returned decides the outcome (docs/semantics.md).
+  // moonbitlang/async reports the timeout and drops the value; weft follows the rule
+  // that a body that returned decides the outcome (docs/semantics.md, «Outcomes»).
   assert.equal(result, "value");
   assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
 testOnBoth("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
-  // Upstream raises the protected job's error (the last one); weft keeps the
-  // first failure, TimeoutError, and records the later one (A2.1).
+  // moonbitlang/async raises the protected job's error (the last one); weft keeps the
+  // first failure, TimeoutError, and records the later one (docs/semantics.md, «Errors»).
   const log = new Log();
   const boom = new Boom("critical job failed");
   const error = await rejection(
@@ -198,8 +197,8 @@ testOnBoth("nested protectFromCancel protects like a single one: the protected v
       log.add("withTimeoutOpt containing critical job finished");
     });
   });
-  // Upstream reports the timeout and drops the value; weft follows the rule
-  // that a body that returned decides the outcome (docs/semantics.md).
+  // moonbitlang/async reports the timeout and drops the value; weft follows the rule
+  // that a body that returned decides the outcome (docs/semantics.md, «Outcomes»).
   assert.equal(result, "value");
   assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
@@ -334,7 +333,7 @@ testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its
   ]);
 });
 
-// ── A2.9: no spurious wake-up after cancelling oneself ───────────────────────
+// ── no spurious wake-up after cancelling oneself (docs/semantics.md, «Wake-ups») ─
 
 testOnBoth("a task that cancelled itself via returnImmediately sleeps its full time inside protectFromCancel", async (run) => {
   const log = new Log();
@@ -437,7 +436,7 @@ testOnBoth("a task that cancelled itself can run a whole task group inside prote
   assert.deepEqual(log.entries, ["protected group returned 3 after its full time: true"]);
 });
 
-// ── further behaviour (B §1.5, §1.8) ────────────────────────────────────────
+// ── further behaviour (docs/semantics.md, «Pause», «Shielding») ────────────────────────────────────────
 
 testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and pause works", async (run) => {
   const log = new Log();

@@ -1,7 +1,7 @@
 /**
  * `TaskGroup.returnImmediately(value)`: ends a group early with a value,
  * cancelling its tasks; throws `Cancelled` into a calling task of the group
- * (SEMANTICS B §2.7, §2.5 with A2.1; inventory: return_immediately_test).
+ * (docs/semantics.md, «Groups», «Errors»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -24,7 +24,7 @@ function sleeper(log: Log, name: string, ms: number) {
   };
 }
 
-// ── upstream scenarios ──────────────────────────────────────────────────────
+// ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
 testOnBoth("returnImmediately from a task ends the group early and cancels the other tasks", async (run) => {
   const log = new Log();
@@ -74,7 +74,7 @@ testOnBoth("returnImmediately on an enclosing group from a nested group's task c
         group.spawnBg(function* () {
           yield* sleep(2 * U);
           // Not a task of `root` but a descendant: cancelling root's body
-          // reaches it at once (upstream lets it go on until its next
+          // reaches it at once (moonbitlang/async lets it go on until its next
           // suspension point), so the call throws Cancelled here.
           root.returnImmediately("from nested");
           log.add("caller went on");
@@ -174,7 +174,7 @@ testOnBoth("returnImmediately on a group that already finished does nothing", as
   ]);
 });
 
-// ── further behaviour (B §2.7) ───────────────────────────────────────────────
+// ── further behaviour (docs/semantics.md, «Groups») ───────────────────────────────────────────────
 
 testOnBoth("the first returnImmediately value wins", async (run) => {
   const value = await run(function* () {

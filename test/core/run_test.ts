@@ -1,5 +1,5 @@
 /**
- * `run(body, options)` on the event loop (SEMANTICS A2.5, DESIGN §3): the
+ * `run(body, options)` on the event loop (docs/semantics.md, «Drivers», «Interop»): the
  * promise carries the body's value or its error, an AbortSignal cancels the
  * task and the promise settles only after cleanup, and runs started from
  * inside a task share one scheduler.
@@ -43,7 +43,7 @@ test("run resolves with the body's value", async () => {
   assert.deepEqual(value, { answer: "after suspending" });
 });
 
-test("run rejects with the body's own error (A2.5), before and after suspending", async () => {
+test("run rejects with the body's own error, before and after suspending", async () => {
   const early = new Error("early");
   await assert.rejects(
     run(function* () {

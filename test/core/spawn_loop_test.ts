@@ -1,5 +1,5 @@
 /**
- * TaskGroup.spawnLoop (SEMANTICS B §2.9).
+ * TaskGroup.spawnLoop (docs/semantics.md, «Groups»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

@@ -1,8 +1,7 @@
 /**
  * Spawning into a group: a failure cancels the siblings whatever the spawn
  * order, spawning into a failed group still starts the child, and spawning
- * into a finished group is a usage error (SEMANTICS B §2.3, A2.2; inventory:
- * spawn_test).
+ * into a finished group is a usage error (docs/semantics.md, «Groups», «Misuse»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -80,7 +79,7 @@ testOnBoth("a task spawned after its group failed starts, then is cancelled at i
   assert.deepEqual(log.entries, ["spawned after the failure", "enter child task after cancelled", "child task got Cancelled"]);
 });
 
-// ── further behaviour (B §2.3, A2.2) ─────────────────────────────────────────
+// ── further behaviour (docs/semantics.md, «Groups», «Misuse») ─────────────────────────────────────────
 
 testOnBoth("spawn never runs the body inside the call; children start in spawn order", async (run) => {
   const log = new Log();

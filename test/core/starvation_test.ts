@@ -1,5 +1,5 @@
 /**
- * Starvation avoidance on the real event loop (SEMANTICS B §1.13, A2.3): a
+ * Starvation avoidance on the real event loop (docs/semantics.md, «Rounds»): a
  * task that pauses in a loop lets timers and the host's own callbacks run.
  */
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 /**
- * sleep and Timer (SEMANTICS B §1.12.1, §2.15, §2.16).
+ * sleep and Timer (docs/semantics.md, «Timer and sleep», «Pause»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

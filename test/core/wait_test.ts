@@ -1,7 +1,7 @@
 /**
  * `Task.wait()` and `Task.tryWait()`: waiting for a task, its fast paths,
- * cancelling a waiter, and waiting on oneself (SEMANTICS B §1.7, §2.3, §2.6,
- * A2.2; inventory: wait_test).
+ * cancelling a waiter, and waiting on oneself (docs/semantics.md,
+ * «Tasks», «Groups», «Misuse»).
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
@@ -19,7 +19,7 @@ import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
 
 const U = 50;
 
-// ── upstream scenarios ──────────────────────────────────────────────────────
+// ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
 testOnBoth("the body can wait for a no_wait task", async (run) => {
   const log = new Log();
@@ -102,7 +102,7 @@ testOnBoth("tryWait gives undefined while the task runs and its value once it ha
   ]);
 });
 
-// ── further behaviour (B §1.7, §2.3, §2.6, A2.2) ─────────────────────────────
+// ── further behaviour (docs/semantics.md, «Tasks», «Groups», «Misuse») ─────────────────────────────
 
 testOnBoth("a task waiting for itself gets WeftUsageError at the call and can carry on", async (run) => {
   const log = new Log();
@@ -253,7 +253,7 @@ testOnBoth("several tasks waiting for one task all get its value", async (run) =
 });
 
 testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails its group", async (run) => {
-  // The waiter itself was not cancelled, so its Cancelled is a real failure (B §2.3).
+  // The waiter itself was not cancelled, so its Cancelled is a real failure (docs/semantics.md, «Groups»).
   const log = new Log();
   const error = await rejection(
     run(function* () {

@@ -1,5 +1,5 @@
 /**
- * The host-pump driver (`weft/host`, DESIGN §2, SEMANTICS A2.4): `pump()` runs
+ * The host-pump driver (`weft/host`; docs/semantics.md, «Drivers»): `pump()` runs
  * only what is ready now, on the host's own clock, and never spins on blocked
  * tasks; `onWake` tells the host when something became ready between pumps.
  */

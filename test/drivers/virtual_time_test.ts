@@ -1,10 +1,10 @@
 /**
- * `runVirtual` (weft/testing, DESIGN §2 "virtual-time driver"): a run on a
+ * `runVirtual` (weft/testing; docs/semantics.md, «Drivers»): a run on a
  * virtual clock that jumps to the next deadline whenever no task is ready.
  * `now()` and every timer follow it, equal deadlines fire in the order their
- * timers were armed (SEMANTICS B §1.12.1), host promises still work in real
+ * timers were armed (docs/semantics.md, «Timer and sleep»), host promises still work in real
  * time, and a run that nothing can ever wake is reported as a deadlock
- * (DESIGN §4 "Deadlocks on JavaScript hosts").
+ * (docs/semantics.md, «Drivers»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -326,7 +326,7 @@ test("Timers with the same deadline fire in the order they were created and wait
   assert.deepEqual(log.entries, ["created at 0 -> 500", "created at 250 -> 500", "created at 400 -> 500"]);
 });
 
-test("a Timer joins the deadline order when it is first waited on, like a sleep armed then (B §1.12.1, §2.15)", async () => {
+test("a Timer joins the deadline order when it is first waited on, like a sleep armed then", async () => {
   // The Timer is created at 0 but nobody waits until 300, so it sets its
   // scheduler timer then: a sleep armed at 200 for the same deadline fires first.
   const log = new Log();
@@ -385,7 +385,7 @@ test("withTimeout: a body that finishes first returns its value, and the timer l
 
 test("withTimeout: a body whose deadline equals the timeout's wins (its sleep was armed first)", async () => {
   // The timeout's timer task starts only after the body first suspends
-  // (B §2.12), so the body's sleep is armed first and wakes first.
+  // (docs/semantics.md, «Timeouts»), so the body's sleep is armed first and wakes first.
   const result = await runVirtual(function* () {
     return yield* withTimeout(1000, function* () {
       yield* sleep(1000);
@@ -466,7 +466,7 @@ test("retry with exponential back-off: attempts at exact virtual times until max
   assert.deepEqual(attempts, [0, 100, 300, 700, 1500, 2300]);
 });
 
-test("retry with a fractional factor rounds each delay down (B §2.11)", async () => {
+test("retry with a fractional factor rounds each delay down", async () => {
   const attempts: number[] = [];
   const result = await runVirtual(function* () {
     const value = yield* retry({ kind: "exponentialDelay", initial: 100, factor: 1.5, maximum: 1000 }, function* () {
@@ -511,7 +511,7 @@ test("spawnLoop ticks at exact virtual times and ends on BreakFromSpawnLoop", as
   assert.equal(end, 1000);
 });
 
-test("spawnLoop with exponential retry: back-off at exact virtual times, reset after each success (B §2.9)", async () => {
+test("spawnLoop with exponential retry: back-off at exact virtual times, reset after each success", async () => {
   // Each attempt works 10 ms, then fails (F), succeeds (S) or breaks (B).
   const script = ["F", "F", "F", "S", "F", "F", "S", "B"];
   const attempts: string[] = [];

@@ -1,5 +1,5 @@
 /**
- * all / any (SEMANTICS B §2.10; weft: the first success of `any` wins, and
+ * all / any (docs/semantics.md, «All and any»: the first success of `any` wins, and
  * `any([])` throws RangeError).
  */
 import { test } from "node:test";
@@ -303,7 +303,7 @@ testOnBoth("any is cancelled with its caller: an outer timeout cancels every bod
   assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);
 });
 
-testTimed("any: the first success wins, a later success does not replace it (weft differs from upstream)", async (run, exact) => {
+testTimed("any: the first success wins, a later success does not replace it (weft differs from moonbitlang/async)", async (run, exact) => {
   const log = new Log();
   let elapsed = -1;
   const result = await run(function* () {

@@ -1,7 +1,7 @@
 /**
  * `allowFailure` children: their failure does not fail the group; only their
- * `Task` handle reports it, and the group still waits for them (SEMANTICS
- * B §2.3–2.4, §2.6; inventory: allow_failure_test).
+ * `Task` handle reports it, and the group still waits for them (docs/semantics.md,
+ * «Groups», «Tasks»).
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";

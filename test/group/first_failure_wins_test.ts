@@ -1,8 +1,8 @@
 /**
- * weft's A2.1: the first failure decides a group's error, and every error
+ * docs/semantics.md, «Errors»: the first failure decides a group's error, and every error
  * raised after it (siblings failing while being cancelled, failing defers) is
- * kept, in order, in `suppressedErrors(error)`. Upstream instead lets the last
- * error overwrite the first (SEMANTICS B §2.5, which A2.1 overrides).
+ * kept, in order, in `suppressedErrors(error)`. moonbitlang/async instead lets
+ * the last error overwrite the first.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

@@ -2,7 +2,7 @@
  * `TaskGroup.addDefer`: cleanup that runs in the group's caller after every
  * task has ended, last registered first; under the caller's cancellation only
  * protected cleanup can suspend; registering on a group that is no longer
- * running is a usage error (SEMANTICS B §2.8, A2.2; inventory: group_defer_test).
+ * running is a usage error (docs/semantics.md, «Groups», «Misuse»).
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
@@ -22,7 +22,7 @@ import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
 const U = 50;
 
 /**
- * The group of the upstream "basic" and "error" scenarios: defers registered
+ * The group of moonbitlang/async's "basic" and "error" scenarios: defers registered
  * at 0, U and 2U by different tasks, and a no_wait task that is cancelled.
  */
 function deferScenario(log: Log, secondFails: Boom | null) {
@@ -162,7 +162,7 @@ testOnBoth("under the caller's cancellation an unprotected async defer is cancel
   ]);
 });
 
-// ── further behaviour (B §2.8, A2.2) ─────────────────────────────────────────
+// ── further behaviour (docs/semantics.md, «Groups», «Misuse») ─────────────────────────────────────────
 
 testOnBoth("defers run in the group's caller, not in a task of the group", async (run) => {
   const log = new Log();

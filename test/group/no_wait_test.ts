@@ -1,7 +1,7 @@
 /**
  * `noWait` children: the group does not wait for them; they are cancelled
  * once every other task has ended, and have terminated before the group
- * returns (SEMANTICS B §2.3–2.4; inventory: no_wait_test).
+ * returns (docs/semantics.md, «Groups»).
  */
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * retry (SEMANTICS B §2.11): immediate / fixed / exponential back-off,
+ * retry (docs/semantics.md, «Retry»): immediate / fixed / exponential back-off,
  * cancellation stops retrying, fatalError, maxRetry.
  */
 import { test } from "node:test";

@@ -1,5 +1,5 @@
 /**
- * withTimeout / withTimeoutOpt (SEMANTICS B §2.12, A2.1).
+ * withTimeout / withTimeoutOpt (docs/semantics.md, «Timeouts», «Errors»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -215,7 +215,7 @@ testTimed("nested timeouts, inner fires first: the outer body can catch it and g
   else assert.ok(elapsed >= 59, `elapsed ${elapsed}`);
 });
 
-testOnBoth("an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (A2.1)", async (run) => {
+testOnBoth("an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (first failure wins)", async (run) => {
   const log = new Log();
   const cleanupError = new Error("cleanup failed");
   let caught: unknown;

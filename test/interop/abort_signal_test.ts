@@ -1,5 +1,5 @@
 /**
- * `useAbortSignal()` (SEMANTICS A2.6): an AbortSignal tied to the current
+ * `useAbortSignal()` (docs/semantics.md, «Interop»): an AbortSignal tied to the current
  * task. It aborts when the task is cancelled (reason: a `Cancelled`), when the
  * task ends, and at once if the task was already cancelled; one signal per
  * task. APIs that take a signal (fetch) are told to stop by a timeout.

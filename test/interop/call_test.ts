@@ -1,5 +1,5 @@
 /**
- * Promise interop (SEMANTICS A2.6, B §4.11): `call(fn)` waits for the promise
+ * Promise interop (docs/semantics.md, «Interop»): `call(fn)` waits for the promise
  * `fn(signal)` returns, `until(promise)` waits without a signal. A cancelled
  * wait aborts the signal once and resumes the task at once with `Cancelled`,
  * without waiting for the promise; a promise that settled before the

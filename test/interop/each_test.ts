@@ -1,5 +1,5 @@
 /**
- * `each(source, body)` (DESIGN §3): a task iterates any iterable or async
+ * `each(source, body)` (docs/semantics.md, «Interop»): a task iterates any iterable or async
  * iterable (arrays, sets, generators, async generators, Node streams, web
  * ReadableStreams), one item at a time and in order. When the loop ends
  * early, because the body threw or the task was cancelled, the iterator's

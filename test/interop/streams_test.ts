@@ -1,5 +1,5 @@
 /**
- * Queues meet async code and web streams (DESIGN §3): `toAsyncIterable(queue)`
+ * Queues meet async code and web streams (docs/semantics.md, «Interop»): `toAsyncIterable(queue)`
  * for `for await`, `toReadableStream(queue)` and `fromReadableStream(stream,
  * body, { capacity })`, with back-pressure through a bounded queue, close
  * errors carried across, and cancellation going both ways.

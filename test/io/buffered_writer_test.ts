@@ -1,5 +1,5 @@
 /**
- * `BufferedWriter` (SEMANTICS B §4.2): small writes gather in the buffer,
+ * `BufferedWriter` (docs/semantics.md, «IO»): small writes gather in the buffer,
  * full buffers and large writes are passed on in order, `flush`, `close`
  * (nothing flushed, the loss still visible in `buffered`), bad input, the
  * one-writer rule, and what a cancelled write or flush has written.

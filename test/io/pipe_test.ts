@@ -1,5 +1,5 @@
 /**
- * The in-memory `pipe()` (SEMANTICS B §4.2): order, back-pressure (a write
+ * The in-memory `pipe()` (docs/semantics.md, «IO»): order, back-pressure (a write
  * returns once the reader took its bytes), both closes, the one-reader /
  * one-writer rule, and cancellation safety both ways, also when the hand-off
  * and the cancellation meet in one round.

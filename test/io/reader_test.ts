@@ -2,7 +2,7 @@
  * `ReaderBase` (weft/io `Reader`): every method, bad input, the one-reader
  * rule, end of stream, and cancellation that loses nothing (the issue: bytes
  * already received, even half of a `readExactly`, stay buffered for the next
- * read; upstream drops them, SEMANTICS B §4.1).
+ * read; moonbitlang/async drops them: docs/semantics.md, «IO»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

@@ -1,6 +1,6 @@
 /**
- * Deadlocks on JavaScript hosts (DESIGN §4 "Deadlocks on JavaScript hosts",
- * SEMANTICS A2.5): on Node a deadlock is reported when the event loop is about
+ * Deadlocks on JavaScript hosts (docs/semantics.md,
+ * «Drivers»): on Node a deadlock is reported when the event loop is about
  * to exit with tasks still blocked; the report goes to stderr (or to the
  * handler from `setDeadlockHandler`) and the `run` promise rejects with
  * `DeadlockError`, so a deadlocked program neither hangs nor ends silently.

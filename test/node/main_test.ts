@@ -1,5 +1,5 @@
 /**
- * `main(body)` (SEMANTICS A2.5, B §1.12.6–1.12.7, issue 7), each case in a
+ * `main(body)` (docs/semantics.md, «Drivers»; issue 7), each case in a
  * real child `node` process running a small script that imports the built
  * weft/node: SIGINT and SIGTERM cancel the program, its `finally` blocks run,
  * and it then dies by that signal (130/143 in a shell); a second signal does

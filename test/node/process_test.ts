@@ -1,5 +1,5 @@
 /**
- * Child processes (SEMANTICS B §4.5, issue 7): spawnProcess with each stdio
+ * Child processes (docs/semantics.md, «IO»; issue 7): spawnProcess with each stdio
  * mode and with files, wait/kill/exitStatus, environment and cwd, spawn
  * errors that keep their code and name the command, and structured
  * termination: a cancelled owner, a cancelled wait(), a disposed handle or an

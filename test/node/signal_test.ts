@@ -1,5 +1,5 @@
 /**
- * Signals (SEMANTICS B §4.6, issue 7): waitSignal returns on delivery and
+ * Signals (docs/semantics.md, «Drivers»; issue 7): waitSignal returns on delivery and
  * leaves no listener behind (after delivery or cancellation), onSignal runs a
  * task per delivery until cancelled, and a body's failure ends it. The
  * signals are sent to this test process itself, always after the listener is

@@ -1,5 +1,5 @@
 /**
- * This process's stdio as weft streams (SEMANTICS B §4.7, issue 7), each case
+ * This process's stdio as weft streams (docs/semantics.md, «IO»; issue 7), each case
  * in a child `node` process whose stdin the test writes and whose output it
  * reads: lines in and out, a program that never reads (or stops reading)
  * stdin still exits while its stdin is open, a read cancelled by a timeout

@@ -1,5 +1,5 @@
 /**
- * Timers and the life of the process (SEMANTICS B §1.12, §2.15): a Timer
+ * Timers and the life of the process (docs/semantics.md, «Drivers», «Timer and sleep»): a Timer
  * nobody waits for never keeps a Node process alive. These tests start child
  * Node processes, so they run on Node only.
  */

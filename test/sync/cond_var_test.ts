@@ -1,5 +1,5 @@
 /**
- * `CondVar` (SEMANTICS B §3.3, B §1.9): wait cancelled by a timeout, a waiter
+ * `CondVar` (docs/semantics.md, «CondVar», «Outcomes»): wait cancelled by a timeout, a waiter
  * signalled and cancelled in the same round keeps the signal (and it is not
  * passed on), FIFO signalling, broadcast order, broadcast after some waiters
  * timed out, a signal with nobody waiting is lost, and wait in a cancelled

@@ -1,8 +1,8 @@
 /**
- * `Lazy<T>` (SEMANTICS B §2.13, A2.9): starts on the first wait and caches
+ * `Lazy<T>` (docs/semantics.md, «Lazy»): starts on the first wait and caches
  * its value; caches a failure; is cancelled when every waiter has left and
  * restarted by a later wait; keeps running while a waiter remains; is
- * cancelled when the last of two waiters times out; no restart race (A2.9);
+ * cancelled when the last of two waiters times out; no restart race (docs/semantics.md, «Lazy»);
  * a cached value is returned even in a cancelled task.
  *
  * Scenarios that depend on timing run on both drivers; the exact instants are
@@ -197,7 +197,7 @@ testTimed("cancelled only when the last of two waiters times out", async (run, e
   assert.deepEqual([...log.slice(2)].sort(), ["cancelled", "second waiter timed out"]);
 });
 
-test("A2.9: a waiter that joins while the cancelled computation is still unwinding gets a restarted computation", () => {
+test("no restart race: a waiter that joins while the cancelled computation is still unwinding gets a restarted computation", () => {
   const host = createHost();
   const gate = new CondVar();
   const log: string[] = [];
@@ -232,37 +232,40 @@ test("A2.9: a waiter that joins while the cancelled computation is still unwindi
   assert.deepEqual(log, ["start 1", "cancelled 1", "start 2", "done 2"]);
 });
 
-testTimed("A2.9: a waiter that joins during a slow (protected) unwinding gets the value of a restarted run", async (run, exact) => {
-  const log: string[] = [];
-  let attempts = 0;
-  const value = await run(function* () {
-    const t0 = now();
-    const lazy = new Lazy(function* () {
-      const attempt = ++attempts;
-      log.push(`start ${attempt}`);
-      try {
-        // The first attempt is cancelled at T: it must not be able to finish first.
-        yield* sleep(attempt === 1 ? LONG : 2 * T);
-      } catch (error) {
-        log.push(`unwinding ${attempt}`);
-        yield* protectFromCancel(() => sleep(2 * T));
-        log.push(`unwound ${attempt}`);
-        throw error;
-      }
-      log.push(`done ${attempt}`);
-      return attempt;
+testTimed(
+  "no restart race: a waiter that joins during a slow (protected) unwinding gets the value of a restarted run",
+  async (run, exact) => {
+    const log: string[] = [];
+    let attempts = 0;
+    const value = await run(function* () {
+      const t0 = now();
+      const lazy = new Lazy(function* () {
+        const attempt = ++attempts;
+        log.push(`start ${attempt}`);
+        try {
+          // The first attempt is cancelled at T: it must not be able to finish first.
+          yield* sleep(attempt === 1 ? LONG : 2 * T);
+        } catch (error) {
+          log.push(`unwinding ${attempt}`);
+          yield* protectFromCancel(() => sleep(2 * T));
+          log.push(`unwound ${attempt}`);
+          throw error;
+        }
+        log.push(`done ${attempt}`);
+        return attempt;
+      });
+      // The only waiter times out at T: the computation is cancelled and takes until 3T to unwind.
+      assert.equal(yield* withTimeoutOpt(T, () => lazy.wait()), undefined);
+      yield* sleep(T / 2);
+      log.push("late waiter joins");
+      const v = yield* lazy.wait();
+      assertAt(now() - t0, 5 * T, exact, "value of the restarted run");
+      return v;
     });
-    // The only waiter times out at T: the computation is cancelled and takes until 3T to unwind.
-    assert.equal(yield* withTimeoutOpt(T, () => lazy.wait()), undefined);
-    yield* sleep(T / 2);
-    log.push("late waiter joins");
-    const v = yield* lazy.wait();
-    assertAt(now() - t0, 5 * T, exact, "value of the restarted run");
-    return v;
-  });
-  assert.equal(value, 2);
-  assert.deepEqual(log, ["start 1", "unwinding 1", "late waiter joins", "unwound 1", "start 2", "done 2"]);
-});
+    assert.equal(value, 2);
+    assert.deepEqual(log, ["start 1", "unwinding 1", "late waiter joins", "unwound 1", "start 2", "done 2"]);
+  },
+);
 
 test("a cached value is returned even in a cancelled task; a cached failure is thrown as is", () => {
   const host = createHost();

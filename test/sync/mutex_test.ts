@@ -1,5 +1,5 @@
 /**
- * `Mutex` (SEMANTICS B §2.14 = a one-permit semaphore, B §3.2, B §1.9, A2.2):
+ * `Mutex` (docs/semantics.md, «Mutex», «Semaphore», «Outcomes», «Misuse»):
  * exclusion, a timed-out acquire leaves it consistent, a lock handed over in
  * the same round as a cancellation is kept, FIFO without barging, `withLock`
  * always releases, `locked`, `tryAcquire`, and misuse.

@@ -1,5 +1,5 @@
 /**
- * Bad arguments to `Queue` (SEMANTICS A2.2, DESIGN §3): a bad kind or capacity
+ * Bad arguments to `Queue` (docs/semantics.md, «Misuse»): a bad kind or capacity
  * throws a RangeError/TypeError naming the argument at the call; bad `close`
  * options throw a TypeError and do not close the queue.
  */

@@ -1,5 +1,5 @@
 /**
- * Blocking queues (SEMANTICS B §3.1, B §1.9): back-pressure at capacity 1, 2
+ * Blocking queues (docs/semantics.md, «Queue», «Outcomes»): back-pressure at capacity 1, 2
  * and 0 (a rendezvous), writers served in arrival order, put cancellation
  * (all-or-nothing, the hand-off wins over a cancellation in the same round),
  * tryPut against the capacity, and tryGet/tryPut against blocked peers on

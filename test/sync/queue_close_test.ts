@@ -1,5 +1,5 @@
 /**
- * Closing a queue (SEMANTICS B §3.1 with weft's A2.8): put/tryPut throw at
+ * Closing a queue (docs/semantics.md, «Queue»): put/tryPut throw at
  * once; buffered items stay readable unless `{ clear: true }`, then get/tryGet
  * throw; blocked readers and writers are woken with the close error (or the
  * error given to `close`); a blocked put whose value was not taken before the
@@ -132,7 +132,7 @@ testOnBoth("close wakes a put blocked on a full queue (capacity 1) and its value
       }
       assert.ok(now() - start >= 25, `the put gave up after ${now() - start} ms, before the close`);
     });
-    // The buffered item is still there; the blocked put's value is not (A2.8).
+    // The buffered item is still there; the blocked put's value is not (docs/semantics.md, «Queue»).
     assert.equal(yield* q.get(), 1);
     assert.ok(thrownBy(() => q.tryGet()) instanceof QueueClosed);
   });

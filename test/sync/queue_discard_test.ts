@@ -1,5 +1,5 @@
 /**
- * Discarding queues (SEMANTICS B §3.1): a full `discardOldest` queue evicts its
+ * Discarding queues (docs/semantics.md, «Queue»): a full `discardOldest` queue evicts its
  * oldest item to make room, a full `discardLatest` queue drops the new item;
  * `put` never waits; `tryPut` never evicts (it returns false when full); with
  * capacity 0 an item reaches a reader only if one is already waiting.

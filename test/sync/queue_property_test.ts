@@ -1,5 +1,5 @@
 /**
- * Property-based tests of `Queue` (SEMANTICS B §3.1, B §1.9, A2.8): random
+ * Property-based tests of `Queue` (docs/semantics.md, «Queue», «Outcomes»): random
  * producers (put / tryPut), consumers (get / tryGet), cancellations of either
  * at random times, outside tryPut/tryGet calls, and one close (soft or with
  * `clear`, default or custom error) at a random time, on every kind with
@@ -11,7 +11,7 @@
  *      still buffered after the run);
  *  (b) only items whose put returned (or tryPut returned true) are ever
  *      received: a put that threw — cancelled, or woken by the close — gave
- *      its value to nobody (A2.8: no phantoms), and neither did a failed tryPut;
+ *      its value to nobody (no phantoms: docs/semantics.md, «Queue»), and neither did a failed tryPut;
  *  (c) nothing is lost: items put = received + still buffered + cleared by the
  *      close + dropped by a discard kind (drops counted from the queue's state
  *      right before each put), so a cancelled get never consumed an item;

@@ -1,5 +1,5 @@
 /**
- * `Queue` basics (SEMANTICS B §3.1, B §1.9): put/get interleaving, readers
+ * `Queue` basics (docs/semantics.md, «Queue», «Outcomes»): put/get interleaving, readers
  * served in the order they started waiting, direct hand-off to a waiting
  * reader, get cancellation (all-or-nothing, also when the hand-off and the
  * cancellation meet in one round), tryGet/tryPut, and the reusable `put`

@@ -1,5 +1,5 @@
 /**
- * Property tests of `Semaphore` (SEMANTICS B §3.2, B §1.9): random schedules
+ * Property tests of `Semaphore` (docs/semantics.md, «Semaphore», «Outcomes»): random schedules
  * of tasks that acquire (plainly, under a timeout, or with tryAcquire), hold
  * the permit for a while (pauses or a sleep) and release it, while the main
  * task cancels tasks at random moments and hands out extra permits, on random
@@ -13,7 +13,7 @@
  *    circulation (initial + extra releases), and holders <= size;
  *  - `available` equals the model's free count;
  *  - an acquire that returns after waiting was handed a permit by the model;
- *    one that throws was not, and holds nothing (all-or-nothing, B §1.9);
+ *    one that throws was not, and holds nothing (all-or-nothing: docs/semantics.md, «Outcomes»);
  *  - FIFO: a wait is served only when no earlier wait is still in line;
  * and at the end: nobody holds or waits, and available = initial + extra.
  */

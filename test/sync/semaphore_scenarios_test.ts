@@ -1,6 +1,6 @@
 /**
- * `Semaphore` scenarios (SEMANTICS B §3.2, B §1.9, A2.2) that complement
- * `semaphore_test.ts`: the upstream scenarios it does not cover exactly
+ * `Semaphore` scenarios (docs/semantics.md, «Semaphore», «Outcomes», «Misuse») that complement
+ * `semaphore_test.ts`: the scenarios of moonbitlang/async's tests it does not cover exactly
  * (exclusion with its timeline, size 2 with its timeline, a timed-out waiter
  * skipped between live ones, a handed-off permit kept by a task that then
  * ends normally, fairness between two looping tasks, `tryAcquire` with an

@@ -1,7 +1,7 @@
 /**
  * `Semaphore` (the part the core needs now; the sync-primitives work adds the
  * rest): exclusion, strict FIFO with direct hand-off, and all-or-nothing
- * under cancellation (SEMANTICS B §3.2, B §1.9).
+ * under cancellation (docs/semantics.md, «Semaphore», «Outcomes»).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";

@@ -3,7 +3,7 @@
  *
  * Reads and writes go through Node's positional `fs.read`/`fs.write` with
  * positions that the `File` keeps itself, one for reading and one for writing
- * (as upstream). The thread pool cannot interrupt a call it has started, so
+ * (see docs/semantics.md, «IO»). The thread pool cannot interrupt a call it has started, so
  * cancellation follows what can be undone:
  * - a read is abandoned: `Cancelled` at once, and the late result is never
  *   applied (a regular file's position does not move; a pipe's bytes are

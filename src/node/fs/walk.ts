@@ -1,5 +1,5 @@
 /**
- * `walk`: visits a directory tree with one task per directory (SEMANTICS B §4.4).
+ * `walk`: visits a directory tree with one task per directory (docs/semantics.md, «IO»).
  */
 import { join } from "node:path";
 import { callBody } from "../../core/cancel.ts";

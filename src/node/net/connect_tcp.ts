@@ -36,7 +36,7 @@ export interface ConnectTcpOptions {
   port: number;
   /** Only addresses of this family (default: both, raced). */
   family?: 4 | 6;
-  /** Disable Nagle's algorithm (default `true`, as upstream: small writes go out at once). */
+  /** Disable Nagle's algorithm (default `true`: small writes go out at once). */
   noDelay?: boolean;
   /** The local address to connect from. */
   localAddress?: string;

@@ -54,7 +54,7 @@ export interface ServeOptions {
    */
   maxConnections?: number;
   /**
-   * `true` (the default, as upstream): a handler's failure ends only its own
+   * `true` (the default): a handler's failure ends only its own
    * connection and is passed to `onError`. `false`: it fails `serve`, which
    * cancels every other handler and closes the server.
    */

@@ -1,6 +1,6 @@
 /**
- * `main(body)`: the entry point of a weft program on Node (SEMANTICS A2.5,
- * B §1.12.6–1.12.7).
+ * `main(body)`: the entry point of a weft program on Node (see
+ * docs/semantics.md, «Drivers»).
  */
 import process from "node:process";
 import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";

@@ -1,6 +1,6 @@
 /**
  * `spawnProcess` and `Process`: a child process owned by the task that
- * started it (SEMANTICS B §4.5, with ownership by task instead of by group).
+ * started it (see docs/semantics.md, «IO»).
  */
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { stat } from "node:fs";
