@@ -40,9 +40,10 @@
  * `SchedulerDriver`: `requestRun` when a task became ready while no drain was
  * running (asked at most once until the driver runs), `timersChanged` when the
  * earliest deadline may have moved outside a drain, and `idle` when the last
- * live task ended. In return the driver calls `runRounds` (or `runRound`),
- * clearing `runRequested` and setting `draining` around it, and decides what to do between drains: sleep
- * until the next deadline, yield to the host, or advance virtual time.
+ * live task ended. In return the driver calls `drain` (rounds with
+ * `draining` set, so wake-ups during them do not call back into the driver),
+ * and decides what to do between drains: sleep until the next deadline, yield
+ * to the host, or advance virtual time.
  */
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
