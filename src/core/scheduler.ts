@@ -8,11 +8,13 @@
  * precise: only a parked task is queued, and at most once, so a task is never
  * resumed without a reason (weft's answer to B §1.11).
  */
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
 import { Ring } from "./ring.ts";
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { runCancelHooks, runEndHooks } from "./task_hooks.ts";
 import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
 
