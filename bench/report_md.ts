@@ -3,7 +3,7 @@
  * then each peer's ratio to weft from the same run), footnotes for N, n/a and
  * failures, the API each peer used, and the Node targets.
  */
-import { hostLabels, peerLabels, type HostId, type PeerId } from "./catalog.ts";
+import { hostLabels, peerLabels, type HostId } from "./catalog.ts";
 import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
 import { nodeTargets } from "./targets.ts";
 

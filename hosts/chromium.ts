@@ -393,7 +393,7 @@ async function main(): Promise<void> {
     bundles.set(b.name.replace(/\.ts$/, ".js"), b.bundle);
     runnable.push(b.name);
   }
-  esbuild.stop();
+  await esbuild.stop();
   console.log(`chromium: bundled ${runnable.length} files in ${elapsed()}`);
   if (runnable.length === 0) {
     console.log("chromium: no test file to run");

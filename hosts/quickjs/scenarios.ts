@@ -211,8 +211,7 @@ let host: Host | null = null;
 /** Pumps started so far. */
 let pumps = 0;
 let pumping = false;
-/** onWake calls, and whether one came since the last pump began. */
-let wakes = 0;
+/** Whether onWake came since the last pump began. */
 let wokenSincePump = false;
 let wakesDuringPump = 0;
 
@@ -1601,7 +1600,6 @@ const entry: WeftScenarios = {
     host = createHost({
       now: () => given.now(),
       onWake: () => {
-        wakes++;
         wokenSincePump = true;
         if (pumping) wakesDuringPump++;
         given.wake();

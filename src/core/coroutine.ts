@@ -5,6 +5,7 @@
  */
 import type { Operation } from "./operation.ts";
 import type { Scheduler } from "./scheduler.ts";
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { taskWait, type Task } from "./task.ts";
 
 /**
@@ -16,6 +17,7 @@ export const enum Flag {
   SUSPENDED = 0,
   RUNNING = 1,
   DONE = 2,
+  // oxlint-disable-next-line typescript/no-duplicate-enum-values -- STATE_MASK repeats 3: the mask covers the state bits, so it equals the highest state
   FAILED = 3,
   STATE_MASK = 3,
   /** Queued in the ready ring. */

@@ -45,11 +45,13 @@
  * and decides what to do between drains: sleep until the next deadline, yield
  * to the host, or advance virtual time.
  */
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
 import { Ring } from "./ring.ts";
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { runCancelHooks, runEndHooks } from "./task_hooks.ts";
 import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
 

@@ -1,9 +1,11 @@
 /**
  * `Task<X>`: the handle of a spawned task, and the operation that waits for it.
  */
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Flag, type Coroutine } from "./coroutine.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { requireTask, current, WAIT_COMPLETED } from "./scheduler.ts";
 
 /**

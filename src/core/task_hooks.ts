@@ -3,6 +3,7 @@
  * cancelled or ends (an AbortSignal tied to the task). Kept in a side table
  * and flagged on the record, so tasks without hooks pay one bit test.
  */
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Flag, type Coroutine } from "./coroutine.ts";
 
 export interface TaskHook {

@@ -11,7 +11,6 @@ import {
   checkCancellation,
   isBeingCancelled,
   isCancellationError,
-  now,
   pause,
   protectFromCancel,
   sleep,

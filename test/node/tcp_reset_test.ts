@@ -6,7 +6,6 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { run, sleep, type Operation } from "../../src/index.ts";
 import { connectTcp, type TcpConnection } from "../../src/node.ts";
 import { rawServer } from "./net_support.ts";

@@ -486,7 +486,7 @@ test("serve with allowFailure: false fails with the handler's error and closes t
           ),
         ),
       );
-      using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+      using _conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
       return yield* task.wait();
     });
     const error = yield* serving;
