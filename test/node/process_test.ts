@@ -293,9 +293,13 @@ test("a gracePeriod longer than a host timer holds (2^32 ms) does not turn into 
 test("gracePeriod: 0 sends SIGKILL at once", async () => {
   await run(function* () {
     let proc: Process | undefined;
-    yield* withTimeoutOpt(100, function* () {
-      proc = yield* spawnProcess(NODE, STUBBORN, { stdout: "pipe", gracePeriod: 0 });
-      yield* proc.wait();
+    yield* withTaskGroup<void>(function* (group) {
+      const owner = group.spawn(function* () {
+        proc = yield* spawnProcess(NODE, STUBBORN, { stdout: "pipe", gracePeriod: 0 });
+        yield* proc.wait();
+      });
+      while (proc === undefined) yield* sleep(5);
+      owner.cancel();
     });
     assert.deepEqual(proc!.exitStatus, { code: null, signal: "SIGKILL" });
   });
