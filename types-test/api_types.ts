@@ -45,6 +45,9 @@ export function* spawnAndGroups(): Operation<void> {
     // spawn returns a Task of the child's own result type, not the group's.
     const child = group.spawn(() => op("text"));
     expectType<Task<string>>()(child);
+    const text = yield* child.wait();
+    expectType<string>()(text);
+    expectType<string | undefined>()(child.tryWait());
     return 1;
   });
   expectType<number>()(n);
@@ -64,6 +67,13 @@ export function* allAndAny(): Operation<void> {
   // A tuple of bodies gives a tuple of their result types.
   const tuple = yield* all([() => op(1), () => op("a"), () => op(true)]);
   expectType<[number, string, boolean]>()(tuple);
+
+  // A readonly tuple, and options, keep the tuple; no bodies give an empty tuple.
+  const bodyTuple = [() => op(1n), () => op(null)] as const;
+  const fromConst = yield* all(bodyTuple, { maxConcurrent: 1 });
+  expectType<[bigint, null]>()(fromConst);
+  const none = yield* all([]);
+  expectType<[]>()(none);
 
   // An array of bodies gives an array.
   const bodies: Array<() => Operation<number>> = [() => op(1), () => op(2)];
