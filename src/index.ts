@@ -45,6 +45,7 @@ export { withTimeout, withTimeoutOpt } from "./group/timeout.ts";
 export { retry } from "./group/retry.ts";
 export type { RetryMethod, RetryOptions } from "./group/retry.ts";
 export { all, any } from "./group/all_any.ts";
+export type { Bodies, BodyResults } from "./group/all_any.ts";
 export { Semaphore } from "./sync/semaphore.ts";
 export { Mutex } from "./sync/mutex.ts";
 export { CondVar } from "./sync/cond_var.ts";

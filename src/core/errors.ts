@@ -23,6 +23,11 @@
  * ```
  */
 export class Cancelled extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says (a default names the cancellation)
+   */
   constructor(message = "the task was cancelled") {
     super(message);
     this.name = "Cancelled";
@@ -42,6 +47,11 @@ export class Cancelled extends Error {
  * ```
  */
 export class TimeoutError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says (a default names the timeout)
+   */
   constructor(message = "the operation timed out") {
     super(message);
     this.name = "TimeoutError";
@@ -62,6 +72,11 @@ export class TimeoutError extends Error {
  * ```
  */
 export class WeftUsageError extends TypeError {
+  /**
+   * Creates the error.
+   *
+   * @param message what was misused and how
+   */
   constructor(message: string) {
     super(message);
     this.name = "WeftUsageError";
@@ -78,6 +93,11 @@ export class WeftUsageError extends TypeError {
  * ```
  */
 export class Unsupported extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what is not supported, and where
+   */
   constructor(message: string) {
     super(message);
     this.name = "Unsupported";
@@ -96,6 +116,11 @@ export class Unsupported extends Error {
  * ```
  */
 export class BreakFromSpawnLoop extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says
+   */
   constructor(message = "break from spawnLoop") {
     super(message);
     this.name = "BreakFromSpawnLoop";
@@ -120,6 +145,12 @@ export class DeadlockError extends Error {
   readonly blocked: number;
   /** Where the blocked tasks were spawned (in debug mode) or their ids. */
   readonly locations: readonly string[];
+  /**
+   * Creates the error.
+   *
+   * @param blocked how many tasks were blocked
+   * @param locations where they were spawned, or their ids
+   */
   constructor(blocked: number, locations: readonly string[]) {
     super(
       `deadlock: ${blocked} task(s) are blocked and nothing can wake them` + (locations.length > 0 ? `\n  ${locations.join("\n  ")}` : ""),
@@ -142,6 +173,11 @@ export class DeadlockError extends Error {
  * ```
  */
 export class TimerCancelled extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says
+   */
   constructor(message = "the timer was cancelled") {
     super(message);
     this.name = "TimerCancelled";

@@ -19,6 +19,18 @@ function validateMaxConcurrent(api: string, max: unknown): void {
   }
 }
 
+/**
+ * A list of bodies as `all` and `any` take it: an array, or a tuple whose
+ * elements may return different types.
+ */
+export type Bodies = readonly (() => Operation<unknown>)[];
+
+/**
+ * The result types of a list of bodies, position by position: a tuple of
+ * bodies maps to a tuple of results, an array of bodies to an array.
+ */
+export type BodyResults<B extends Bodies> = { -readonly [K in keyof B]: B[K] extends () => Operation<infer R> ? R : never };
+
 function limiter(max: number | undefined, count: number): Semaphore | null {
   return max === undefined || max >= count ? null : new Semaphore(max);
 }
@@ -36,11 +48,17 @@ function limiter(max: number | undefined, count: number): Semaphore | null {
  * const pages = yield* all(urls.map((u) => () => fetchPage(u)), { maxConcurrent: 8 });
  * ```
  */
-export function* all<T>(bodies: Array<() => Operation<T>>, options?: { maxConcurrent?: number }): Operation<T[]> {
+export function all<const B extends Bodies>(bodies: B, options?: { maxConcurrent?: number }): Operation<BodyResults<B>>;
+/**
+ * The form with an explicit element type, `all<T>(bodies)`: every body
+ * returns a `T` and the result is a `T[]`.
+ */
+export function all<T>(bodies: readonly (() => Operation<T>)[], options?: { maxConcurrent?: number }): Operation<T[]>;
+export function* all(bodies: Bodies, options?: { maxConcurrent?: number }): Operation<unknown[]> {
   validateBodies("all()", bodies);
   validateMaxConcurrent("all()", options?.maxConcurrent);
   const n = bodies.length;
-  const results = new Array<T>(n);
+  const results = new Array<unknown>(n);
   if (n === 0) return results;
   const permits = limiter(options?.maxConcurrent, n);
   yield* withTaskGroup<void>(function* (group) {
@@ -72,7 +90,17 @@ export function* all<T>(bodies: Array<() => Operation<T>>, options?: { maxConcur
  * const fastest = yield* any(mirrors.map((m) => () => fetchFrom(m)), { allowFailure: true });
  * ```
  */
-export function* any<T>(bodies: Array<() => Operation<T>>, options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<T> {
+export function any<const B extends Bodies>(
+  bodies: B,
+  options?: { maxConcurrent?: number; allowFailure?: boolean },
+): Operation<BodyResults<B>[number]>;
+/**
+ * The form with an explicit element type, `any<T>(bodies)`: every body
+ * returns a `T`, and so does the call.
+ */
+export function any<T>(bodies: readonly (() => Operation<T>)[], options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<T>;
+export function* any(bodies: Bodies, options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<unknown> {
+  type T = unknown;
   validateBodies("any()", bodies);
   validateMaxConcurrent("any()", options?.maxConcurrent);
   const n = bodies.length;

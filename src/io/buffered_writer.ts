@@ -40,6 +40,12 @@ export class BufferedWriter implements Writer {
     (bytes) => this.#writeChunk(bytes),
   );
 
+  /**
+   * Creates a buffered writer in front of `writer`.
+   *
+   * @param writer where the buffered bytes go
+   * @param size the buffer's size in bytes: writes gather there until it is full
+   */
   constructor(writer: Writer, size = 1024) {
     if (writer === null || typeof writer !== "object" || typeof (writer as Partial<Writer>).write !== "function") {
       throw new TypeError(`BufferedWriter: writer must be a Writer, got ${describe(writer)}`);
@@ -128,6 +134,7 @@ export class BufferedWriter implements Writer {
     this.#closed = true;
   }
 
+  /** Closes this writer, as `close()` (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -27,6 +27,7 @@ export function decodeUtf8(api: string, bytes: Uint8Array): string {
 export class Data {
   readonly #bytes: Uint8Array;
 
+  /** Wraps `bytes` without copying them: do not change them afterwards. */
   constructor(bytes: Uint8Array) {
     if (!(bytes instanceof Uint8Array)) throw new TypeError("Data: bytes must be a Uint8Array");
     this.#bytes = bytes;

@@ -36,10 +36,12 @@ export abstract class DuplexBase extends ReaderBase implements Writer {
     return this.isClosed;
   }
 
+  /** Writes all of `data` (a string as UTF-8); returns when the sink has accepted it. */
   write(data: string | Uint8Array): Operation<void> {
     return this.#gate.write(data);
   }
 
+  /** Copies `reader` here until its end of stream; returns the number of bytes copied. */
   writeReader(reader: Reader): Operation<number> {
     return this.#gate.writeReader(reader);
   }

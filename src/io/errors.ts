@@ -17,6 +17,11 @@
  * ```
  */
 export class ReaderClosed extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says
+   */
   constructor(message = "the stream ended before the requested bytes arrived") {
     super(message);
     this.name = "ReaderClosed";
@@ -35,6 +40,11 @@ export class ReaderClosed extends Error {
  * ```
  */
 export class PipeClosed extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says
+   */
   constructor(message = "the read end of the pipe is closed") {
     super(message);
     this.name = "PipeClosed";

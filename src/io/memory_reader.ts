@@ -47,6 +47,11 @@ export class MemoryReader extends ReaderBase {
   #producer: Task<void> | null = null;
   #closed = false;
 
+  /**
+   * Creates a reader over `data`.
+   *
+   * @param data the text, bytes or sequence of them to read
+   */
   constructor(data: MemoryData) {
     super();
     if (typeof data === "string" || data instanceof Uint8Array) {
@@ -115,6 +120,7 @@ export class MemoryReader extends ReaderBase {
     return reader;
   }
 
+  /** The next item of the data, copied; `undefined` after the last. */
   protected *readChunk(): Operation<Uint8Array | undefined> {
     if (this.#pipe !== null) return yield* this.#pipe.take("read()");
     const iterator = this.#iterator!;
@@ -123,6 +129,7 @@ export class MemoryReader extends ReaderBase {
     return chunkOf(next.value);
   }
 
+  /** True once this reader was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }

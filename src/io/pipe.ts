@@ -160,10 +160,12 @@ export class PipeReader extends ReaderBase {
     this.#pipe = state;
   }
 
+  /** Takes the bytes the writer is offering, waiting for a write. */
   protected readChunk(): Operation<Uint8Array | undefined> {
     return this.#pipe.take("read()");
   }
 
+  /** True once this reader was closed. */
   protected get isClosed(): boolean {
     return this.#pipe.readClosed;
   }
@@ -173,6 +175,7 @@ export class PipeReader extends ReaderBase {
     return this.#pipe.readClosed;
   }
 
+  /** Closes the read end: the writer's pending and later writes throw `PipeClosed`. */
   close(): void {
     this.#pipe.closeRead();
   }
@@ -203,10 +206,12 @@ export class PipeWriter extends WriterBase {
     this.#pipe = state;
   }
 
+  /** Offers `bytes` to the reader and waits until it has taken them all. */
   protected writeChunk(bytes: Uint8Array): Operation<void> {
     return this.#pipe.give("write()", bytes);
   }
 
+  /** True once this writer was closed. */
   protected get isClosed(): boolean {
     return this.#pipe.writeClosed;
   }
@@ -216,6 +221,7 @@ export class PipeWriter extends WriterBase {
     return this.#pipe.writeClosed;
   }
 
+  /** Closes the write end: the reader sees end of stream after the bytes already taken. */
   close(): void {
     this.#pipe.closeWrite();
   }

@@ -111,10 +111,12 @@ export abstract class ReaderBase implements Reader {
   /** True once the reader was closed; reads then throw `WeftUsageError`. */
   protected abstract get isClosed(): boolean;
 
+  /** Closes the reader (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }
 
+  /** Bytes already received and not yet read. */
   get buffered(): number {
     return this.#end - this.#start;
   }
@@ -133,6 +135,7 @@ export abstract class ReaderBase implements Reader {
     this.#ended = false;
   }
 
+  /** Copies up to `length` bytes into `buf` at `offset`; 0 at end of stream. */
   *read(buf: Uint8Array, offset = 0, length?: number): Operation<number> {
     if (!(buf instanceof Uint8Array)) throw new TypeError(`read(): buf must be a Uint8Array, got ${describe(buf)}`);
     requireCount("read()", "offset", offset);
@@ -155,6 +158,7 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /** The next available bytes (at most `max`), or `undefined` at end of stream. */
   *readSome(max = Infinity): Operation<Uint8Array | undefined> {
     if (max !== Infinity) requireCount("readSome()", "max", max);
     if (max === 0) throw new RangeError("readSome(): max must be at least 1");
@@ -167,6 +171,7 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /** Exactly `n` bytes; `ReaderClosed` if the stream ends first. */
   *readExactly(n: number): Operation<Uint8Array> {
     requireCount("readExactly()", "n", n);
     this.#enter("readExactly()");
@@ -182,6 +187,10 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /**
+   * UTF-8 text up to `separator` (consumed, not returned); the rest at end of
+   * stream; `undefined` if nothing is left.
+   */
   *readUntil(separator: string | Uint8Array): Operation<string | undefined> {
     const sep = typeof separator === "string" ? utf8.encode(separator) : separator;
     if (!(sep instanceof Uint8Array)) throw new TypeError("readUntil(): separator must be a string or a Uint8Array");
@@ -198,6 +207,7 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
   *readLine(): Operation<string | undefined> {
     this.#enter("readLine()");
     try {
@@ -212,6 +222,7 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /** Everything up to end of stream. */
   *readAll(): Operation<Data> {
     this.#enter("readAll()");
     try {
@@ -222,6 +233,10 @@ export abstract class ReaderBase implements Reader {
     }
   }
 
+  /**
+   * Discards up to `n` bytes; returns how many were discarded (fewer only at
+   * end of stream).
+   */
   *drop(n: number): Operation<number> {
     requireCount("drop()", "n", n);
     this.#enter("drop()");

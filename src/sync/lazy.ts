@@ -43,6 +43,11 @@ export class Lazy<T> {
   #worker: Coroutine | null = null;
   readonly #waiters = new WaiterList<WaiterRecord>();
 
+  /**
+   * Creates the lazy value; nothing runs until the first `wait`.
+   *
+   * @param body computes the value; it runs on the first `wait`, not here
+   */
   constructor(body: () => Operation<T>) {
     requireFunction("new Lazy()", "body", body);
     this.#body = body;

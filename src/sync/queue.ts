@@ -29,6 +29,11 @@ import { current, requireTask } from "../core/scheduler.ts";
  * ```
  */
 export class QueueClosed extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message what the error says
+   */
   constructor(message = "the queue is closed") {
     super(message);
     this.name = "QueueClosed";
@@ -324,7 +329,11 @@ export class Queue<T> {
   readonly #get: Operation<T>;
   readonly #put: PutOp<T>;
 
-  /** @param kind what happens when the queue is full (default: `{ kind: "unbounded" }`) */
+  /**
+   * Creates an empty, open queue.
+   *
+   * @param kind what happens when the queue is full (default: `{ kind: "unbounded" }`)
+   */
   constructor(kind?: QueueKind) {
     const { kind: parsed, capacity } = parseKind(kind);
     this.#state = {

@@ -79,6 +79,8 @@ export class Semaphore {
   }
 
   /**
+   * Creates a semaphore of `size` permits, `initial` of them free.
+   *
    * @param size the number of permits, an integer >= 1
    * @param initial how many are free at the start, an integer in [0, size]
    */

@@ -174,9 +174,9 @@ testOnBoth("all and any reject a non-array and non-function bodies before runnin
     return 1;
   };
   const result = await run(function* () {
-    yield* expectOpThrow(() => all(bad(42)), TypeError, /all\(\).*\bbodies\b/);
+    yield* expectOpThrow(() => all<unknown>(bad(42)), TypeError, /all\(\).*\bbodies\b/);
     yield* expectOpThrow(() => all([body, bad(42), body]), TypeError, /all\(\).*bodies\[1\]/);
-    yield* expectOpThrow(() => any(bad("bodies")), TypeError, /any\(\).*\bbodies\b/);
+    yield* expectOpThrow(() => any<unknown>(bad("bodies")), TypeError, /any\(\).*\bbodies\b/);
     yield* expectOpThrow(() => any([bad(null), body]), TypeError, /any\(\).*bodies\[0\]/);
     assert.equal(calls, 0, "no body ran");
     return [yield* all([body, body]), yield* any([body])];

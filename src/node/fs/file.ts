@@ -190,6 +190,7 @@ export class File extends DuplexBase {
     return this.#writePosition;
   }
 
+  /** True once the file was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }
@@ -285,6 +286,7 @@ export class File extends DuplexBase {
     if (this.#busy === 0) this.#release();
   }
 
+  /** Reads the next bytes at the read position; `undefined` at end of file. */
   protected *readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
     this.#requireOpen("File.read()");
     let pending = this.#pendingRead;
@@ -313,6 +315,7 @@ export class File extends DuplexBase {
     return buffer.subarray(0, n);
   }
 
+  /** Writes all of `bytes` at the write position (or at the end in an append mode). */
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
     this.#requireOpen("File.write()");
     this.#writing = true;

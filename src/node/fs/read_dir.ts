@@ -16,9 +16,13 @@ import { requireBoolean, requireOptions, requirePath } from "./os_error.ts";
  * ```
  */
 export interface DirEntry {
+  /** The entry's name within the directory (not a path). */
   readonly name: string;
+  /** True for a regular file. */
   readonly isFile: boolean;
+  /** True for a directory. */
   readonly isDirectory: boolean;
+  /** True for a symbolic link (whatever it points to). */
   readonly isSymbolicLink: boolean;
 }
 

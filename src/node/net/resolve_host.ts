@@ -18,7 +18,9 @@ import { requireFamily, requireHost, requireOptions } from "./validate.ts";
  * ```
  */
 export interface HostAddress {
+  /** The address as text (`"127.0.0.1"`, `"::1"`). */
   readonly address: string;
+  /** The IP version of the address. */
   readonly family: 4 | 6;
 }
 

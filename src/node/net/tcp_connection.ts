@@ -105,14 +105,17 @@ export class TcpConnection extends DuplexBase {
     this.#peer = `peer ${formatAddress(this.remoteAddress, this.remotePort)}`;
   }
 
+  /** True once the connection was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }
 
+  /** True once the connection was closed or its write side shut down. */
   protected override get isWriteClosed(): boolean {
     return this.#closed || this.#writeShut;
   }
 
+  /** The next bytes from the peer; `undefined` once the peer has ended its side. */
   protected *readChunk(): Operation<Uint8Array | undefined> {
     try {
       return yield* this.#reader.read();
@@ -121,6 +124,7 @@ export class TcpConnection extends DuplexBase {
     }
   }
 
+  /** Sends `bytes` and waits until the socket has taken them. */
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
     try {
       yield* this.#writer.write(bytes);

@@ -256,6 +256,7 @@ export class TcpServer {
     this.#queue.close();
   }
 
+  /** Closes the server (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -197,6 +197,7 @@ export class UdpSocket {
     this.#socket.close();
   }
 
+  /** Closes the socket (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -34,7 +34,9 @@ export interface RunProcessOptions extends SpawnProcessOptions {
  * ```
  */
 export interface ProcessOutput extends ExitStatus {
+  /** Everything the child wrote to its standard output. */
   stdout: Data;
+  /** Everything the child wrote to its standard error. */
   stderr: Data;
 }
 

@@ -54,10 +54,12 @@ export class StreamReader extends ReaderBase {
     this.#source = source;
   }
 
+  /** True once this reader was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }
 
+  /** The next bytes from the stream; `undefined` at its end. */
   protected *readChunk(): Operation<Uint8Array | undefined> {
     let port = this.#port;
     if (port === null) {
@@ -122,10 +124,12 @@ export class StreamWriter extends WriterBase {
     this.#source = source;
   }
 
+  /** True once this writer was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }
 
+  /** Writes `bytes` to the stream and waits until it has taken them. */
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
     let port = this.#port;
     if (port === null) {
