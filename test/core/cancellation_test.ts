@@ -20,14 +20,14 @@ import {
   withTaskGroup,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
 
 /** One time unit (ms): small on the real event loop, exact on virtual time. */
 const U = 50;
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 
-testOnBoth("cancelling a task by hand runs its cancellation handler; the group still succeeds", async (run) => {
+testOnEveryDriver("cancelling a task by hand runs its cancellation handler; the group still succeeds", async (run) => {
   const log = new Log();
   let handle: Task<void> | undefined;
   const value = await run(function* () {
@@ -57,7 +57,7 @@ testOnBoth("cancelling a task by hand runs its cancellation handler; the group s
   assert.throws(() => handle!.tryWait(), Cancelled);
 });
 
-testOnBoth("a failing task cancels its siblings and its error leaves the group", async (run) => {
+testOnEveryDriver("a failing task cancels its siblings and its error leaves the group", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -88,7 +88,7 @@ testOnBoth("a failing task cancels its siblings and its error leaves the group",
   assert.deepEqual(log.entries, ["task 2, tick 1", "task 2 cancelled"]);
 });
 
-testOnBoth("a failure in one nested group does not reach a sibling group", async (run) => {
+testOnEveryDriver("a failure in one nested group does not reach a sibling group", async (run) => {
   const log = new Log();
   const boom1 = new Boom("ctx 1 failure");
   const boom2 = new Boom("ctx 2 failure");
@@ -133,7 +133,7 @@ testOnBoth("a failure in one nested group does not reach a sibling group", async
   ]);
 });
 
-testOnBoth("cancellation is sticky: every later suspension throws at once, and the task may still finish", async (run) => {
+testOnEveryDriver("cancellation is sticky: every later suspension throws at once, and the task may still finish", async (run) => {
   const log = new Log();
   let handle: Task<string> | undefined;
   await run(function* () {
@@ -194,7 +194,7 @@ testOnBoth("cancellation is sticky: every later suspension throws at once, and t
   assert.equal(handle!.tryWait(), "done");
 });
 
-testOnBoth("a task spawned into a nested group that fails at once fails the enclosing groups", async (run) => {
+testOnEveryDriver("a task spawned into a nested group that fails at once fails the enclosing groups", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -220,7 +220,7 @@ testOnBoth("a task spawned into a nested group that fails at once fails the encl
   assert.deepEqual(log.entries, ["after spawn"]);
 });
 
-testOnBoth("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
+testOnEveryDriver("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -246,7 +246,7 @@ testOnBoth("a no_wait task's error during its cancellation turns a finished grou
   assert.deepEqual(log.entries, ["causing other error in cancellation handler"]);
 });
 
-testOnBoth("a task cancelled before it started still runs up to its first suspension, and its finally", async (run) => {
+testOnEveryDriver("a task cancelled before it started still runs up to its first suspension, and its finally", async (run) => {
   const log = new Log();
   let handle: Task<void> | undefined;
   await run(function* () {
@@ -279,38 +279,41 @@ testOnBoth("a task cancelled before it started still runs up to its first suspen
   assert.throws(() => handle!.tryWait(), Cancelled);
 });
 
-testOnBoth("spawning into a group that has already failed starts the child, which is cancelled at its first suspension", async (run) => {
-  const log = new Log();
-  const failure = new Boom("failure");
-  const error = await rejection(
-    run(function* () {
-      yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
-          throw failure;
-        });
-        group.spawnBg(function* () {
+testOnEveryDriver(
+  "spawning into a group that has already failed starts the child, which is cancelled at its first suspension",
+  async (run) => {
+    const log = new Log();
+    const failure = new Boom("failure");
+    const error = await rejection(
+      run(function* () {
+        yield* withTaskGroup(function* (group) {
           group.spawnBg(function* () {
-            log.add("late child started");
-            try {
-              yield* sleep(U);
-              log.add("late child finished");
-            } catch (error) {
-              log.add(`late child got ${nameOf(error)}`);
-              throw error;
-            }
+            throw failure;
           });
-          log.add("spawned into the failed group");
+          group.spawnBg(function* () {
+            group.spawnBg(function* () {
+              log.add("late child started");
+              try {
+                yield* sleep(U);
+                log.add("late child finished");
+              } catch (error) {
+                log.add(`late child got ${nameOf(error)}`);
+                throw error;
+              }
+            });
+            log.add("spawned into the failed group");
+          });
         });
-      });
-    }),
-  );
-  assert.equal(error, failure);
-  // The late child's Cancelled is a normal end, not a failure to record.
-  assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
-});
+      }),
+    );
+    assert.equal(error, failure);
+    // The late child's Cancelled is a normal end, not a failure to record.
+    assert.deepEqual(suppressedErrors(error), []);
+    assert.deepEqual(log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
+  },
+);
 
-testOnBoth("a task cancelled and woken in the same round is resumed once", async (run) => {
+testOnEveryDriver("a task cancelled and woken in the same round is resumed once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -355,7 +358,7 @@ testOnBoth("a task cancelled and woken in the same round is resumed once", async
 
 // ── further behaviour (B §1.6–1.10, §2.2) ───────────────────────────────────
 
-testOnBoth("cancel and completion in the same round: the waiter is woken once and its protected sleep lasts", async (run) => {
+testOnEveryDriver("cancel and completion in the same round: the waiter is woken once and its protected sleep lasts", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -390,7 +393,7 @@ testOnBoth("cancel and completion in the same round: the waiter is woken once an
   assert.deepEqual(log.entries, ["waiter got Cancelled", "tick 1", "waiter cleanup done", "tick 3"]);
 });
 
-testOnBoth("cancelling twice is the same as once; cancelling a finished task changes nothing", async (run) => {
+testOnEveryDriver("cancelling twice is the same as once; cancelling a finished task changes nothing", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -418,7 +421,7 @@ testOnBoth("cancelling twice is the same as once; cancelling a finished task cha
   assert.deepEqual(log.entries, ["handler"]);
 });
 
-testOnBoth("a task cancelled before it started, with no suspension point, completes with its value", async (run) => {
+testOnEveryDriver("a task cancelled before it started, with no suspension point, completes with its value", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -434,7 +437,7 @@ testOnBoth("a task cancelled before it started, with no suspension point, comple
   assert.deepEqual(log.entries, ["started, being cancelled: true"]);
 });
 
-testOnBoth("a cancellation handler's own unprotected suspension throws at once", async (run) => {
+testOnEveryDriver("a cancellation handler's own unprotected suspension throws at once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -465,7 +468,7 @@ testOnBoth("a cancellation handler's own unprotected suspension throws at once",
   assert.deepEqual(log.entries, ["handler", "handler sleep threw Cancelled", "tick"]);
 });
 
-testOnBoth("an error thrown by the cancellation handler replaces Cancelled and fails the group", async (run) => {
+testOnEveryDriver("an error thrown by the cancellation handler replaces Cancelled and fails the group", async (run) => {
   const log = new Log();
   const boom = new Boom("handler failed");
   const error = await rejection(
@@ -491,7 +494,7 @@ testOnBoth("an error thrown by the cancellation handler replaces Cancelled and f
   assert.deepEqual(log.entries, ["handler"]);
 });
 
-testOnBoth("withCancellationHandler reacts to any Cancelled and lets values and other errors through", async (run) => {
+testOnEveryDriver("withCancellationHandler reacts to any Cancelled and lets values and other errors through", async (run) => {
   const log = new Log();
   const own = new Cancelled("thrown by the body itself");
   const boom = new Boom();
@@ -535,7 +538,7 @@ test("isBeingCancelled is false and checkCancellation passes outside any task", 
   assert.doesNotThrow(() => checkCancellation());
 });
 
-testOnBoth(
+testOnEveryDriver(
   "a task already cancelled when it enters a group: the body starts, stops at its first suspension, the group throws Cancelled",
   async (run) => {
     const log = new Log();
@@ -572,7 +575,7 @@ testOnBoth(
   },
 );
 
-testOnBoth("a group that already finished returns its value although its caller was cancelled meanwhile", async (run) => {
+testOnEveryDriver("a group that already finished returns its value although its caller was cancelled meanwhile", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {

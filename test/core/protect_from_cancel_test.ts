@@ -23,7 +23,7 @@ import {
   withTimeoutOpt,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
 
 /** One time unit (ms). */
 const U = 50;
@@ -51,7 +51,7 @@ function ticker(log: Log, n: number, every: number, label = (i: number) => `${((
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 
-testOnBoth("protected work finishes although its group failed; the next unprotected suspension throws", async (run) => {
+testOnEveryDriver("protected work finishes although its group failed; the next unprotected suspension throws", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -99,7 +99,7 @@ testOnBoth("protected work finishes although its group failed; the next unprotec
   assert.deepEqual(log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
 });
 
-testOnBoth("a failed group waits for its protected body before it ends", async (run) => {
+testOnEveryDriver("a failed group waits for its protected body before it ends", async (run) => {
   const log = new Log();
   const boom = new Boom();
   let caught: unknown;
@@ -134,29 +134,32 @@ testOnBoth("a failed group waits for its protected body before it ends", async (
   ]);
 });
 
-testOnBoth("withTimeoutOpt waits for protected work and returns its value: the body returned, so no timeout is reported", async (run) => {
-  const log = new Log();
-  let result: string | undefined = "unset";
-  await run(function* () {
-    yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U));
-      result = yield* withTimeoutOpt(3 * U, function* () {
-        return yield* protectFromCancel(function* () {
-          yield* sleep(5 * U);
-          log.add("critical job finished");
-          return "value";
+testOnEveryDriver(
+  "withTimeoutOpt waits for protected work and returns its value: the body returned, so no timeout is reported",
+  async (run) => {
+    const log = new Log();
+    let result: string | undefined = "unset";
+    await run(function* () {
+      yield* withTaskGroup(function* (root) {
+        root.spawnBg(ticker(log, 2, 2 * U));
+        result = yield* withTimeoutOpt(3 * U, function* () {
+          return yield* protectFromCancel(function* () {
+            yield* sleep(5 * U);
+            log.add("critical job finished");
+            return "value";
+          });
         });
+        log.add("withTimeoutOpt containing critical job finished");
       });
-      log.add("withTimeoutOpt containing critical job finished");
     });
-  });
-  // Upstream reports the timeout and drops the value; weft follows the rule
-  // that a body that returned decides the outcome (docs/semantics.md).
-  assert.equal(result, "value");
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
-});
+    // Upstream reports the timeout and drops the value; weft follows the rule
+    // that a body that returned decides the outcome (docs/semantics.md).
+    assert.equal(result, "value");
+    assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
+  },
+);
 
-testOnBoth("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
+testOnEveryDriver("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
   // Upstream raises the protected job's error (the last one); weft keeps the
   // first failure, TimeoutError, and records the later one (A2.1).
   const log = new Log();
@@ -180,7 +183,7 @@ testOnBoth("withTimeout waits for protected work that then fails: the timeout wi
   assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job fail"]);
 });
 
-testOnBoth("nested protectFromCancel protects like a single one: the protected value comes out of withTimeoutOpt", async (run) => {
+testOnEveryDriver("nested protectFromCancel protects like a single one: the protected value comes out of withTimeoutOpt", async (run) => {
   const log = new Log();
   let result: string | undefined = "unset";
   await run(function* () {
@@ -204,7 +207,7 @@ testOnBoth("nested protectFromCancel protects like a single one: the protected v
   assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
-testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
+testOnEveryDriver("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -236,7 +239,7 @@ testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection"
   ]);
 });
 
-testOnBoth("a cancellation handler can do protected async cleanup", async (run) => {
+testOnEveryDriver("a cancellation handler can do protected async cleanup", async (run) => {
   const log = new Log();
   const order: string[] = [];
   await run(function* () {
@@ -264,7 +267,7 @@ testOnBoth("a cancellation handler can do protected async cleanup", async (run) 
   assert.deepEqual(order, ["group returned"]);
 });
 
-testOnBoth("cancelled while queued after pause: the protected cleanup sleep lasts its full time", async (run) => {
+testOnEveryDriver("cancelled while queued after pause: the protected cleanup sleep lasts its full time", async (run) => {
   const log = new Log();
   let elapsed = -1;
   await run(function* () {
@@ -294,7 +297,7 @@ testOnBoth("cancelled while queued after pause: the protected cleanup sleep last
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its group", async (run) => {
+testOnEveryDriver("the cleanup error of an allow_failure no_wait task is ignored by its group", async (run) => {
   const log = new Log();
   let inner: string | undefined;
   await run(function* () {
@@ -336,7 +339,7 @@ testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its
 
 // ── A2.9: no spurious wake-up after cancelling oneself ───────────────────────
 
-testOnBoth("a task that cancelled itself via returnImmediately sleeps its full time inside protectFromCancel", async (run) => {
+testOnEveryDriver("a task that cancelled itself via returnImmediately sleeps its full time inside protectFromCancel", async (run) => {
   const log = new Log();
   let elapsed = -1;
   const value = await run(function* () {
@@ -368,7 +371,7 @@ testOnBoth("a task that cancelled itself via returnImmediately sleeps its full t
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnBoth(
+testOnEveryDriver(
   "a task that cancelled its own handle sleeps and waits for a task inside protectFromCancel until they really end",
   async (run) => {
     const log = new Log();
@@ -409,7 +412,7 @@ testOnBoth(
   },
 );
 
-testOnBoth("a task that cancelled itself can run a whole task group inside protectFromCancel", async (run) => {
+testOnEveryDriver("a task that cancelled itself can run a whole task group inside protectFromCancel", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -439,7 +442,7 @@ testOnBoth("a task that cancelled itself can run a whole task group inside prote
 
 // ── further behaviour (B §1.5, §1.8) ────────────────────────────────────────
 
-testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and pause works", async (run) => {
+testOnEveryDriver("inside protectFromCancel a cancelled task is not being cancelled and pause works", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -472,7 +475,7 @@ testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and
   ]);
 });
 
-testOnBoth("a cancelled task that leaves protection and never suspends again ends normally with its value", async (run) => {
+testOnEveryDriver("a cancelled task that leaves protection and never suspends again ends normally with its value", async (run) => {
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       const task = group.spawn(function* () {
@@ -490,7 +493,7 @@ testOnBoth("a cancelled task that leaves protection and never suspends again end
   assert.equal(value, "kept, being cancelled: true");
 });
 
-testOnBoth("protection ends when the protected body throws", async (run) => {
+testOnEveryDriver("protection ends when the protected body throws", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await run(function* () {

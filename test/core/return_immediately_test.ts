@@ -7,7 +7,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { run, sleep, suppressedErrors, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
 
 const U = 50;
 
@@ -26,7 +26,7 @@ function sleeper(log: Log, name: string, ms: number) {
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 
-testOnBoth("returnImmediately from a task ends the group early and cancels the other tasks", async (run) => {
+testOnEveryDriver("returnImmediately from a task ends the group early and cancels the other tasks", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -49,7 +49,7 @@ testOnBoth("returnImmediately from a task ends the group early and cancels the o
   assert.deepEqual(log.entries, ["caller stopped with Cancelled", "sibling got Cancelled"]);
 });
 
-testOnBoth("a body that already returned keeps its value; returnImmediately still stops the group", async (run) => {
+testOnEveryDriver("a body that already returned keeps its value; returnImmediately still stops the group", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -65,33 +65,36 @@ testOnBoth("a body that already returned keeps its value; returnImmediately stil
   assert.deepEqual(log.entries, ["sibling got Cancelled"]);
 });
 
-testOnBoth("returnImmediately on an enclosing group from a nested group's task cancels the caller too: it is a descendant", async (run) => {
-  const log = new Log();
-  const value = await run(function* () {
-    return yield* withTaskGroup<string>(function* (root) {
-      root.spawnBg(sleeper(log, "root sibling", 40 * U));
-      yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
-          yield* sleep(2 * U);
-          // Not a task of `root` but a descendant: cancelling root's body
-          // reaches it at once (upstream lets it go on until its next
-          // suspension point), so the call throws Cancelled here.
-          root.returnImmediately("from nested");
-          log.add("caller went on");
+testOnEveryDriver(
+  "returnImmediately on an enclosing group from a nested group's task cancels the caller too: it is a descendant",
+  async (run) => {
+    const log = new Log();
+    const value = await run(function* () {
+      return yield* withTaskGroup<string>(function* (root) {
+        root.spawnBg(sleeper(log, "root sibling", 40 * U));
+        yield* withTaskGroup(function* (group) {
+          group.spawnBg(function* () {
+            yield* sleep(2 * U);
+            // Not a task of `root` but a descendant: cancelling root's body
+            // reaches it at once (upstream lets it go on until its next
+            // suspension point), so the call throws Cancelled here.
+            root.returnImmediately("from nested");
+            log.add("caller went on");
+          });
+          group.spawnBg(sleeper(log, "nested sibling", 40 * U));
         });
-        group.spawnBg(sleeper(log, "nested sibling", 40 * U));
+        log.add("not reached");
+        return "body";
       });
-      log.add("not reached");
-      return "body";
     });
-  });
-  assert.equal(value, "from nested");
-  // Root's body comes first among root's tasks, so the cancellation reaches
-  // the nested group's tasks before root's sibling.
-  assert.deepEqual(log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
-});
+    assert.equal(value, "from nested");
+    // Root's body comes first among root's tasks, so the cancellation reaches
+    // the nested group's tasks before root's sibling.
+    assert.deepEqual(log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
+  },
+);
 
-testOnBoth("a task's error while being cancelled by returnImmediately fails the group", async (run) => {
+testOnEveryDriver("a task's error while being cancelled by returnImmediately fails the group", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -118,7 +121,7 @@ testOnBoth("a task's error while being cancelled by returnImmediately fails the 
   assert.deepEqual(log.entries, ["task cancelled, causing other error"]);
 });
 
-testOnBoth("a group body that calls returnImmediately on its own group is cancelled at once", async (run) => {
+testOnEveryDriver("a group body that calls returnImmediately on its own group is cancelled at once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -148,7 +151,7 @@ testOnBoth("a group body that calls returnImmediately on its own group is cancel
   assert.deepEqual(log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
 });
 
-testOnBoth("returnImmediately on a group that already finished does nothing", async (run) => {
+testOnEveryDriver("returnImmediately on a group that already finished does nothing", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -176,7 +179,7 @@ testOnBoth("returnImmediately on a group that already finished does nothing", as
 
 // ── further behaviour (B §2.7) ───────────────────────────────────────────────
 
-testOnBoth("the first returnImmediately value wins", async (run) => {
+testOnEveryDriver("the first returnImmediately value wins", async (run) => {
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
       let inner: TaskGroup<string> | undefined;
@@ -195,7 +198,7 @@ testOnBoth("the first returnImmediately value wins", async (run) => {
   assert.equal(value, "first");
 });
 
-testOnBoth("returnImmediately does not rescue a group that has already failed", async (run) => {
+testOnEveryDriver("returnImmediately does not rescue a group that has already failed", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(

@@ -6,7 +6,7 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { BreakFromSpawnLoop, now, sleep, withTaskGroup } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { Log, testOnBoth } from "../support.ts";
+import { Log, testOnEveryDriver } from "../support.ts";
 
 class Flaky extends Error {
   constructor(message = "flaky") {
@@ -15,7 +15,7 @@ class Flaky extends Error {
   }
 }
 
-testOnBoth("spawnLoop runs its body again and again until BreakFromSpawnLoop, which ends it normally", async (run) => {
+testOnEveryDriver("spawnLoop runs its body again and again until BreakFromSpawnLoop, which ends it normally", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
@@ -33,7 +33,7 @@ testOnBoth("spawnLoop runs its body again and again until BreakFromSpawnLoop, wh
   assert.deepEqual(log.entries, ["tick 0", "tick 1", "tick 2"]);
 });
 
-testOnBoth("an error from a spawnLoop body ends the loop and fails the group", async (run) => {
+testOnEveryDriver("an error from a spawnLoop body ends the loop and fails the group", async (run) => {
   const log = new Log();
   const boom = new Flaky("boom");
   await assert.rejects(

@@ -8,12 +8,12 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
 
 const U = 50;
 
 for (const failerFirst of [false, true]) {
-  testOnBoth(`a failing task cancels a slower sibling (failing task spawned ${failerFirst ? "first" : "second"})`, async (run) => {
+  testOnEveryDriver(`a failing task cancels a slower sibling (failing task spawned ${failerFirst ? "first" : "second"})`, async (run) => {
     const log = new Log();
     const boom = new Boom();
     const error = await rejection(
@@ -47,7 +47,7 @@ for (const failerFirst of [false, true]) {
   });
 }
 
-testOnBoth("a task spawned after its group failed starts, then is cancelled at its first suspension", async (run) => {
+testOnEveryDriver("a task spawned after its group failed starts, then is cancelled at its first suspension", async (run) => {
   const log = new Log();
   const failure = new Boom("failure");
   const error = await rejection(
@@ -82,7 +82,7 @@ testOnBoth("a task spawned after its group failed starts, then is cancelled at i
 
 // ── further behaviour (B §2.3, A2.2) ─────────────────────────────────────────
 
-testOnBoth("spawn never runs the body inside the call; children start in spawn order", async (run) => {
+testOnEveryDriver("spawn never runs the body inside the call; children start in spawn order", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -112,7 +112,7 @@ testOnBoth("spawn never runs the body inside the call; children start in spawn o
   ]);
 });
 
-testOnBoth("a task of one group can spawn into another live group, which then waits for it", async (run) => {
+testOnEveryDriver("a task of one group can spawn into another live group, which then waits for it", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     const v = yield* withTaskGroup<number>(function* (outer) {
@@ -134,7 +134,7 @@ testOnBoth("a task of one group can spawn into another live group, which then wa
   assert.deepEqual(log.entries, ["spawned into outer ran", "outer group returned"]);
 });
 
-testOnBoth("spawning into a group that has finished throws WeftUsageError", async (run) => {
+testOnEveryDriver("spawning into a group that has finished throws WeftUsageError", async (run) => {
   let kept: TaskGroup<void> | undefined;
   const errors: unknown[] = [];
   await run(function* () {
@@ -167,7 +167,7 @@ testOnBoth("spawning into a group that has finished throws WeftUsageError", asyn
   }
 });
 
-testOnBoth("spawning from a group defer throws WeftUsageError there; the group still ends normally", async (run) => {
+testOnEveryDriver("spawning from a group defer throws WeftUsageError there; the group still ends normally", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {

@@ -15,13 +15,13 @@ import {
   withTaskGroup,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
 
 const U = 50;
 
 // ── upstream scenarios ──────────────────────────────────────────────────────
 
-testOnBoth("the body can wait for a no_wait task", async (run) => {
+testOnEveryDriver("the body can wait for a no_wait task", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -46,7 +46,7 @@ testOnBoth("the body can wait for a no_wait task", async (run) => {
   assert.deepEqual(log.entries, ["2U tick", "task finished", "main task exit with t", "4U tick"]);
 });
 
-testOnBoth("a waiter is cancelled when its group fails; the error is the group's failure", async (run) => {
+testOnEveryDriver("a waiter is cancelled when its group fails; the error is the group's failure", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -73,7 +73,7 @@ testOnBoth("a waiter is cancelled when its group fails; the error is the group's
   assert.deepEqual(log.entries, ["wait cancelled"]);
 });
 
-testOnBoth("tryWait gives undefined while the task runs and its value once it has ended", async (run) => {
+testOnEveryDriver("tryWait gives undefined while the task runs and its value once it has ended", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -104,7 +104,7 @@ testOnBoth("tryWait gives undefined while the task runs and its value once it ha
 
 // ── further behaviour (B §1.7, §2.3, §2.6, A2.2) ─────────────────────────────
 
-testOnBoth("a task waiting for itself gets WeftUsageError at the call and can carry on", async (run) => {
+testOnEveryDriver("a task waiting for itself gets WeftUsageError at the call and can carry on", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
@@ -126,7 +126,7 @@ testOnBoth("a task waiting for itself gets WeftUsageError at the call and can ca
   assert.deepEqual(log.entries, ["self wait threw WeftUsageError; a TypeError: true"]);
 });
 
-testOnBoth("waiting for an ended task answers at once, even in a cancelled task", async (run) => {
+testOnEveryDriver("waiting for an ended task answers at once, even in a cancelled task", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await run(function* () {
@@ -164,7 +164,7 @@ testOnBoth("waiting for an ended task answers at once, even in a cancelled task"
   assert.deepEqual(log.entries, ["being cancelled, ok.wait() gives 5", "failed.wait() throws its own error", "pause throws Cancelled"]);
 });
 
-testOnBoth("tryWait throws the error of a failed or cancelled task", async (run) => {
+testOnEveryDriver("tryWait throws the error of a failed or cancelled task", async (run) => {
   const boom = new Boom();
   let failed: Task<never> | undefined;
   let cancelled: Task<void> | undefined;
@@ -198,7 +198,7 @@ testOnBoth("tryWait throws the error of a failed or cancelled task", async (run)
   assert.equal(failed!.done && cancelled!.done && succeeded!.done, true);
 });
 
-testOnBoth("cancelling a waiter stops the wait at once and leaves the awaited task running", async (run) => {
+testOnEveryDriver("cancelling a waiter stops the wait at once and leaves the awaited task running", async (run) => {
   const log = new Log();
   let target: Task<number> | undefined;
   const value = await run(function* () {
@@ -231,7 +231,7 @@ testOnBoth("cancelling a waiter stops the wait at once and leaves the awaited ta
   assert.deepEqual(log.entries, ["waiter got Cancelled, target done: false", "target finished", "body got 9"]);
 });
 
-testOnBoth("several tasks waiting for one task all get its value", async (run) => {
+testOnEveryDriver("several tasks waiting for one task all get its value", async (run) => {
   const values = await run(function* () {
     return yield* withTaskGroup<number[]>(function* (group) {
       const t = group.spawn(function* () {
@@ -252,7 +252,7 @@ testOnBoth("several tasks waiting for one task all get its value", async (run) =
   assert.deepEqual(values, [4, 8, 12, 4]);
 });
 
-testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails its group", async (run) => {
+testOnEveryDriver("a Cancelled that a task gets from waiting for a cancelled task fails its group", async (run) => {
   // The waiter itself was not cancelled, so its Cancelled is a real failure (B §2.3).
   const log = new Log();
   const error = await rejection(
@@ -274,7 +274,7 @@ testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails
   assert.deepEqual(log.entries, []);
 });
 
-testOnBoth("Task.wait outside a task throws WeftUsageError", async (run) => {
+testOnEveryDriver("Task.wait outside a task throws WeftUsageError", async (run) => {
   let handle: Task<number> | undefined;
   await run(function* () {
     yield* withTaskGroup(function* (group) {

@@ -33,7 +33,7 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { Boom, Log, testOnBoth } from "../support.ts";
+import { Boom, Log, testOnEveryDriver } from "../support.ts";
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
@@ -256,7 +256,7 @@ test("tasks with equal deadlines wake in spawn order, whatever order the deadlin
   assert.deepEqual(log.entries, expected);
 });
 
-testOnBoth("equal deadlines wake in spawn order (few tasks, generous gaps)", async (run) => {
+testOnEveryDriver("equal deadlines wake in spawn order (few tasks, generous gaps)", async (run) => {
   const random = prng(42);
   const plan = shuffle([20, 20, 20, 60, 60, 60, 100, 100, 100], random);
   const log = new Log();

@@ -6,11 +6,11 @@
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { sleep, withCancellationHandler, withTaskGroup } from "../../src/index.ts";
-import { Log, testOnBoth } from "../support.ts";
+import { Log, testOnEveryDriver } from "../support.ts";
 
 const U = 50;
 
-testOnBoth("a no_wait task still running when the body ends is cancelled, and has ended before the group returns", async (run) => {
+testOnEveryDriver("a no_wait task still running when the body ends is cancelled, and has ended before the group returns", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     const v = yield* withTaskGroup<string>(function* (root) {
@@ -39,7 +39,7 @@ testOnBoth("a no_wait task still running when the body ends is cancelled, and ha
   assert.deepEqual(log.entries, ["main task terminate", "no_wait task cancelled", "group returned"]);
 });
 
-testOnBoth("a no_wait task that finishes before the body ends is not cancelled", async (run) => {
+testOnEveryDriver("a no_wait task that finishes before the body ends is not cancelled", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -67,7 +67,7 @@ testOnBoth("a no_wait task that finishes before the body ends is not cancelled",
   assert.deepEqual(log.entries, ["no_wait task finished successfully", "main task terminate"]);
 });
 
-testOnBoth("the group waits for ordinary children but not for no_wait ones", async (run) => {
+testOnEveryDriver("the group waits for ordinary children but not for no_wait ones", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {

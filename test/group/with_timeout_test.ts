@@ -20,11 +20,11 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { drivers, Log, testOnBoth, type Runner } from "../support.ts";
+import { drivers, Log, testOnEveryDriver, type Runner } from "../support.ts";
 
-/** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
+/** Like testOnEveryDriver, but hands the scenario `exact` (a deterministic clock: exact times). */
 function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
-  for (const driver of drivers) test(`${name} [${driver.name}]`, () => fn(driver.run, driver.name === "virtual time"));
+  for (const driver of drivers) test(`${name} [${driver.driver}]`, () => fn(driver, driver.exact));
 }
 
 function errorName(e: unknown): string {
@@ -52,7 +52,7 @@ function* loggedSleep(log: Log, label: string, ms: number): Operation<void> {
   }
 }
 
-testOnBoth("withTimeout returns the body's value as soon as the body finishes first", async (run) => {
+testOnEveryDriver("withTimeout returns the body's value as soon as the body finishes first", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -71,7 +71,7 @@ testOnBoth("withTimeout returns the body's value as soon as the body finishes fi
   assert.deepEqual(log.entries, ["body finished", "withTimeout returned 7"]);
 });
 
-testOnBoth("withTimeout rethrows the body's own error when the body fails first", async (run) => {
+testOnEveryDriver("withTimeout rethrows the body's own error when the body fails first", async (run) => {
   const log = new Log();
   const boom = new Error("boom");
   await assert.rejects(
@@ -126,7 +126,7 @@ testTimed("withTimeout cancels a slow body and throws TimeoutError once it has u
   else assert.ok(elapsed >= 19, `elapsed ${elapsed}`);
 });
 
-testOnBoth("nested timeouts, outer fires first: inner raises Cancelled, outer raises TimeoutError", async (run) => {
+testOnEveryDriver("nested timeouts, outer fires first: inner raises Cancelled, outer raises TimeoutError", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -155,7 +155,7 @@ testOnBoth("nested timeouts, outer fires first: inner raises Cancelled, outer ra
   assert.deepEqual(log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw Cancelled", "outer threw TimeoutError"]);
 });
 
-testOnBoth("nested timeouts, inner fires first: its TimeoutError leaves through the outer one", async (run) => {
+testOnEveryDriver("nested timeouts, inner fires first: its TimeoutError leaves through the outer one", async (run) => {
   const log = new Log();
   let innerError: unknown;
   let outerError: unknown;
@@ -215,7 +215,7 @@ testTimed("nested timeouts, inner fires first: the outer body can catch it and g
   else assert.ok(elapsed >= 59, `elapsed ${elapsed}`);
 });
 
-testOnBoth("an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (A2.1)", async (run) => {
+testOnEveryDriver("an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (A2.1)", async (run) => {
   const log = new Log();
   const cleanupError = new Error("cleanup failed");
   let caught: unknown;
@@ -240,7 +240,7 @@ testOnBoth("an error thrown by the body while it is being cancelled is suppresse
   assert.deepEqual(suppressedErrors(caught), [cleanupError]);
 });
 
-testOnBoth("withTimeout throws the caller's own error object on timeout", async (run) => {
+testOnEveryDriver("withTimeout throws the caller's own error object on timeout", async (run) => {
   const log = new Log();
   const custom = new RangeError("took too long");
   await assert.rejects(
@@ -264,7 +264,7 @@ testOnBoth("withTimeout throws the caller's own error object on timeout", async 
   assert.deepEqual(log.entries, ["body interrupted by Cancelled", "main finally"]);
 });
 
-testOnBoth("withTimeoutOpt returns the body's value when it finishes in time", async (run) => {
+testOnEveryDriver("withTimeoutOpt returns the body's value when it finishes in time", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -280,7 +280,7 @@ testOnBoth("withTimeoutOpt returns the body's value when it finishes in time", a
   assert.deepEqual(log.entries, ["body finished", "result 42"]);
 });
 
-testOnBoth("withTimeoutOpt rethrows the body's error", async (run) => {
+testOnEveryDriver("withTimeoutOpt rethrows the body's error", async (run) => {
   const log = new Log();
   const boom = new Error("boom");
   await assert.rejects(
@@ -308,7 +308,7 @@ testOnBoth("withTimeoutOpt rethrows the body's error", async (run) => {
   assert.deepEqual(log.entries, ["caught boom"]);
 });
 
-testOnBoth("withTimeoutOpt gives undefined on timeout after cancelling the body", async (run) => {
+testOnEveryDriver("withTimeoutOpt gives undefined on timeout after cancelling the body", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -324,7 +324,7 @@ testOnBoth("withTimeoutOpt gives undefined on timeout after cancelling the body"
   assert.deepEqual(log.entries, ["body interrupted by Cancelled", "result undefined"]);
 });
 
-testOnBoth("a zero timeout succeeds exactly when the body completes without suspending", async (run) => {
+testOnEveryDriver("a zero timeout succeeds exactly when the body completes without suspending", async (run) => {
   const log = new Log();
   await run(function* () {
     // Completes without suspending: succeeds.

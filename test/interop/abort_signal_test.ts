@@ -19,7 +19,7 @@ import {
   withTaskGroup,
   withTimeout,
 } from "../../src/index.ts";
-import { Boom, Log, testOnBoth } from "../support.ts";
+import { Boom, Log, testOnEveryDriver } from "../support.ts";
 
 /** A fetch-like API: never answers by itself, rejects with the signal's reason when told to stop. */
 function fakeFetch(url: string, init: { signal: AbortSignal }, log: Log): Promise<string> {
@@ -36,7 +36,7 @@ function fakeFetch(url: string, init: { signal: AbortSignal }, log: Log): Promis
   });
 }
 
-testOnBoth("the signal aborts with a Cancelled reason when its task is cancelled, before the task's cleanup runs", async (run) => {
+testOnEveryDriver("the signal aborts with a Cancelled reason when its task is cancelled, before the task's cleanup runs", async (run) => {
   const log = new Log();
   let signal: AbortSignal | undefined;
   await run(function* () {
@@ -59,7 +59,7 @@ testOnBoth("the signal aborts with a Cancelled reason when its task is cancelled
   assert.ok(signal!.reason instanceof Cancelled, `reason: ${String(signal!.reason)}`);
 });
 
-testOnBoth("the signal aborts when its task ends normally, and not before", async (run) => {
+testOnEveryDriver("the signal aborts when its task ends normally, and not before", async (run) => {
   const log = new Log();
   let signal: AbortSignal | undefined;
   await run(function* () {
@@ -77,7 +77,7 @@ testOnBoth("the signal aborts when its task ends normally, and not before", asyn
   assert.deepEqual(log.entries, ["child about to return aborted=false", "after child ended aborted=true"]);
 });
 
-testOnBoth("the signal aborts when its task ends with an error", async (run) => {
+testOnEveryDriver("the signal aborts when its task ends with an error", async (run) => {
   let signal: AbortSignal | undefined;
   const log = new Log();
   await run(function* () {
@@ -115,7 +115,7 @@ test("the root task's signal aborts when the run is over", async () => {
   assert.equal(signal!.aborted, true);
 });
 
-testOnBoth("asked for in an already-cancelled task, the signal is aborted at once (reason Cancelled)", async (run) => {
+testOnEveryDriver("asked for in an already-cancelled task, the signal is aborted at once (reason Cancelled)", async (run) => {
   const log = new Log();
   await run(function* () {
     try {
@@ -135,7 +135,7 @@ testOnBoth("asked for in an already-cancelled task, the signal is aborted at onc
   assert.deepEqual(log.entries, ["aborted=true reason=Cancelled", "timed out"]);
 });
 
-testOnBoth("one task gets the same signal on every call; different tasks get different signals", async (run) => {
+testOnEveryDriver("one task gets the same signal on every call; different tasks get different signals", async (run) => {
   const signals = await run(function* () {
     const root1 = useAbortSignal();
     yield* pause();
@@ -160,7 +160,7 @@ testOnBoth("one task gets the same signal on every call; different tasks get dif
   assert.notEqual(signals.b, signals.root1);
 });
 
-testOnBoth("cancelling one task aborts only its own signal, not its sibling's nor its parent's", async (run) => {
+testOnEveryDriver("cancelling one task aborts only its own signal, not its sibling's nor its parent's", async (run) => {
   const log = new Log();
   await run(function* () {
     const parentSignal = useAbortSignal();
@@ -192,7 +192,7 @@ testOnBoth("cancelling one task aborts only its own signal, not its sibling's no
   ]);
 });
 
-testOnBoth("the abort event fires once, even when the task is cancelled and then ends", async (run) => {
+testOnEveryDriver("the abort event fires once, even when the task is cancelled and then ends", async (run) => {
   let count = 0;
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -213,7 +213,7 @@ testOnBoth("the abort event fires once, even when the task is cancelled and then
   assert.equal(count, 1);
 });
 
-testOnBoth("a fetch-like API given the task's signal is told to stop when withTimeout fires", async (run) => {
+testOnEveryDriver("a fetch-like API given the task's signal is told to stop when withTimeout fires", async (run) => {
   const log = new Log();
   const outcome = await run(function* () {
     try {
@@ -230,7 +230,7 @@ testOnBoth("a fetch-like API given the task's signal is told to stop when withTi
   assert.deepEqual(log.entries, ["https://example.test/slow: told to stop (Cancelled)", "TimeoutError"]);
 });
 
-testOnBoth("a request started after the task was cancelled is refused at once", async (run) => {
+testOnEveryDriver("a request started after the task was cancelled is refused at once", async (run) => {
   const log = new Log();
   let started = false;
   await run(function* () {

@@ -24,7 +24,7 @@ import {
   withTimeout,
 } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { Boom, Log, testOnBoth } from "../support.ts";
+import { Boom, Log, testOnEveryDriver } from "../support.ts";
 
 /** A promise with its settle functions outside. */
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -85,7 +85,7 @@ async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
 
 // ── call: plain outcomes ─────────────────────────────────────────────────────
 
-testOnBoth("call returns the value the promise resolves with", async (run) => {
+testOnEveryDriver("call returns the value the promise resolves with", async (run) => {
   const value = await run(function* () {
     const a = yield* call(() => Promise.resolve(20));
     const b = yield* call(() => new Promise<number>((resolve) => setTimeout(() => resolve(22), 5)));
@@ -94,7 +94,7 @@ testOnBoth("call returns the value the promise resolves with", async (run) => {
   assert.equal(value, 42);
 });
 
-testOnBoth("call throws the promise's rejection reason unchanged", async (run) => {
+testOnEveryDriver("call throws the promise's rejection reason unchanged", async (run) => {
   const boom = new Boom("rejected");
   const caught = await run(function* () {
     try {
@@ -135,7 +135,7 @@ test("call passes fn a fresh, not-aborted AbortSignal, one per call", async () =
 
 // ── call: cancellation ───────────────────────────────────────────────────────
 
-testOnBoth("a cancelled call aborts its signal once, with a Cancelled reason, and resumes at once", async (run) => {
+testOnEveryDriver("a cancelled call aborts its signal once, with a Cancelled reason, and resumes at once", async (run) => {
   const log = new Log();
   let signal: AbortSignal | undefined;
   let aborts: { readonly count: number } | undefined;
@@ -166,7 +166,7 @@ testOnBoth("a cancelled call aborts its signal once, with a Cancelled reason, an
   assert.ok(signal!.reason instanceof Cancelled, `abort reason: ${String(signal!.reason)}`);
 });
 
-testOnBoth("cancellation does not wait for the promise: the task resumes before it settles", async (run) => {
+testOnEveryDriver("cancellation does not wait for the promise: the task resumes before it settles", async (run) => {
   const log = new Log();
   // Started by the call, not before the run: a host slow to start the run
   // must not let the promise settle before the call even began.
@@ -428,7 +428,7 @@ test("a completed call's signal stays un-aborted when its task is cancelled or e
 
 // ── call: bad fn ─────────────────────────────────────────────────────────────
 
-testOnBoth("fn throwing synchronously: call throws that error", async (run) => {
+testOnEveryDriver("fn throwing synchronously: call throws that error", async (run) => {
   const boom = new Boom("sync throw");
   let seen: AbortSignal | undefined;
   const caught = await run(function* () {
@@ -446,7 +446,7 @@ testOnBoth("fn throwing synchronously: call throws that error", async (run) => {
   assert.ok(seen instanceof AbortSignal, "fn was called with a signal");
 });
 
-testOnBoth("fn returning something that is not a promise: call throws TypeError", async (run) => {
+testOnEveryDriver("fn returning something that is not a promise: call throws TypeError", async (run) => {
   const results = await run(function* () {
     const out: string[] = [];
     for (const value of [42, undefined, null, "text", { then: 5 }, {}]) {
@@ -462,7 +462,7 @@ testOnBoth("fn returning something that is not a promise: call throws TypeError"
   assert.deepEqual(results, ["TypeError", "TypeError", "TypeError", "TypeError", "TypeError", "TypeError"]);
 });
 
-testOnBoth("call(fn) with fn not a function throws TypeError", async (run) => {
+testOnEveryDriver("call(fn) with fn not a function throws TypeError", async (run) => {
   const results = await run(function* () {
     const out: string[] = [];
     for (const fn of [undefined, 42, "fn", {}, Promise.resolve(1)]) {
@@ -491,7 +491,7 @@ test("call and until outside a task throw WeftUsageError, and fn is not started"
 
 // ── until ────────────────────────────────────────────────────────────────────
 
-testOnBoth("until returns a promise's value and throws its rejection", async (run) => {
+testOnEveryDriver("until returns a promise's value and throws its rejection", async (run) => {
   const boom = new Boom("until rejected");
   const out = await run(function* () {
     const a = yield* until(Promise.resolve("now"));
@@ -508,7 +508,7 @@ testOnBoth("until returns a promise's value and throws its rejection", async (ru
   assert.equal(out[2], boom);
 });
 
-testOnBoth("a cancelled until resumes at once with Cancelled", async (run) => {
+testOnEveryDriver("a cancelled until resumes at once with Cancelled", async (run) => {
   const log = new Log();
   const outcome = await run(function* () {
     try {
@@ -563,7 +563,7 @@ test("an abandoned call whose promise rejects when aborted (like fetch): no unha
   assert.deepEqual(seen, []);
 });
 
-testOnBoth("until and call accept a thenable that is not a Promise", async (run) => {
+testOnEveryDriver("until and call accept a thenable that is not a Promise", async (run) => {
   const later = <T>(value: T): PromiseLike<T> => ({
     then<R1 = T, R2 = never>(
       onFulfilled?: ((v: T) => R1 | PromiseLike<R1>) | null,
@@ -596,7 +596,7 @@ testOnBoth("until and call accept a thenable that is not a Promise", async (run)
   assert.deepEqual(out, ["from until", "from call", "thenable rejected"]);
 });
 
-testOnBoth("until with something that is not a thenable throws TypeError", async (run) => {
+testOnEveryDriver("until with something that is not a thenable throws TypeError", async (run) => {
   const results = await run(function* () {
     const out: string[] = [];
     for (const value of [undefined, null, 42, "p", {}, { then: "no" }, () => 1]) {

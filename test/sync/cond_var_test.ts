@@ -10,11 +10,11 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, CondVar, TimeoutError, isBeingCancelled, sleep, withTaskGroup, withTimeout, withTimeoutOpt } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { testOnBoth } from "../support.ts";
+import { testOnEveryDriver } from "../support.ts";
 
 const UNIT = 40;
 
-testOnBoth("a wait cut short by withTimeout throws TimeoutError; a later signal finds nobody", async (run) => {
+testOnEveryDriver("a wait cut short by withTimeout throws TimeoutError; a later signal finds nobody", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -69,7 +69,7 @@ test("a waiter signalled and cancelled in the same round returns normally and ke
   assert.deepEqual(log.slice(2), ["second woken"]);
 });
 
-testOnBoth("signalled-then-cancelled waiter inside a group: only it is logged, the other waiter stays asleep", async (run) => {
+testOnEveryDriver("signalled-then-cancelled waiter inside a group: only it is logged, the other waiter stays asleep", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -118,7 +118,7 @@ test("a waiter cancelled before any signal leaves, and the signal goes to the ne
   assert.deepEqual(log, ["first cancelled", "second woken"]);
 });
 
-testOnBoth("fairness: two looping waiters receive alternate signals", async (run) => {
+testOnEveryDriver("fairness: two looping waiters receive alternate signals", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -178,7 +178,7 @@ test("signal wakes exactly one waiter, the one that has waited longest", () => {
   }
 });
 
-testOnBoth("broadcast wakes every waiter in the order they started waiting", async (run) => {
+testOnEveryDriver("broadcast wakes every waiter in the order they started waiting", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -199,7 +199,7 @@ testOnBoth("broadcast wakes every waiter in the order they started waiting", asy
   assert.deepEqual(log, ["broadcast", "task 2", "task 1", "task 0"]);
 });
 
-testOnBoth("broadcast after some waiters timed out wakes only the ones still waiting", async (run) => {
+testOnEveryDriver("broadcast after some waiters timed out wakes only the ones still waiting", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -225,7 +225,7 @@ testOnBoth("broadcast after some waiters timed out wakes only the ones still wai
   assert.deepEqual(log, ["task 0 timed out", "task 1 timed out", "task 2 woken"]);
 });
 
-testOnBoth("a signal with nobody waiting is lost", async (run) => {
+testOnEveryDriver("a signal with nobody waiting is lost", async (run) => {
   await run(function* () {
     const cond = new CondVar();
     cond.signal();

@@ -25,15 +25,15 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { Boom, drivers } from "../support.ts";
+import { Boom, drivers, type Runner } from "../support.ts";
 
 const T = 40;
 /** A computation that is cancelled long before it could end, even on a stalled host. */
 const LONG = 10_000;
 
 /** Registers `name` per driver; `exact` is true on virtual time. */
-function testTimed(name: string, fn: (run: (typeof drivers)[number]["run"], exact: boolean) => Promise<void>): void {
-  for (const driver of drivers) test(`${name} [${driver.name}]`, () => fn(driver.run, driver.name === "virtual time"));
+function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
+  for (const driver of drivers) test(`${name} [${driver.driver}]`, () => fn(driver, driver.exact));
 }
 
 /** Asserts an instant: exactly on virtual time, at least (minus timer slack) on the event loop. */

@@ -21,11 +21,11 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { Boom, rejection, testOnBoth } from "../support.ts";
+import { Boom, rejection, testOnEveryDriver } from "../support.ts";
 
 const HOLD = 60;
 
-testOnBoth("exclusion: three tasks hold the lock one at a time, in order", async (run) => {
+testOnEveryDriver("exclusion: three tasks hold the lock one at a time, in order", async (run) => {
   const log: string[] = [];
   let inside = 0;
   await run(function* () {
@@ -57,7 +57,7 @@ testOnBoth("exclusion: three tasks hold the lock one at a time, in order", async
   assert.deepEqual(log, ["task 0 locked", "tick", "task 1 locked", "tick", "task 2 locked", "tick"]);
 });
 
-testOnBoth("a timed-out acquire holds nothing and the mutex stays usable", async (run) => {
+testOnEveryDriver("a timed-out acquire holds nothing and the mutex stays usable", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const mutex = new Mutex();
@@ -82,7 +82,7 @@ testOnBoth("a timed-out acquire holds nothing and the mutex stays usable", async
   assert.deepEqual(log, ["timed out", "holder releases"]);
 });
 
-testOnBoth("a lock handed to a waiter in the same round as its cancellation is kept", async (run) => {
+testOnEveryDriver("a lock handed to a waiter in the same round as its cancellation is kept", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const mutex = new Mutex();
@@ -134,7 +134,7 @@ test("a handed-over lock kept under cancellation: the next suspension raises Can
   assert.equal(mutex.locked, false);
 });
 
-testOnBoth("fairness: a task that unlocks and locks again goes behind the one waiting", async (run) => {
+testOnEveryDriver("fairness: a task that unlocks and locks again goes behind the one waiting", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const mutex = new Mutex();
@@ -184,7 +184,7 @@ test("waiters get the lock in the order they started waiting, not the order they
   assert.equal(mutex.locked, false);
 });
 
-testOnBoth("withLock returns the body's value and releases", async (run) => {
+testOnEveryDriver("withLock returns the body's value and releases", async (run) => {
   const result = await run(function* () {
     const mutex = new Mutex();
     const value = yield* mutex.withLock(function* () {
@@ -198,7 +198,7 @@ testOnBoth("withLock returns the body's value and releases", async (run) => {
   assert.equal(result, 42);
 });
 
-testOnBoth("withLock releases when the body throws, and the error passes through", async (run) => {
+testOnEveryDriver("withLock releases when the body throws, and the error passes through", async (run) => {
   const boom = new Boom();
   const log: string[] = [];
   const error = await rejection(
@@ -231,7 +231,7 @@ testOnBoth("withLock releases when the body throws, and the error passes through
   assert.deepEqual(log, ["caught, locked=true", "next holder in", "after: locked=false"]);
 });
 
-testOnBoth("withLock releases when its task is cancelled while holding the lock", async (run) => {
+testOnEveryDriver("withLock releases when its task is cancelled while holding the lock", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const mutex = new Mutex();
