@@ -20,7 +20,7 @@ import {
   withTaskGroup,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** One time unit (ms): small on the real event loop, exact on virtual time. */
 const U = 50;
@@ -52,7 +52,7 @@ testOnEveryDriver("cancelling a task by hand runs its cancellation handler; the 
     });
   });
   assert.equal(value, "ok");
-  assert.deepEqual(log.entries, ["cancelled", "main task exit"]);
+  assertEvents(run, log.entries, ["cancelled", "main task exit"]);
   assert.equal(handle!.done, true);
   assert.throws(() => handle!.tryWait(), Cancelled);
 });
@@ -85,7 +85,7 @@ testOnEveryDriver("a failing task cancels its siblings and its error leaves the 
   );
   assert.equal(error, boom);
   assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["task 2, tick 1", "task 2 cancelled"]);
+  assertEvents(run, log.entries, ["task 2, tick 1", "task 2 cancelled"]);
 });
 
 testOnEveryDriver("a failure in one nested group does not reach a sibling group", async (run) => {
@@ -125,7 +125,7 @@ testOnEveryDriver("a failure in one nested group does not reach a sibling group"
     });
   });
   assert.equal(value, "root ok");
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "ctx 1 task 2 cancelled",
     "ctx 1 received ctx 1 failure",
     "ctx 2 task 2 finished",
@@ -179,7 +179,7 @@ testOnEveryDriver("cancellation is sticky: every later suspension throws at once
       log.add("main task exit");
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "tick",
     "main task exit",
     "first sleep threw Cancelled",
@@ -217,7 +217,7 @@ testOnEveryDriver("a task spawned into a nested group that fails at once fails t
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["after spawn"]);
+  assertEvents(run, log.entries, ["after spawn"]);
 });
 
 testOnEveryDriver("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
@@ -243,7 +243,7 @@ testOnEveryDriver("a no_wait task's error during its cancellation turns a finish
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["causing other error in cancellation handler"]);
+  assertEvents(run, log.entries, ["causing other error in cancellation handler"]);
 });
 
 testOnEveryDriver("a task cancelled before it started still runs up to its first suspension, and its finally", async (run) => {
@@ -269,7 +269,7 @@ testOnEveryDriver("a task cancelled before it started still runs up to its first
       log.add(`done right after cancel: ${task.done}`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "task spawned",
     "done right after cancel: false",
     "task started",
@@ -309,7 +309,7 @@ testOnEveryDriver(
     assert.equal(error, failure);
     // The late child's Cancelled is a normal end, not a failure to record.
     assert.deepEqual(suppressedErrors(error), []);
-    assert.deepEqual(log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
+    assertEvents(run, log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
   },
 );
 
@@ -390,7 +390,7 @@ testOnEveryDriver("cancel and completion in the same round: the waiter is woken 
       });
     });
   });
-  assert.deepEqual(log.entries, ["waiter got Cancelled", "tick 1", "waiter cleanup done", "tick 3"]);
+  assertEvents(run, log.entries, ["waiter got Cancelled", "tick 1", "waiter cleanup done", "tick 3"]);
 });
 
 testOnEveryDriver("cancelling twice is the same as once; cancelling a finished task changes nothing", async (run) => {
@@ -418,7 +418,7 @@ testOnEveryDriver("cancelling twice is the same as once; cancelling a finished t
     });
   });
   assert.equal(result, 5);
-  assert.deepEqual(log.entries, ["handler"]);
+  assertEvents(run, log.entries, ["handler"]);
 });
 
 testOnEveryDriver("a task cancelled before it started, with no suspension point, completes with its value", async (run) => {
@@ -465,7 +465,7 @@ testOnEveryDriver("a cancellation handler's own unprotected suspension throws at
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["handler", "handler sleep threw Cancelled", "tick"]);
+  assertEvents(run, log.entries, ["handler", "handler sleep threw Cancelled", "tick"]);
 });
 
 testOnEveryDriver("an error thrown by the cancellation handler replaces Cancelled and fails the group", async (run) => {
@@ -491,7 +491,7 @@ testOnEveryDriver("an error thrown by the cancellation handler replaces Cancelle
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["handler"]);
+  assertEvents(run, log.entries, ["handler"]);
 });
 
 testOnEveryDriver("withCancellationHandler reacts to any Cancelled and lets values and other errors through", async (run) => {
@@ -528,7 +528,7 @@ testOnEveryDriver("withCancellationHandler reacts to any Cancelled and lets valu
     }, handler("c"));
     log.add(`c: ${value}`);
   });
-  assert.deepEqual(log.entries, ["handler a", "a: same Cancelled; being cancelled: false", "b: same Boom", "c: 3"]);
+  assertEvents(run, log.entries, ["handler a", "a: same Cancelled; being cancelled: false", "b: same Boom", "c: 3"]);
   assert.equal(isCancellationError(own), true);
   assert.equal(isCancellationError(boom), false);
 });
@@ -571,7 +571,12 @@ testOnEveryDriver(
         });
       });
     });
-    assert.deepEqual(log.entries, ["inner body started", "inner body got Cancelled", "inner child started", "inner group threw Cancelled"]);
+    assertEvents(run, log.entries, [
+      "inner body started",
+      "inner body got Cancelled",
+      "inner child started",
+      "inner group threw Cancelled",
+    ]);
   },
 );
 
@@ -600,5 +605,5 @@ testOnEveryDriver("a group that already finished returns its value although its 
       });
     });
   });
-  assert.deepEqual(log.entries, ["group returned 5", "next suspension threw Cancelled"]);
+  assertEvents(run, log.entries, ["group returned 5", "next suspension threw Cancelled"]);
 });

@@ -23,7 +23,7 @@ import {
   withTimeoutOpt,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** One time unit (ms). */
 const U = 50;
@@ -96,7 +96,7 @@ testOnEveryDriver("protected work finishes although its group failed; the next u
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
+  assertEvents(run, log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
 });
 
 testOnEveryDriver("a failed group waits for its protected body before it ends", async (run) => {
@@ -125,7 +125,7 @@ testOnEveryDriver("a failed group waits for its protected body before it ends", 
     });
   });
   assert.equal(caught, boom);
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "2U tick",
     "trying to cancel the group containing the critical job",
     "4U tick",
@@ -155,7 +155,7 @@ testOnEveryDriver(
     // Upstream reports the timeout and drops the value; weft follows the rule
     // that a body that returned decides the outcome (docs/semantics.md).
     assert.equal(result, "value");
-    assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
+    assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
   },
 );
 
@@ -180,7 +180,7 @@ testOnEveryDriver("withTimeout waits for protected work that then fails: the tim
   );
   assert.ok(error instanceof TimeoutError, `expected TimeoutError, got ${nameOf(error)}`);
   assert.deepEqual(suppressedErrors(error), [boom]);
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job fail"]);
+  assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job fail"]);
 });
 
 testOnEveryDriver("nested protectFromCancel protects like a single one: the protected value comes out of withTimeoutOpt", async (run) => {
@@ -204,7 +204,7 @@ testOnEveryDriver("nested protectFromCancel protects like a single one: the prot
   // Upstream reports the timeout and drops the value; weft follows the rule
   // that a body that returned decides the outcome (docs/semantics.md).
   assert.equal(result, "value");
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
+  assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
 testOnEveryDriver("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
@@ -227,7 +227,7 @@ testOnEveryDriver("leaving an inner protectFromCancel keeps the outer one's prot
       log.add("withTimeoutOpt containing critical job finished");
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "2U tick",
     "inner critical job finished",
     "between: being cancelled false",
@@ -263,8 +263,8 @@ testOnEveryDriver("a cancellation handler can do protected async cleanup", async
     });
     order.push("group returned");
   });
-  assert.deepEqual(log.entries, ["start cancellation", "cancelled", "critical cancellation handler terminated after its full time"]);
-  assert.deepEqual(order, ["group returned"]);
+  assertEvents(run, log.entries, ["start cancellation", "cancelled", "critical cancellation handler terminated after its full time"]);
+  assertEvents(run, order, ["group returned"]);
 });
 
 testOnEveryDriver("cancelled while queued after pause: the protected cleanup sleep lasts its full time", async (run) => {
@@ -293,7 +293,7 @@ testOnEveryDriver("cancelled while queued after pause: the protected cleanup sle
       });
     });
   });
-  assert.deepEqual(log.entries, ["pause cancelled", "tick", "async cleanup finished", "tick"]);
+  assertEvents(run, log.entries, ["pause cancelled", "tick", "async cleanup finished", "tick"]);
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
@@ -327,7 +327,7 @@ testOnEveryDriver("the cleanup error of an allow_failure no_wait task is ignored
     });
   });
   assert.equal(inner, "inner ok");
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "main task of inner group done",
     "performing async cleanup",
     "tick",
@@ -367,7 +367,7 @@ testOnEveryDriver("a task that cancelled itself via returnImmediately sleeps its
     });
   });
   assert.equal(value, "early");
-  assert.deepEqual(log.entries, ["returnImmediately threw Cancelled", "outer tick 1", "protected sleep done", "outer tick 2"]);
+  assertEvents(run, log.entries, ["returnImmediately threw Cancelled", "outer tick 1", "protected sleep done", "outer tick 2"]);
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
@@ -403,7 +403,7 @@ testOnEveryDriver(
       });
     });
     assert.equal(value, 7);
-    assert.deepEqual(log.entries, [
+    assertEvents(run, log.entries, [
       "protected sleep lasted its time: true",
       "helper done",
       "protected wait returned 7",
@@ -437,7 +437,7 @@ testOnEveryDriver("a task that cancelled itself can run a whole task group insid
       });
     });
   });
-  assert.deepEqual(log.entries, ["protected group returned 3 after its full time: true"]);
+  assertEvents(run, log.entries, ["protected group returned 3 after its full time: true"]);
 });
 
 // ── further behaviour (B §1.5, §1.8) ────────────────────────────────────────
@@ -467,7 +467,7 @@ testOnEveryDriver("inside protectFromCancel a cancelled task is not being cancel
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "inside: being cancelled false",
     "inside: pause and checkCancellation passed",
     "outside: being cancelled true",
@@ -520,7 +520,7 @@ testOnEveryDriver("protection ends when the protected body throws", async (run) 
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["protected body threw boom", "being cancelled: true", "sleep threw Cancelled"]);
+  assertEvents(run, log.entries, ["protected body threw boom", "being cancelled: true", "sleep threw Cancelled"]);
 });
 
 test("protectFromCancel outside a task throws WeftUsageError when run", () => {

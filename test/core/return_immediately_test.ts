@@ -7,7 +7,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { run, sleep, suppressedErrors, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
@@ -46,7 +46,7 @@ testOnEveryDriver("returnImmediately from a task ends the group early and cancel
     });
   });
   assert.equal(value, "early");
-  assert.deepEqual(log.entries, ["caller stopped with Cancelled", "sibling got Cancelled"]);
+  assertEvents(run, log.entries, ["caller stopped with Cancelled", "sibling got Cancelled"]);
 });
 
 testOnEveryDriver("a body that already returned keeps its value; returnImmediately still stops the group", async (run) => {
@@ -62,7 +62,7 @@ testOnEveryDriver("a body that already returned keeps its value; returnImmediate
     });
   });
   assert.equal(value, "body");
-  assert.deepEqual(log.entries, ["sibling got Cancelled"]);
+  assertEvents(run, log.entries, ["sibling got Cancelled"]);
 });
 
 testOnEveryDriver(
@@ -90,7 +90,7 @@ testOnEveryDriver(
     assert.equal(value, "from nested");
     // Root's body comes first among root's tasks, so the cancellation reaches
     // the nested group's tasks before root's sibling.
-    assert.deepEqual(log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
+    assertEvents(run, log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
   },
 );
 
@@ -118,7 +118,7 @@ testOnEveryDriver("a task's error while being cancelled by returnImmediately fai
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["task cancelled, causing other error"]);
+  assertEvents(run, log.entries, ["task cancelled, causing other error"]);
 });
 
 testOnEveryDriver("a group body that calls returnImmediately on its own group is cancelled at once", async (run) => {
@@ -148,7 +148,7 @@ testOnEveryDriver("a group body that calls returnImmediately on its own group is
       log.add(`inner group returned ${value}`);
     });
   });
-  assert.deepEqual(log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
+  assertEvents(run, log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
 });
 
 testOnEveryDriver("returnImmediately on a group that already finished does nothing", async (run) => {
@@ -169,7 +169,7 @@ testOnEveryDriver("returnImmediately on a group that already finished does nothi
       log.add(`inner group finished with ${value}`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     // The inner group ended when its body returned, before the call ran.
     "call on a finished group returned normally",
     "inner group finished with inner body",
@@ -228,7 +228,7 @@ testOnEveryDriver("returnImmediately does not rescue a group that has already fa
   );
   assert.equal(error, boom);
   assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["rescue call threw Cancelled"]);
+  assertEvents(run, log.entries, ["rescue call threw Cancelled"]);
 });
 
 test("returnImmediately from outside any task only ends the group [event loop]", async () => {

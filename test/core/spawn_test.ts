@@ -8,7 +8,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
@@ -77,7 +77,7 @@ testOnEveryDriver("a task spawned after its group failed starts, then is cancell
     }),
   );
   assert.equal(error, failure);
-  assert.deepEqual(log.entries, ["spawned after the failure", "enter child task after cancelled", "child task got Cancelled"]);
+  assertEvents(run, log.entries, ["spawned after the failure", "enter child task after cancelled", "child task got Cancelled"]);
 });
 
 // ── further behaviour (B §2.3, A2.2) ─────────────────────────────────────────
@@ -100,7 +100,7 @@ testOnEveryDriver("spawn never runs the body inside the call; children start in 
       yield* sleep(U);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "a spawned, done: false",
     "b spawned, done: false",
     "c spawned, done: false",
@@ -131,7 +131,7 @@ testOnEveryDriver("a task of one group can spawn into another live group, which 
     return v;
   });
   assert.equal(value, 1);
-  assert.deepEqual(log.entries, ["spawned into outer ran", "outer group returned"]);
+  assertEvents(run, log.entries, ["spawned into outer ran", "outer group returned"]);
 });
 
 testOnEveryDriver("spawning into a group that has finished throws WeftUsageError", async (run) => {
@@ -186,7 +186,7 @@ testOnEveryDriver("spawning from a group defer throws WeftUsageError there; the 
     });
   });
   assert.equal(value, "done");
-  assert.deepEqual(log.entries, ["spawn from defer threw WeftUsageError"]);
+  assertEvents(run, log.entries, ["spawn from defer threw WeftUsageError"]);
 });
 
 test("spawn rejects a body that is not a function with a TypeError", async () => {

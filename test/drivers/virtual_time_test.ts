@@ -33,7 +33,7 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { Boom, Log, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, testOnEveryDriver, assertEvents } from "../support.ts";
 
 // ── helpers ─────────────────────────────────────────────────────────────────
 
@@ -274,7 +274,7 @@ testOnEveryDriver("equal deadlines wake in spawn order (few tasks, generous gaps
     .map((ms, index) => ({ ms, index }))
     .sort((a, b) => a.ms - b.ms || a.index - b.index)
     .map(({ ms, index }) => `${index}:${ms}`);
-  assert.deepEqual(log.entries, expected);
+  assertEvents(run, log.entries, expected);
 });
 
 test("sleeps armed at different virtual times for the same deadline fire in the order they were armed", async () => {

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { all, any, now, protectFromCancel, sleep, withTimeoutOpt, type Operation } from "../../src/index.ts";
-import { drivers, Log, testOnEveryDriver, type Runner } from "../support.ts";
+import { drivers, Log, testOnEveryDriver, type Runner, assertEvents } from "../support.ts";
 
 /** Like testOnEveryDriver, but hands the scenario `exact` (a deterministic clock: exact times). */
 function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
@@ -86,7 +86,7 @@ testOnEveryDriver("all keeps input order even though the bodies finish in anothe
       },
     ]);
   });
-  assert.deepEqual(log.entries, ["task 2", "task 1", "task 0"]);
+  assertEvents(run, log.entries, ["task 2", "task 1", "task 0"]);
   assert.deepEqual(results, [0, 1, 2]);
 });
 
@@ -106,7 +106,7 @@ testOnEveryDriver("all with maxConcurrent starts the next body only when a runni
     return yield* all([task(1, 80), task(2, 40), task(3, 80)], { maxConcurrent: 2 });
   });
   assert.deepEqual(results, [1, 2, 3]);
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "task #1 started",
     "task #2 started",
     "task #2 completed",
@@ -151,7 +151,7 @@ testOnEveryDriver("all: the first failure cancels the other bodies and is thrown
     }),
     (e) => e === failure,
   );
-  assert.deepEqual(log.entries, ["task #1 completed", "task #2 failing", "task #3 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 completed", "task #2 failing", "task #3 cancelled with Cancelled"]);
 });
 
 testOnEveryDriver("all is cancelled with its caller: an outer timeout cancels the running bodies", async (run) => {
@@ -160,7 +160,7 @@ testOnEveryDriver("all is cancelled with its caller: an outer timeout cancels th
     return yield* withTimeoutOpt(80, () => all([logged(log, 1, 10_000), logged(log, 2, 30)]));
   });
   assert.equal(result, undefined);
-  assert.deepEqual(log.entries, ["task #2 completed", "task #1 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #2 completed", "task #1 cancelled with Cancelled"]);
 });
 
 // ── any ──────────────────────────────────────────────────────────────────────
@@ -216,7 +216,7 @@ testOnEveryDriver("any without allowFailure: a failure fails the call and cancel
     }),
     (e) => e === failure,
   );
-  assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 cancelled with Cancelled"]);
 });
 
 testOnEveryDriver("any with allowFailure ignores failures while a body may still succeed", async (run) => {
@@ -244,7 +244,7 @@ testOnEveryDriver("any with allowFailure ignores failures while a body may still
     );
   });
   assert.equal(result, 2);
-  assert.deepEqual(log.entries, ["task #2 failing", "task #1 failing", "task #3 completed"]);
+  assertEvents(run, log.entries, ["task #2 failing", "task #1 failing", "task #3 completed"]);
 });
 
 testOnEveryDriver("any with allowFailure, all failing: the failure that happened last is thrown", async (run) => {
@@ -271,7 +271,7 @@ testOnEveryDriver("any with allowFailure, all failing: the failure that happened
     }),
     (e) => e === late,
   );
-  assert.deepEqual(log.entries, ["task #2 failing", "task #1 failing"]);
+  assertEvents(run, log.entries, ["task #2 failing", "task #1 failing"]);
 });
 
 testOnEveryDriver("any of a single body is its value", async (run) => {
@@ -300,7 +300,7 @@ testOnEveryDriver("any is cancelled with its caller: an outer timeout cancels ev
     return yield* withTimeoutOpt(40, () => any([logged(log, 1, 10_000), logged(log, 2, 10_000)]));
   });
   assert.equal(result, undefined);
-  assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);
 });
 
 testTimed("any: the first success wins, a later success does not replace it (weft differs from upstream)", async (run, exact) => {
@@ -324,7 +324,7 @@ testTimed("any: the first success wins, a later success does not replace it (wef
     elapsed = now() - start;
     return r;
   });
-  assert.deepEqual(log.entries, ["fast body completed", "slow body completed"]);
+  assertEvents(run, log.entries, ["fast body completed", "slow body completed"]);
   assert.equal(result, "fast");
   // any still waited for the protected body before returning.
   if (exact) assert.equal(elapsed, 80);

@@ -17,7 +17,7 @@ import {
   withTimeoutOpt,
   type TaskGroup,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
@@ -150,7 +150,7 @@ testOnEveryDriver("under the caller's cancellation an unprotected async defer is
       log.add("group terminated");
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "tick",
     "tick",
     "start group termination",
@@ -183,7 +183,7 @@ testOnEveryDriver("defers run in the group's caller, not in a task of the group"
       caller.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["defer starts, caller done: false", "defer sees its task being cancelled: true"]);
+  assertEvents(run, log.entries, ["defer starts, caller done: false", "defer sees its task being cancelled: true"]);
 });
 
 testOnEveryDriver("addDefer after a task failed throws WeftUsageError and leaves the group intact", async (run) => {
@@ -221,7 +221,7 @@ testOnEveryDriver("addDefer after a task failed throws WeftUsageError and leaves
   );
   assert.equal(error, boom);
   assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["late addDefer threw WeftUsageError; a TypeError: true", "registered defer ran"]);
+  assertEvents(run, log.entries, ["late addDefer threw WeftUsageError; a TypeError: true", "registered defer ran"]);
 });
 
 testOnEveryDriver("addDefer after returnImmediately, while tasks still run, throws WeftUsageError; the value stands", async (run) => {
@@ -248,7 +248,7 @@ testOnEveryDriver("addDefer after returnImmediately, while tasks still run, thro
     });
   });
   assert.equal(value, "early");
-  assert.deepEqual(log.entries, ["late addDefer threw WeftUsageError", "registered defer ran"]);
+  assertEvents(run, log.entries, ["late addDefer threw WeftUsageError", "registered defer ran"]);
 });
 
 testOnEveryDriver("addDefer after the group finished throws WeftUsageError; the defer never runs", async (run) => {
@@ -276,7 +276,7 @@ testOnEveryDriver("addDefer after the group finished throws WeftUsageError; the 
   });
   assert.equal(value, 1);
   assert.ok(thrown instanceof WeftUsageError, `expected WeftUsageError, got ${nameOf(thrown)}`);
-  assert.deepEqual(log.entries, ["registered defer ran"]);
+  assertEvents(run, log.entries, ["registered defer ran"]);
 });
 
 testOnEveryDriver("addDefer from inside a running defer throws WeftUsageError; the other defers still run", async (run) => {
@@ -301,5 +301,5 @@ testOnEveryDriver("addDefer from inside a running defer throws WeftUsageError; t
     });
   });
   assert.equal(value, "ok");
-  assert.deepEqual(log.entries, ["nested addDefer threw WeftUsageError", "first registered ran"]);
+  assertEvents(run, log.entries, ["nested addDefer threw WeftUsageError", "first registered ran"]);
 });

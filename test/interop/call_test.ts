@@ -24,7 +24,7 @@ import {
   withTimeout,
 } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { Boom, Log, testOnEveryDriver } from "../support.ts";
+import { Boom, Log, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** A promise with its settle functions outside. */
 function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
@@ -161,7 +161,7 @@ testOnEveryDriver("a cancelled call aborts its signal once, with a Cancelled rea
     }
   });
   assert.ok(outcome instanceof TimeoutError, `expected TimeoutError, got ${String(outcome)}`);
-  assert.deepEqual(log.entries, ["call threw Cancelled, aborted=true"]);
+  assertEvents(run, log.entries, ["call threw Cancelled, aborted=true"]);
   assert.equal(aborts!.count, 1);
   assert.ok(signal!.reason instanceof Cancelled, `abort reason: ${String(signal!.reason)}`);
 });
@@ -189,7 +189,7 @@ testOnEveryDriver("cancellation does not wait for the promise: the task resumes 
   assert.equal(outcome, "gave up");
   assert.deepEqual(log.entries, ["timed out"], "the run ended before the promise settled");
   await slow;
-  assert.deepEqual(log.entries, ["timed out", "promise settled"]);
+  assertEvents(run, log.entries, ["timed out", "promise settled"]);
 });
 
 test("host pump: one pump after cancel() finishes the task, with the promise still pending", () => {
@@ -526,7 +526,7 @@ testOnEveryDriver("a cancelled until resumes at once with Cancelled", async (run
     }
   });
   assert.ok(outcome instanceof TimeoutError);
-  assert.deepEqual(log.entries, ["until threw Cancelled"]);
+  assertEvents(run, log.entries, ["until threw Cancelled"]);
 });
 
 test("an abandoned until whose promise rejects later: no unhandled rejection", async () => {
