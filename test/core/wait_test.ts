@@ -94,12 +94,19 @@ testOnEveryDriver("tryWait gives undefined while the task runs and its value onc
       log.add(`task finished with ${yield* task.wait()}`);
     });
   });
-  assertEvents(run, log.entries, [
-    "at spawn: undefined, done false",
-    "2U: undefined, done false",
-    "task finished with 42",
-    "4U: 42, done true",
-  ]);
+  const expected = ["at spawn: undefined, done false", "2U: undefined, done false", "task finished with 42", "4U: 42, done true"];
+  if (run.exact) assert.deepEqual(log.entries, expected);
+  else {
+    // A stall that lets the 2U and 3U deadlines fire in one turn may show the
+    // 2U look either way; what it saw is consistent, and 4U sees the end.
+    const seen = log.entries.find((e) => e.startsWith("2U:"));
+    assert.ok(seen === "2U: undefined, done false" || seen === "2U: 42, done true", String(seen));
+    assertEvents(
+      run,
+      log.entries.filter((e) => e !== seen),
+      expected.filter((e) => !e.startsWith("2U:")),
+    );
+  }
 });
 
 // ── further behaviour (B §1.7, §2.3, §2.6, A2.2) ─────────────────────────────

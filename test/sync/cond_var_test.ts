@@ -222,7 +222,14 @@ testOnEveryDriver("broadcast after some waiters timed out wakes only the ones st
       cond.broadcast();
     });
   });
-  assertEvents(run, log, ["task 0 timed out", "task 1 timed out", "task 2 woken"]);
+  if (run.exact) assert.deepEqual(log, ["task 0 timed out", "task 1 timed out", "task 2 woken"]);
+  else {
+    // A stall past task 2's deadline fires it in the same turn as the broadcaster's
+    // sleep, so task 2 may time out too; the earlier deadlines always win.
+    assert.deepEqual(log.slice(0, 2), ["task 0 timed out", "task 1 timed out"]);
+    assert.ok(log[2] === "task 2 woken" || log[2] === "task 2 timed out", String(log[2]));
+    assert.equal(log.length, 3);
+  }
 });
 
 testOnEveryDriver("a signal with nobody waiting is lost", async (run) => {

@@ -39,7 +39,12 @@ testOnEveryDriver("size 1: three tasks take the permit one after the other, each
     });
     assert.equal(sem.available, 1);
   });
-  assertEvents(run, log, ["task 0 in", "tick", "task 0 out", "task 1 in", "tick", "task 1 out", "task 2 in", "tick", "task 2 out"]);
+  assertEvents(
+    run,
+    log,
+    ["task 0 in", "tick", "task 0 out", "task 1 in", "tick", "task 1 out", "task 2 in", "tick", "task 2 out"],
+    (e) => e !== "tick",
+  );
 });
 
 testOnEveryDriver("size 2: six tasks go in pairs, in spawn order", async (run) => {
@@ -67,7 +72,7 @@ testOnEveryDriver("size 2: six tasks go in pairs, in spawn order", async (run) =
     });
     assert.equal(sem.available, 2);
   });
-  assertEvents(run, log, ["task 0", "task 1", "tick", "task 2", "task 3", "tick", "task 4", "task 5", "tick"]);
+  assertEvents(run, log, ["task 0", "task 1", "tick", "task 2", "task 3", "tick", "task 4", "task 5", "tick"], (e) => e !== "tick");
 });
 
 testOnEveryDriver(
