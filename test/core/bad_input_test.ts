@@ -383,7 +383,7 @@ test("operations used outside any task throw WeftUsageError", () => {
   });
 });
 
-test("a TaskGroup method called detached from its group throws WeftUsageError naming it", async () => {
+testOnEveryDriver("a TaskGroup method called detached from its group throws WeftUsageError naming it", async (run) => {
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       const { spawn, spawnBg, addDefer, returnImmediately } = group;

@@ -4,10 +4,9 @@
  * into a finished group is a usage error (SEMANTICS B §2.3, A2.2; inventory:
  * spawn_test).
  */
-import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
+import { Cancelled, WeftUsageError, protectFromCancel, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
 import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
@@ -189,7 +188,7 @@ testOnEveryDriver("spawning from a group defer throws WeftUsageError there; the 
   assertEvents(run, log.entries, ["spawn from defer threw WeftUsageError"]);
 });
 
-test("spawn rejects a body that is not a function with a TypeError", async () => {
+testOnEveryDriver("spawn rejects a body that is not a function with a TypeError", async (run) => {
   const errors: unknown[] = [];
   await run(function* () {
     yield* withTaskGroup(function* (group) {

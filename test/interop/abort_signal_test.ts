@@ -12,7 +12,6 @@ import {
   TimeoutError,
   WeftUsageError,
   pause,
-  run,
   sleep,
   until,
   useAbortSignal,
@@ -101,7 +100,7 @@ testOnEveryDriver("the signal aborts when its task ends with an error", async (r
   assert.deepEqual(log.entries, ["child failed with Boom, aborted=true"]);
 });
 
-test("the root task's signal aborts when the run is over", async () => {
+testOnEveryDriver("the root task's signal aborts when the run is over", async (run) => {
   let signal: AbortSignal | undefined;
   let abortedInside: boolean | undefined;
   const value = await run(function* () {

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { Cancelled, TimeoutError, WeftUsageError, each, run, sleep, withTimeout, type Operation } from "../../src/index.ts";
+import { Cancelled, TimeoutError, WeftUsageError, each, sleep, withTimeout, type Operation } from "../../src/index.ts";
 import { Boom, Log, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const flush = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
@@ -305,60 +305,78 @@ testOnEveryDriver("cancellation while the body waits calls return() (sync source
 
 // Event loop only (this and the next tests that wait on an async source while a
 // timeout runs): on virtual time the timer fires before any promise job runs.
-test("cancellation while the body waits calls return() (async source)", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(recordingAsyncIterable([1, 2, 3], log), function* (item) {
-          log.add(`body ${item}`);
-          yield* sleep(60_000);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  await flush();
-  assert.deepEqual(log.entries, ["next 0", "body 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancellation while the body waits calls return() (async source)",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(recordingAsyncIterable([1, 2, 3], log), function* (item) {
+            log.add(`body ${item}`);
+            yield* sleep(60_000);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    await flush();
+    assert.deepEqual(log.entries, ["next 0", "body 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("cancellation while next() is pending and never settles: no hang, return() is called", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(recordingAsyncIterable(["only"], log, { hangAtEnd: true }), function* (item) {
-          log.add(`body ${item}`);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError, `expected TimeoutError, got ${String(outcome)}`);
-  await flush();
-  assert.deepEqual(log.entries, ["next 0", "body only", "next 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancellation while next() is pending and never settles: no hang, return() is called",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(recordingAsyncIterable(["only"], log, { hangAtEnd: true }), function* (item) {
+            log.add(`body ${item}`);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError, `expected TimeoutError, got ${String(outcome)}`);
+    await flush();
+    assert.deepEqual(log.entries, ["next 0", "body only", "next 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("a return() that never settles does not hold up the cancellation", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () => each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}));
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  assert.deepEqual(log.entries, ["next 0", "next 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "a return() that never settles does not hold up the cancellation",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () => each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}));
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    assert.deepEqual(log.entries, ["next 0", "next 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("a body error with a return() that never settles still propagates at once", async () => {
+testOnEveryDriver("a body error with a return() that never settles still propagates at once", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await assert.rejects(
@@ -372,47 +390,59 @@ test("a body error with a return() that never settles still propagates at once",
   assert.deepEqual(log.entries, ["next 0", "return"]);
 });
 
-test("the cancelled each throws Cancelled inside the task", async () => {
-  const log = new Log();
-  await run(function* () {
-    try {
-      yield* withTimeout(10, function* () {
-        try {
-          yield* each(recordingAsyncIterable([1], log, { hangAtEnd: true }), function* () {});
-        } catch (e) {
-          log.add(e instanceof Cancelled ? "each threw Cancelled" : `each threw ${String(e)}`);
-          throw e;
-        }
-      });
-    } catch (e) {
-      if (!(e instanceof TimeoutError)) throw e;
-    }
-  });
-  // return() is called as the loop unwinds, before Cancelled leaves each.
-  assert.deepEqual(log.entries, ["next 0", "next 1", "return", "each threw Cancelled"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "the cancelled each throws Cancelled inside the task",
+  async (run) => {
+    const log = new Log();
+    await run(function* () {
+      try {
+        yield* withTimeout(10, function* () {
+          try {
+            yield* each(recordingAsyncIterable([1], log, { hangAtEnd: true }), function* () {});
+          } catch (e) {
+            log.add(e instanceof Cancelled ? "each threw Cancelled" : `each threw ${String(e)}`);
+            throw e;
+          }
+        });
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+      }
+    });
+    // return() is called as the loop unwinds, before Cancelled leaves each.
+    assert.deepEqual(log.entries, ["next 0", "next 1", "return", "each threw Cancelled"]);
+  },
+  { except: "virtual time" },
+);
 
-test("cancelling each over a Node stream while the body waits destroys the stream", async () => {
-  const stream = Readable.from(["first", "second", "third"]);
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(stream, function* (item) {
-          log.add(`body ${String(item)}`);
-          yield* sleep(60_000);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-  assert.deepEqual(log.entries, ["body first"]);
-  assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancelling each over a Node stream while the body waits destroys the stream",
+  async (run) => {
+    const stream = Readable.from(["first", "second", "third"]);
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(stream, function* (item) {
+            log.add(`body ${String(item)}`);
+            yield* sleep(60_000);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
+    assert.deepEqual(log.entries, ["body first"]);
+    assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
+  },
+  { except: "virtual time" },
+);
 
 testOnEveryDriver("a body error over a web ReadableStream cancels the stream's source", async (run) => {
   const log = new Log();
@@ -520,7 +550,7 @@ test("each over an async source outside a task throws WeftUsageError", () => {
   assert.throws(() => op[Symbol.iterator]().next(), WeftUsageError);
 });
 
-test("cancelling each over a Node stream while a read is pending destroys the stream", async () => {
+testOnEveryDriver("cancelling each over a Node stream while a read is pending destroys the stream", async (run) => {
   // A stream that never produces anything: the read stays pending forever.
   const stream = new Readable({ read() {} });
   const outcome = await run(function* () {
