@@ -5,9 +5,9 @@
  * cancelled when the last of two waiters times out; no restart race (A2.9);
  * a cached value is returned even in a cancelled task.
  *
- * Scenarios that depend on timing run on both drivers; the exact instants are
- * asserted on virtual time only (on the event loop only their order, and
- * lower bounds).
+ * Scenarios that depend on timing run on every driver; the exact instants and
+ * orders are asserted on the deterministic ones (virtual time, host pump), on
+ * the event loop only the events and lower bounds.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
