@@ -5,6 +5,7 @@
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
+import { testOnEveryDriver } from "../support.ts";
 import assert from "node:assert/strict";
 import {
   Cancelled,
@@ -20,7 +21,7 @@ import {
 } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
 
-test("action resolves with the value given to resolve from a host callback, then runs the cleanup", async () => {
+testOnEveryDriver("action resolves with the value given to resolve from a host callback, then runs the cleanup", async (run) => {
   const log: string[] = [];
   const value = await run(function* () {
     const v = yield* action<number>((resolve) => {
@@ -40,7 +41,7 @@ test("action resolves with the value given to resolve from a host callback, then
   assert.deepEqual(log, ["callback", "cleanup", "resumed"]);
 });
 
-test("action throws what reject was given, after the cleanup", async () => {
+testOnEveryDriver("action throws what reject was given, after the cleanup", async (run) => {
   const log: string[] = [];
   const failure = new Error("refused");
   await assert.rejects(
@@ -60,7 +61,7 @@ test("action throws what reject was given, after the cleanup", async () => {
   assert.deepEqual(log, ["cleanup", "caught refused"]);
 });
 
-test("resolving synchronously inside the executor completes without suspending", async () => {
+testOnEveryDriver("resolving synchronously inside the executor completes without suspending", async (run) => {
   const log: string[] = [];
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -78,7 +79,7 @@ test("resolving synchronously inside the executor completes without suspending",
   assert.deepEqual(log, ["cleanup", "got now", "sibling"]);
 });
 
-test("cancelling a task in an action throws Cancelled at the call and runs the cleanup once", async () => {
+testOnEveryDriver("cancelling a task in an action throws Cancelled at the call and runs the cleanup once", async (run) => {
   let cleanups = 0;
   let resolveLater: ((v: number) => void) | undefined;
   const outcome = await run(function* () {
@@ -128,7 +129,7 @@ test("a settlement in the same round as the cancellation wins; the cancellation 
   assert.throws(() => task.tryWait(), Cancelled);
 });
 
-test("only the first of several resolve/reject calls counts", async () => {
+testOnEveryDriver("only the first of several resolve/reject calls counts", async (run) => {
   const value = await run(function* () {
     return yield* action<number>((resolve, reject) => {
       setTimeout(() => {
@@ -141,7 +142,7 @@ test("only the first of several resolve/reject calls counts", async () => {
   assert.equal(value, 1);
 });
 
-test("an already-cancelled task does not start the executor", async () => {
+testOnEveryDriver("an already-cancelled task does not start the executor", async (run) => {
   let started = false;
   const log: string[] = [];
   await run(function* () {
@@ -162,7 +163,7 @@ test("an already-cancelled task does not start the executor", async () => {
   assert.deepEqual(log, ["Cancelled"]);
 });
 
-test("an executor that throws fails the call with that error", async () => {
+testOnEveryDriver("an executor that throws fails the call with that error", async (run) => {
   const boom = new Error("executor failed");
   await assert.rejects(
     run(function* () {
@@ -174,7 +175,7 @@ test("an executor that throws fails the call with that error", async () => {
   );
 });
 
-test("bad executors are rejected with a TypeError naming the argument", async () => {
+testOnEveryDriver("bad executors are rejected with a TypeError naming the argument", async (run) => {
   await assert.rejects(
     run(function* () {
       yield* action(42 as never);

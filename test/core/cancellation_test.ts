@@ -19,14 +19,14 @@ import {
   withTaskGroup,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** One time unit (ms): small on the real event loop, exact on virtual time. */
 const U = 50;
 
 // ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
-testOnBoth("cancelling a task by hand runs its cancellation handler; the group still succeeds", async (run) => {
+testOnEveryDriver("cancelling a task by hand runs its cancellation handler; the group still succeeds", async (run) => {
   const log = new Log();
   let handle: Task<void> | undefined;
   const value = await run(function* () {
@@ -51,12 +51,12 @@ testOnBoth("cancelling a task by hand runs its cancellation handler; the group s
     });
   });
   assert.equal(value, "ok");
-  assert.deepEqual(log.entries, ["cancelled", "main task exit"]);
+  assertEvents(run, log.entries, ["cancelled", "main task exit"]);
   assert.equal(handle!.done, true);
   assert.throws(() => handle!.tryWait(), Cancelled);
 });
 
-testOnBoth("a failing task cancels its siblings and its error leaves the group", async (run) => {
+testOnEveryDriver("a failing task cancels its siblings and its error leaves the group", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -84,10 +84,10 @@ testOnBoth("a failing task cancels its siblings and its error leaves the group",
   );
   assert.equal(error, boom);
   assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["task 2, tick 1", "task 2 cancelled"]);
+  assertEvents(run, log.entries, ["task 2, tick 1", "task 2 cancelled"]);
 });
 
-testOnBoth("a failure in one nested group does not reach a sibling group", async (run) => {
+testOnEveryDriver("a failure in one nested group does not reach a sibling group", async (run) => {
   const log = new Log();
   const boom1 = new Boom("ctx 1 failure");
   const boom2 = new Boom("ctx 2 failure");
@@ -124,7 +124,7 @@ testOnBoth("a failure in one nested group does not reach a sibling group", async
     });
   });
   assert.equal(value, "root ok");
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "ctx 1 task 2 cancelled",
     "ctx 1 received ctx 1 failure",
     "ctx 2 task 2 finished",
@@ -132,7 +132,7 @@ testOnBoth("a failure in one nested group does not reach a sibling group", async
   ]);
 });
 
-testOnBoth("cancellation is sticky: every later suspension throws at once, and the task may still finish", async (run) => {
+testOnEveryDriver("cancellation is sticky: every later suspension throws at once, and the task may still finish", async (run) => {
   const log = new Log();
   let handle: Task<string> | undefined;
   await run(function* () {
@@ -178,7 +178,7 @@ testOnBoth("cancellation is sticky: every later suspension throws at once, and t
       log.add("main task exit");
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "tick",
     "main task exit",
     "first sleep threw Cancelled",
@@ -193,7 +193,7 @@ testOnBoth("cancellation is sticky: every later suspension throws at once, and t
   assert.equal(handle!.tryWait(), "done");
 });
 
-testOnBoth("a task spawned into a nested group that fails at once fails the enclosing groups", async (run) => {
+testOnEveryDriver("a task spawned into a nested group that fails at once fails the enclosing groups", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -216,10 +216,10 @@ testOnBoth("a task spawned into a nested group that fails at once fails the encl
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["after spawn"]);
+  assertEvents(run, log.entries, ["after spawn"]);
 });
 
-testOnBoth("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
+testOnEveryDriver("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -242,10 +242,10 @@ testOnBoth("a no_wait task's error during its cancellation turns a finished grou
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["causing other error in cancellation handler"]);
+  assertEvents(run, log.entries, ["causing other error in cancellation handler"]);
 });
 
-testOnBoth("a task cancelled before it started still runs up to its first suspension, and its finally", async (run) => {
+testOnEveryDriver("a task cancelled before it started still runs up to its first suspension, and its finally", async (run) => {
   const log = new Log();
   let handle: Task<void> | undefined;
   await run(function* () {
@@ -268,7 +268,7 @@ testOnBoth("a task cancelled before it started still runs up to its first suspen
       log.add(`done right after cancel: ${task.done}`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "task spawned",
     "done right after cancel: false",
     "task started",
@@ -278,38 +278,41 @@ testOnBoth("a task cancelled before it started still runs up to its first suspen
   assert.throws(() => handle!.tryWait(), Cancelled);
 });
 
-testOnBoth("spawning into a group that has already failed starts the child, which is cancelled at its first suspension", async (run) => {
-  const log = new Log();
-  const failure = new Boom("failure");
-  const error = await rejection(
-    run(function* () {
-      yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
-          throw failure;
-        });
-        group.spawnBg(function* () {
+testOnEveryDriver(
+  "spawning into a group that has already failed starts the child, which is cancelled at its first suspension",
+  async (run) => {
+    const log = new Log();
+    const failure = new Boom("failure");
+    const error = await rejection(
+      run(function* () {
+        yield* withTaskGroup(function* (group) {
           group.spawnBg(function* () {
-            log.add("late child started");
-            try {
-              yield* sleep(U);
-              log.add("late child finished");
-            } catch (error) {
-              log.add(`late child got ${nameOf(error)}`);
-              throw error;
-            }
+            throw failure;
           });
-          log.add("spawned into the failed group");
+          group.spawnBg(function* () {
+            group.spawnBg(function* () {
+              log.add("late child started");
+              try {
+                yield* sleep(U);
+                log.add("late child finished");
+              } catch (error) {
+                log.add(`late child got ${nameOf(error)}`);
+                throw error;
+              }
+            });
+            log.add("spawned into the failed group");
+          });
         });
-      });
-    }),
-  );
-  assert.equal(error, failure);
-  // The late child's Cancelled is a normal end, not a failure to record.
-  assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
-});
+      }),
+    );
+    assert.equal(error, failure);
+    // The late child's Cancelled is a normal end, not a failure to record.
+    assert.deepEqual(suppressedErrors(error), []);
+    assertEvents(run, log.entries, ["spawned into the failed group", "late child started", "late child got Cancelled"]);
+  },
+);
 
-testOnBoth("a task cancelled and woken in the same round is resumed once", async (run) => {
+testOnEveryDriver("a task cancelled and woken in the same round is resumed once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -354,7 +357,7 @@ testOnBoth("a task cancelled and woken in the same round is resumed once", async
 
 // ── further behaviour (docs/semantics.md, «Shielding», «Groups») ───────────────────────────────────
 
-testOnBoth("cancel and completion in the same round: the waiter is woken once and its protected sleep lasts", async (run) => {
+testOnEveryDriver("cancel and completion in the same round: the waiter is woken once and its protected sleep lasts", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -386,10 +389,10 @@ testOnBoth("cancel and completion in the same round: the waiter is woken once an
       });
     });
   });
-  assert.deepEqual(log.entries, ["waiter got Cancelled", "tick 1", "waiter cleanup done", "tick 3"]);
+  assertEvents(run, log.entries, ["waiter got Cancelled", "tick 1", "waiter cleanup done", "tick 3"]);
 });
 
-testOnBoth("cancelling twice is the same as once; cancelling a finished task changes nothing", async (run) => {
+testOnEveryDriver("cancelling twice is the same as once; cancelling a finished task changes nothing", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -414,10 +417,10 @@ testOnBoth("cancelling twice is the same as once; cancelling a finished task cha
     });
   });
   assert.equal(result, 5);
-  assert.deepEqual(log.entries, ["handler"]);
+  assertEvents(run, log.entries, ["handler"]);
 });
 
-testOnBoth("a task cancelled before it started, with no suspension point, completes with its value", async (run) => {
+testOnEveryDriver("a task cancelled before it started, with no suspension point, completes with its value", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -433,7 +436,7 @@ testOnBoth("a task cancelled before it started, with no suspension point, comple
   assert.deepEqual(log.entries, ["started, being cancelled: true"]);
 });
 
-testOnBoth("a cancellation handler's own unprotected suspension throws at once", async (run) => {
+testOnEveryDriver("a cancellation handler's own unprotected suspension throws at once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -461,10 +464,10 @@ testOnBoth("a cancellation handler's own unprotected suspension throws at once",
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["handler", "handler sleep threw Cancelled", "tick"]);
+  assertEvents(run, log.entries, ["handler", "handler sleep threw Cancelled", "tick"]);
 });
 
-testOnBoth("an error thrown by the cancellation handler replaces Cancelled and fails the group", async (run) => {
+testOnEveryDriver("an error thrown by the cancellation handler replaces Cancelled and fails the group", async (run) => {
   const log = new Log();
   const boom = new Boom("handler failed");
   const error = await rejection(
@@ -487,10 +490,10 @@ testOnBoth("an error thrown by the cancellation handler replaces Cancelled and f
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["handler"]);
+  assertEvents(run, log.entries, ["handler"]);
 });
 
-testOnBoth("withCancellationHandler reacts to any Cancelled and lets values and other errors through", async (run) => {
+testOnEveryDriver("withCancellationHandler reacts to any Cancelled and lets values and other errors through", async (run) => {
   const log = new Log();
   const own = new Cancelled("thrown by the body itself");
   const boom = new Boom();
@@ -524,7 +527,7 @@ testOnBoth("withCancellationHandler reacts to any Cancelled and lets values and 
     }, handler("c"));
     log.add(`c: ${value}`);
   });
-  assert.deepEqual(log.entries, ["handler a", "a: same Cancelled; being cancelled: false", "b: same Boom", "c: 3"]);
+  assertEvents(run, log.entries, ["handler a", "a: same Cancelled; being cancelled: false", "b: same Boom", "c: 3"]);
   assert.equal(isCancellationError(own), true);
   assert.equal(isCancellationError(boom), false);
 });
@@ -534,7 +537,7 @@ test("isBeingCancelled is false and checkCancellation passes outside any task", 
   assert.doesNotThrow(() => checkCancellation());
 });
 
-testOnBoth(
+testOnEveryDriver(
   "a task already cancelled when it enters a group: the body starts, stops at its first suspension, the group throws Cancelled",
   async (run) => {
     const log = new Log();
@@ -567,11 +570,16 @@ testOnBoth(
         });
       });
     });
-    assert.deepEqual(log.entries, ["inner body started", "inner body got Cancelled", "inner child started", "inner group threw Cancelled"]);
+    assertEvents(run, log.entries, [
+      "inner body started",
+      "inner body got Cancelled",
+      "inner child started",
+      "inner group threw Cancelled",
+    ]);
   },
 );
 
-testOnBoth("a group that already finished returns its value although its caller was cancelled meanwhile", async (run) => {
+testOnEveryDriver("a group that already finished returns its value although its caller was cancelled meanwhile", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -596,5 +604,5 @@ testOnBoth("a group that already finished returns its value although its caller 
       });
     });
   });
-  assert.deepEqual(log.entries, ["group returned 5", "next suspension threw Cancelled"]);
+  assertEvents(run, log.entries, ["group returned 5", "next suspension threw Cancelled"]);
 });

@@ -4,9 +4,9 @@
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, isBeingCancelled, pause, protectFromCancel, withTaskGroup, type Operation } from "../../src/index.ts";
-import { Log, testOnBoth } from "../support.ts";
+import { Log, testOnEveryDriver } from "../support.ts";
 
-testOnBoth("two pausing tasks alternate strictly, one step per round", async (run) => {
+testOnEveryDriver("two pausing tasks alternate strictly, one step per round", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -23,7 +23,7 @@ testOnBoth("two pausing tasks alternate strictly, one step per round", async (ru
   assert.deepEqual(log.entries, ["ping 0", "pong 0", "ping 1", "pong 1", "ping 2", "pong 2", "ping 3", "pong 3", "ping 4", "pong 4"]);
 });
 
-testOnBoth("a task woken during a round runs in the next round, after the tasks already queued", async (run) => {
+testOnEveryDriver("a task woken during a round runs in the next round, after the tasks already queued", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -50,7 +50,7 @@ testOnBoth("a task woken during a round runs in the next round, after the tasks 
   assert.deepEqual(log.entries, ["a: step 1", "b: step 1", "c: step 1", "a: step 2", "b: step 2", "c: step 2", "a: step 3"]);
 });
 
-testOnBoth("pause throws Cancelled in a cancelled task, and again at every later pause", async (run) => {
+testOnEveryDriver("pause throws Cancelled in a cancelled task, and again at every later pause", async (run) => {
   const log = new Log();
   const steps = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -85,7 +85,7 @@ testOnBoth("pause throws Cancelled in a cancelled task, and again at every later
   assert.equal(steps, 5);
 });
 
-testOnBoth("pause works inside protectFromCancel in a cancelled task; outside it throws again", async (run) => {
+testOnEveryDriver("pause works inside protectFromCancel in a cancelled task; outside it throws again", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -118,7 +118,7 @@ testOnBoth("pause works inside protectFromCancel in a cancelled task; outside it
   ]);
 });
 
-testOnBoth("a task pausing 100k times does not starve a sibling that also pauses", async (run) => {
+testOnEveryDriver("a task pausing 100k times does not starve a sibling that also pauses", async (run) => {
   const N = 100_000;
   let a = 0;
   let b = 0;

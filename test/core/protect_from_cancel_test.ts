@@ -22,7 +22,7 @@ import {
   withTimeoutOpt,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** One time unit (ms). */
 const U = 50;
@@ -50,7 +50,7 @@ function ticker(log: Log, n: number, every: number, label = (i: number) => `${((
 
 // ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
-testOnBoth("protected work finishes although its group failed; the next unprotected suspension throws", async (run) => {
+testOnEveryDriver("protected work finishes although its group failed; the next unprotected suspension throws", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -95,10 +95,10 @@ testOnBoth("protected work finishes although its group failed; the next unprotec
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
+  assertEvents(run, log.entries, ["non-critical job cancelled", "critical job finished", "job cancelled after critical part"]);
 });
 
-testOnBoth("a failed group waits for its protected body before it ends", async (run) => {
+testOnEveryDriver("a failed group waits for its protected body before it ends", async (run) => {
   const log = new Log();
   const boom = new Boom();
   let caught: unknown;
@@ -124,7 +124,7 @@ testOnBoth("a failed group waits for its protected body before it ends", async (
     });
   });
   assert.equal(caught, boom);
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "2U tick",
     "trying to cancel the group containing the critical job",
     "4U tick",
@@ -133,29 +133,32 @@ testOnBoth("a failed group waits for its protected body before it ends", async (
   ]);
 });
 
-testOnBoth("withTimeoutOpt waits for protected work and returns its value: the body returned, so no timeout is reported", async (run) => {
-  const log = new Log();
-  let result: string | undefined = "unset";
-  await run(function* () {
-    yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U));
-      result = yield* withTimeoutOpt(3 * U, function* () {
-        return yield* protectFromCancel(function* () {
-          yield* sleep(5 * U);
-          log.add("critical job finished");
-          return "value";
+testOnEveryDriver(
+  "withTimeoutOpt waits for protected work and returns its value: the body returned, so no timeout is reported",
+  async (run) => {
+    const log = new Log();
+    let result: string | undefined = "unset";
+    await run(function* () {
+      yield* withTaskGroup(function* (root) {
+        root.spawnBg(ticker(log, 2, 2 * U));
+        result = yield* withTimeoutOpt(3 * U, function* () {
+          return yield* protectFromCancel(function* () {
+            yield* sleep(5 * U);
+            log.add("critical job finished");
+            return "value";
+          });
         });
+        log.add("withTimeoutOpt containing critical job finished");
       });
-      log.add("withTimeoutOpt containing critical job finished");
     });
-  });
-  // moonbitlang/async reports the timeout and drops the value; weft follows the rule
-  // that a body that returned decides the outcome (docs/semantics.md, «Outcomes»).
-  assert.equal(result, "value");
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
-});
+    // moonbitlang/async reports the timeout and drops the value; weft follows the rule
+    // that a body that returned decides the outcome (docs/semantics.md, «Outcomes»).
+    assert.equal(result, "value");
+    assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
+  },
+);
 
-testOnBoth("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
+testOnEveryDriver("withTimeout waits for protected work that then fails: the timeout wins, the failure is suppressed", async (run) => {
   // moonbitlang/async raises the protected job's error (the last one); weft keeps the
   // first failure, TimeoutError, and records the later one (docs/semantics.md, «Errors»).
   const log = new Log();
@@ -176,10 +179,10 @@ testOnBoth("withTimeout waits for protected work that then fails: the timeout wi
   );
   assert.ok(error instanceof TimeoutError, `expected TimeoutError, got ${nameOf(error)}`);
   assert.deepEqual(suppressedErrors(error), [boom]);
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job fail"]);
+  assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job fail"]);
 });
 
-testOnBoth("nested protectFromCancel protects like a single one: the protected value comes out of withTimeoutOpt", async (run) => {
+testOnEveryDriver("nested protectFromCancel protects like a single one: the protected value comes out of withTimeoutOpt", async (run) => {
   const log = new Log();
   let result: string | undefined = "unset";
   await run(function* () {
@@ -200,10 +203,10 @@ testOnBoth("nested protectFromCancel protects like a single one: the protected v
   // moonbitlang/async reports the timeout and drops the value; weft follows the rule
   // that a body that returned decides the outcome (docs/semantics.md, «Outcomes»).
   assert.equal(result, "value");
-  assert.deepEqual(log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
+  assertEvents(run, log.entries, ["2U tick", "4U tick", "critical job finished", "withTimeoutOpt containing critical job finished"]);
 });
 
-testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
+testOnEveryDriver("leaving an inner protectFromCancel keeps the outer one's protection", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -223,7 +226,7 @@ testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection"
       log.add("withTimeoutOpt containing critical job finished");
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "2U tick",
     "inner critical job finished",
     "between: being cancelled false",
@@ -235,7 +238,7 @@ testOnBoth("leaving an inner protectFromCancel keeps the outer one's protection"
   ]);
 });
 
-testOnBoth("a cancellation handler can do protected async cleanup", async (run) => {
+testOnEveryDriver("a cancellation handler can do protected async cleanup", async (run) => {
   const log = new Log();
   const order: string[] = [];
   await run(function* () {
@@ -259,11 +262,11 @@ testOnBoth("a cancellation handler can do protected async cleanup", async (run) 
     });
     order.push("group returned");
   });
-  assert.deepEqual(log.entries, ["start cancellation", "cancelled", "critical cancellation handler terminated after its full time"]);
-  assert.deepEqual(order, ["group returned"]);
+  assertEvents(run, log.entries, ["start cancellation", "cancelled", "critical cancellation handler terminated after its full time"]);
+  assertEvents(run, order, ["group returned"]);
 });
 
-testOnBoth("cancelled while queued after pause: the protected cleanup sleep lasts its full time", async (run) => {
+testOnEveryDriver("cancelled while queued after pause: the protected cleanup sleep lasts its full time", async (run) => {
   const log = new Log();
   let elapsed = -1;
   await run(function* () {
@@ -289,11 +292,11 @@ testOnBoth("cancelled while queued after pause: the protected cleanup sleep last
       });
     });
   });
-  assert.deepEqual(log.entries, ["pause cancelled", "tick", "async cleanup finished", "tick"]);
+  assertEvents(run, log.entries, ["pause cancelled", "tick", "async cleanup finished", "tick"]);
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its group", async (run) => {
+testOnEveryDriver("the cleanup error of an allow_failure no_wait task is ignored by its group", async (run) => {
   const log = new Log();
   let inner: string | undefined;
   await run(function* () {
@@ -323,7 +326,7 @@ testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its
     });
   });
   assert.equal(inner, "inner ok");
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "main task of inner group done",
     "performing async cleanup",
     "tick",
@@ -335,7 +338,7 @@ testOnBoth("the cleanup error of an allow_failure no_wait task is ignored by its
 
 // ── no spurious wake-up after cancelling oneself (docs/semantics.md, «Wake-ups») ─
 
-testOnBoth("a task that cancelled itself via returnImmediately sleeps its full time inside protectFromCancel", async (run) => {
+testOnEveryDriver("a task that cancelled itself via returnImmediately sleeps its full time inside protectFromCancel", async (run) => {
   const log = new Log();
   let elapsed = -1;
   const value = await run(function* () {
@@ -363,11 +366,11 @@ testOnBoth("a task that cancelled itself via returnImmediately sleeps its full t
     });
   });
   assert.equal(value, "early");
-  assert.deepEqual(log.entries, ["returnImmediately threw Cancelled", "outer tick 1", "protected sleep done", "outer tick 2"]);
+  assertEvents(run, log.entries, ["returnImmediately threw Cancelled", "outer tick 1", "protected sleep done", "outer tick 2"]);
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnBoth(
+testOnEveryDriver(
   "a task that cancelled its own handle sleeps and waits for a task inside protectFromCancel until they really end",
   async (run) => {
     const log = new Log();
@@ -399,7 +402,7 @@ testOnBoth(
       });
     });
     assert.equal(value, 7);
-    assert.deepEqual(log.entries, [
+    assertEvents(run, log.entries, [
       "protected sleep lasted its time: true",
       "helper done",
       "protected wait returned 7",
@@ -408,7 +411,7 @@ testOnBoth(
   },
 );
 
-testOnBoth("a task that cancelled itself can run a whole task group inside protectFromCancel", async (run) => {
+testOnEveryDriver("a task that cancelled itself can run a whole task group inside protectFromCancel", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -433,12 +436,12 @@ testOnBoth("a task that cancelled itself can run a whole task group inside prote
       });
     });
   });
-  assert.deepEqual(log.entries, ["protected group returned 3 after its full time: true"]);
+  assertEvents(run, log.entries, ["protected group returned 3 after its full time: true"]);
 });
 
 // ── further behaviour (docs/semantics.md, «Pause», «Shielding») ────────────────────────────────────────
 
-testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and pause works", async (run) => {
+testOnEveryDriver("inside protectFromCancel a cancelled task is not being cancelled and pause works", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -463,7 +466,7 @@ testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "inside: being cancelled false",
     "inside: pause and checkCancellation passed",
     "outside: being cancelled true",
@@ -471,7 +474,7 @@ testOnBoth("inside protectFromCancel a cancelled task is not being cancelled and
   ]);
 });
 
-testOnBoth("a cancelled task that leaves protection and never suspends again ends normally with its value", async (run) => {
+testOnEveryDriver("a cancelled task that leaves protection and never suspends again ends normally with its value", async (run) => {
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       const task = group.spawn(function* () {
@@ -489,7 +492,7 @@ testOnBoth("a cancelled task that leaves protection and never suspends again end
   assert.equal(value, "kept, being cancelled: true");
 });
 
-testOnBoth("protection ends when the protected body throws", async (run) => {
+testOnEveryDriver("protection ends when the protected body throws", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await run(function* () {
@@ -516,7 +519,7 @@ testOnBoth("protection ends when the protected body throws", async (run) => {
       task.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["protected body threw boom", "being cancelled: true", "sleep threw Cancelled"]);
+  assertEvents(run, log.entries, ["protected body threw boom", "being cancelled: true", "sleep threw Cancelled"]);
 });
 
 test("protectFromCancel outside a task throws WeftUsageError when run", () => {

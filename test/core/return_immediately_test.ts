@@ -7,7 +7,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { run, sleep, suppressedErrors, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
@@ -26,7 +26,7 @@ function sleeper(log: Log, name: string, ms: number) {
 
 // ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
-testOnBoth("returnImmediately from a task ends the group early and cancels the other tasks", async (run) => {
+testOnEveryDriver("returnImmediately from a task ends the group early and cancels the other tasks", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -46,10 +46,10 @@ testOnBoth("returnImmediately from a task ends the group early and cancels the o
     });
   });
   assert.equal(value, "early");
-  assert.deepEqual(log.entries, ["caller stopped with Cancelled", "sibling got Cancelled"]);
+  assertEvents(run, log.entries, ["caller stopped with Cancelled", "sibling got Cancelled"]);
 });
 
-testOnBoth("a body that already returned keeps its value; returnImmediately still stops the group", async (run) => {
+testOnEveryDriver("a body that already returned keeps its value; returnImmediately still stops the group", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
@@ -62,36 +62,39 @@ testOnBoth("a body that already returned keeps its value; returnImmediately stil
     });
   });
   assert.equal(value, "body");
-  assert.deepEqual(log.entries, ["sibling got Cancelled"]);
+  assertEvents(run, log.entries, ["sibling got Cancelled"]);
 });
 
-testOnBoth("returnImmediately on an enclosing group from a nested group's task cancels the caller too: it is a descendant", async (run) => {
-  const log = new Log();
-  const value = await run(function* () {
-    return yield* withTaskGroup<string>(function* (root) {
-      root.spawnBg(sleeper(log, "root sibling", 40 * U));
-      yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
-          yield* sleep(2 * U);
-          // Not a task of `root` but a descendant: cancelling root's body
-          // reaches it at once (moonbitlang/async lets it go on until its next
-          // suspension point), so the call throws Cancelled here.
-          root.returnImmediately("from nested");
-          log.add("caller went on");
+testOnEveryDriver(
+  "returnImmediately on an enclosing group from a nested group's task cancels the caller too: it is a descendant",
+  async (run) => {
+    const log = new Log();
+    const value = await run(function* () {
+      return yield* withTaskGroup<string>(function* (root) {
+        root.spawnBg(sleeper(log, "root sibling", 40 * U));
+        yield* withTaskGroup(function* (group) {
+          group.spawnBg(function* () {
+            yield* sleep(2 * U);
+            // Not a task of `root` but a descendant: cancelling root's body
+            // reaches it at once (moonbitlang/async lets it go on until its next
+            // suspension point), so the call throws Cancelled here.
+            root.returnImmediately("from nested");
+            log.add("caller went on");
+          });
+          group.spawnBg(sleeper(log, "nested sibling", 40 * U));
         });
-        group.spawnBg(sleeper(log, "nested sibling", 40 * U));
+        log.add("not reached");
+        return "body";
       });
-      log.add("not reached");
-      return "body";
     });
-  });
-  assert.equal(value, "from nested");
-  // Root's body comes first among root's tasks, so the cancellation reaches
-  // the nested group's tasks before root's sibling.
-  assert.deepEqual(log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
-});
+    assert.equal(value, "from nested");
+    // Root's body comes first among root's tasks, so the cancellation reaches
+    // the nested group's tasks before root's sibling.
+    assertEvents(run, log.entries, ["nested sibling got Cancelled", "root sibling got Cancelled"]);
+  },
+);
 
-testOnBoth("a task's error while being cancelled by returnImmediately fails the group", async (run) => {
+testOnEveryDriver("a task's error while being cancelled by returnImmediately fails the group", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -115,10 +118,10 @@ testOnBoth("a task's error while being cancelled by returnImmediately fails the 
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["task cancelled, causing other error"]);
+  assertEvents(run, log.entries, ["task cancelled, causing other error"]);
 });
 
-testOnBoth("a group body that calls returnImmediately on its own group is cancelled at once", async (run) => {
+testOnEveryDriver("a group body that calls returnImmediately on its own group is cancelled at once", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -145,10 +148,10 @@ testOnBoth("a group body that calls returnImmediately on its own group is cancel
       log.add(`inner group returned ${value}`);
     });
   });
-  assert.deepEqual(log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
+  assertEvents(run, log.entries, ["call threw Cancelled", "sleep after the call threw Cancelled", "inner group returned mine", "2U tick"]);
 });
 
-testOnBoth("returnImmediately on a group that already finished does nothing", async (run) => {
+testOnEveryDriver("returnImmediately on a group that already finished does nothing", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
@@ -166,7 +169,7 @@ testOnBoth("returnImmediately on a group that already finished does nothing", as
       log.add(`inner group finished with ${value}`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     // The inner group ended when its body returned, before the call ran.
     "call on a finished group returned normally",
     "inner group finished with inner body",
@@ -176,7 +179,7 @@ testOnBoth("returnImmediately on a group that already finished does nothing", as
 
 // ── further behaviour (docs/semantics.md, «Groups») ───────────────────────────────────────────────
 
-testOnBoth("the first returnImmediately value wins", async (run) => {
+testOnEveryDriver("the first returnImmediately value wins", async (run) => {
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
       let inner: TaskGroup<string> | undefined;
@@ -195,7 +198,7 @@ testOnBoth("the first returnImmediately value wins", async (run) => {
   assert.equal(value, "first");
 });
 
-testOnBoth("returnImmediately does not rescue a group that has already failed", async (run) => {
+testOnEveryDriver("returnImmediately does not rescue a group that has already failed", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -225,7 +228,7 @@ testOnBoth("returnImmediately does not rescue a group that has already failed", 
   );
   assert.equal(error, boom);
   assert.deepEqual(suppressedErrors(error), []);
-  assert.deepEqual(log.entries, ["rescue call threw Cancelled"]);
+  assertEvents(run, log.entries, ["rescue call threw Cancelled"]);
 });
 
 test("returnImmediately from outside any task only ends the group [event loop]", async () => {

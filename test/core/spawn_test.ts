@@ -3,16 +3,15 @@
  * order, spawning into a failed group still starts the child, and spawning
  * into a finished group is a usage error (docs/semantics.md, «Groups», «Misuse»).
  */
-import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Cancelled, WeftUsageError, protectFromCancel, run, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Cancelled, WeftUsageError, protectFromCancel, sleep, withTaskGroup, type TaskGroup } from "../../src/index.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
 for (const failerFirst of [false, true]) {
-  testOnBoth(`a failing task cancels a slower sibling (failing task spawned ${failerFirst ? "first" : "second"})`, async (run) => {
+  testOnEveryDriver(`a failing task cancels a slower sibling (failing task spawned ${failerFirst ? "first" : "second"})`, async (run) => {
     const log = new Log();
     const boom = new Boom();
     const error = await rejection(
@@ -46,7 +45,7 @@ for (const failerFirst of [false, true]) {
   });
 }
 
-testOnBoth("a task spawned after its group failed starts, then is cancelled at its first suspension", async (run) => {
+testOnEveryDriver("a task spawned after its group failed starts, then is cancelled at its first suspension", async (run) => {
   const log = new Log();
   const failure = new Boom("failure");
   const error = await rejection(
@@ -76,12 +75,12 @@ testOnBoth("a task spawned after its group failed starts, then is cancelled at i
     }),
   );
   assert.equal(error, failure);
-  assert.deepEqual(log.entries, ["spawned after the failure", "enter child task after cancelled", "child task got Cancelled"]);
+  assertEvents(run, log.entries, ["spawned after the failure", "enter child task after cancelled", "child task got Cancelled"]);
 });
 
 // ── further behaviour (docs/semantics.md, «Groups», «Misuse») ─────────────────────────────────────────
 
-testOnBoth("spawn never runs the body inside the call; children start in spawn order", async (run) => {
+testOnEveryDriver("spawn never runs the body inside the call; children start in spawn order", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
@@ -99,7 +98,7 @@ testOnBoth("spawn never runs the body inside the call; children start in spawn o
       yield* sleep(U);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "a spawned, done: false",
     "b spawned, done: false",
     "c spawned, done: false",
@@ -111,7 +110,7 @@ testOnBoth("spawn never runs the body inside the call; children start in spawn o
   ]);
 });
 
-testOnBoth("a task of one group can spawn into another live group, which then waits for it", async (run) => {
+testOnEveryDriver("a task of one group can spawn into another live group, which then waits for it", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     const v = yield* withTaskGroup<number>(function* (outer) {
@@ -130,10 +129,10 @@ testOnBoth("a task of one group can spawn into another live group, which then wa
     return v;
   });
   assert.equal(value, 1);
-  assert.deepEqual(log.entries, ["spawned into outer ran", "outer group returned"]);
+  assertEvents(run, log.entries, ["spawned into outer ran", "outer group returned"]);
 });
 
-testOnBoth("spawning into a group that has finished throws WeftUsageError", async (run) => {
+testOnEveryDriver("spawning into a group that has finished throws WeftUsageError", async (run) => {
   let kept: TaskGroup<void> | undefined;
   const errors: unknown[] = [];
   await run(function* () {
@@ -166,7 +165,7 @@ testOnBoth("spawning into a group that has finished throws WeftUsageError", asyn
   }
 });
 
-testOnBoth("spawning from a group defer throws WeftUsageError there; the group still ends normally", async (run) => {
+testOnEveryDriver("spawning from a group defer throws WeftUsageError there; the group still ends normally", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
@@ -185,10 +184,10 @@ testOnBoth("spawning from a group defer throws WeftUsageError there; the group s
     });
   });
   assert.equal(value, "done");
-  assert.deepEqual(log.entries, ["spawn from defer threw WeftUsageError"]);
+  assertEvents(run, log.entries, ["spawn from defer threw WeftUsageError"]);
 });
 
-test("spawn rejects a body that is not a function with a TypeError", async () => {
+testOnEveryDriver("spawn rejects a body that is not a function with a TypeError", async (run) => {
   const errors: unknown[] = [];
   await run(function* () {
     yield* withTaskGroup(function* (group) {

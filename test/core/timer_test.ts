@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { Cancelled, Timer, TimerCancelled, now, sleep, pause, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { createHost } from "../../src/host.ts";
-import { drivers, Log, testOnBoth, type Runner } from "../support.ts";
+import { drivers, Log, testOnEveryDriver, type Runner, assertEvents } from "../support.ts";
 
-/** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
+/** Like testOnEveryDriver, but hands the scenario `exact` (a deterministic clock: exact times). */
 function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
-  for (const driver of drivers) test(`${name} [${driver.name}]`, () => fn(driver.run, driver.name === "virtual time"));
+  for (const driver of drivers) test(`${name} [${driver.driver}]`, () => fn(driver, driver.exact));
 }
 
 /** Exact on virtual time; on the real loop a timer never fires early, so a lower bound. */
@@ -60,7 +60,7 @@ testTimed("sleeps of two tasks interleave by deadline", async (run, exact) => {
       });
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "task 1, tick 1",
     "task 2, tick 1",
     "task 1, tick 2",
@@ -105,7 +105,7 @@ testTimed("a Timer wakes all its waiters together; waiting again after expiry re
       log.add(`wait again: ${String(again)}`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "sleep: tick #1",
     "creating timer",
     "sleep: tick #2",
@@ -118,7 +118,7 @@ testTimed("a Timer wakes all its waiters together; waiting again after expiry re
   assertAt(completedAt, 180, exact, "timer expiry");
 });
 
-testOnBoth("a Timer nobody waited for has still expired on time: wait returns without suspending", async (run) => {
+testOnEveryDriver("a Timer nobody waited for has still expired on time: wait returns without suspending", async (run) => {
   const result = await run(function* () {
     const timer = new Timer(40);
     yield* sleep(80);
@@ -150,7 +150,7 @@ testTimed("a waiter that gives up before expiry does not disturb the Timer: a la
   assertAt(secondAt, 120, exact, "second wait");
 });
 
-testOnBoth("a Timer that expired after its waiter gave up answers the next wait at once", async (run) => {
+testOnEveryDriver("a Timer that expired after its waiter gave up answers the next wait at once", async (run) => {
   const result = await run(function* () {
     const timer = new Timer(60);
     // Gives up right after it started waiting (see above).
@@ -162,7 +162,7 @@ testOnBoth("a Timer that expired after its waiter gave up answers the next wait 
   assert.deepEqual(result, [undefined, "expired"]);
 });
 
-testOnBoth("cancelling the task of one waiter throws Cancelled in it and leaves the other waiters be", async (run) => {
+testOnEveryDriver("cancelling the task of one waiter throws Cancelled in it and leaves the other waiters be", async (run) => {
   const log = new Log();
   await run(function* () {
     const timer = new Timer(80);
@@ -184,10 +184,10 @@ testOnBoth("cancelling the task of one waiter throws Cancelled in it and leaves 
       doomed.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["doomed waiter: Cancelled", "other waiter: expired"]);
+  assertEvents(run, log.entries, ["doomed waiter: Cancelled", "other waiter: expired"]);
 });
 
-testOnBoth("Timer.cancel wakes the waiters with TimerCancelled; later waits throw it too; the first error stays", async (run) => {
+testOnEveryDriver("Timer.cancel wakes the waiters with TimerCancelled; later waits throw it too; the first error stays", async (run) => {
   const log = new Log();
   const first = new Error("first cancel");
   const second = new Error("second cancel");
@@ -226,7 +226,7 @@ testOnBoth("Timer.cancel wakes the waiters with TimerCancelled; later waits thro
       }
     }
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "cancelling",
     "waiter: TimerCancelled",
     "100ms tick",
@@ -236,7 +236,7 @@ testOnBoth("Timer.cancel wakes the waiters with TimerCancelled; later waits thro
   assert.deepEqual(errors, [first, first]);
 });
 
-testOnBoth("a cancelled Timer throws an instance of TimerCancelled", async (run) => {
+testOnEveryDriver("a cancelled Timer throws an instance of TimerCancelled", async (run) => {
   await assert.rejects(
     run(function* () {
       const timer = new Timer(10);
@@ -272,7 +272,7 @@ testTimed("Timer.refresh with a waiter pushes the deadline back each time", asyn
       });
     });
   });
-  assert.deepEqual(log.entries, ["refresh 1", "refresh 2", "wait completed"]);
+  assertEvents(run, log.entries, ["refresh 1", "refresh 2", "wait completed"]);
   // Last refresh at 80 + the duration 200.
   assertAt(doneAt, 280, exact, "wait completed");
 });
@@ -306,7 +306,7 @@ testTimed("Timer.refresh after expiry restarts the timer", async (run, exact) =>
   assertAt(result.doneAt, 200, exact, "wait completed");
 });
 
-testOnBoth("Timer.refresh after cancel does nothing: waits still throw at once", async (run) => {
+testOnEveryDriver("Timer.refresh after cancel does nothing: waits still throw at once", async (run) => {
   const result = await run(function* () {
     const timer = new Timer(80);
     timer.cancel();

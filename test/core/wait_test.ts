@@ -15,13 +15,13 @@ import {
   withTaskGroup,
   type Task,
 } from "../../src/index.ts";
-import { Boom, Log, nameOf, rejection, testOnBoth } from "../support.ts";
+import { Boom, Log, nameOf, rejection, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const U = 50;
 
 // ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
-testOnBoth("the body can wait for a no_wait task", async (run) => {
+testOnEveryDriver("the body can wait for a no_wait task", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -43,10 +43,10 @@ testOnBoth("the body can wait for a no_wait task", async (run) => {
       log.add(`main task exit with ${value}`);
     });
   });
-  assert.deepEqual(log.entries, ["2U tick", "task finished", "main task exit with t", "4U tick"]);
+  assertEvents(run, log.entries, ["2U tick", "task finished", "main task exit with t", "4U tick"]);
 });
 
-testOnBoth("a waiter is cancelled when its group fails; the error is the group's failure", async (run) => {
+testOnEveryDriver("a waiter is cancelled when its group fails; the error is the group's failure", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
@@ -70,10 +70,10 @@ testOnBoth("a waiter is cancelled when its group fails; the error is the group's
     }),
   );
   assert.equal(error, boom);
-  assert.deepEqual(log.entries, ["wait cancelled"]);
+  assertEvents(run, log.entries, ["wait cancelled"]);
 });
 
-testOnBoth("tryWait gives undefined while the task runs and its value once it has ended", async (run) => {
+testOnEveryDriver("tryWait gives undefined while the task runs and its value once it has ended", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
@@ -94,17 +94,24 @@ testOnBoth("tryWait gives undefined while the task runs and its value once it ha
       log.add(`task finished with ${yield* task.wait()}`);
     });
   });
-  assert.deepEqual(log.entries, [
-    "at spawn: undefined, done false",
-    "2U: undefined, done false",
-    "task finished with 42",
-    "4U: 42, done true",
-  ]);
+  const expected = ["at spawn: undefined, done false", "2U: undefined, done false", "task finished with 42", "4U: 42, done true"];
+  if (run.exact) assert.deepEqual(log.entries, expected);
+  else {
+    // A stall that lets the 2U and 3U deadlines fire in one turn may show the
+    // 2U look either way; what it saw is consistent, and 4U sees the end.
+    const seen = log.entries.find((e) => e.startsWith("2U:"));
+    assert.ok(seen === "2U: undefined, done false" || seen === "2U: 42, done true", String(seen));
+    assertEvents(
+      run,
+      log.entries.filter((e) => e !== seen),
+      expected.filter((e) => !e.startsWith("2U:")),
+    );
+  }
 });
 
 // ── further behaviour (docs/semantics.md, «Tasks», «Groups», «Misuse») ─────────────────────────────
 
-testOnBoth("a task waiting for itself gets WeftUsageError at the call and can carry on", async (run) => {
+testOnEveryDriver("a task waiting for itself gets WeftUsageError at the call and can carry on", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
@@ -123,10 +130,10 @@ testOnBoth("a task waiting for itself gets WeftUsageError at the call and can ca
     });
   });
   assert.equal(value, "carried on");
-  assert.deepEqual(log.entries, ["self wait threw WeftUsageError; a TypeError: true"]);
+  assertEvents(run, log.entries, ["self wait threw WeftUsageError; a TypeError: true"]);
 });
 
-testOnBoth("waiting for an ended task answers at once, even in a cancelled task", async (run) => {
+testOnEveryDriver("waiting for an ended task answers at once, even in a cancelled task", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await run(function* () {
@@ -161,10 +168,10 @@ testOnBoth("waiting for an ended task answers at once, even in a cancelled task"
       waiter.cancel();
     });
   });
-  assert.deepEqual(log.entries, ["being cancelled, ok.wait() gives 5", "failed.wait() throws its own error", "pause throws Cancelled"]);
+  assertEvents(run, log.entries, ["being cancelled, ok.wait() gives 5", "failed.wait() throws its own error", "pause throws Cancelled"]);
 });
 
-testOnBoth("tryWait throws the error of a failed or cancelled task", async (run) => {
+testOnEveryDriver("tryWait throws the error of a failed or cancelled task", async (run) => {
   const boom = new Boom();
   let failed: Task<never> | undefined;
   let cancelled: Task<void> | undefined;
@@ -198,7 +205,7 @@ testOnBoth("tryWait throws the error of a failed or cancelled task", async (run)
   assert.equal(failed!.done && cancelled!.done && succeeded!.done, true);
 });
 
-testOnBoth("cancelling a waiter stops the wait at once and leaves the awaited task running", async (run) => {
+testOnEveryDriver("cancelling a waiter stops the wait at once and leaves the awaited task running", async (run) => {
   const log = new Log();
   let target: Task<number> | undefined;
   const value = await run(function* () {
@@ -228,10 +235,10 @@ testOnBoth("cancelling a waiter stops the wait at once and leaves the awaited ta
   });
   assert.equal(value, 9);
   assert.equal(target!.tryWait(), 9);
-  assert.deepEqual(log.entries, ["waiter got Cancelled, target done: false", "target finished", "body got 9"]);
+  assertEvents(run, log.entries, ["waiter got Cancelled, target done: false", "target finished", "body got 9"]);
 });
 
-testOnBoth("several tasks waiting for one task all get its value", async (run) => {
+testOnEveryDriver("several tasks waiting for one task all get its value", async (run) => {
   const values = await run(function* () {
     return yield* withTaskGroup<number[]>(function* (group) {
       const t = group.spawn(function* () {
@@ -252,7 +259,7 @@ testOnBoth("several tasks waiting for one task all get its value", async (run) =
   assert.deepEqual(values, [4, 8, 12, 4]);
 });
 
-testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails its group", async (run) => {
+testOnEveryDriver("a Cancelled that a task gets from waiting for a cancelled task fails its group", async (run) => {
   // The waiter itself was not cancelled, so its Cancelled is a real failure (docs/semantics.md, «Groups»).
   const log = new Log();
   const error = await rejection(
@@ -271,10 +278,10 @@ testOnBoth("a Cancelled that a task gets from waiting for a cancelled task fails
     }),
   );
   assert.ok(error instanceof Cancelled, `expected Cancelled, got ${nameOf(error)}`);
-  assert.deepEqual(log.entries, []);
+  assertEvents(run, log.entries, []);
 });
 
-testOnBoth("Task.wait outside a task throws WeftUsageError", async (run) => {
+testOnEveryDriver("Task.wait outside a task throws WeftUsageError", async (run) => {
   let handle: Task<number> | undefined;
   await run(function* () {
     yield* withTaskGroup(function* (group) {

@@ -6,11 +6,11 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { all, any, now, protectFromCancel, sleep, withTimeoutOpt, type Operation } from "../../src/index.ts";
-import { drivers, Log, testOnBoth, type Runner } from "../support.ts";
+import { drivers, Log, testOnEveryDriver, type Runner, assertEvents } from "../support.ts";
 
-/** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
+/** Like testOnEveryDriver, but hands the scenario `exact` (a deterministic clock: exact times). */
 function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
-  for (const driver of drivers) test(`${name} [${driver.name}]`, () => fn(driver.run, driver.name === "virtual time"));
+  for (const driver of drivers) test(`${name} [${driver.driver}]`, () => fn(driver, driver.exact));
 }
 
 function errorName(e: unknown): string {
@@ -66,7 +66,7 @@ testTimed("all runs the bodies concurrently and returns their values in input or
   else assert.ok(elapsed >= 79, `elapsed ${elapsed}`);
 });
 
-testOnBoth("all keeps input order even though the bodies finish in another order", async (run) => {
+testOnEveryDriver("all keeps input order even though the bodies finish in another order", async (run) => {
   const log = new Log();
   const results = await run(function* () {
     return yield* all<number>([
@@ -86,11 +86,11 @@ testOnBoth("all keeps input order even though the bodies finish in another order
       },
     ]);
   });
-  assert.deepEqual(log.entries, ["task 2", "task 1", "task 0"]);
+  assertEvents(run, log.entries, ["task 2", "task 1", "task 0"]);
   assert.deepEqual(results, [0, 1, 2]);
 });
 
-testOnBoth("all with maxConcurrent starts the next body only when a running one ends", async (run) => {
+testOnEveryDriver("all with maxConcurrent starts the next body only when a running one ends", async (run) => {
   const log = new Log();
   const task = (idx: number, ms: number) =>
     function* (): Operation<number> {
@@ -106,7 +106,7 @@ testOnBoth("all with maxConcurrent starts the next body only when a running one 
     return yield* all([task(1, 80), task(2, 40), task(3, 80)], { maxConcurrent: 2 });
   });
   assert.deepEqual(results, [1, 2, 3]);
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "task #1 started",
     "task #2 started",
     "task #2 completed",
@@ -116,14 +116,14 @@ testOnBoth("all with maxConcurrent starts the next body only when a running one 
   ]);
 });
 
-testOnBoth("all of nothing is an empty array", async (run) => {
+testOnEveryDriver("all of nothing is an empty array", async (run) => {
   const results = await run(function* () {
     return yield* all<number>([]);
   });
   assert.deepEqual(results, []);
 });
 
-testOnBoth("all of a single body is its value in an array", async (run) => {
+testOnEveryDriver("all of a single body is its value in an array", async (run) => {
   const results = await run(function* () {
     return yield* all([
       function* () {
@@ -134,7 +134,7 @@ testOnBoth("all of a single body is its value in an array", async (run) => {
   assert.deepEqual(results, [42]);
 });
 
-testOnBoth("all: the first failure cancels the other bodies and is thrown", async (run) => {
+testOnEveryDriver("all: the first failure cancels the other bodies and is thrown", async (run) => {
   const log = new Log();
   const failure = new Failure("Err");
   await assert.rejects(
@@ -151,16 +151,16 @@ testOnBoth("all: the first failure cancels the other bodies and is thrown", asyn
     }),
     (e) => e === failure,
   );
-  assert.deepEqual(log.entries, ["task #1 completed", "task #2 failing", "task #3 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 completed", "task #2 failing", "task #3 cancelled with Cancelled"]);
 });
 
-testOnBoth("all is cancelled with its caller: an outer timeout cancels the running bodies", async (run) => {
+testOnEveryDriver("all is cancelled with its caller: an outer timeout cancels the running bodies", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* withTimeoutOpt(80, () => all([logged(log, 1, 10_000), logged(log, 2, 30)]));
   });
   assert.equal(result, undefined);
-  assert.deepEqual(log.entries, ["task #2 completed", "task #1 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #2 completed", "task #1 cancelled with Cancelled"]);
 });
 
 // ── any ──────────────────────────────────────────────────────────────────────
@@ -191,7 +191,7 @@ testTimed("any returns the value of the fastest body as soon as it succeeds", as
   else assert.ok(elapsed >= 39, `elapsed ${elapsed}`);
 });
 
-testOnBoth("any cancels the other bodies, in input order, once one succeeds", async (run) => {
+testOnEveryDriver("any cancels the other bodies, in input order, once one succeeds", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     // The losers end far later, #1 after #3: they are cancelled in input order, not deadline order.
@@ -201,7 +201,7 @@ testOnBoth("any cancels the other bodies, in input order, once one succeeds", as
   assert.deepEqual(log.entries, ["task #2 completed", "task #1 cancelled with Cancelled", "task #3 cancelled with Cancelled"]);
 });
 
-testOnBoth("any without allowFailure: a failure fails the call and cancels the rest", async (run) => {
+testOnEveryDriver("any without allowFailure: a failure fails the call and cancels the rest", async (run) => {
   const log = new Log();
   const failure = new Failure("Err");
   await assert.rejects(
@@ -216,10 +216,10 @@ testOnBoth("any without allowFailure: a failure fails the call and cancels the r
     }),
     (e) => e === failure,
   );
-  assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 cancelled with Cancelled"]);
 });
 
-testOnBoth("any with allowFailure ignores failures while a body may still succeed", async (run) => {
+testOnEveryDriver("any with allowFailure ignores failures while a body may still succeed", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* any<number>(
@@ -244,10 +244,10 @@ testOnBoth("any with allowFailure ignores failures while a body may still succee
     );
   });
   assert.equal(result, 2);
-  assert.deepEqual(log.entries, ["task #2 failing", "task #1 failing", "task #3 completed"]);
+  assertEvents(run, log.entries, ["task #2 failing", "task #1 failing", "task #3 completed"]);
 });
 
-testOnBoth("any with allowFailure, all failing: the failure that happened last is thrown", async (run) => {
+testOnEveryDriver("any with allowFailure, all failing: the failure that happened last is thrown", async (run) => {
   const log = new Log();
   const late = new Failure("late");
   const early = new Failure("early");
@@ -271,10 +271,10 @@ testOnBoth("any with allowFailure, all failing: the failure that happened last i
     }),
     (e) => e === late,
   );
-  assert.deepEqual(log.entries, ["task #2 failing", "task #1 failing"]);
+  assertEvents(run, log.entries, ["task #2 failing", "task #1 failing"]);
 });
 
-testOnBoth("any of a single body is its value", async (run) => {
+testOnEveryDriver("any of a single body is its value", async (run) => {
   const result = await run(function* () {
     return yield* any([
       function* () {
@@ -285,7 +285,7 @@ testOnBoth("any of a single body is its value", async (run) => {
   assert.equal(result, 42);
 });
 
-testOnBoth("any of nothing throws RangeError", async (run) => {
+testOnEveryDriver("any of nothing throws RangeError", async (run) => {
   await assert.rejects(
     run(function* () {
       return yield* any<number>([]);
@@ -294,13 +294,13 @@ testOnBoth("any of nothing throws RangeError", async (run) => {
   );
 });
 
-testOnBoth("any is cancelled with its caller: an outer timeout cancels every body in order", async (run) => {
+testOnEveryDriver("any is cancelled with its caller: an outer timeout cancels every body in order", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* withTimeoutOpt(40, () => any([logged(log, 1, 10_000), logged(log, 2, 10_000)]));
   });
   assert.equal(result, undefined);
-  assert.deepEqual(log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);
+  assertEvents(run, log.entries, ["task #1 cancelled with Cancelled", "task #2 cancelled with Cancelled"]);
 });
 
 testTimed("any: the first success wins, a later success does not replace it (weft differs from moonbitlang/async)", async (run, exact) => {
@@ -324,7 +324,7 @@ testTimed("any: the first success wins, a later success does not replace it (wef
     elapsed = now() - start;
     return r;
   });
-  assert.deepEqual(log.entries, ["fast body completed", "slow body completed"]);
+  assertEvents(run, log.entries, ["fast body completed", "slow body completed"]);
   assert.equal(result, "fast");
   // any still waited for the protected body before returning.
   if (exact) assert.equal(elapsed, 80);

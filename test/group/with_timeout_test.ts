@@ -11,6 +11,7 @@ import {
   Timer,
   now,
   pause,
+  protectFromCancel,
   sleep,
   suppressedErrors,
   withTaskGroup,
@@ -19,11 +20,11 @@ import {
   type Operation,
 } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { drivers, Log, testOnBoth, type Runner } from "../support.ts";
+import { drivers, Log, testOnEveryDriver, type Runner, assertEvents } from "../support.ts";
 
-/** Like testOnBoth, but tells the scenario whether the clock is virtual (exact times). */
+/** Like testOnEveryDriver, but hands the scenario `exact` (a deterministic clock: exact times). */
 function testTimed(name: string, fn: (run: Runner, exact: boolean) => Promise<void>): void {
-  for (const driver of drivers) test(`${name} [${driver.name}]`, () => fn(driver.run, driver.name === "virtual time"));
+  for (const driver of drivers) test(`${name} [${driver.driver}]`, () => fn(driver, driver.exact));
 }
 
 function errorName(e: unknown): string {
@@ -51,7 +52,7 @@ function* loggedSleep(log: Log, label: string, ms: number): Operation<void> {
   }
 }
 
-testOnBoth("withTimeout returns the body's value as soon as the body finishes first", async (run) => {
+testOnEveryDriver("withTimeout returns the body's value as soon as the body finishes first", async (run) => {
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
@@ -67,10 +68,10 @@ testOnBoth("withTimeout returns the body's value as soon as the body finishes fi
   });
   assert.equal(value, 7);
   // It did not wait for its own timer: it returned before the 5 s tick.
-  assert.deepEqual(log.entries, ["body finished", "withTimeout returned 7"]);
+  assertEvents(run, log.entries, ["body finished", "withTimeout returned 7"]);
 });
 
-testOnBoth("withTimeout rethrows the body's own error when the body fails first", async (run) => {
+testOnEveryDriver("withTimeout rethrows the body's own error when the body fails first", async (run) => {
   const log = new Log();
   const boom = new Error("boom");
   await assert.rejects(
@@ -94,7 +95,7 @@ testOnBoth("withTimeout rethrows the body's own error when the body fails first"
     }),
     (e) => e === boom,
   );
-  assert.deepEqual(log.entries, ["caught boom"]);
+  assertEvents(run, log.entries, ["caught boom"]);
   assert.deepEqual(suppressedErrors(boom), []);
 });
 
@@ -120,12 +121,12 @@ testTimed("withTimeout cancels a slow body and throws TimeoutError once it has u
     });
   });
   assert.ok(caught instanceof TimeoutError);
-  assert.deepEqual(log.entries, ["body interrupted by Cancelled", "withTimeout threw TimeoutError"]);
+  assertEvents(run, log.entries, ["body interrupted by Cancelled", "withTimeout threw TimeoutError"]);
   if (exact) assert.equal(elapsed, 20);
   else assert.ok(elapsed >= 19, `elapsed ${elapsed}`);
 });
 
-testOnBoth("nested timeouts, outer fires first: inner raises Cancelled, outer raises TimeoutError", async (run) => {
+testOnEveryDriver("nested timeouts, outer fires first: inner raises Cancelled, outer raises TimeoutError", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -151,10 +152,10 @@ testOnBoth("nested timeouts, outer fires first: inner raises Cancelled, outer ra
       }
     });
   });
-  assert.deepEqual(log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw Cancelled", "outer threw TimeoutError"]);
+  assertEvents(run, log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw Cancelled", "outer threw TimeoutError"]);
 });
 
-testOnBoth("nested timeouts, inner fires first: its TimeoutError leaves through the outer one", async (run) => {
+testOnEveryDriver("nested timeouts, inner fires first: its TimeoutError leaves through the outer one", async (run) => {
   const log = new Log();
   let innerError: unknown;
   let outerError: unknown;
@@ -184,7 +185,7 @@ testOnBoth("nested timeouts, inner fires first: its TimeoutError leaves through 
       }
     });
   });
-  assert.deepEqual(log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw TimeoutError", "outer threw TimeoutError"]);
+  assertEvents(run, log.entries, ["15ms tick", "body interrupted by Cancelled", "inner threw TimeoutError", "outer threw TimeoutError"]);
   assert.ok(innerError instanceof TimeoutError);
   assert.equal(outerError, innerError, "the outer timeout did not fire: the error is the inner one");
 });
@@ -209,37 +210,40 @@ testTimed("nested timeouts, inner fires first: the outer body can catch it and g
     return v;
   });
   assert.equal(value, "recovered");
-  assert.deepEqual(log.entries, ["body interrupted by Cancelled", "inner timed out"]);
+  assertEvents(run, log.entries, ["body interrupted by Cancelled", "inner timed out"]);
   if (exact) assert.equal(elapsed, 60);
   else assert.ok(elapsed >= 59, `elapsed ${elapsed}`);
 });
 
-testOnBoth("an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (first failure wins)", async (run) => {
-  const log = new Log();
-  const cleanupError = new Error("cleanup failed");
-  let caught: unknown;
-  await run(function* () {
-    try {
-      yield* withTimeout(20, function* () {
-        try {
-          yield* sleep(2000);
-        } catch {
-          log.add("raising another error while cancelled");
-          throw cleanupError;
-        }
-        log.add("body finished");
-      });
-      log.add("withTimeout returned");
-    } catch (e) {
-      caught = e;
-    }
-  });
-  assert.deepEqual(log.entries, ["raising another error while cancelled"]);
-  assert.ok(caught instanceof TimeoutError, `got ${String(caught)}`);
-  assert.deepEqual(suppressedErrors(caught), [cleanupError]);
-});
+testOnEveryDriver(
+  "an error thrown by the body while it is being cancelled is suppressed, TimeoutError wins (first failure wins)",
+  async (run) => {
+    const log = new Log();
+    const cleanupError = new Error("cleanup failed");
+    let caught: unknown;
+    await run(function* () {
+      try {
+        yield* withTimeout(20, function* () {
+          try {
+            yield* sleep(2000);
+          } catch {
+            log.add("raising another error while cancelled");
+            throw cleanupError;
+          }
+          log.add("body finished");
+        });
+        log.add("withTimeout returned");
+      } catch (e) {
+        caught = e;
+      }
+    });
+    assertEvents(run, log.entries, ["raising another error while cancelled"]);
+    assert.ok(caught instanceof TimeoutError, `got ${String(caught)}`);
+    assert.deepEqual(suppressedErrors(caught), [cleanupError]);
+  },
+);
 
-testOnBoth("withTimeout throws the caller's own error object on timeout", async (run) => {
+testOnEveryDriver("withTimeout throws the caller's own error object on timeout", async (run) => {
   const log = new Log();
   const custom = new RangeError("took too long");
   await assert.rejects(
@@ -260,10 +264,10 @@ testOnBoth("withTimeout throws the caller's own error object on timeout", async 
     (e) => e === custom,
   );
   // The failure of the main group cancelled the ticker before it logged.
-  assert.deepEqual(log.entries, ["body interrupted by Cancelled", "main finally"]);
+  assertEvents(run, log.entries, ["body interrupted by Cancelled", "main finally"]);
 });
 
-testOnBoth("withTimeoutOpt returns the body's value when it finishes in time", async (run) => {
+testOnEveryDriver("withTimeoutOpt returns the body's value when it finishes in time", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -276,10 +280,10 @@ testOnBoth("withTimeoutOpt returns the body's value when it finishes in time", a
       log.add(`result ${v}`);
     });
   });
-  assert.deepEqual(log.entries, ["body finished", "result 42"]);
+  assertEvents(run, log.entries, ["body finished", "result 42"]);
 });
 
-testOnBoth("withTimeoutOpt rethrows the body's error", async (run) => {
+testOnEveryDriver("withTimeoutOpt rethrows the body's error", async (run) => {
   const log = new Log();
   const boom = new Error("boom");
   await assert.rejects(
@@ -304,10 +308,10 @@ testOnBoth("withTimeoutOpt rethrows the body's error", async (run) => {
     }),
     (e) => e === boom,
   );
-  assert.deepEqual(log.entries, ["caught boom"]);
+  assertEvents(run, log.entries, ["caught boom"]);
 });
 
-testOnBoth("withTimeoutOpt gives undefined on timeout after cancelling the body", async (run) => {
+testOnEveryDriver("withTimeoutOpt gives undefined on timeout after cancelling the body", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -320,10 +324,10 @@ testOnBoth("withTimeoutOpt gives undefined on timeout after cancelling the body"
       log.add(`result ${String(v)}`);
     });
   });
-  assert.deepEqual(log.entries, ["body interrupted by Cancelled", "result undefined"]);
+  assertEvents(run, log.entries, ["body interrupted by Cancelled", "result undefined"]);
 });
 
-testOnBoth("a zero timeout succeeds exactly when the body completes without suspending", async (run) => {
+testOnEveryDriver("a zero timeout succeeds exactly when the body completes without suspending", async (run) => {
   const log = new Log();
   await run(function* () {
     // Completes without suspending: succeeds.
@@ -367,7 +371,7 @@ testOnBoth("a zero timeout succeeds exactly when the body completes without susp
     });
     log.add(`withTimeoutOpt(0, pending timer) = ${String(e)}`);
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "withTimeout(0, immediate) = immediate",
     "withTimeoutOpt(0, immediate) = immediate",
     "withTimeoutOpt(0, expired timer) = expired timer",

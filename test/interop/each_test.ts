@@ -9,8 +9,8 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { Cancelled, TimeoutError, WeftUsageError, each, run, sleep, withTimeout, type Operation } from "../../src/index.ts";
-import { Boom, Log, testOnBoth } from "../support.ts";
+import { Cancelled, TimeoutError, WeftUsageError, each, sleep, withTimeout, type Operation } from "../../src/index.ts";
+import { Boom, Log, testOnEveryDriver, assertEvents } from "../support.ts";
 
 const flush = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -76,7 +76,7 @@ function recordingAsyncIterable<T>(
 
 // ── sources ──────────────────────────────────────────────────────────────────
 
-testOnBoth("each over an array and a Set visits every item in order", async (run) => {
+testOnEveryDriver("each over an array and a Set visits every item in order", async (run) => {
   const out = await run(function* () {
     const a = yield* collect([3, 1, 2]);
     const s = yield* collect(new Set(["x", "y", "z"]));
@@ -86,7 +86,7 @@ testOnBoth("each over an array and a Set visits every item in order", async (run
   assert.deepEqual(out, { a: [3, 1, 2], s: ["x", "y", "z"], empty: [] });
 });
 
-testOnBoth("each over a generator and a Map", async (run) => {
+testOnEveryDriver("each over a generator and a Map", async (run) => {
   function* squares(n: number): Generator<number> {
     for (let i = 1; i <= n; i++) yield i * i;
   }
@@ -109,7 +109,7 @@ testOnBoth("each over a generator and a Map", async (run) => {
   });
 });
 
-testOnBoth("each over an async generator, with awaits between items", async (run) => {
+testOnEveryDriver("each over an async generator, with awaits between items", async (run) => {
   async function* slowCount(): AsyncGenerator<number> {
     for (let i = 0; i < 4; i++) {
       await new Promise((resolve) => setTimeout(resolve, 2));
@@ -119,7 +119,7 @@ testOnBoth("each over an async generator, with awaits between items", async (run
   assert.deepEqual(await run(() => collect(slowCount())), [0, 1, 2, 3]);
 });
 
-testOnBoth("each over a Node stream from Readable.from", async (run) => {
+testOnEveryDriver("each over a Node stream from Readable.from", async (run) => {
   const objects = await run(() => collect(Readable.from([{ n: 1 }, { n: 2 }, { n: 3 }])));
   assert.deepEqual(objects, [{ n: 1 }, { n: 2 }, { n: 3 }]);
   const bytes = await run(function* () {
@@ -132,7 +132,7 @@ testOnBoth("each over a Node stream from Readable.from", async (run) => {
   assert.equal(bytes, "hello");
 });
 
-testOnBoth("each over a web ReadableStream", async (run) => {
+testOnEveryDriver("each over a web ReadableStream", async (run) => {
   let n = 0;
   const stream = new ReadableStream<string>({
     pull(controller) {
@@ -145,7 +145,7 @@ testOnBoth("each over a web ReadableStream", async (run) => {
   assert.equal(stream.locked, false, "the stream's lock is released when the loop ends");
 });
 
-testOnBoth("the body is an operation: it may suspend, and each returns after the last item's body", async (run) => {
+testOnEveryDriver("the body is an operation: it may suspend, and each returns after the last item's body", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* each([30, 10, 20], function* (ms) {
@@ -155,12 +155,12 @@ testOnBoth("the body is an operation: it may suspend, and each returns after the
     });
     log.add("each returned");
   });
-  assert.deepEqual(log.entries, ["start 30", "end 30", "start 10", "end 10", "start 20", "end 20", "each returned"]);
+  assertEvents(run, log.entries, ["start 30", "end 30", "start 10", "end 10", "start 20", "end 20", "each returned"]);
 });
 
 // ── one at a time ────────────────────────────────────────────────────────────
 
-testOnBoth("an async source: the next item is not requested before the body for the previous one finished", async (run) => {
+testOnEveryDriver("an async source: the next item is not requested before the body for the previous one finished", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* each(recordingAsyncIterable(["a", "b", "c"], log, { delayMs: 1 }), function* (item) {
@@ -169,7 +169,7 @@ testOnBoth("an async source: the next item is not requested before the body for 
       log.add(`body ${item} end`);
     });
   });
-  assert.deepEqual(log.entries, [
+  assertEvents(run, log.entries, [
     "next 0",
     "body a start",
     "body a end",
@@ -183,7 +183,7 @@ testOnBoth("an async source: the next item is not requested before the body for 
   ]);
 });
 
-testOnBoth("a sync source: items are pulled one at a time, after each body finished", async (run) => {
+testOnEveryDriver("a sync source: items are pulled one at a time, after each body finished", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* each(recordingIterable([1, 2], log), function* (item) {
@@ -192,12 +192,12 @@ testOnBoth("a sync source: items are pulled one at a time, after each body finis
       log.add(`body ${item} end`);
     });
   });
-  assert.deepEqual(log.entries, ["next 0", "body 1 start", "body 1 end", "next 1", "body 2 start", "body 2 end", "next 2"]);
+  assertEvents(run, log.entries, ["next 0", "body 1 start", "body 1 end", "next 1", "body 2 start", "body 2 end", "next 2"]);
 });
 
 // ── return() on early exit ───────────────────────────────────────────────────
 
-testOnBoth("a source that ends normally: return() is not called (sync and async)", async (run) => {
+testOnEveryDriver("a source that ends normally: return() is not called (sync and async)", async (run) => {
   const syncLog = new Log();
   const asyncLog = new Log();
   await run(function* () {
@@ -211,7 +211,7 @@ testOnBoth("a source that ends normally: return() is not called (sync and async)
   assert.deepEqual(asyncLog.entries, ["next 0", "next 1", "next 2", "next 3"]);
 });
 
-testOnBoth("a body error ends the loop, calls return() and propagates unchanged (sync source)", async (run) => {
+testOnEveryDriver("a body error ends the loop, calls return() and propagates unchanged (sync source)", async (run) => {
   const log = new Log();
   const boom = new Boom("body failed");
   const caught = await run(function* () {
@@ -229,7 +229,7 @@ testOnBoth("a body error ends the loop, calls return() and propagates unchanged 
   assert.deepEqual(log.entries, ["next 0", "body 1", "next 1", "body 2", "return"]);
 });
 
-testOnBoth("a body error ends the loop, calls return() and propagates unchanged (async source)", async (run) => {
+testOnEveryDriver("a body error ends the loop, calls return() and propagates unchanged (async source)", async (run) => {
   const log = new Log();
   const boom = new Boom("body failed");
   const caught = await run(function* () {
@@ -246,10 +246,10 @@ testOnBoth("a body error ends the loop, calls return() and propagates unchanged 
   });
   assert.equal(caught, boom);
   await flush();
-  assert.deepEqual(log.entries, ["next 0", "body 1", "next 1", "body 2", "return"]);
+  assertEvents(run, log.entries, ["next 0", "body 1", "next 1", "body 2", "return"]);
 });
 
-testOnBoth("a body error runs the finally blocks of a generator and an async generator source", async (run) => {
+testOnEveryDriver("a body error runs the finally blocks of a generator and an async generator source", async (run) => {
   const log = new Log();
   function* gen(): Generator<number> {
     try {
@@ -284,7 +284,7 @@ testOnBoth("a body error runs the finally blocks of a generator and an async gen
   assert.deepEqual(log.entries.slice(2).sort(), ["async generator finally", "caught Boom"]);
 });
 
-testOnBoth("cancellation while the body waits calls return() (sync source)", async (run) => {
+testOnEveryDriver("cancellation while the body waits calls return() (sync source)", async (run) => {
   const log = new Log();
   const outcome = await run(function* () {
     try {
@@ -300,65 +300,83 @@ testOnBoth("cancellation while the body waits calls return() (sync source)", asy
     }
   });
   assert.ok(outcome instanceof TimeoutError);
-  assert.deepEqual(log.entries, ["next 0", "body 1", "return"]);
+  assertEvents(run, log.entries, ["next 0", "body 1", "return"]);
 });
 
 // Event loop only (this and the next tests that wait on an async source while a
 // timeout runs): on virtual time the timer fires before any promise job runs.
-test("cancellation while the body waits calls return() (async source)", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(recordingAsyncIterable([1, 2, 3], log), function* (item) {
-          log.add(`body ${item}`);
-          yield* sleep(60_000);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  await flush();
-  assert.deepEqual(log.entries, ["next 0", "body 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancellation while the body waits calls return() (async source)",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(recordingAsyncIterable([1, 2, 3], log), function* (item) {
+            log.add(`body ${item}`);
+            yield* sleep(60_000);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    await flush();
+    assert.deepEqual(log.entries, ["next 0", "body 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("cancellation while next() is pending and never settles: no hang, return() is called", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(recordingAsyncIterable(["only"], log, { hangAtEnd: true }), function* (item) {
-          log.add(`body ${item}`);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError, `expected TimeoutError, got ${String(outcome)}`);
-  await flush();
-  assert.deepEqual(log.entries, ["next 0", "body only", "next 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancellation while next() is pending and never settles: no hang, return() is called",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(recordingAsyncIterable(["only"], log, { hangAtEnd: true }), function* (item) {
+            log.add(`body ${item}`);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError, `expected TimeoutError, got ${String(outcome)}`);
+    await flush();
+    assert.deepEqual(log.entries, ["next 0", "body only", "next 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("a return() that never settles does not hold up the cancellation", async () => {
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () => each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}));
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  assert.deepEqual(log.entries, ["next 0", "next 1", "return"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "a return() that never settles does not hold up the cancellation",
+  async (run) => {
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () => each(recordingAsyncIterable([1], log, { hangAtEnd: true, hangReturn: true }), function* () {}));
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    assert.deepEqual(log.entries, ["next 0", "next 1", "return"]);
+  },
+  { except: "virtual time" },
+);
 
-test("a body error with a return() that never settles still propagates at once", async () => {
+testOnEveryDriver("a body error with a return() that never settles still propagates at once", async (run) => {
   const log = new Log();
   const boom = new Boom();
   await assert.rejects(
@@ -372,49 +390,61 @@ test("a body error with a return() that never settles still propagates at once",
   assert.deepEqual(log.entries, ["next 0", "return"]);
 });
 
-test("the cancelled each throws Cancelled inside the task", async () => {
-  const log = new Log();
-  await run(function* () {
-    try {
-      yield* withTimeout(10, function* () {
-        try {
-          yield* each(recordingAsyncIterable([1], log, { hangAtEnd: true }), function* () {});
-        } catch (e) {
-          log.add(e instanceof Cancelled ? "each threw Cancelled" : `each threw ${String(e)}`);
-          throw e;
-        }
-      });
-    } catch (e) {
-      if (!(e instanceof TimeoutError)) throw e;
-    }
-  });
-  // return() is called as the loop unwinds, before Cancelled leaves each.
-  assert.deepEqual(log.entries, ["next 0", "next 1", "return", "each threw Cancelled"]);
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "the cancelled each throws Cancelled inside the task",
+  async (run) => {
+    const log = new Log();
+    await run(function* () {
+      try {
+        yield* withTimeout(10, function* () {
+          try {
+            yield* each(recordingAsyncIterable([1], log, { hangAtEnd: true }), function* () {});
+          } catch (e) {
+            log.add(e instanceof Cancelled ? "each threw Cancelled" : `each threw ${String(e)}`);
+            throw e;
+          }
+        });
+      } catch (e) {
+        if (!(e instanceof TimeoutError)) throw e;
+      }
+    });
+    // return() is called as the loop unwinds, before Cancelled leaves each.
+    assert.deepEqual(log.entries, ["next 0", "next 1", "return", "each threw Cancelled"]);
+  },
+  { except: "virtual time" },
+);
 
-test("cancelling each over a Node stream while the body waits destroys the stream", async () => {
-  const stream = Readable.from(["first", "second", "third"]);
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(stream, function* (item) {
-          log.add(`body ${String(item)}`);
-          yield* sleep(60_000);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-  assert.deepEqual(log.entries, ["body first"]);
-  assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
-});
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "cancelling each over a Node stream while the body waits destroys the stream",
+  async (run) => {
+    const stream = Readable.from(["first", "second", "third"]);
+    const log = new Log();
+    const outcome = await run(function* () {
+      try {
+        yield* withTimeout(20, () =>
+          each(stream, function* (item) {
+            log.add(`body ${String(item)}`);
+            yield* sleep(60_000);
+          }),
+        );
+        return "no timeout (wrong)";
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(outcome instanceof TimeoutError);
+    for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
+    assert.deepEqual(log.entries, ["body first"]);
+    assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
+  },
+  { except: "virtual time" },
+);
 
-testOnBoth("a body error over a web ReadableStream cancels the stream's source", async (run) => {
+testOnEveryDriver("a body error over a web ReadableStream cancels the stream's source", async (run) => {
   const log = new Log();
   let n = 0;
   const stream = new ReadableStream<number>({
@@ -443,7 +473,7 @@ testOnBoth("a body error over a web ReadableStream cancels the stream's source",
 
 // ── errors from the source ───────────────────────────────────────────────────
 
-testOnBoth("an error thrown by the source reaches the caller of each", async (run) => {
+testOnEveryDriver("an error thrown by the source reaches the caller of each", async (run) => {
   const boom = new Boom("source failed");
   function* failing(): Generator<number> {
     yield 1;
@@ -474,7 +504,7 @@ testOnBoth("an error thrown by the source reaches the caller of each", async (ru
 
 // ── bad input ────────────────────────────────────────────────────────────────
 
-testOnBoth("each with a source that is not iterable, or a body that is not a function, throws TypeError", async (run) => {
+testOnEveryDriver("each with a source that is not iterable, or a body that is not a function, throws TypeError", async (run) => {
   const results = await run(function* () {
     const out: string[] = [];
     const noop = function* (): Operation<void> {};
@@ -500,7 +530,7 @@ testOnBoth("each with a source that is not iterable, or a body that is not a fun
   assert.deepEqual(results, Array(7).fill("TypeError"));
 });
 
-testOnBoth("each with a body that does not return an Operation throws TypeError, and calls return()", async (run) => {
+testOnEveryDriver("each with a body that does not return an Operation throws TypeError, and calls return()", async (run) => {
   const log = new Log();
   const caught = await run(function* () {
     try {
@@ -520,7 +550,7 @@ test("each over an async source outside a task throws WeftUsageError", () => {
   assert.throws(() => op[Symbol.iterator]().next(), WeftUsageError);
 });
 
-test("cancelling each over a Node stream while a read is pending destroys the stream", async () => {
+testOnEveryDriver("cancelling each over a Node stream while a read is pending destroys the stream", async (run) => {
   // A stream that never produces anything: the read stays pending forever.
   const stream = new Readable({ read() {} });
   const outcome = await run(function* () {

@@ -13,7 +13,6 @@ import {
   QueueClosed,
   fromReadableStream,
   pause,
-  run,
   sleep,
   toAsyncIterable,
   toReadableStream,
@@ -21,7 +20,7 @@ import {
   TimeoutError,
   type Operation,
 } from "../../src/index.ts";
-import { Boom, Log } from "../support.ts";
+import { Boom, Log, testOnEveryDriver } from "../support.ts";
 
 const tick = (ms: number): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const flush = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
@@ -77,7 +76,7 @@ async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
 
 // ── toAsyncIterable ──────────────────────────────────────────────────────────
 
-test("toAsyncIterable: for await reads what a weft task puts, and ends when the task closes the queue", async () => {
+testOnEveryDriver("toAsyncIterable: for await reads what a weft task puts, and ends when the task closes the queue", async (run) => {
   const queue = new Queue<number>();
   const producer = run(function* () {
     for (let i = 0; i < 5; i++) {
@@ -111,7 +110,7 @@ test("toAsyncIterable: a loop waiting on an empty queue ends when the queue is c
   assert.equal(queue.closed, true);
 });
 
-test("toAsyncIterable: a custom close error is thrown by the loop, after the buffered items", async () => {
+testOnEveryDriver("toAsyncIterable: a custom close error is thrown by the loop, after the buffered items", async (run) => {
   const queue = new Queue<number>();
   const boom = new Boom("producer failed");
   const producer = run(function* () {
@@ -161,7 +160,7 @@ test("toAsyncIterable: an iterator that has ended stays ended", async () => {
 
 // ── toReadableStream ─────────────────────────────────────────────────────────
 
-test("toReadableStream: consumed with for await, ending when the queue closes", async () => {
+testOnEveryDriver("toReadableStream: consumed with for await, ending when the queue closes", async (run) => {
   const queue = new Queue<string>();
   const producer = run(function* () {
     for (const s of ["x", "y", "z"]) {
@@ -202,67 +201,79 @@ test("toReadableStream: a queue closed with a custom error errors the stream aft
   await assert.rejects(reader.read(), (e) => e === boom);
 });
 
-test("toReadableStream: back-pressure, the producer is never more than capacity + highWaterMark + 1 items ahead of a slow reader", async () => {
-  const capacity = 2;
-  const highWaterMark = 1;
-  const total = 20;
-  const queue = new Queue<number>({ kind: "blocking", capacity });
-  let produced = 0;
-  const producer = run(function* () {
-    for (let i = 0; i < total; i++) {
-      yield* queue.put(i);
-      produced++;
-    }
-    queue.close();
-  });
-  const reader = toReadableStream(queue, { highWaterMark }).getReader();
-  let consumed = 0;
-  let maxLead = 0;
-  await tick(20); // the producer runs ahead as far as it can
-  for (;;) {
-    maxLead = Math.max(maxLead, produced - consumed);
-    const { done, value } = await reader.read();
-    if (done) break;
-    assert.equal(value, consumed, "items in order");
-    consumed++;
-    maxLead = Math.max(maxLead, produced - consumed);
-    await tick(2); // a slow reader
-    maxLead = Math.max(maxLead, produced - consumed);
-  }
-  await producer;
-  assert.equal(consumed, total);
-  assert.ok(maxLead <= capacity + highWaterMark + 1, `the producer got ${maxLead} items ahead`);
-  assert.ok(maxLead >= capacity, `the producer was only ${maxLead} ahead: the queue never filled`);
-});
-
-test("toReadableStream: cancelling the stream closes the queue; a blocked producer and later puts throw QueueClosed", async () => {
-  const queue = new Queue<number>({ kind: "blocking", capacity: 1 });
-  const log = new Log();
-  const producer = run(function* () {
-    try {
-      for (let i = 0; ; i++) {
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "toReadableStream: back-pressure, the producer is never more than capacity + highWaterMark + 1 items ahead of a slow reader",
+  async (run) => {
+    const capacity = 2;
+    const highWaterMark = 1;
+    const total = 20;
+    const queue = new Queue<number>({ kind: "blocking", capacity });
+    let produced = 0;
+    const producer = run(function* () {
+      for (let i = 0; i < total; i++) {
         yield* queue.put(i);
-        log.add(`put ${i}`);
+        produced++;
       }
-    } catch (e) {
-      log.add(e instanceof QueueClosed ? "put threw QueueClosed" : `put threw ${String(e)}`);
+      queue.close();
+    });
+    const reader = toReadableStream(queue, { highWaterMark }).getReader();
+    let consumed = 0;
+    let maxLead = 0;
+    await tick(20); // the producer runs ahead as far as it can
+    for (;;) {
+      maxLead = Math.max(maxLead, produced - consumed);
+      const { done, value } = await reader.read();
+      if (done) break;
+      assert.equal(value, consumed, "items in order");
+      consumed++;
+      maxLead = Math.max(maxLead, produced - consumed);
+      await tick(2); // a slow reader
+      maxLead = Math.max(maxLead, produced - consumed);
     }
-  });
-  const reader = toReadableStream(queue).getReader();
-  assert.deepEqual(await reader.read(), { done: false, value: 0 });
-  await tick(10); // the producer is now blocked on a full queue
-  await reader.cancel();
-  assert.equal(queue.closed, true);
-  await producer;
-  assert.equal(log.entries.at(-1), "put threw QueueClosed");
-  assert.throws(() => queue.tryPut(99), QueueClosed);
-  await assert.rejects(
-    run(function* () {
-      yield* queue.put(100);
-    }),
-    QueueClosed,
-  );
-});
+    await producer;
+    assert.equal(consumed, total);
+    assert.ok(maxLead <= capacity + highWaterMark + 1, `the producer got ${maxLead} items ahead`);
+    assert.ok(maxLead >= capacity, `the producer was only ${maxLead} ahead: the queue never filled`);
+  },
+  { except: "virtual time" },
+);
+
+// Not on virtual time: its clock jumps past the timeouts while the host's promises
+// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
+testOnEveryDriver(
+  "toReadableStream: cancelling the stream closes the queue; a blocked producer and later puts throw QueueClosed",
+  async (run) => {
+    const queue = new Queue<number>({ kind: "blocking", capacity: 1 });
+    const log = new Log();
+    const producer = run(function* () {
+      try {
+        for (let i = 0; ; i++) {
+          yield* queue.put(i);
+          log.add(`put ${i}`);
+        }
+      } catch (e) {
+        log.add(e instanceof QueueClosed ? "put threw QueueClosed" : `put threw ${String(e)}`);
+      }
+    });
+    const reader = toReadableStream(queue).getReader();
+    assert.deepEqual(await reader.read(), { done: false, value: 0 });
+    await tick(10); // the producer is now blocked on a full queue
+    await reader.cancel();
+    assert.equal(queue.closed, true);
+    await producer;
+    assert.equal(log.entries.at(-1), "put threw QueueClosed");
+    assert.throws(() => queue.tryPut(99), QueueClosed);
+    await assert.rejects(
+      run(function* () {
+        yield* queue.put(100);
+      }),
+      QueueClosed,
+    );
+  },
+  { except: "virtual time" },
+);
 
 test("toReadableStream: cancelling while a read waits on an empty queue closes the queue, with no unhandled rejection", async () => {
   const queue = new Queue<number>();
@@ -281,7 +292,7 @@ test("toReadableStream: cancelling while a read waits on an empty queue closes t
 
 // ── fromReadableStream ───────────────────────────────────────────────────────
 
-test("fromReadableStream: the body reads every chunk in order, then QueueClosed", async () => {
+testOnEveryDriver("fromReadableStream: the body reads every chunk in order, then QueueClosed", async (run) => {
   const stream = new ReadableStream<number>({
     start(controller) {
       for (let i = 0; i < 10; i++) controller.enqueue(i);
@@ -293,7 +304,7 @@ test("fromReadableStream: the body reads every chunk in order, then QueueClosed"
   assert.equal(stream.locked, false);
 });
 
-test("fromReadableStream: returns the body's value, with the default capacity", async () => {
+testOnEveryDriver("fromReadableStream: returns the body's value, with the default capacity", async (run) => {
   const { stream } = countingSource(40);
   const total = await run(() =>
     fromReadableStream(stream, function* (chunks) {
@@ -305,7 +316,7 @@ test("fromReadableStream: returns the body's value, with the default capacity", 
   assert.equal(total, (40 * 41) / 2);
 });
 
-test("fromReadableStream: back-pressure, the source is pulled lazily as the body consumes", async () => {
+testOnEveryDriver("fromReadableStream: back-pressure, the source is pulled lazily as the body consumes", async (run) => {
   const capacity = 2;
   const { stream, pulls } = countingSource(1000);
   // Chunks pulled but not consumed sit in the queue (capacity), in the reader
@@ -339,7 +350,7 @@ test("fromReadableStream: back-pressure, the source is pulled lazily as the body
   assert.ok(pulls() < 20, `the source was pulled ${pulls()} times for 6 chunks consumed`);
 });
 
-test("fromReadableStream: the stream's error reaches the body as the close error, after the buffered chunks", async () => {
+testOnEveryDriver("fromReadableStream: the stream's error reaches the body as the close error, after the buffered chunks", async (run) => {
   const boom = new Boom("stream failed");
   let step = 0;
   const stream = new ReadableStream<string>({
@@ -370,7 +381,7 @@ test("fromReadableStream: the stream's error reaches the body as the close error
   assert.deepEqual(log.entries, ["got a", "got b", "get threw the stream's error"]);
 });
 
-test("fromReadableStream: a stream error the body rethrows fails the call with that error", async () => {
+testOnEveryDriver("fromReadableStream: a stream error the body rethrows fails the call with that error", async (run) => {
   const boom = new Boom("stream failed");
   const stream = new ReadableStream<number>({
     start(controller) {
@@ -383,7 +394,7 @@ test("fromReadableStream: a stream error the body rethrows fails the call with t
   );
 });
 
-test("fromReadableStream: returning early from the body cancels the source and releases the lock", async () => {
+testOnEveryDriver("fromReadableStream: returning early from the body cancels the source and releases the lock", async (run) => {
   const log = new Log();
   const { stream, pulls } = countingSource(1_000_000, log);
   const result = await run(() =>
@@ -407,7 +418,7 @@ test("fromReadableStream: returning early from the body cancels the source and r
   assert.equal(pulls(), settledPulls, "the source is not pulled after the body returned");
 });
 
-test("fromReadableStream: a body error cancels the source and propagates", async () => {
+testOnEveryDriver("fromReadableStream: a body error cancels the source and propagates", async (run) => {
   const log = new Log();
   const { stream } = countingSource(1_000_000, log);
   const boom = new Boom("body failed");
@@ -425,7 +436,7 @@ test("fromReadableStream: a body error cancels the source and propagates", async
   assert.equal(stream.locked, false);
 });
 
-test("fromReadableStream: a timeout around it cancels the source, even with a read that never settles", async () => {
+testOnEveryDriver("fromReadableStream: a timeout around it cancels the source, even with a read that never settles", async (run) => {
   const log = new Log();
   let pulled = false;
   const stream = new ReadableStream<number>({
@@ -453,7 +464,7 @@ test("fromReadableStream: a timeout around it cancels the source, even with a re
 
 // ── bad input ────────────────────────────────────────────────────────────────
 
-test("stream adapters check their arguments", async () => {
+testOnEveryDriver("stream adapters check their arguments", async (run) => {
   assert.throws(() => toAsyncIterable([1, 2] as unknown as Queue<number>), TypeError);
   assert.throws(() => toReadableStream({} as unknown as Queue<number>), TypeError);
   assert.throws(() => toReadableStream(new Queue<number>(), { highWaterMark: -1 }), RangeError);

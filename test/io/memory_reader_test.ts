@@ -11,7 +11,7 @@ import { WeftUsageError, protectFromCancel, sleep, withTaskGroup, withTimeoutOpt
 import { runVirtual } from "../../src/testing.ts";
 import { MemoryReader, ReaderClosed, type Writer } from "../../src/io.ts";
 import { pattern, utf8 } from "./support.ts";
-import { Boom, rejection, testOnBoth } from "../support.ts";
+import { Boom, rejection, testOnEveryDriver } from "../support.ts";
 
 test("a string, bytes, or an iterable of both are read in order; lines split anywhere, \\r\\n, multi-byte characters split across items", async () => {
   const out = await runVirtual(function* () {
@@ -100,7 +100,7 @@ test("bad input: data of the wrong type at once, an iterable item of the wrong t
   ]);
 });
 
-testOnBoth(
+testOnEveryDriver(
   "from(group, body): what the producer writes over time is read as one stream, and it ends when the producer returns",
   async (run) => {
     const sum = await run(function* () {

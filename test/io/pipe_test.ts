@@ -11,9 +11,9 @@ import { Cancelled, DeadlockError, WeftUsageError, now, sleep, withTaskGroup, wi
 import { runVirtual } from "../../src/testing.ts";
 import { PipeClosed, pipe } from "../../src/io.ts";
 import { concat, pattern, utf8 } from "./support.ts";
-import { rejection, testOnBoth } from "../support.ts";
+import { rejection, testOnEveryDriver } from "../support.ts";
 
-testOnBoth("what is written is read in order; closing the write end ends the stream", async (run) => {
+testOnEveryDriver("what is written is read in order; closing the write end ends the stream", async (run) => {
   const lines = await run(function* () {
     const [reader, writer] = pipe();
     return yield* withTaskGroup<string[]>(function* (group) {
@@ -191,7 +191,7 @@ test("one reader and one writer at a time: a second concurrent one gets WeftUsag
   ]);
 });
 
-testOnBoth("a cancelled write delivered nothing and a cancelled read took nothing; both ends stay usable", async (run) => {
+testOnEveryDriver("a cancelled write delivered nothing and a cancelled read took nothing; both ends stay usable", async (run) => {
   const out = await run(function* () {
     const [reader, writer] = pipe();
     const out: unknown[] = [];
@@ -281,7 +281,7 @@ test("the reader gets a copy: a writer may reuse its array once write returns", 
   assert.equal(got, "abcdef");
 });
 
-testOnBoth("readAll of a large stream written in uneven pieces gives back every byte in order", async (run) => {
+testOnEveryDriver("readAll of a large stream written in uneven pieces gives back every byte in order", async (run) => {
   const data = pattern(3 * 1024 * 1024 + 17);
   const got = await run(function* () {
     const [reader, writer] = pipe();

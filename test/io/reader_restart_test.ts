@@ -2,10 +2,10 @@
  * `ReaderBase.restart`: a source whose position moved (a file's seek) can be
  * read again after its end, and the buffered bytes are forgotten.
  */
-import { test } from "node:test";
 import "../unhandled_guard.ts";
+import { testOnEveryDriver } from "../support.ts";
 import assert from "node:assert/strict";
-import { WeftUsageError, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { WeftUsageError, pause, withTaskGroup, type Operation } from "../../src/index.ts";
 import { ReaderBase } from "../../src/io.ts";
 
 /** Serves `text` from `position` in chunks of 3 bytes; `rewind` moves the position. */
@@ -36,7 +36,7 @@ class Rewindable extends ReaderBase {
   }
 }
 
-test("restart() lets a reader read again after its end, from the new position", async () => {
+testOnEveryDriver("restart() lets a reader read again after its end, from the new position", async (run) => {
   await run(function* () {
     const reader = new Rewindable("abcdefgh");
     assert.equal((yield* reader.readAll()).text(), "abcdefgh");
@@ -46,7 +46,7 @@ test("restart() lets a reader read again after its end, from the new position", 
   });
 });
 
-test("restart() forgets buffered bytes", async () => {
+testOnEveryDriver("restart() forgets buffered bytes", async (run) => {
   await run(function* () {
     const reader = new Rewindable("abcdefgh");
     assert.equal(new TextDecoder().decode(yield* reader.readExactly(1)), "a");
@@ -57,7 +57,7 @@ test("restart() forgets buffered bytes", async () => {
   });
 });
 
-test("restart() throws WeftUsageError while another task is reading", async () => {
+testOnEveryDriver("restart() throws WeftUsageError while another task is reading", async (run) => {
   await run(function* () {
     const reader = new Rewindable("abcdefgh");
     yield* withTaskGroup<void>(function* (group) {

@@ -11,7 +11,7 @@ import { Cancelled, TimeoutError, sleep, withTaskGroup, withTimeout, withTimeout
 import { runVirtual } from "../../src/testing.ts";
 import { Data, ReaderBase, ReaderClosed, pipe } from "../../src/io.ts";
 import { ScriptedReader, pattern, utf8 } from "./support.ts";
-import { testOnBoth } from "../support.ts";
+import { testOnEveryDriver } from "../support.ts";
 
 // ── regressions ──────────────────────────────────────────────────────────────
 
@@ -333,52 +333,55 @@ test("a second concurrent reader gets WeftUsageError; the first one is unharmed;
   ]);
 });
 
-testOnBoth("cancelled by withTimeout at every blocking point, a read loses nothing: what it had received is read next", async (run) => {
-  const cases: Array<[string, (r: ReaderBase) => Operation<unknown>]> = [
-    ["read", (r) => r.read(new Uint8Array(10))],
-    ["readSome", (r) => r.readSome()],
-    ["readExactly", (r) => r.readExactly(5)],
-    ["readUntil", (r) => r.readUntil(";")],
-    ["readLine", (r) => r.readLine()],
-    ["readAll", (r) => r.readAll()],
-    ["drop", (r) => r.drop(5)],
-  ];
-  const out = await run(function* () {
-    const out: string[] = [];
-    for (const [name, op] of cases) {
-      const [r, w] = pipe();
-      yield* withTaskGroup<void>(function* (group) {
-        // read and readSome only block with nothing buffered; the others also block half-way.
-        if (name !== "read" && name !== "readSome") group.spawnBg(() => w.write("ab"));
-        try {
-          yield* withTimeout(30, () => op(r));
-          out.push(`${name}: finished?`);
-        } catch (e) {
-          if (!(e instanceof TimeoutError)) throw e;
-        }
-      });
-      const buffered = r.buffered;
-      const rest = yield* withTaskGroup<string | undefined>(function* (group) {
-        group.spawnBg(function* () {
-          yield* w.write("cd;\n");
-          w.close();
+testOnEveryDriver(
+  "cancelled by withTimeout at every blocking point, a read loses nothing: what it had received is read next",
+  async (run) => {
+    const cases: Array<[string, (r: ReaderBase) => Operation<unknown>]> = [
+      ["read", (r) => r.read(new Uint8Array(10))],
+      ["readSome", (r) => r.readSome()],
+      ["readExactly", (r) => r.readExactly(5)],
+      ["readUntil", (r) => r.readUntil(";")],
+      ["readLine", (r) => r.readLine()],
+      ["readAll", (r) => r.readAll()],
+      ["drop", (r) => r.drop(5)],
+    ];
+    const out = await run(function* () {
+      const out: string[] = [];
+      for (const [name, op] of cases) {
+        const [r, w] = pipe();
+        yield* withTaskGroup<void>(function* (group) {
+          // read and readSome only block with nothing buffered; the others also block half-way.
+          if (name !== "read" && name !== "readSome") group.spawnBg(() => w.write("ab"));
+          try {
+            yield* withTimeout(30, () => op(r));
+            out.push(`${name}: finished?`);
+          } catch (e) {
+            if (!(e instanceof TimeoutError)) throw e;
+          }
         });
-        return yield* r.readUntil("\n");
-      });
-      out.push(`${name}: ${buffered} buffered, then ${JSON.stringify(rest)}`);
-    }
-    return out;
-  });
-  assert.deepEqual(out, [
-    'read: 0 buffered, then "cd;"',
-    'readSome: 0 buffered, then "cd;"',
-    'readExactly: 2 buffered, then "abcd;"',
-    'readUntil: 2 buffered, then "abcd;"',
-    'readLine: 2 buffered, then "abcd;"',
-    'readAll: 2 buffered, then "abcd;"',
-    'drop: 2 buffered, then "abcd;"',
-  ]);
-});
+        const buffered = r.buffered;
+        const rest = yield* withTaskGroup<string | undefined>(function* (group) {
+          group.spawnBg(function* () {
+            yield* w.write("cd;\n");
+            w.close();
+          });
+          return yield* r.readUntil("\n");
+        });
+        out.push(`${name}: ${buffered} buffered, then ${JSON.stringify(rest)}`);
+      }
+      return out;
+    });
+    assert.deepEqual(out, [
+      'read: 0 buffered, then "cd;"',
+      'readSome: 0 buffered, then "cd;"',
+      'readExactly: 2 buffered, then "abcd;"',
+      'readUntil: 2 buffered, then "abcd;"',
+      'readLine: 2 buffered, then "abcd;"',
+      'readAll: 2 buffered, then "abcd;"',
+      'drop: 2 buffered, then "abcd;"',
+    ]);
+  },
+);
 
 test("a reader is disposable: leaving a using block closes it", async () => {
   const r = new ScriptedReader(["x"]);

@@ -10,11 +10,11 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, CondVar, TimeoutError, isBeingCancelled, sleep, withTaskGroup, withTimeout, withTimeoutOpt } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { testOnBoth } from "../support.ts";
+import { testOnEveryDriver, assertEvents } from "../support.ts";
 
 const UNIT = 40;
 
-testOnBoth("a wait cut short by withTimeout throws TimeoutError; a later signal finds nobody", async (run) => {
+testOnEveryDriver("a wait cut short by withTimeout throws TimeoutError; a later signal finds nobody", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -32,7 +32,7 @@ testOnBoth("a wait cut short by withTimeout throws TimeoutError; a later signal 
       }
     });
   });
-  assert.deepEqual(log, ["TimeoutError", "signalled"]);
+  assertEvents(run, log, ["TimeoutError", "signalled"]);
 });
 
 test("a waiter signalled and cancelled in the same round returns normally and keeps the signal", () => {
@@ -69,7 +69,7 @@ test("a waiter signalled and cancelled in the same round returns normally and ke
   assert.deepEqual(log.slice(2), ["second woken"]);
 });
 
-testOnBoth("signalled-then-cancelled waiter inside a group: only it is logged, the other waiter stays asleep", async (run) => {
+testOnEveryDriver("signalled-then-cancelled waiter inside a group: only it is logged, the other waiter stays asleep", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -91,7 +91,7 @@ testOnBoth("signalled-then-cancelled waiter inside a group: only it is logged, t
       yield* sleep(UNIT);
     });
   });
-  assert.deepEqual(log, ["waiter 1 woken"]);
+  assertEvents(run, log, ["waiter 1 woken"]);
 });
 
 test("a waiter cancelled before any signal leaves, and the signal goes to the next waiter", () => {
@@ -118,7 +118,7 @@ test("a waiter cancelled before any signal leaves, and the signal goes to the ne
   assert.deepEqual(log, ["first cancelled", "second woken"]);
 });
 
-testOnBoth("fairness: two looping waiters receive alternate signals", async (run) => {
+testOnEveryDriver("fairness: two looping waiters receive alternate signals", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -143,7 +143,7 @@ testOnBoth("fairness: two looping waiters receive alternate signals", async (run
       }
     });
   });
-  assert.deepEqual(log, ["A", "B", "A", "B", "A", "B"]);
+  assertEvents(run, log, ["A", "B", "A", "B", "A", "B"]);
 });
 
 test("signal wakes exactly one waiter, the one that has waited longest", () => {
@@ -178,7 +178,7 @@ test("signal wakes exactly one waiter, the one that has waited longest", () => {
   }
 });
 
-testOnBoth("broadcast wakes every waiter in the order they started waiting", async (run) => {
+testOnEveryDriver("broadcast wakes every waiter in the order they started waiting", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -196,10 +196,10 @@ testOnBoth("broadcast wakes every waiter in the order they started waiting", asy
       log.push("broadcast");
     });
   });
-  assert.deepEqual(log, ["broadcast", "task 2", "task 1", "task 0"]);
+  assertEvents(run, log, ["broadcast", "task 2", "task 1", "task 0"]);
 });
 
-testOnBoth("broadcast after some waiters timed out wakes only the ones still waiting", async (run) => {
+testOnEveryDriver("broadcast after some waiters timed out wakes only the ones still waiting", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const cond = new CondVar();
@@ -222,10 +222,17 @@ testOnBoth("broadcast after some waiters timed out wakes only the ones still wai
       cond.broadcast();
     });
   });
-  assert.deepEqual(log, ["task 0 timed out", "task 1 timed out", "task 2 woken"]);
+  if (run.exact) assert.deepEqual(log, ["task 0 timed out", "task 1 timed out", "task 2 woken"]);
+  else {
+    // A stall past task 2's deadline fires it in the same turn as the broadcaster's
+    // sleep, so task 2 may time out too; the earlier deadlines always win.
+    assert.deepEqual(log.slice(0, 2), ["task 0 timed out", "task 1 timed out"]);
+    assert.ok(log[2] === "task 2 woken" || log[2] === "task 2 timed out", String(log[2]));
+    assert.equal(log.length, 3);
+  }
 });
 
-testOnBoth("a signal with nobody waiting is lost", async (run) => {
+testOnEveryDriver("a signal with nobody waiting is lost", async (run) => {
   await run(function* () {
     const cond = new CondVar();
     cond.signal();

@@ -11,7 +11,7 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Queue, QueueClosed, now, pause, sleep, withTaskGroup } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { Boom, testOnBoth } from "../support.ts";
+import { Boom, testOnEveryDriver, assertEvents } from "../support.ts";
 
 /** Runs `f` and returns what it threw; fails if it returned. */
 function thrownBy(f: () => unknown): unknown {
@@ -23,7 +23,7 @@ function thrownBy(f: () => unknown): unknown {
   assert.fail("expected a throw");
 }
 
-testOnBoth("put and tryPut throw QueueClosed after close", async (run) => {
+testOnEveryDriver("put and tryPut throw QueueClosed after close", async (run) => {
   await run(function* () {
     const q = new Queue<number>();
     q.close();
@@ -53,7 +53,7 @@ testOnBoth("put and tryPut throw QueueClosed after close", async (run) => {
   });
 });
 
-testOnBoth("after a soft close get drains the buffered items, then throws", async (run) => {
+testOnEveryDriver("after a soft close get drains the buffered items, then throws", async (run) => {
   await run(function* () {
     const q = new Queue<number>();
     yield* q.put(1);
@@ -81,7 +81,7 @@ test("after a soft close tryGet drains the buffered items, then throws", () => {
   assert.ok(thrownBy(() => q.tryGet()) instanceof QueueClosed, "it keeps throwing");
 });
 
-testOnBoth("after close with clear: true, get throws at once", async (run) => {
+testOnEveryDriver("after close with clear: true, get throws at once", async (run) => {
   await run(function* () {
     const q = new Queue<number>();
     yield* q.put(42);
@@ -112,7 +112,7 @@ test("after close with clear: true, tryGet throws at once", () => {
   assert.ok(thrownBy(() => soft.tryGet()) instanceof QueueClosed);
 });
 
-testOnBoth("close wakes a put blocked on a full queue (capacity 1) and its value is never delivered", async (run) => {
+testOnEveryDriver("close wakes a put blocked on a full queue (capacity 1) and its value is never delivered", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const q = new Queue<number>({ kind: "blocking", capacity: 1 });
@@ -136,10 +136,10 @@ testOnBoth("close wakes a put blocked on a full queue (capacity 1) and its value
     assert.equal(yield* q.get(), 1);
     assert.ok(thrownBy(() => q.tryGet()) instanceof QueueClosed);
   });
-  assert.deepEqual(log, ["close", "put 2 threw QueueClosed"]);
+  assertEvents(run, log, ["close", "put 2 threw QueueClosed"]);
 });
 
-testOnBoth("close wakes a put blocked on a zero-capacity queue and its value is never delivered", async (run) => {
+testOnEveryDriver("close wakes a put blocked on a zero-capacity queue and its value is never delivered", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const q = new Queue<number>({ kind: "blocking", capacity: 0 });
@@ -168,10 +168,10 @@ testOnBoth("close wakes a put blocked on a zero-capacity queue and its value is 
     }
     assert.ok(caught instanceof QueueClosed);
   });
-  assert.deepEqual(log, ["close", "put threw QueueClosed"]);
+  assertEvents(run, log, ["close", "put threw QueueClosed"]);
 });
 
-testOnBoth("close wakes a blocked get with QueueClosed", async (run) => {
+testOnEveryDriver("close wakes a blocked get with QueueClosed", async (run) => {
   const log: string[] = [];
   await run(function* () {
     const q = new Queue<number>();
@@ -190,10 +190,10 @@ testOnBoth("close wakes a blocked get with QueueClosed", async (run) => {
       assert.ok(now() - start >= 25, `the get gave up after ${now() - start} ms, before the close`);
     });
   });
-  assert.deepEqual(log, ["close", "get threw QueueClosed"]);
+  assertEvents(run, log, ["close", "get threw QueueClosed"]);
 });
 
-testOnBoth("a custom close error is thrown by put, tryPut, blocked and later gets, and the drained tryGet", async (run) => {
+testOnEveryDriver("a custom close error is thrown by put, tryPut, blocked and later gets, and the drained tryGet", async (run) => {
   const boom = new Boom("producer failed");
   const seen: unknown[] = [];
   await run(function* () {
@@ -250,7 +250,7 @@ test("closing again replaces the close error", () => {
   );
 });
 
-testOnBoth("a value delivered just before close goes to the getter, not to a later tryGet", async (run) => {
+testOnEveryDriver("a value delivered just before close goes to the getter, not to a later tryGet", async (run) => {
   const got: number[] = [];
   await run(function* () {
     const q = new Queue<number>();

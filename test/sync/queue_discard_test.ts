@@ -9,7 +9,7 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Cancelled, Queue, pause, withTaskGroup, type QueueKind } from "../../src/index.ts";
 import { createHost } from "../../src/host.ts";
-import { testOnBoth } from "../support.ts";
+import { testOnEveryDriver } from "../support.ts";
 
 function drain<T>(q: Queue<T>): T[] {
   const out: T[] = [];
@@ -17,7 +17,7 @@ function drain<T>(q: Queue<T>): T[] {
   return out;
 }
 
-testOnBoth("discardOldest: a put on a full queue evicts the oldest item", async (run) => {
+testOnEveryDriver("discardOldest: a put on a full queue evicts the oldest item", async (run) => {
   await run(function* () {
     const q = new Queue<number>({ kind: "discardOldest", capacity: 2 });
     for (let i = 1; i <= 5; i++) yield* q.put(i);
@@ -39,7 +39,7 @@ test("discardOldest: tryPut on a full queue returns false and evicts nothing", (
   assert.deepEqual(drain(q), [1, 2]);
 });
 
-testOnBoth("discardLatest: a put on a full queue drops the new item", async (run) => {
+testOnEveryDriver("discardLatest: a put on a full queue drops the new item", async (run) => {
   await run(function* () {
     const q = new Queue<number>({ kind: "discardLatest", capacity: 2 });
     for (let i = 1; i <= 5; i++) yield* q.put(i);
@@ -95,7 +95,7 @@ for (const kind of ["discardOldest", "discardLatest"] as const) {
   });
 }
 
-testOnBoth("a discarding put never waits, even in a cancelled task, and a waiting reader gets the item first", async (run) => {
+testOnEveryDriver("a discarding put never waits, even in a cancelled task, and a waiting reader gets the item first", async (run) => {
   await run(function* () {
     for (const kind of ["discardOldest", "discardLatest"] as const) {
       const q = new Queue<string>({ kind, capacity: 1 } satisfies QueueKind);
