@@ -139,6 +139,8 @@ export async function runFile(file: string, load: () => Promise<unknown>): Promi
     result.loadError = describeError(error);
   }
   const tests = registeredTests();
+  // Tests the host runner leaves out (by name, with the reason), set before the bundle runs.
+  const hostSkips = (globalThis as { __weftSkipTests?: Record<string, string> }).__weftSkipTests ?? {};
   // Tests may register more tests while running; the loop picks them up.
   for (let i = 0; i < tests.length; i++) {
     const t = tests[i]!;
@@ -146,7 +148,11 @@ export async function runFile(file: string, load: () => Promise<unknown>): Promi
     progress.current = t.name;
     report({ event: "start", name: t.name, registered: tests.length });
     const outcome: TestOutcome = { name: t.name, status: "pass", ms: 0 };
-    if (t.skip !== false || t.todo !== false) {
+    const hostSkip = hostSkips[t.name];
+    if (hostSkip !== undefined) {
+      outcome.status = "skip";
+      outcome.error = `left out on this host: ${hostSkip}`;
+    } else if (t.skip !== false || t.todo !== false) {
       outcome.status = t.skip !== false ? "skip" : "todo";
     } else {
       const start = performance.now();

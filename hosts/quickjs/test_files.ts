@@ -11,7 +11,7 @@ import { nodeOnlyTestFiles, portableTestFiles } from "../common.ts";
 import type { FileJob, FileOutcome } from "./file_runner.ts";
 
 /** One file may run this long (its tests have the harness's own limits inside). */
-const FILE_LIMIT_MS = 90_000;
+const FILE_LIMIT_MS = 150_000;
 /** A lane that has not answered this long after its file's limit is stuck in the engine and is ended. */
 const LANE_GRACE_MS = 20_000;
 /** The whole of part A must end within this. */
@@ -27,6 +27,26 @@ const target: BundleTarget = {
 };
 
 /** Files that bundle but cannot run in QuickJS, with a reason an embedder could not fix with a small shim. */
+/** Single tests left out on QuickJS (file → test name → reason); they count as skipped. */
+const leftOutTests: Record<string, Record<string, string>> = {
+  "drivers/virtual_time_test.ts": {
+    "a thousand tasks sleeping in loops for a virtual day each wake exactly on their own beat":
+      "asserts a wall-time bound (5 s) set for JIT engines; QuickJS interprets and takes about 10 s",
+  },
+};
+
+/** The files that take longest in QuickJS start first, so they do not end the run alone. */
+const slowFirst = [
+  "core/cancellation_property_test.ts",
+  "sync/queue_property_test.ts",
+  "interop/call_test.ts",
+  "io/pipe_test.ts",
+  "core/no_orphan_property_test.ts",
+  "io/reader_property_test.ts",
+  "core/waiter_list_test.ts",
+  "io/memory_reader_test.ts",
+];
+
 const leftOut: Record<string, string> = {
   "interop/streams_test.ts":
     "tests weft's adapters to web streams (ReadableStream), which QuickJS lacks; QuickJS also fails to compile " +
@@ -82,12 +102,17 @@ export async function runTestFiles(requested: readonly string[], lanes: number):
       continue;
     }
     runnable.push({ name: b.name, bundle: b.bundle });
+    for (const [test, why] of Object.entries(leftOutTests[b.name] ?? {})) console.log(`  left out ${b.name} › ${test}: ${why}`);
   }
   await esbuild.stop();
   console.log(`quickjs: bundled ${runnable.length} files in ${elapsed()}; running them ${lanes} at a time`);
 
   // Lanes take the next file when free; the output follows the order files end in.
-  const queue = [...runnable];
+  const weight = (name: string): number => {
+    const i = slowFirst.indexOf(name);
+    return i < 0 ? slowFirst.length : i;
+  };
+  const queue = [...runnable].sort((a, b) => weight(a.name) - weight(b.name));
   const results = new Map<string, FileOutcome>();
   const report = (r: FileOutcome): void => {
     results.set(r.name, r);
@@ -110,7 +135,15 @@ export async function runTestFiles(requested: readonly string[], lanes: number):
         worker ??= new Worker(new URL("./lane_worker.js", import.meta.url));
         const w = worker;
         const limitMs = Math.min(FILE_LIMIT_MS, left);
-        const job: FileJob = { name: item.name, js: item.bundle.js, mapText: item.bundle.mapText, limitMs, outDir, realRoot };
+        const job: FileJob = {
+          name: item.name,
+          js: item.bundle.js,
+          mapText: item.bundle.mapText,
+          limitMs,
+          skipTests: leftOutTests[item.name] ?? {},
+          outDir,
+          realRoot,
+        };
         const answer = await new Promise<FileOutcome | string>((resolve) => {
           const timer = setTimeout(() => resolve(`the lane did not answer within ${limitMs + LANE_GRACE_MS} ms`), limitMs + LANE_GRACE_MS);
           const done = (value: FileOutcome | string): void => {
