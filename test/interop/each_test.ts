@@ -1,14 +1,14 @@
 /**
  * `each(source, body)` (DESIGN §3): a task iterates any iterable or async
- * iterable (arrays, sets, generators, async generators, Node streams, web
- * ReadableStreams), one item at a time and in order. When the loop ends
+ * iterable (arrays, sets, generators, async generators, web ReadableStreams;
+ * Node streams in `test/node/each_node_stream_test.ts`), one item at a time
+ * and in order. When the loop ends
  * early, because the body threw or the task was cancelled, the iterator's
  * `return()` is called; when the source simply ends, it is not.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
 import { Cancelled, TimeoutError, WeftUsageError, each, run, sleep, withTimeout, type Operation } from "../../src/index.ts";
 import { Boom, Log, testOnBoth } from "../support.ts";
 
@@ -117,19 +117,6 @@ testOnBoth("each over an async generator, with awaits between items", async (run
     }
   }
   assert.deepEqual(await run(() => collect(slowCount())), [0, 1, 2, 3]);
-});
-
-testOnBoth("each over a Node stream from Readable.from", async (run) => {
-  const objects = await run(() => collect(Readable.from([{ n: 1 }, { n: 2 }, { n: 3 }])));
-  assert.deepEqual(objects, [{ n: 1 }, { n: 2 }, { n: 3 }]);
-  const bytes = await run(function* () {
-    let text = "";
-    yield* each(Readable.from([Buffer.from("hel"), Buffer.from("lo")], { objectMode: false }), function* (chunk) {
-      text += (chunk as Buffer).toString("utf8");
-    });
-    return text;
-  });
-  assert.equal(bytes, "hello");
 });
 
 testOnBoth("each over a web ReadableStream", async (run) => {
@@ -392,28 +379,6 @@ test("the cancelled each throws Cancelled inside the task", async () => {
   assert.deepEqual(log.entries, ["next 0", "next 1", "return", "each threw Cancelled"]);
 });
 
-test("cancelling each over a Node stream while the body waits destroys the stream", async () => {
-  const stream = Readable.from(["first", "second", "third"]);
-  const log = new Log();
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () =>
-        each(stream, function* (item) {
-          log.add(`body ${String(item)}`);
-          yield* sleep(60_000);
-        }),
-      );
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-  assert.deepEqual(log.entries, ["body first"]);
-  assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
-});
-
 testOnBoth("a body error over a web ReadableStream cancels the stream's source", async (run) => {
   const log = new Log();
   let n = 0;
@@ -518,20 +483,4 @@ test("each over an async source outside a task throws WeftUsageError", () => {
   const log = new Log();
   const op = each(recordingAsyncIterable([1], log), function* () {});
   assert.throws(() => op[Symbol.iterator]().next(), WeftUsageError);
-});
-
-test("cancelling each over a Node stream while a read is pending destroys the stream", async () => {
-  // A stream that never produces anything: the read stays pending forever.
-  const stream = new Readable({ read() {} });
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () => each(stream, function* () {}));
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-  assert.equal(stream.destroyed, true);
 });
