@@ -82,6 +82,13 @@ export async function runFile(job: FileJob): Promise<FileOutcome> {
   const timers = new Map<number, { due: number; seq: number }>();
   let seq = 0;
   let callDeadline = Infinity;
+  /**
+   * When the current turn (a batch of jobs, or a timer callback and its jobs)
+   * began. Timers set during a turn count from its start, as libuv's cached
+   * loop time does in Node: an interpreter runs a turn slowly, and counting
+   * from each call would spread deadlines set together by the turn's length.
+   */
+  let turnStart = 0;
 
   // A module of its own: an engine abort (QuickJS asserts when a runtime is freed with objects left) ends only this file's engine.
   const QuickJS = await newQuickJSWASMModuleFromVariant(quickjsVariant());
@@ -125,7 +132,7 @@ export async function runFile(job: FileJob): Promise<FileOutcome> {
       }
     });
     setFunction("setTimer", (id, ms) => {
-      timers.set(vm.getNumber(id), { due: clock() + vm.getNumber(ms), seq: seq++ });
+      timers.set(vm.getNumber(id), { due: turnStart + vm.getNumber(ms), seq: seq++ });
     });
     setFunction("clearTimer", (id) => {
       timers.delete(vm.getNumber(id));
@@ -167,6 +174,7 @@ export async function runFile(job: FileJob): Promise<FileOutcome> {
     let stop: string | undefined;
     let lastYield = performance.now();
     for (;;) {
+      // The jobs a timer callback queued belong to its turn (turnStart was set when it fired).
       runJobs();
       result = resultNow();
       if (result !== undefined) break;
@@ -196,6 +204,7 @@ export async function runFile(job: FileJob): Promise<FileOutcome> {
       timers.delete(next.id);
       const id = vm.newNumber(next.id);
       try {
+        turnStart = clock();
         const r = guarded(() => vm.callFunction(fire, vm.undefined, id));
         if (r.error !== undefined) {
           fail(`${name}: a timer callback failed: ${readable(JSON.stringify(vm.dump(r.error)))}`);
