@@ -17,147 +17,22 @@
  * The last line of output is `RESULT {"passed":N,"failed":M}`.
  */
 import { createServer, type Server } from "node:http";
-import { readFileSync, realpathSync } from "node:fs";
-import { isBuiltin, SourceMap } from "node:module";
 import { join, relative, resolve } from "node:path";
 import type { AddressInfo } from "node:net";
-import type { BuildOptions, Plugin } from "esbuild";
 import type { Browser, Page } from "playwright-core";
-import { finish, nodeOnlyTestFiles, portableTestFiles, root } from "./common.ts";
+import { type Bundle, type BundleTarget, bundleTestFile, type Esbuild, nodeNeeds, realRoot, shimDir } from "./bundling.ts";
+import { finish, nodeOnlyTestFiles, portableTestFiles } from "./common.ts";
 import { chromiumLaunchOptions, chromiumPath, listenOnLoopback, within } from "./launch.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
 
 const CHROMIUM = chromiumPath;
 const RUN_BUDGET_MS = 180_000; // a safety net for the whole run (it takes about 60 s here)
 const FILE_TIMEOUT_MS = 60_000; // one page
-// Real paths: esbuild resolves symlinks in the files it finds, so the shims must be named the same way.
-const realRoot = realpathSync(root);
-const testDir = join(realRoot, "test");
-const shimDir = realpathSync(join(realRoot, "hosts", "browser"));
 const outDir = join(realRoot, "dist", "hosts", "chromium-bundles"); // only names the bundles: nothing is written
-
-/** Node built-ins a test file may import, and the browser module that stands in for each. */
-const aliases: Record<string, string> = {
-  "node:test": join(shimDir, "node_test_shim.ts"),
-  "node:assert/strict": join(shimDir, "assert_shim.ts"),
-  "node:perf_hooks": join(shimDir, "node_globals_shim.ts"), // `performance` is the same W3C object
-};
-const guardPath = join(testDir, "unhandled_guard.ts");
-const guardShim = join(shimDir, "unhandled_guard_browser.ts");
-const globalsShim = join(shimDir, "node_globals_shim.ts");
-const harness = join(shimDir, "page_harness.ts");
-
-/** Node globals the shim provides to test files (imported into the file, never put on globalThis). */
-const shimmedGlobals = ["setImmediate", "clearImmediate", "process"] as const;
-/** Node globals a browser cannot stand in for: a test file using one is left out. */
-const unsupportedGlobals = ["Buffer", "require", "__dirname", "__filename", "global"] as const;
+const target: BundleTarget = { harness: join(shimDir, "page_harness.ts"), format: "esm", target: "chrome120", outDir };
 
 const started = Date.now();
 const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-
-interface Bundle {
-  js: string;
-  map: SourceMap | undefined;
-}
-
-/** Why a file cannot run in the browser, found while bundling it; empty when it can. */
-interface Scan {
-  builtins: Set<string>;
-  globals: Set<string>;
-  shimmed: Set<string>;
-  aliased: Set<string>;
-}
-
-function stripComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, " ").replace(/(^|[^:\\"'`])\/\/.*$/gm, "$1");
-}
-
-/** The esbuild plugin: shims for node:test & co, and a record of what else from Node a file uses. */
-function weftPlugin(entryName: string, scan: Scan): Plugin {
-  return {
-    name: "weft-browser",
-    setup(build) {
-      build.onResolve({ filter: /^weft-entry:/ }, (args) => ({ path: args.path.slice("weft-entry:".length), namespace: "weft-entry" }));
-      build.onLoad({ filter: /.*/, namespace: "weft-entry" }, () => ({
-        contents:
-          `import { runFile } from ${JSON.stringify(harness)};\n` +
-          `runFile(${JSON.stringify(entryName)}, () => import(${JSON.stringify(join(testDir, entryName))}));\n`,
-        resolveDir: realRoot,
-        loader: "ts",
-      }));
-      build.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
-        const alias = aliases[args.path];
-        if (alias !== undefined) {
-          if (args.path !== "node:test" && args.path !== "node:assert/strict") scan.aliased.add(args.path);
-          return { path: alias };
-        }
-        if (!isBuiltin(args.path)) return undefined;
-        scan.builtins.add(args.path);
-        return { path: args.path, external: true };
-      });
-      build.onResolve({ filter: /unhandled_guard\.ts$/ }, (args) =>
-        join(args.resolveDir, args.path) === guardPath ? { path: guardShim } : undefined,
-      );
-      // Test sources (not weft's): give them the Node globals the shim provides, note the ones it cannot.
-      build.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (!args.path.startsWith(testDir + "/")) return undefined;
-        const source = readFileSync(args.path, "utf8");
-        const code = stripComments(source);
-        const wanted: string[] = [];
-        for (const name of shimmedGlobals) {
-          const used = name === "process" ? /\bprocess\s*\.\s*[A-Za-z]/.test(code) : new RegExp(`\\b${name}\\b`).test(code);
-          const declared = new RegExp(
-            `import\\s*\\{[^}]*\\b${name}\\b[^}]*\\}|import\\s+${name}\\b|\\b(const|let|var|function|class)\\s+${name}\\b`,
-          ).test(code);
-          if (used && !declared) wanted.push(name);
-        }
-        for (const name of unsupportedGlobals) {
-          const pattern =
-            name === "global"
-              ? /(^|[^.\w$])global\s*\./m
-              : name === "require"
-                ? /(^|[^.\w$])require\s*\(/m
-                : new RegExp(`(^|[^.\\w$])${name}\\b`, "m");
-          if (pattern.test(code)) scan.globals.add(name);
-        }
-        for (const name of wanted) scan.shimmed.add(name);
-        // On the first line, so line numbers stay those of the source.
-        const prefix = wanted.length === 0 ? "" : `import { ${wanted.join(", ")} } from ${JSON.stringify(globalsShim)}; `;
-        return { contents: prefix + source, loader: "ts" };
-      });
-    },
-  };
-}
-
-type Esbuild = typeof import("esbuild");
-
-async function bundle(esbuild: Esbuild, name: string): Promise<{ bundle?: Bundle; scan: Scan; error?: string }> {
-  const scan: Scan = { builtins: new Set(), globals: new Set(), shimmed: new Set(), aliased: new Set() };
-  const options: BuildOptions = {
-    entryPoints: [`weft-entry:${name}`],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "chrome120",
-    outfile: join(outDir, name.replace(/\.ts$/, ".js")),
-    write: false,
-    sourcemap: "external",
-    sourcesContent: false,
-    logLevel: "silent",
-    plugins: [weftPlugin(name, scan)],
-  };
-  try {
-    const out = await esbuild.build(options);
-    const js = out.outputFiles?.find((f) => f.path.endsWith(".js"))?.text;
-    const mapText = out.outputFiles?.find((f) => f.path.endsWith(".js.map"))?.text;
-    if (js === undefined) return { scan, error: "esbuild produced no JavaScript" };
-    return { scan, bundle: { js, map: mapText === undefined ? undefined : new SourceMap(JSON.parse(mapText)) } };
-  } catch (error) {
-    const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
-    const text = errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`).join("\n");
-    return { scan, error: text ?? String(error) };
-  }
-}
 
 /** Rewrites `http://127.0.0.1:port/x_test.js:L:C` in a stack to the TypeScript source position. */
 function mapStack(text: string, bundles: Map<string, Bundle>): string {
@@ -376,9 +251,9 @@ async function main(): Promise<void> {
   const runnable: string[] = [];
   let failed = 0;
   let passed = 0;
-  const built = await Promise.all(files.map(async (name) => ({ name, ...(await bundle(esbuild, name)) })));
+  const built = await Promise.all(files.map(async (name) => ({ name, ...(await bundleTestFile(esbuild, name, target)) })));
   for (const b of built) {
-    const needs = [...[...b.scan.builtins].map((m) => `imports ${m}`), ...[...b.scan.globals].map((g) => `uses the Node global ${g}`)];
+    const needs = nodeNeeds(b.scan);
     if (needs.length > 0) {
       console.log(`  excluded ${b.name}: ${needs.join(", ")}`);
       continue;

@@ -1,41 +1,54 @@
 /**
  * weft on QuickJS compiled to WebAssembly: an embedded engine with no event
  * loop (no setTimeout, no console, no performance; promise jobs run only when
- * the embedder asks). weft supports such a host only through `weft/host`'s
- * `createHost({ now, onWake })` + `pump()`, so this runner is the embedder:
+ * the embedder asks). This runner is the embedder, and runs two things:
  *
- * 1. bundles `hosts/quickjs/scenarios.ts` (weft + the scenarios) with esbuild
- *    into one IIFE script;
- * 2. starts QuickJS with memory and stack limits and an interrupt handler,
- *    injects the host API (`now`, `wake`, `log`, `schedule`) and evaluates the
- *    bundle;
- * 3. drives it the way an embedder would: pump; pump again while tasks are
- *    ready; otherwise sleep (really) until the next timer deadline or the next
- *    scripted host callback, deliver the callbacks that are due, and pump
- *    again; with nothing ready, no timer and no callback to come, the tasks
- *    left are blocked forever and fail.
+ * A. The portable test files (`test/<area>/*_test.ts`, as on Node, Bun, Deno
+ *    and Chromium). Each is bundled by esbuild with the same shims as for
+ *    Chromium (`hosts/bundling.ts`), plus `hosts/quickjs/guest_globals.ts`:
+ *    the small globals an embedder gives (timers on the embedder's real
+ *    clock, queueMicrotask as a QuickJS job, TextEncoder/TextDecoder,
+ *    AbortController, EventTarget, console, performance.now). Each file gets
+ *    a fresh QuickJS runtime; its tests run one after the other through
+ *    `hosts/browser/page_harness.ts`, each with the harness's time limit,
+ *    the file with a wall limit, and every call into the guest with the
+ *    interrupt handler's limit. The embedder runs pending jobs, fires due
+ *    timers one at a time (jobs in between), and sleeps for real until the
+ *    next timer. weft finds no setImmediate and no MessageChannel there, so
+ *    its event-loop driver takes host turns through setTimeout(0).
  *
- * The host clock is the real clock (`performance.now()` since the start), read
- * live on every `now()`, so a long pump fires the timers that fall due during
- * it as weft's scheduler checks its clock between batches of steps. Only the
- * extra "idle" pump the embedder makes to check that an idle pump changes
- * nothing runs with the clock held at its last reading.
+ * B. The embedding-contract checks (`hosts/quickjs/embedding_checks.ts`):
+ *    what a test file cannot script. One `createHost({ now, onWake })` in the
+ *    guest, driven the way an embedder would: pump; pump again while tasks
+ *    are ready; otherwise sleep (really) until the next timer deadline or the
+ *    next scripted host callback, deliver the callbacks that are due, and
+ *    pump again; with nothing ready, no timer and no callback to come, the
+ *    tasks left are blocked forever and fail. The host clock is the real
+ *    clock, read live on every `now()`; only the extra "idle" pump the
+ *    embedder makes to check that an idle pump changes nothing runs with the
+ *    clock held at its last reading.
  *
- * Run: `npx tsc -p . && node dist/hosts/quickjs.js` from the repository root.
- * Options: `--verbose` (a line per passing scenario too), `--trace` (every
- * pump and real sleep), `--lanes N` (scenarios running at once, default 4).
- * The last line of output is `RESULT {"passed":N,"failed":M}`; the exit code
- * is 0 only if nothing failed.
+ * Run: `npx tsc -p . && node dist/hosts/quickjs.js [area/name_test.ts …]`
+ * from the repository root (with file names, only those files and no checks).
+ * Options: `--verbose` (a line per passing check too), `--trace` (every pump
+ * and real sleep of B), `--lanes N` (test files, and checks, running at once,
+ * default 4). The last line of output is `RESULT {"passed":N,"failed":M}`;
+ * the exit code is 0 only if nothing failed.
  */
 import { build } from "esbuild";
-import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime } from "quickjs-emscripten-core";
+import {
+  newQuickJSWASMModuleFromVariant,
+  type QuickJSContext,
+  type QuickJSHandle,
+  type QuickJSRuntime,
+  type QuickJSWASMModule,
+} from "quickjs-emscripten-core";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { quickjsVariant } from "./launch.ts";
+import { finish, root } from "./common.ts";
+import { runTestFiles } from "./quickjs/test_files.ts";
 
-/** The repository root (this file runs as dist/hosts/quickjs.js). */
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const scenariosEntry = join(root, "hosts", "quickjs", "scenarios.ts");
+const scenariosEntry = join(root, "hosts", "quickjs", "embedding_checks.ts");
 
 const verbose = process.argv.includes("--verbose");
 /** Print every pump's report and every real sleep (`--trace`). */
@@ -77,11 +90,6 @@ interface HostEvent {
   key: string;
   due: number;
   seq: number;
-}
-
-function printResult(passed: number, failed: number): never {
-  console.log(`RESULT ${JSON.stringify({ passed, failed })}`);
-  process.exit(failed === 0 ? 0 : 1);
 }
 
 function errorText(error: unknown): string {
@@ -437,10 +445,9 @@ class Embedder {
   }
 }
 
-/** Bundles the scenarios, loads QuickJS, evaluates the bundle and starts the scenarios. */
-async function startHost(): Promise<Embedder> {
+/** Bundles the scenarios, evaluates the bundle in a runtime of its own and starts the scenarios. */
+async function startHost(QuickJS: QuickJSWASMModule): Promise<Embedder> {
   const code = await bundle();
-  const QuickJS = await newQuickJSWASMModuleFromVariant(quickjsVariant());
   const rt = QuickJS.newRuntime();
   const vm = rt.newContext();
   let embedder: Embedder;
@@ -464,14 +471,15 @@ async function startHost(): Promise<Embedder> {
   return embedder;
 }
 
-async function main(): Promise<void> {
+/** Part B: the embedding-contract checks. */
+async function runEmbeddingChecks(QuickJS: QuickJSWASMModule): Promise<{ passed: number; failed: number }> {
   const started = performance.now();
   let embedder: Embedder;
   try {
-    embedder = await startHost();
+    embedder = await startHost(QuickJS);
   } catch (error) {
-    console.log(`quickjs: the host could not start: ${errorText(error)}`);
-    printResult(0, 1);
+    console.log(`quickjs: the embedding checks could not start: ${errorText(error)}`);
+    return { passed: 0, failed: 1 };
   }
 
   let stopReason: string | undefined;
@@ -515,8 +523,23 @@ async function main(): Promise<void> {
     }
   }
   if (stopReason !== undefined) console.log(`quickjs: stopped early: ${stopReason}`);
-  console.log(`quickjs: ${passed} passed, ${failed} failed (${stats})`);
-  printResult(passed, failed);
+  console.log(`quickjs: embedding checks: ${passed} passed, ${failed} failed (${stats})`);
+  return { passed, failed };
+}
+
+async function main(): Promise<void> {
+  const requested = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--lanes");
+  let QuickJS: QuickJSWASMModule;
+  try {
+    QuickJS = await newQuickJSWASMModuleFromVariant(quickjsVariant());
+  } catch (error) {
+    console.log(`quickjs: the engine could not load: ${errorText(error)}`);
+    finish(0, 1);
+  }
+  // The checks first and alone: their deadlines are on the real clock, and other lanes would delay them.
+  const checks = requested.length === 0 ? await runEmbeddingChecks(QuickJS) : { passed: 0, failed: 0 };
+  const files = await runTestFiles(requested, LANES);
+  finish(checks.passed + files.passed, checks.failed + files.failed);
 }
 
 await main();

@@ -40,6 +40,13 @@ function runBatch(): void {
 
 export function setImmediate(callback: Callback, ...args: unknown[]): Immediate {
   if (typeof callback !== "function") throw new TypeError('The "callback" argument must be of type function');
+  if (channel === undefined && typeof MessageChannel !== "function") {
+    // An embedded engine (QuickJS): a timer from the embedder is the only macrotask there is.
+    const item: Immediate = { callback, args, cancelled: false };
+    queue.push(item);
+    if (queue.length === 1) setTimeout(runBatch, 0);
+    return item;
+  }
   if (channel === undefined) {
     channel = new MessageChannel();
     channel.port1.onmessage = runBatch;

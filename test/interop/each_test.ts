@@ -1,14 +1,14 @@
 /**
  * `each(source, body)` (docs/semantics.md, «Interop»): a task iterates any iterable or async
- * iterable (arrays, sets, generators, async generators, Node streams, web
- * ReadableStreams), one item at a time and in order. When the loop ends
+ * iterable (arrays, sets, generators, async generators, web ReadableStreams;
+ * Node streams in `test/node/each_node_stream_test.ts`), one item at a time
+ * and in order. When the loop ends
  * early, because the body threw or the task was cancelled, the iterator's
  * `return()` is called; when the source simply ends, it is not.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Readable } from "node:stream";
 import { Cancelled, TimeoutError, WeftUsageError, each, sleep, withTimeout, type Operation } from "../../src/index.ts";
 import { Boom, Log, testOnEveryDriver, assertEvents } from "../support.ts";
 
@@ -117,19 +117,6 @@ testOnEveryDriver("each over an async generator, with awaits between items", asy
     }
   }
   assert.deepEqual(await run(() => collect(slowCount())), [0, 1, 2, 3]);
-});
-
-testOnEveryDriver("each over a Node stream from Readable.from", async (run) => {
-  const objects = await run(() => collect(Readable.from([{ n: 1 }, { n: 2 }, { n: 3 }])));
-  assert.deepEqual(objects, [{ n: 1 }, { n: 2 }, { n: 3 }]);
-  const bytes = await run(function* () {
-    let text = "";
-    yield* each(Readable.from([Buffer.from("hel"), Buffer.from("lo")], { objectMode: false }), function* (chunk) {
-      text += (chunk as Buffer).toString("utf8");
-    });
-    return text;
-  });
-  assert.equal(bytes, "hello");
 });
 
 testOnEveryDriver("each over a web ReadableStream", async (run) => {
@@ -416,34 +403,6 @@ testOnEveryDriver(
   { except: "virtual time" },
 );
 
-// Not on virtual time: its clock jumps past the timeouts while the host's promises
-// are still settling (a source, a stream, a fetch-like body); the host pump yields to the host first.
-testOnEveryDriver(
-  "cancelling each over a Node stream while the body waits destroys the stream",
-  async (run) => {
-    const stream = Readable.from(["first", "second", "third"]);
-    const log = new Log();
-    const outcome = await run(function* () {
-      try {
-        yield* withTimeout(20, () =>
-          each(stream, function* (item) {
-            log.add(`body ${String(item)}`);
-            yield* sleep(60_000);
-          }),
-        );
-        return "no timeout (wrong)";
-      } catch (e) {
-        return e;
-      }
-    });
-    assert.ok(outcome instanceof TimeoutError);
-    for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-    assert.deepEqual(log.entries, ["body first"]);
-    assert.equal(stream.destroyed, true, "return() on a stream's iterator destroys it");
-  },
-  { except: "virtual time" },
-);
-
 testOnEveryDriver("a body error over a web ReadableStream cancels the stream's source", async (run) => {
   const log = new Log();
   let n = 0;
@@ -548,20 +507,4 @@ test("each over an async source outside a task throws WeftUsageError", () => {
   const log = new Log();
   const op = each(recordingAsyncIterable([1], log), function* () {});
   assert.throws(() => op[Symbol.iterator]().next(), WeftUsageError);
-});
-
-testOnEveryDriver("cancelling each over a Node stream while a read is pending destroys the stream", async (run) => {
-  // A stream that never produces anything: the read stays pending forever.
-  const stream = new Readable({ read() {} });
-  const outcome = await run(function* () {
-    try {
-      yield* withTimeout(20, () => each(stream, function* () {}));
-      return "no timeout (wrong)";
-    } catch (e) {
-      return e;
-    }
-  });
-  assert.ok(outcome instanceof TimeoutError);
-  for (let i = 0; i < 5 && !stream.destroyed; i++) await flush();
-  assert.equal(stream.destroyed, true);
 });
