@@ -22,34 +22,17 @@
  * needs the host's event loop: the only driver is `pump()`.
  */
 import {
-  BreakFromSpawnLoop,
   Cancelled,
-  CondVar,
-  Lazy,
-  Mutex,
   Queue,
-  QueueClosed,
   Semaphore,
-  TimeoutError,
-  Timer,
-  TimerCancelled,
   WeftUsageError,
   action,
-  all,
-  any,
-  isBeingCancelled,
   now,
   pause,
-  protectFromCancel,
-  retry,
   sleep,
-  suppressedErrors,
-  withCancellationHandler,
   withTaskGroup,
   withTimeout,
-  withTimeoutOpt,
   type Operation,
-  type Task,
 } from "../../src/index.ts";
 import { createHost, type Host, type PumpResult } from "../../src/host.ts";
 
@@ -141,10 +124,6 @@ function ok(condition: boolean, what: string): void {
   if (!condition) fail(what);
 }
 
-function same(actual: unknown, expected: unknown, what: string): void {
-  if (actual !== expected) fail(`${what}: expected the very value ${show(expected)}, got ${show(actual)}`);
-}
-
 function isA(error: unknown, cls: abstract new (...args: never[]) => unknown, what: string): void {
   if (!(error instanceof cls)) fail(`${what}: expected a ${cls.name}, got ${show(error)}`);
 }
@@ -169,10 +148,6 @@ function thrown(fn: () => unknown): unknown {
     return error;
   }
   return fail(`expected an error, but it returned ${show(value)}`);
-}
-
-function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : String(error);
 }
 
 class Boom extends Error {
@@ -214,8 +189,7 @@ let host: Host | null = null;
 /** Pumps started so far. */
 let pumps = 0;
 let pumping = false;
-/** onWake calls, and whether one came since the last pump began. */
-let wakes = 0;
+/** Whether onWake was called since the last pump began. */
 let wokenSincePump = false;
 let wakesDuringPump = 0;
 
@@ -249,15 +223,6 @@ function hostEvent(key: string, afterMs: number, mode: "resolve" | "reject" = "r
       callbacks.delete(key);
     };
   });
-}
-
-/** Tasks of the spawning group, spawned in order, that log when they end by a timer. */
-function sleeper(log: string[], name: string, ms: number): () => Operation<string> {
-  return function* () {
-    yield* sleep(ms);
-    log.push(name);
-    return name;
-  };
 }
 
 // ═══════════════════════════════════════════════════════════════════════════
@@ -506,7 +471,6 @@ const entry: WeftScenarios = {
     host = createHost({
       now: () => given.now(),
       onWake: () => {
-        wakes++;
         wokenSincePump = true;
         if (pumping) wakesDuringPump++;
         given.wake();

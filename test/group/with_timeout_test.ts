@@ -11,7 +11,6 @@ import {
   Timer,
   now,
   pause,
-  protectFromCancel,
   sleep,
   suppressedErrors,
   withTaskGroup,
