@@ -2,13 +2,12 @@
  * `Timer`: a restartable one-shot deadline that any number of tasks can wait on.
  */
 import { hostClock } from "./clock.ts";
-import type { Coroutine } from "./coroutine.ts";
 import { TimerCancelled } from "./errors.ts";
 import { requireDuration, type Operation } from "./operation.ts";
 import { park } from "./pause.ts";
 import { current, requireTask, type Scheduler } from "./scheduler.ts";
 import { TimerEntry } from "./timer_heap.ts";
-import { WaiterList, WaiterRecord } from "./waiters.ts";
+import { WaiterList, type WaiterRecord, newWaiterRecord } from "./waiters.ts";
 
 const DETACHED = 0; // counting, but no scheduler timer (nobody waits)
 const ARMED = 1; // a scheduler timer is set for the deadline
@@ -25,8 +24,6 @@ class TimerFire extends TimerEntry {
 }
 
 let expireTimer: (timer: Timer, entry: TimerFire) => void;
-
-const newTimerWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 /**
  * A deadline `ms` after its creation that tasks can wait for. `refresh()`
@@ -86,7 +83,7 @@ export class Timer {
       if (this.#clock() >= this.#deadline) return;
       this.#arm(task.scheduler);
     }
-    const waiter = this.#waiters.enqueue(task, newTimerWaiter);
+    const waiter = this.#waiters.enqueue(task, newWaiterRecord);
     try {
       yield* park();
     } catch (error) {

@@ -31,18 +31,8 @@ export class WaiterRecord {
   }
 }
 
-/**
- * The hand-off rule every primitive shares: a waiter that was handed
- * something in the same round as its cancellation keeps it (the hand-off
- * came first, so the operation completed); any other waiter leaves the list
- * having taken nothing. Call from the waiting operation's `throw`; true means
- * "return normally".
- */
-export function keepsHandOff<W extends WaiterRecord>(list: WaiterList<W>, waiter: W): boolean {
-  if (waiter.handed) return true;
-  list.tombstone(waiter);
-  return false;
-}
+/** Makes a plain record, for primitives whose waiters carry nothing but the hand-off. */
+export const newWaiterRecord = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 export class WaiterList<W extends WaiterRecord> {
   private readonly ring = new Ring<W>();
@@ -109,6 +99,19 @@ export class WaiterList<W extends WaiterRecord> {
     waiter.task = null;
     task.scheduler.wake(task);
     return waiter;
+  }
+
+  /**
+   * The hand-off rule every primitive shares, for a waiting operation's
+   * `throw`: a waiter that was handed something in the same round as its
+   * cancellation keeps it (the hand-off came first, so the operation
+   * completed) and this returns true; any other waiter leaves the list having
+   * taken nothing, and this returns false.
+   */
+  keepsHandOff(waiter: W): boolean {
+    if (waiter.handed) return true;
+    this.tombstone(waiter);
+    return false;
   }
 
   /**

@@ -2,14 +2,10 @@
  * `CondVar`: a condition variable without a mutex or a counter
  * (docs/semantics.md, «CondVar»).
  */
-import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
-import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
+import { WaiterList, type WaiterRecord, newWaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
-
-/** One waiting task; `handed` once a signal reached it. */
-const newSleeper = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 class WaitOp extends SuspensionPoint<void> {
   constructor(private readonly sleepers: WaiterList<WaiterRecord>) {
@@ -27,7 +23,7 @@ class WaitOp extends SuspensionPoint<void> {
     const task = current ?? requireTask("CondVar.wait()");
     // wait() always suspends, so it always honours a due cancellation.
     if (task.cancelDue) throw new Cancelled();
-    task.waitRecord = this.sleepers.enqueue(task, newSleeper);
+    task.waitRecord = this.sleepers.enqueue(task, newWaiterRecord);
     return SUSPENDED_RESULT;
   }
 
@@ -36,7 +32,7 @@ class WaitOp extends SuspensionPoint<void> {
     const sleeper = task.waitRecord as WaiterRecord;
     task.waitRecord = undefined;
     // Signalled in the same round as the cancellation: the signal was consumed, keep it.
-    if (keepsHandOff(this.sleepers, sleeper)) return DONE_VOID;
+    if (this.sleepers.keepsHandOff(sleeper)) return DONE_VOID;
     throw error;
   }
 }

@@ -8,10 +8,7 @@ import { Cancelled } from "../core/errors.ts";
 import { requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
-import { WaiterList, WaiterRecord } from "../core/waiters.ts";
-
-/** One waiting task; `handed` once the computation's end woke it (its wait completed). */
-const newLazyWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
+import { WaiterList, type WaiterRecord, newWaiterRecord } from "../core/waiters.ts";
 
 const enum LazyState {
   IDLE,
@@ -66,7 +63,7 @@ export class Lazy<T> {
       if (this.#state === LazyState.FAILED) throw this.#error;
       const task = requireTask("Lazy.wait()");
       if (this.#state === LazyState.IDLE) this.#start(task);
-      const waiter = this.#waiters.enqueue(task, newLazyWaiter);
+      const waiter = this.#waiters.enqueue(task, newWaiterRecord);
       try {
         yield* park();
       } catch (error) {

@@ -11,7 +11,7 @@ import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
 import { Ring } from "../core/ring.ts";
-import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
+import { WaiterList, WaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 
 /**
@@ -103,11 +103,6 @@ function handToReader<T>(q: QueueState<T>, value: T): boolean {
   return true;
 }
 
-/** Takes the oldest live writer off its list and wakes it; null if none waits. */
-function takeFromWriter<T>(q: QueueState<T>): Writer<T> | null {
-  return q.writers.wakeFirst(true);
-}
-
 /** The non-waiting put: hand to a reader, or buffer if there is room. */
 function tryPutValue<T>(q: QueueState<T>, value: T): boolean {
   if (q.closed) throw q.closeError;
@@ -128,7 +123,7 @@ function tryGetValue<T>(q: QueueState<T>): T | typeof EMPTY {
     const item = buffer.shift();
     // The buffer has room now: the oldest waiting writer's value moves in.
     if (q.writers.size > 0) {
-      const writer = takeFromWriter(q);
+      const writer = q.writers.wakeFirst(true);
       if (writer !== null) {
         buffer.push(writer.value as T);
         writer.value = undefined;
@@ -138,7 +133,7 @@ function tryGetValue<T>(q: QueueState<T>): T | typeof EMPTY {
   }
   if (q.writers.size > 0) {
     // A rendezvous (capacity 0): take straight from the writer.
-    const writer = takeFromWriter(q);
+    const writer = q.writers.wakeFirst(true);
     if (writer !== null) {
       const value = writer.value as T;
       writer.value = undefined;
@@ -188,7 +183,7 @@ class GetOp<T> extends SuspensionPoint<T> {
     const reader = task.waitRecord as Reader<T>;
     task.waitRecord = undefined;
     // A value reached this reader in the same round as the cancellation: keep it.
-    if (keepsHandOff(this.q.readers, reader)) return this.done(takeReaderValue(reader));
+    if (this.q.readers.keepsHandOff(reader)) return this.done(takeReaderValue(reader));
     throw error;
   }
 }
@@ -261,7 +256,7 @@ class PutOp<T> extends SuspensionPoint<void> {
     const writer = task.waitRecord as Writer<T>;
     task.waitRecord = undefined;
     // The value was taken in the same round as the cancellation: the put happened.
-    if (keepsHandOff(this.q.writers, writer)) return DONE;
+    if (this.q.writers.keepsHandOff(writer)) return DONE;
     writer.value = undefined;
     throw error;
   }

@@ -2,14 +2,10 @@
  * `Semaphore`: counted permits, strict FIFO, direct hand-off
  * (docs/semantics.md, «Semaphore»).
  */
-import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
-import { WaiterList, WaiterRecord, keepsHandOff } from "../core/waiters.ts";
+import { WaiterList, type WaiterRecord, newWaiterRecord } from "../core/waiters.ts";
 import { current, requireTask } from "../core/scheduler.ts";
-
-/** One blocked `acquire`; `handed` once a permit reached it. */
-const newPermitWaiter = (task: Coroutine): WaiterRecord => new WaiterRecord(task);
 
 class AcquireOp extends SuspensionPoint<void> {
   constructor(
@@ -32,7 +28,7 @@ class AcquireOp extends SuspensionPoint<void> {
     if (takePermit(this.semaphore)) return DONE_VOID;
     const task = current ?? requireTask("Semaphore.acquire()");
     if (task.cancelDue) throw new Cancelled();
-    task.waitRecord = this.waiters.enqueue(task, newPermitWaiter);
+    task.waitRecord = this.waiters.enqueue(task, newWaiterRecord);
     return SUSPENDED_RESULT;
   }
 
@@ -41,7 +37,7 @@ class AcquireOp extends SuspensionPoint<void> {
     const waiter = task.waitRecord as WaiterRecord;
     task.waitRecord = undefined;
     // The permit was handed over in the same round as the cancellation: keep it.
-    if (keepsHandOff(this.waiters, waiter)) return DONE_VOID;
+    if (this.waiters.keepsHandOff(waiter)) return DONE_VOID;
     throw error;
   }
 }
