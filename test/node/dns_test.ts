@@ -90,8 +90,15 @@ test("a cancelled lookup is abandoned at once: the task does not wait for the re
     assert.ok(outcome instanceof Cancelled, `the task ended with Cancelled, not ${String(outcome)}`);
     assert.ok(socketResources().includes("GetAddrInfoReqWrap"), "the abandoned lookup is still pending");
   } finally {
-    fs.closeSync(fs.openSync(fifo, "w")); // releases the blocked opens
-    await Promise.all(opened);
+    // The writer stays open until every reader's open has returned: a pool
+    // thread that reaches its open only after the writer closed (a stalled
+    // host) would block forever and hang the file.
+    const writer = fs.openSync(fifo, "w"); // releases the blocked opens
+    try {
+      await Promise.all(opened);
+    } finally {
+      fs.closeSync(writer);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const left = await settleResources([]);
