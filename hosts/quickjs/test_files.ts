@@ -26,7 +26,6 @@ const target: BundleTarget = {
   outDir,
 };
 
-/** Files that bundle but cannot run in QuickJS, with a reason an embedder could not fix with a small shim. */
 /** Single tests left out on QuickJS (file → test name → reason); they count as skipped. */
 const leftOutTests: Record<string, Record<string, string>> = {
   "interop/each_test.ts": {
@@ -51,6 +50,7 @@ const slowFirst = [
   "io/memory_reader_test.ts",
 ];
 
+/** Files that bundle but cannot run in QuickJS, with a reason an embedder could not fix with a small shim. */
 const leftOut: Record<string, string> = {
   "interop/streams_test.ts":
     "tests weft's adapters to web streams (ReadableStream), which QuickJS lacks; QuickJS also fails to compile " +
