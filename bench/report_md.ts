@@ -129,7 +129,9 @@ function targetSection(results: BenchResults): string[] {
   ];
   for (const r of rows) {
     const status = r.met === undefined ? "not measured" : r.met ? "met" : "**missed**";
-    lines.push(`| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : formatRatio(r.ratio)} | ${status} |`);
+    lines.push(
+      `| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : r.unit === "ns" ? `${Number(r.ratio.toPrecision(3))} ns` : formatRatio(r.ratio)} | ${status} |`,
+    );
   }
   lines.push("");
   return lines;
