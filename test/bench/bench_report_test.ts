@@ -160,6 +160,45 @@ test("targets: tcp_echo compares throughputs with raw net (the await-microtask c
   assert.deepEqual(nodeTargets(sample({ weft: 2000, "await-microtask": 1800, effection: 10 }, "buffered_io_pipe")), []);
 });
 
+test("targets: group and timeout overheads have absolute ns goals, the timeout also a ratio to the plain race; cancel_1m 2 µs a task", () => {
+  const group = nodeTargets(sample({ weft: 450, "await-microtask": 2000 }, "group_overhead"));
+  assert.deepEqual(
+    group.map((r) => [r.compared, r.goal, r.ratio, r.unit, r.met]),
+    [["weft ns per group", "≤ 500 ns", 450, "ns", true]],
+  );
+  const timeout = nodeTargets(sample({ weft: 800, "await-microtask": 1200 }, "timeout_overhead"));
+  assert.deepEqual(
+    timeout.map((r) => [r.goal, r.ratio, r.met]),
+    [
+      ["≤ 500 ns", 800, false],
+      ["≥ 2×", 1.5, false],
+    ],
+  );
+  const cancel = nodeTargets(sample({ weft: 1500 }, "cancel_1m"));
+  assert.deepEqual(
+    cancel.map((r) => [r.goal, r.met]),
+    [["≤ 2000 ns", true]],
+  );
+  const md = formatMarkdown(sample({ weft: 450 }, "group_overhead"));
+  assert.match(md, /\| group_overhead \| weft ns per group \| ≤ 500 ns \| 450 ns \| met \|/);
+});
+
+test("markdown: the memory section gives bytes per sleeping task and the cancel time against their goals, or why it is missing", () => {
+  const results = sample({ weft: 10 });
+  results.memory = [
+    { tasks: 100_000, bytesPerTask: 284.2, spawnMs: 150, cancelMs: 90 },
+    { tasks: 1_000_000, bytesPerTask: 301, spawnMs: 1600, cancelMs: 2500 },
+  ];
+  const md = formatMarkdown(results);
+  assert.match(md, /## Memory on Node \(weft\)/);
+  assert.match(md, /\| 100,000 \| 284 B \| ≤ 300 B: met \| 150 ms \| 90 ms \|  \|/);
+  assert.match(md, /\| 1,000,000 \| 301 B \| ≤ 300 B: \*\*missed\*\* \| 1600 ms \| 2500 ms \| < 2 s: \*\*missed\*\* \|/);
+  results.memory = { unavailable: "the probe of 100,000 tasks failed: out of memory" };
+  assert.match(formatMarkdown(results), /Not measured: the probe of 100,000 tasks failed: out of memory\./);
+  delete results.memory;
+  assert.doesNotMatch(formatMarkdown(results), /Memory on Node/);
+});
+
 test("plan: the IO workloads run the full N for every peer; other slow peers may cut it", () => {
   const options = { quick: false, runs: 5, processes: undefined };
   for (const workload of ["buffered_io_pipe", "tcp_echo"]) {
