@@ -6,6 +6,7 @@
 import { hostLabels, peerLabels, type HostId } from "./catalog.ts";
 import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
 import { nodeTargets } from "./targets.ts";
+import { MODE_GAP, processModes } from "./stats.ts";
 
 /** ns/op: one decimal below 100, whole numbers with thousands separators above. */
 export function formatNs(ns: number): string {
@@ -81,6 +82,20 @@ function hostSection(results: BenchResults, host: HostId): string[] {
     lines.push("", "N (ops per run) where it differs from the workload's full N:");
     for (const [peer, list] of group(cut, (c) => c.peer)) {
       lines.push(`- ${peer}: ${list.map((c) => `${c.workload} ${formatCount(c.n!)}`).join(", ")}`);
+    }
+  }
+  const split = cells.flatMap((c) => {
+    const modes = c.status === "ok" && c.samples !== undefined ? processModes(c.samples) : undefined;
+    return modes === undefined ? [] : [{ cell: c, modes }];
+  });
+  if (split.length > 0) {
+    lines.push(
+      "",
+      `Cells whose processes settled at different speeds (V8 modes: process medians more than ${MODE_GAP}× apart); the cell's median is over all of them:`,
+    );
+    for (const { cell, modes } of split) {
+      const text = modes.map((m) => `${m.processes} at ${formatNs(m.median)} ns/op`).join(", ");
+      lines.push(`- ${cell.peer} ${cell.workload}: ${text}`);
     }
   }
   const missing = cells.filter((c) => c.status === "n/a" || c.status === "failed");

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { median, summarize } from "../../bench/stats.ts";
+import { median, processModes, summarize } from "../../bench/stats.ts";
 import { niceFloor } from "../../bench/measure.ts";
 import { parseOptions } from "../../bench/options.ts";
 import { formatMarkdown, formatNs, formatRatio } from "../../bench/report_md.ts";
@@ -197,6 +197,36 @@ test("markdown: the memory section gives bytes per sleeping task and the cancel 
   assert.match(formatMarkdown(results), /Not measured: the probe of 100,000 tasks failed: out of memory\./);
   delete results.memory;
   assert.doesNotMatch(formatMarkdown(results), /Memory on Node/);
+});
+
+test("process modes: processes far apart in speed are counted per mode; one mode is no split", () => {
+  assert.equal(
+    processModes([
+      [90, 91, 92],
+      [95, 94, 96],
+      [88, 99, 90],
+    ]),
+    undefined,
+  );
+  assert.deepEqual(
+    processModes([
+      [90, 91, 92],
+      [165, 170, 160],
+      [88, 89, 90],
+    ]),
+    [
+      { median: 90, processes: 2 },
+      { median: 165, processes: 1 },
+    ],
+  );
+  assert.equal(processModes([[90, 91]]), undefined);
+  const results = sample({ weft: 100 }, "cond_var_signal");
+  results.cells[0]!.samples = [
+    [90, 91, 92],
+    [165, 170, 160],
+    [88, 89, 90],
+  ];
+  assert.match(formatMarkdown(results), /- weft cond_var_signal: 2 at 90\.0 ns\/op, 1 at 165 ns\/op/);
 });
 
 test("plan: the IO workloads run the full N for every peer; other slow peers may cut it", () => {
