@@ -43,6 +43,24 @@ export const workloads: readonly WorkloadInfo[] = [
   { name: "timer_burst_sleep0", family: "timer_burst", ops: 100_000, op: "one child sleeping 0 ms, all at once" },
   { name: "timer_burst_sleep1", family: "timer_burst", ops: 100_000, op: "one child sleeping 1 ms, all at once" },
   {
+    name: "group_overhead",
+    family: "group_overhead",
+    ops: 100_000,
+    op: "one task group (or the peer's scope) whose body pauses once, entered and left in sequence",
+  },
+  {
+    name: "timeout_overhead",
+    family: "timeout_overhead",
+    ops: 100_000,
+    op: "one 1 s timeout around a body that pauses once and returns (the timeout never fires)",
+  },
+  {
+    name: "cancel_1m",
+    family: "cancel_1m",
+    ops: 1_000_000,
+    op: "per task: spawn a task that sleeps 1 h, then cancel all of them at once and wait for their cleanup (1M tasks a run)",
+  },
+  {
     name: "buffered_io_pipe",
     family: "buffered_io_pipe",
     ops: 65_536,

@@ -6,6 +6,7 @@
 import { hostLabels, peerLabels, type HostId } from "./catalog.ts";
 import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
 import { nodeTargets } from "./targets.ts";
+import { MODE_GAP, processModes } from "./stats.ts";
 
 /** ns/op: one decimal below 100, whole numbers with thousands separators above. */
 export function formatNs(ns: number): string {
@@ -83,6 +84,20 @@ function hostSection(results: BenchResults, host: HostId): string[] {
       lines.push(`- ${peer}: ${list.map((c) => `${c.workload} ${formatCount(c.n!)}`).join(", ")}`);
     }
   }
+  const split = cells.flatMap((c) => {
+    const modes = c.status === "ok" && c.samples !== undefined ? processModes(c.samples) : undefined;
+    return modes === undefined ? [] : [{ cell: c, modes }];
+  });
+  if (split.length > 0) {
+    lines.push(
+      "",
+      `Cells whose processes settled at different speeds (V8 modes: process medians more than ${MODE_GAP}× apart); the cell's median is over all of them:`,
+    );
+    for (const { cell, modes } of split) {
+      const text = modes.map((m) => `${m.processes} at ${formatNs(m.median)} ns/op`).join(", ");
+      lines.push(`- ${cell.peer} ${cell.workload}: ${text}`);
+    }
+  }
   const missing = cells.filter((c) => c.status === "n/a" || c.status === "failed");
   if (missing.length > 0) {
     lines.push("", "Cells without a time:");
@@ -129,7 +144,34 @@ function targetSection(results: BenchResults): string[] {
   ];
   for (const r of rows) {
     const status = r.met === undefined ? "not measured" : r.met ? "met" : "**missed**";
-    lines.push(`| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : formatRatio(r.ratio)} | ${status} |`);
+    lines.push(
+      `| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : r.unit === "ns" ? `${Number(r.ratio.toPrecision(3))} ns` : formatRatio(r.ratio)} | ${status} |`,
+    );
+  }
+  lines.push("");
+  return lines;
+}
+
+/** Heap per sleeping task (goal ≤ 300 B) and the time to cancel them all (goal: 1M in under 2 s). */
+function memorySection(results: BenchResults): string[] {
+  const memory = results.memory;
+  if (memory === undefined) return [];
+  const lines = ["## Memory on Node (weft)", ""];
+  if (!Array.isArray(memory)) return [...lines, `Not measured: ${memory.unavailable}.`, ""];
+  lines.push(
+    "Tasks of one group parked in `sleep`, measured in a fresh process after a warm-up run of the same size: heap held per task " +
+      "after full collections (goal ≤ 300 B), the time to spawn them until all were parked, and the time to cancel them all " +
+      "until every `finally` had run (goal for 1M: under 2 s). Bytes are the same on any machine for a given V8; times depend on the load.",
+    "",
+    "| sleeping tasks | heap per task | goal | spawn all | cancel all | goal |",
+    "|--:|--:|---|--:|--:|---|",
+  );
+  for (const m of memory) {
+    const bytesMet = m.bytesPerTask <= 300 ? "met" : "**missed**";
+    const cancelGoal = m.tasks === 1_000_000 ? (m.cancelMs < 2000 ? "< 2 s: met" : "< 2 s: **missed**") : "";
+    lines.push(
+      `| ${formatCount(m.tasks)} | ${m.bytesPerTask.toFixed(0)} B | ≤ 300 B: ${bytesMet} | ${m.spawnMs.toFixed(0)} ms | ${m.cancelMs.toFixed(0)} ms | ${cancelGoal} |`,
+    );
   }
   lines.push("");
   return lines;
@@ -154,6 +196,7 @@ export function formatMarkdown(results: BenchResults): string {
   ];
   for (const h of results.hosts) lines.push(...hostSection(results, h.id));
   lines.push(...targetSection(results));
+  lines.push(...memorySection(results));
   lines.push(...apiSection(results));
   return lines.join("\n");
 }

@@ -28,6 +28,17 @@ export interface HostResult {
   runs: number;
 }
 
+/** One line of the memory section: `tasks` tasks parked in sleep, then all cancelled (Node, weft). */
+export interface MemoryResult {
+  tasks: number;
+  /** Heap (typed-array stores included) held per sleeping task, after full collections. */
+  bytesPerTask: number;
+  /** From the first spawn until every task was parked in its sleep. */
+  spawnMs: number;
+  /** From the cancellation of all of them until every `finally` had run and the group returned. */
+  cancelMs: number;
+}
+
 export interface BenchResults {
   date: string;
   quick: boolean;
@@ -40,6 +51,8 @@ export interface BenchResults {
   peers: { id: PeerId; label: string }[];
   workloads: WorkloadInfo[];
   cells: CellResult[];
+  /** The memory section (Node, weft), or why it is missing; absent when the run did not ask for it. */
+  memory?: MemoryResult[] | { unavailable: string };
 }
 
 export function findCell(results: BenchResults, host: HostId, peer: PeerId, workload: string): CellResult | undefined {

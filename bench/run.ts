@@ -8,6 +8,7 @@
  *
  * Options: see `--help` (bench/options.ts).
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,7 +23,7 @@ import { parseOptions, usage, type BenchOptions } from "./options.ts";
 import { planCell } from "./plan.ts";
 import { formatMarkdown, formatNs, formatCount } from "./report_md.ts";
 import { renderSvg } from "./report_svg.ts";
-import type { BenchResults, CellResult, HostResult } from "./results.ts";
+import type { BenchResults, CellResult, HostResult, MemoryResult } from "./results.ts";
 import { summarize } from "./stats.ts";
 
 function makeHost(id: HostId, quick: boolean): BenchHost {
@@ -152,6 +153,32 @@ for (const hostId of options.hosts) {
   }
 }
 
+/**
+ * The memory section: weft on Node, in fresh processes with --expose-gc, when
+ * the run includes Node and weft. 100k and 1M sleeping tasks (100k only with --quick).
+ */
+async function memorySection(): Promise<BenchResults["memory"]> {
+  if (!options.hosts.includes("node") || !options.peers.includes("weft")) return undefined;
+  const probe = join(root, "dist", "bench", "memory_probe.js");
+  const out: MemoryResult[] = [];
+  for (const tasks of options.quick ? [100_000] : [100_000, 1_000_000]) {
+    const child = spawnSync(process.execPath, ["--expose-gc", probe, String(tasks)], { encoding: "utf8", timeout: 300_000 });
+    const line = child.stdout?.split("\n").find((l) => l.startsWith("MEMORY "));
+    if (line === undefined) {
+      const why = (child.error?.message ?? child.stderr?.trim().split("\n").pop() ?? `exit ${child.status}`) || `exit ${child.status}`;
+      process.stderr.write(`memory ${formatCount(tasks)} tasks: FAILED: ${why}\n`);
+      return { unavailable: `the probe of ${formatCount(tasks)} tasks failed: ${why}` };
+    }
+    const result = JSON.parse(line.slice("MEMORY ".length)) as MemoryResult;
+    process.stderr.write(
+      `memory ${formatCount(tasks)} sleeping tasks: ${result.bytesPerTask.toFixed(0)} B each, spawned in ${result.spawnMs.toFixed(0)} ms, all cancelled in ${result.cancelMs.toFixed(0)} ms\n`,
+    );
+    out.push(result);
+  }
+  return out;
+}
+
+const memory = await memorySection();
 const cpuList = cpus();
 const results: BenchResults = {
   date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -169,6 +196,7 @@ const results: BenchResults = {
   peers: options.peers.map((id) => ({ id, label: peerLabels[id] })),
   workloads: chosen,
   cells,
+  ...(memory === undefined ? {} : { memory }),
 };
 
 const markdown = formatMarkdown(results);

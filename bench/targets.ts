@@ -11,7 +11,10 @@ export interface TargetRow {
   compared: string;
   /** The goal, e.g. "≥ 5×". */
   goal: string;
+  /** The ratio, or with `unit: "ns"` weft's own time per op. */
   ratio: number | undefined;
+  /** "ns" when the goal is an absolute time per op rather than a ratio. */
+  unit?: "ns";
   met: boolean | undefined;
 }
 
@@ -25,6 +28,11 @@ function row(workload: string, compared: string, ratio: number | undefined, goal
   };
 }
 
+/** A goal on weft's own time per op (ns), not a ratio. */
+function absolute(workload: string, compared: string, ns: number | undefined, goalNs: number): TargetRow {
+  return { workload, compared, goal: `≤ ${goalNs} ns`, ratio: ns, unit: "ns", met: ns === undefined ? undefined : ns <= goalNs };
+}
+
 export function nodeTargets(results: BenchResults): TargetRow[] {
   const rows: TargetRow[] = [];
   const m = (peer: PeerId, workload: string): number | undefined => medianOf(results, "node", peer, workload);
@@ -36,6 +44,20 @@ export function nodeTargets(results: BenchResults): TargetRow[] {
     if (name === "tcp_echo") {
       // Throughput is 1 ÷ time per round trip, so weft's throughput ÷ raw net's is raw's time ÷ weft's.
       rows.push(row(name, "weft throughput ÷ raw net", over(m("await-microtask", name), weft), 0.8));
+      continue;
+    }
+    if (name === "group_overhead") {
+      rows.push(absolute(name, "weft ns per group", weft, 500));
+      continue;
+    }
+    if (name === "timeout_overhead") {
+      rows.push(absolute(name, "weft ns per timeout", weft, 500));
+      rows.push(row(name, "Promise.race + setTimeout (microtask) ÷ weft", over(m("await-microtask", name), weft), 2));
+      continue;
+    }
+    if (name === "cancel_1m") {
+      // ns per task × 1M tasks = ms for the million ÷ 1e6 × 1e6: the goal is 2 s for 1M, so 2000 ns per task.
+      rows.push(absolute(name, "weft ns per cancelled task (× 1M = the run)", weft, 2000));
       continue;
     }
     // The IO workloads have no goal against the scheduler peers (tcp_echo's is above).

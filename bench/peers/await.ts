@@ -214,6 +214,97 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),
+    group_overhead: {
+      api: `an AbortController per scope (what its children would watch), async body with ${yieldApi}`,
+      run: async (n) => {
+        let entered = 0;
+        const body = async (signal: AbortSignal): Promise<void> => {
+          if (signal.aborted) throw signal.reason;
+          entered++;
+          await pause();
+        };
+        for (let i = 0; i < n; i++) {
+          const scope = new AbortController();
+          try {
+            await body(scope.signal);
+          } finally {
+            scope.abort();
+          }
+        }
+        return entered;
+      },
+    },
+    timeout_overhead:
+      setTimer === undefined
+        ? noTimer
+        : {
+            api: `Promise.race(body, setTimeout reject) + clearTimeout, an AbortController the timeout aborts; body ${yieldApi}`,
+            run: async (n) => {
+              const clear = (globalThis as { clearTimeout: (handle: unknown) => void }).clearTimeout;
+              let completed = 0;
+              const body = async (signal: AbortSignal): Promise<number> => {
+                await pause();
+                if (signal.aborted) throw signal.reason;
+                return 1;
+              };
+              for (let i = 0; i < n; i++) {
+                const controller = new AbortController();
+                let timer: unknown;
+                const timeout = new Promise<never>((_, reject) => {
+                  timer = setTimer(() => {
+                    controller.abort();
+                    reject(new Error("timed out"));
+                  }, 1000);
+                });
+                try {
+                  completed += await Promise.race([body(controller.signal), timeout]);
+                } finally {
+                  clear(timer);
+                }
+              }
+              return completed;
+            },
+          },
+    cancel_1m:
+      setTimer === undefined
+        ? noTimer
+        : {
+            // One AbortSignal with n listeners would be quadratic here (Node's EventTarget walks its
+            // listener list on every add), so the sleepers register with a plain list of cancel callbacks.
+            api: "n async fns each awaiting setTimeout(1 h) in try/finally, registered in a hand-rolled cancel list; cancelling calls each",
+            run: async (n) => {
+              const clear = (globalThis as { clearTimeout: (handle: unknown) => void }).clearTimeout;
+              const cancels: (() => void)[] = [];
+              const group = counterGroup(n);
+              let cleaned = 0;
+              let asleep = 0;
+              const cancelled = new Error("cancelled");
+              const sleepCancellably = (ms: number): Promise<void> =>
+                new Promise<void>((resolve, reject) => {
+                  const timer = setTimer(resolve, ms);
+                  cancels.push(() => {
+                    clear(timer);
+                    reject(cancelled);
+                  });
+                });
+              const sleeper = async (): Promise<void> => {
+                asleep++;
+                try {
+                  await sleepCancellably(3_600_000);
+                } catch {
+                  // the cancellation is the expected end
+                } finally {
+                  cleaned++;
+                  group.finish();
+                }
+              };
+              for (let i = 0; i < n; i++) void sleeper();
+              check("cancel_1m sleepers parked", asleep, n);
+              for (const cancel of cancels) cancel();
+              await group.done;
+              return cleaned;
+            },
+          },
   };
 }
 

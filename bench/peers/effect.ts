@@ -187,5 +187,73 @@ export function effectPeer(): PeerWorkloads {
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),
+    group_overhead: {
+      api: `Effect.scoped(body), body ${yieldApi}`,
+      run: (n) =>
+        go(
+          Effect.gen(function* () {
+            let entered = 0;
+            const body = Effect.scoped(
+              Effect.gen(function* () {
+                entered++;
+                yield* Effect.yieldNow;
+              }),
+            );
+            for (let i = 0; i < n; i++) yield* body;
+            return entered;
+          }),
+        ),
+    },
+    timeout_overhead:
+      hostSetTimeout() === undefined
+        ? { unavailable: "Effect's timeouts need setTimeout, which the host lacks" }
+        : {
+            api: `Effect.timeoutOption(body, "1 second"), body ${yieldApi}`,
+            run: (n) =>
+              go(
+                Effect.gen(function* () {
+                  let completed = 0;
+                  const body = Effect.timeoutOption(
+                    Effect.gen(function* () {
+                      yield* Effect.yieldNow;
+                      return 1;
+                    }),
+                    "1 second",
+                  );
+                  for (let i = 0; i < n; i++) {
+                    const outcome = yield* body;
+                    if (outcome._tag === "Some") completed += outcome.value;
+                  }
+                  return completed;
+                }),
+              ),
+          },
+    cancel_1m:
+      hostSetTimeout() === undefined
+        ? { unavailable: "Effect.sleep needs setTimeout, which the host lacks" }
+        : {
+            api: 'forkChild n fibers in Effect.sleep("1 hour") with ensuring, then Fiber.interruptAll',
+            run: (n) =>
+              go(
+                Effect.gen(function* () {
+                  let cleaned = 0;
+                  let asleep = 0;
+                  const sleeper = Effect.ensuring(
+                    Effect.gen(function* () {
+                      asleep++;
+                      yield* Effect.sleep("1 hour");
+                    }),
+                    Effect.sync(() => {
+                      cleaned++;
+                    }),
+                  );
+                  const fibers: Fiber.Fiber<void>[] = new Array(n);
+                  for (let i = 0; i < n; i++) fibers[i] = yield* Effect.forkChild(sleeper);
+                  while (asleep < n) yield* Effect.yieldNow;
+                  yield* Fiber.interruptAll(fibers);
+                  return cleaned;
+                }),
+              ),
+          },
   };
 }

@@ -6,7 +6,7 @@
  * condition variable, so those are built from its own `createQueue` and
  * `withResolvers`, as an Effection user would; the API strings say so.
  */
-import { action, createQueue, run, sleep, spawn, withResolvers, type Operation, type Task } from "effection";
+import { action, createQueue, race, run, scoped, sleep, spawn, withResolvers, type Operation, type Task } from "effection";
 import { check, hostSetTimeout, type PeerWorkloads } from "../peer.ts";
 
 /** One shared operation: actions are re-evaluated each time they are yielded to. */
@@ -202,5 +202,65 @@ export function effectionPeer(): PeerWorkloads {
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),
+    group_overhead: {
+      api: `scoped(body), body ${YIELD_API}`,
+      run: (n) =>
+        go(function* () {
+          let entered = 0;
+          const body = function* (): Operation<void> {
+            entered++;
+            yield* YIELD;
+          };
+          for (let i = 0; i < n; i++) yield* scoped(body);
+          return entered;
+        }),
+    },
+    timeout_overhead:
+      hostSetTimeout() === undefined
+        ? { unavailable: "Effection's sleep needs setTimeout, which the host lacks" }
+        : {
+            api: `race([body, sleep(1000)]) (Effection 4 has no timeout of its own), body ${YIELD_API}`,
+            run: (n) =>
+              go(function* () {
+                let completed = 0;
+                const body = function* (): Operation<number> {
+                  yield* YIELD;
+                  return 1;
+                };
+                const timeout = function* (): Operation<number> {
+                  yield* sleep(1000);
+                  return 0;
+                };
+                for (let i = 0; i < n; i++) completed += yield* race([body(), timeout()]);
+                return completed;
+              }),
+          },
+    cancel_1m:
+      hostSetTimeout() === undefined
+        ? { unavailable: "Effection's sleep needs setTimeout, which the host lacks" }
+        : {
+            api: "spawn n tasks each in sleep(1 h) with try/finally, then halt their parent task",
+            run: (n) =>
+              go(function* () {
+                let cleaned = 0;
+                let asleep = 0;
+                const sleeper = function* (): Operation<void> {
+                  asleep++;
+                  try {
+                    yield* sleep(3_600_000);
+                  } finally {
+                    cleaned++;
+                  }
+                };
+                const parent = yield* spawn(function* () {
+                  for (let i = 0; i < n; i++) void (yield* spawn(sleeper)); // the parent's halt ends them
+                  yield* sleep(3_600_000);
+                });
+                // A resolved action does not let the spawned tasks start; a host turn does.
+                while (asleep < n) yield* sleep(0);
+                yield* parent.halt();
+                return cleaned;
+              }),
+          },
   };
 }

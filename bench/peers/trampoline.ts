@@ -336,5 +336,11 @@ export function trampolinePeer(env: BenchEnv): PeerWorkloads {
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),
+    group_overhead: { unavailable: NO_SCOPES },
+    timeout_overhead: { unavailable: NO_SCOPES },
+    cancel_1m: { unavailable: NO_SCOPES },
   };
 }
+
+/** Why the trampoline has no group, timeout or cancellation workloads. */
+const NO_SCOPES = "the bare trampoline has spawn, join and pause only: no scopes, timeouts or cancellation to measure";

@@ -4,7 +4,18 @@
  * and browsers, and `weft-pump` on `weft/host`'s `createHost().pump()`, what
  * an embedder with no event loop does.
  */
-import { CondVar, Queue, QueueClosed, Semaphore, pause, run, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
+import {
+  CondVar,
+  Queue,
+  QueueClosed,
+  Semaphore,
+  pause,
+  run,
+  sleep,
+  withTaskGroup,
+  withTimeoutOpt,
+  type Operation,
+} from "../../src/index.ts";
 import { createHost, type Host } from "../../src/host.ts";
 import { check, hostSetTimeout, type BenchEnv, type PeerWorkloads } from "../peer.ts";
 
@@ -130,6 +141,50 @@ function* condVarSignal(n: number): Operation<number> {
   return consumed;
 }
 
+function* groupOverhead(n: number): Operation<number> {
+  let entered = 0;
+  function* body(): Operation<void> {
+    entered++;
+    yield* pause();
+  }
+  for (let i = 0; i < n; i++) yield* withTaskGroup<void>(body);
+  return entered;
+}
+
+function* pauseThenOne(): Operation<number> {
+  yield* pause();
+  return 1;
+}
+
+function* timeoutOverhead(n: number): Operation<number> {
+  let completed = 0;
+  for (let i = 0; i < n; i++) completed += (yield* withTimeoutOpt(1000, pauseThenOne)) ?? 0;
+  return completed;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** Spawns `n` sleepers, lets every one park in its sleep, then ends the group at once: all are cancelled. */
+function* cancelSleepers(n: number): Operation<number> {
+  let cleaned = 0;
+  let asleep = 0;
+  function* sleeper(): Operation<void> {
+    asleep++;
+    try {
+      yield* sleep(HOUR_MS);
+    } finally {
+      cleaned++;
+    }
+  }
+  yield* withTaskGroup<void>(function* (group) {
+    for (let i = 0; i < n; i++) group.spawnBg(sleeper);
+    yield* pause();
+    check("cancel_1m sleepers parked", asleep, n);
+    group.returnImmediately(undefined);
+  });
+  return cleaned;
+}
+
 const bodies: Record<string, { api: string; body: Body }> = {
   pause_loop: { api: "pause()", body: pauseLoop },
   pause_pingpong: { api: "pause(), 2 tasks in a TaskGroup", body: pingPong },
@@ -140,6 +195,9 @@ const bodies: Record<string, { api: string; body: Body }> = {
   cond_var_signal: { api: "CondVar wait/signal, pause()", body: condVarSignal },
   timer_burst_sleep0: { api: "sleep(0) in spawnBg children", body: timerBurst(0) },
   timer_burst_sleep1: { api: "sleep(1) in spawnBg children", body: timerBurst(1) },
+  group_overhead: { api: "withTaskGroup(body pauses once)", body: groupOverhead },
+  timeout_overhead: { api: "withTimeoutOpt(1000, body pauses once)", body: timeoutOverhead },
+  cancel_1m: { api: "spawnBg(sleep(1 h) in try/finally), group.returnImmediately cancels them", body: cancelSleepers },
 };
 
 /** `weft`: every workload through `run(body)`, the event-loop driver. */

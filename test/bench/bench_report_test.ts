@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { median, summarize } from "../../bench/stats.ts";
+import { median, processModes, summarize } from "../../bench/stats.ts";
 import { niceFloor } from "../../bench/measure.ts";
 import { parseOptions } from "../../bench/options.ts";
 import { formatMarkdown, formatNs, formatRatio } from "../../bench/report_md.ts";
@@ -158,6 +158,75 @@ test("targets: tcp_echo compares throughputs with raw net (the await-microtask c
   assert.equal(missed[0]!.met, false);
   assert.equal(nodeTargets(sample({ weft: 30_000 }, "tcp_echo"))[0]!.met, undefined);
   assert.deepEqual(nodeTargets(sample({ weft: 2000, "await-microtask": 1800, effection: 10 }, "buffered_io_pipe")), []);
+});
+
+test("targets: group and timeout overheads have absolute ns goals, the timeout also a ratio to the plain race; cancel_1m 2 µs a task", () => {
+  const group = nodeTargets(sample({ weft: 450, "await-microtask": 2000 }, "group_overhead"));
+  assert.deepEqual(
+    group.map((r) => [r.compared, r.goal, r.ratio, r.unit, r.met]),
+    [["weft ns per group", "≤ 500 ns", 450, "ns", true]],
+  );
+  const timeout = nodeTargets(sample({ weft: 800, "await-microtask": 1200 }, "timeout_overhead"));
+  assert.deepEqual(
+    timeout.map((r) => [r.goal, r.ratio, r.met]),
+    [
+      ["≤ 500 ns", 800, false],
+      ["≥ 2×", 1.5, false],
+    ],
+  );
+  const cancel = nodeTargets(sample({ weft: 1500 }, "cancel_1m"));
+  assert.deepEqual(
+    cancel.map((r) => [r.goal, r.met]),
+    [["≤ 2000 ns", true]],
+  );
+  const md = formatMarkdown(sample({ weft: 450 }, "group_overhead"));
+  assert.match(md, /\| group_overhead \| weft ns per group \| ≤ 500 ns \| 450 ns \| met \|/);
+});
+
+test("markdown: the memory section gives bytes per sleeping task and the cancel time against their goals, or why it is missing", () => {
+  const results = sample({ weft: 10 });
+  results.memory = [
+    { tasks: 100_000, bytesPerTask: 284.2, spawnMs: 150, cancelMs: 90 },
+    { tasks: 1_000_000, bytesPerTask: 301, spawnMs: 1600, cancelMs: 2500 },
+  ];
+  const md = formatMarkdown(results);
+  assert.match(md, /## Memory on Node \(weft\)/);
+  assert.match(md, /\| 100,000 \| 284 B \| ≤ 300 B: met \| 150 ms \| 90 ms \|  \|/);
+  assert.match(md, /\| 1,000,000 \| 301 B \| ≤ 300 B: \*\*missed\*\* \| 1600 ms \| 2500 ms \| < 2 s: \*\*missed\*\* \|/);
+  results.memory = { unavailable: "the probe of 100,000 tasks failed: out of memory" };
+  assert.match(formatMarkdown(results), /Not measured: the probe of 100,000 tasks failed: out of memory\./);
+  delete results.memory;
+  assert.doesNotMatch(formatMarkdown(results), /Memory on Node/);
+});
+
+test("process modes: processes far apart in speed are counted per mode; one mode is no split", () => {
+  assert.equal(
+    processModes([
+      [90, 91, 92],
+      [95, 94, 96],
+      [88, 99, 90],
+    ]),
+    undefined,
+  );
+  assert.deepEqual(
+    processModes([
+      [90, 91, 92],
+      [165, 170, 160],
+      [88, 89, 90],
+    ]),
+    [
+      { median: 90, processes: 2 },
+      { median: 165, processes: 1 },
+    ],
+  );
+  assert.equal(processModes([[90, 91]]), undefined);
+  const results = sample({ weft: 100 }, "cond_var_signal");
+  results.cells[0]!.samples = [
+    [90, 91, 92],
+    [165, 170, 160],
+    [88, 89, 90],
+  ];
+  assert.match(formatMarkdown(results), /- weft cond_var_signal: 2 at 90\.0 ns\/op, 1 at 165 ns\/op/);
 });
 
 test("plan: the IO workloads run the full N for every peer; other slow peers may cut it", () => {
