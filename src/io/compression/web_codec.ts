@@ -3,6 +3,7 @@
  * and any host without node:zlib). The Web streams have no flush, and no
  * brotli: the writers and readers refuse those before a codec is opened.
  */
+import { Adler32 } from "./adler32.ts";
 import type { Codec, Format } from "./codec.ts";
 
 /** A decompressor's output per input chunk is unbounded in size, so its input is fed in pieces this large. */
@@ -35,10 +36,15 @@ export class WebCodec implements Codec {
   #destroyed = false;
   #error: unknown = undefined;
   #listeners: Array<() => void> = [];
+  /** Decoding the zlib format: the checksum of the output, and the last 4 input bytes (where the stream's own checksum is). */
+  readonly #adler: Adler32 | undefined;
+  readonly #tail = new Uint8Array(4);
+  #inputLength = 0;
 
   constructor(Stream: StreamConstructor, format: Format, compress: boolean) {
     const stream = new Stream(format);
     this.#compress = compress;
+    this.#adler = !compress && format === "deflate" ? new Adler32() : undefined;
     this.#writer = stream.writable.getWriter();
     this.#reader = stream.readable.getReader();
   }
@@ -52,6 +58,7 @@ export class WebCodec implements Codec {
   }
 
   write(bytes: Uint8Array, done: () => void): void {
+    if (this.#adler !== undefined) this.#keepTail(bytes);
     const pieceSize = this.#compress ? bytes.length : DECODE_PIECE;
     let left = 0;
     for (let at = 0; at < bytes.length; at += pieceSize) {
@@ -86,8 +93,13 @@ export class WebCodec implements Codec {
       this.#reader.read().then(
         (result) => {
           this.#reading = false;
-          if (result.done) this.#finished = true;
-          else this.#output.push(result.value);
+          if (result.done) {
+            if (!this.#checksumHolds()) return;
+            this.#finished = true;
+          } else {
+            this.#adler?.update(result.value);
+            this.#output.push(result.value);
+          }
           this.#notify();
         },
         (error: unknown) => {
@@ -115,6 +127,28 @@ export class WebCodec implements Codec {
     // Not waited for: tells both sides to stop and drop what they hold.
     this.#reader.cancel().then(ignore, ignore);
     this.#writer.abort().then(ignore, ignore);
+  }
+
+  #keepTail(bytes: Uint8Array): void {
+    const tail = this.#tail;
+    if (bytes.length >= 4) tail.set(bytes.subarray(bytes.length - 4));
+    else {
+      tail.copyWithin(0, bytes.length);
+      tail.set(bytes, 4 - bytes.length);
+    }
+    this.#inputLength += bytes.length;
+  }
+
+  /** True if the zlib stream's Adler-32 matches the output (or there is none to check); else fails the codec. */
+  #checksumHolds(): boolean {
+    const adler = this.#adler;
+    if (adler === undefined) return true;
+    const tail = this.#tail;
+    const expected = ((tail[0]! << 24) | (tail[1]! << 16) | (tail[2]! << 8) | tail[3]!) >>> 0;
+    // 2 header bytes, at least 1 of deflate data, 4 of checksum.
+    if (this.#inputLength >= 7 && expected === adler.value) return true;
+    this.#fail(new Error("the zlib stream is truncated or corrupt: its Adler-32 checksum does not match the decoded bytes"));
+    return false;
   }
 
   #fail(error: unknown): void {
