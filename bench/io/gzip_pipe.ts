@@ -19,7 +19,10 @@ const CHUNKS_PER_BLOCK = BLOCK / CHUNK;
 
 /** 1 MiB of filler text (words from a small vocabulary, in a fixed pseudo-random order): it compresses about 3:1. */
 const corpus: Uint8Array = (() => {
-  const words = "the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people".split(" ");
+  const words =
+    "the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people".split(
+      " ",
+    );
   const text: string[] = [];
   let length = 0;
   let seed = 12345;

@@ -61,9 +61,11 @@ function requireBoolean(api: string, name: string, value: unknown): boolean {
  * compressed bytes to an underlying writer. Made by {@link gzipWriter},
  * {@link deflateWriter} and {@link brotliWriter}.
  *
- * - `write` returns once its bytes were compressed and the output the
- *   compressor produced so far was written to the underlying writer
- *   (compressors hold data back, so that may be none of it yet).
+ * - `write` returns once the compressor has taken its bytes and the output
+ *   it produced so far was written to the underlying writer (compressors
+ *   hold data back, so that may be none of it yet). The compressor works on
+ *   the latest write in the background: a later write waits for it, and an
+ *   error it meets is thrown by the next `write`, `flush` or `end`.
  * - {@link flush} makes everything written so far decodable at once by the
  *   peer (a zlib sync flush; brotli's flush). Not on the Web
  *   `CompressionStream` fallback (browsers), where it throws `Unsupported`.
@@ -219,7 +221,10 @@ export class CompressWriter implements Writer {
     this.#codec.write(bytes, () => {
       this.#inflight--;
     });
-    yield* this.#pump(() => this.#inflight === 0);
+    // One write may still be compressing when this returns: the compressor
+    // then works on it while the caller prepares the next, instead of idling
+    // while output travels on.
+    yield* this.#pump(() => this.#inflight <= 1);
   }
 
   *#flush(): Operation<void> {

@@ -26,7 +26,8 @@ export function nodeZlib(): ZlibModule | undefined {
 }
 
 function createStream(zlib: ZlibModule, format: Format, compress: boolean, options: CodecOptions): ZlibStream {
-  const base = { chunkSize: CHUNK };
+  // Room for a few chunks of output: zlib keeps working while the task that takes them is busy elsewhere.
+  const base = { chunkSize: CHUNK, readableHighWaterMark: 4 * CHUNK };
   switch (format) {
     case "gzip":
       return compress ? zlib.createGzip({ ...base, level: options.level ?? 6 }) : zlib.createGunzip(base);
