@@ -47,7 +47,7 @@ function writerFor(format: Format, impl: Impl, sink: Writer, options?: { level?:
   return brotliWriter(sink, on(impl, options));
 }
 
-function readerFor(format: Format, impl: Impl, source: Reader, options?: { maxOutput?: number }) {
+function readerFor(format: Format, impl: Impl, source: Reader, options?: { maxOutput?: number; closeUnderlying?: boolean }) {
   if (format === "gzip") return gunzipReader(source, on(impl, options));
   if (format === "deflate") return inflateReader(source, on(impl, options));
   return brotliReader(source, on(impl, options));
@@ -331,6 +331,27 @@ for (const impl of impls) {
         return undefined;
       });
       assert.ok(error instanceof Error);
+    });
+
+    testOnEveryDriver(`${tag}: closing the reader from another task ends a waiting read; later reads are usage errors`, async (runOn) => {
+      const outcome = await runOn(function* () {
+        const [source, feed] = pipe();
+        const reader = readerFor(format, impl, source, { closeUnderlying: true });
+        return yield* withTaskGroup<string[]>(function* (group) {
+          const reading = group.spawn(() => reader.readSome());
+          yield* sleep(5);
+          reader.close();
+          const seen = [`read: ${String(yield* reading.wait())}`, `source closed: ${source.closed}`];
+          try {
+            yield* reader.readSome();
+          } catch (error) {
+            seen.push(`then: ${(error as Error).name}`);
+          }
+          feed.close();
+          return seen;
+        });
+      });
+      assert.deepEqual(outcome, ["read: undefined", "source closed: true", "then: WeftUsageError"]);
     });
 
     test(`${tag}: writes after end() and after close() are usage errors; end() twice is fine`, { timeout: 30_000 }, async () => {

@@ -35,7 +35,7 @@ export interface Codec {
   readonly error: unknown;
   /** Calls `listener` at the next change (output ready, finished, failed, input consumed); returns an unsubscribe. */
   onChange(listener: () => void): () => void;
-  /** Frees the codec's resources (a zlib handle, a stream's reader); idempotent. */
+  /** Frees the codec's resources (a zlib handle, a stream's reader) and wakes its listeners; idempotent. */
   destroy(): void;
 }
 

@@ -253,6 +253,7 @@ export class CompressWriter implements Writer {
     const codec = this.#codec;
     const pending = this.#pending;
     for (;;) {
+      if (this.#closed) throw new WeftUsageError(`${this.#api}: the writer was closed while this operation waited`);
       while (pending.length > 0) {
         yield* this.#writer.write(pending[0]!);
         pending.shift();

@@ -45,7 +45,8 @@ export interface DecompressReaderOptions {
  * not yet fed stays in the underlying reader.
  *
  * `close()` frees the decoder (idempotent); with `closeUnderlying` it closes
- * the underlying reader too.
+ * the underlying reader too. A read that was waiting when another task
+ * closed the reader sees end of stream, as with a pipe.
  *
  * @example
  * ```ts
@@ -120,6 +121,8 @@ export class DecompressReader extends ReaderBase {
     const codec = this.#codec;
     for (;;) {
       if (this.#failure !== undefined) throw this.#failure;
+      // Closed by another task while this read waited: end of stream, as for a pipe.
+      if (this.#closed) return undefined;
       const output = codec.take();
       if (output !== undefined) {
         if (output.length > this.#maxOutput - this.#produced) {
@@ -134,9 +137,13 @@ export class DecompressReader extends ReaderBase {
         this.#failure = codec.error;
         throw this.#failure;
       }
-      if (codec.finished) return undefined;
+      if (codec.finished) {
+        codec.destroy(); // nothing more to decode: free it now, not at close()
+        return undefined;
+      }
       if (!this.#feeding && !this.#inputEnded) {
         const input = yield* this.#source.readSome();
+        if (this.#closed) return undefined;
         if (input === undefined) {
           this.#inputEnded = true;
           codec.end();

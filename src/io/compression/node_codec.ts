@@ -109,7 +109,8 @@ export class NodeCodec implements Codec {
   destroy(): void {
     // Closes the zlib handle; a later error event still finds the listener above.
     this.#stream.destroy();
-    this.#listeners = [];
+    // A task waiting on the codec (closed from another task) must wake to see it closed.
+    this.#notify();
   }
 
   #notify(): void {

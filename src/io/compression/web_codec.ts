@@ -122,11 +122,12 @@ export class WebCodec implements Codec {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
-    this.#listeners = [];
     this.#output.length = 0;
     // Not waited for: tells both sides to stop and drop what they hold.
     this.#reader.cancel().then(ignore, ignore);
     this.#writer.abort().then(ignore, ignore);
+    // A task waiting on the codec (closed from another task) must wake to see it closed.
+    this.#notify();
   }
 
   #keepTail(bytes: Uint8Array): void {
