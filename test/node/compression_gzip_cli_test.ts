@@ -134,3 +134,32 @@ test("a truncated gzip stream from gzip is an error for gunzipReader", { timeout
   assert.ok(error instanceof Error);
   assert.equal((error as { code?: string }).code, "Z_BUF_ERROR");
 });
+
+test("trailing garbage after the last member: gzip -d warns and exits 2, gunzipReader fails; zero padding is fine for both", {
+  timeout: 30_000,
+}, async () => {
+  const member = gzipCli(["-c"], Buffer.from("the data\n")).stdout;
+  const input = Buffer.concat([member, Buffer.from("garbage")]);
+  const theirs = gzipCli(["-dc"], input);
+  assert.equal(theirs.status, 2);
+  assert.match(theirs.stderr, /trailing garbage ignored/);
+  assert.equal(theirs.stdout.toString(), "the data\n");
+  const error = await run(function* () {
+    try {
+      yield* gunzipReader(new ScriptedReader([input])).readAll();
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  });
+  // Stricter than gzip: an error, never a silent success (node:zlib drops the member that shared the garbage's chunk).
+  assert.ok(error instanceof Error);
+  assert.equal((error as { code?: string }).code, "Z_DATA_ERROR");
+  // Zero padding (a tape block's tail) is ignored by both.
+  const padded = Buffer.concat([member, Buffer.alloc(512)]);
+  assert.equal(gzipCli(["-dc"], padded).status, 0);
+  const text = await run(function* () {
+    return (yield* gunzipReader(new ScriptedReader([padded])).readAll()).text();
+  });
+  assert.equal(text, "the data\n");
+});

@@ -166,8 +166,12 @@ function decompressReader(api: string, format: Format, reader: Reader, options: 
 
 /**
  * A reader of the bytes gunzipped from `reader` (RFC 1952). Like the `gunzip`
- * command, it decodes concatenated gzip members as one stream (on node:zlib;
- * the Web `DecompressionStream` fallback follows its host). See
+ * command, it decodes concatenated gzip members as one stream, and ignores
+ * zero bytes after the last one. Other bytes after it are an error, stricter
+ * than `gunzip`, which writes the data, warns about "trailing garbage" and
+ * exits with status 2; node:zlib may fail before delivering the members that
+ * came in the same chunk as the garbage. That is node:zlib's behaviour; the Web
+ * `DecompressionStream` fallback follows its host. See
  * {@link DecompressReader} for errors, `maxOutput` and cancellation. Uses
  * node:zlib where the host has it (Node, Bun, Deno), else the Web
  * `DecompressionStream`; throws `Unsupported` on a host with neither.

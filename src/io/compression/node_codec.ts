@@ -93,7 +93,7 @@ export class NodeCodec implements Codec {
   }
 
   take(): Uint8Array | undefined {
-    if (this.#error !== undefined) return undefined;
+    // Also after an error: a destroyed stream keeps what was decoded before the fault.
     const chunk = this.#stream.read() as Buffer | null;
     return chunk === null ? undefined : chunk;
   }
