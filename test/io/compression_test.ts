@@ -292,7 +292,7 @@ for (const impl of impls) {
       assert.deepEqual(got.bytes, data);
     });
 
-    testOnEveryDriver(`${tag}: a cancelled write keeps its bytes: they are compressed and delivered`, async (runOn) => {
+    testOnEveryDriver(`${tag}: a cancelled write keeps its bytes: they are compressed and delivered once`, async (runOn) => {
       const got = await runOn(function* () {
         const [r, w] = pipe();
         return yield* withTaskGroup<Uint8Array>(function* (group) {
@@ -302,7 +302,14 @@ for (const impl of impls) {
           });
           const out = writerFor(format, impl, w, { closeUnderlying: true });
           const big = sample(500_000, 3);
-          const written = yield* withTimeoutOpt(10, () => out.write(big));
+          yield* out.write(big.subarray(0, 250_000)); // returns once the compressor has it
+          // This one waits for the first part's output to go into the pipe, which nobody reads yet.
+          const written = yield* withTimeoutOpt(10, function* () {
+            yield* out.write(big.subarray(250_000));
+            // Brotli may hold all its output back until here: then the flush is what waits, and is cancelled.
+            if (impl === "node") yield* out.flush();
+            return "written";
+          });
           assert.equal(written, undefined, "the write was cancelled by its timeout");
           yield* out.write("tail");
           yield* out.end();

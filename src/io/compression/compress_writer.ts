@@ -2,8 +2,11 @@
  * `gzipWriter`, `deflateWriter`, `brotliWriter`: a {@link Writer} that
  * compresses into another writer.
  */
-import { Unsupported, WeftUsageError } from "../../core/errors.ts";
+import { Cancelled, Unsupported, WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
+import { current } from "../../core/scheduler.ts";
+import { BufferedWriter } from "../buffered_writer.ts";
+import { PipeWriter } from "../pipe.ts";
 import type { Reader } from "../reader.ts";
 import { WriteGate, type Writer } from "../writer.ts";
 import { type Codec, type Format, openCodec, requestedImplementation } from "./codec.ts";
@@ -78,9 +81,11 @@ function requireBoolean(api: string, name: string, value: unknown): boolean {
  *
  * Cancellation: a cancelled `write` keeps its bytes: they are in the
  * compressor and reach the underlying writer with a later write, `flush` or
- * `end`. Compressed bytes not yet written when the task is cancelled stay
- * queued here, provided the underlying writer's writes are all or nothing
- * (an in-memory pipe's are). A cancelled `end()` can be called again.
+ * `end`. Compressed bytes whose write to the underlying writer was cancelled
+ * are not lost nor sent twice: they stay queued here for a pipe (or a
+ * `BufferedWriter`), whose cancelled writes deliver nothing, and count as sent
+ * for weft's other writers (sockets, stdio, process pipes), which keep a
+ * cancelled write's bytes queued. A cancelled `end()` can be called again.
  *
  * @example
  * ```ts
@@ -95,6 +100,8 @@ export class CompressWriter implements Writer {
   readonly #codec: Codec;
   readonly #writer: Writer;
   readonly #closeUnderlying: boolean;
+  /** The underlying writer delivers nothing of a cancelled write (a pipe): see `#pump`. */
+  readonly #allOrNothing: boolean;
   /** Compressed bytes taken from the codec and not yet accepted by the underlying writer. */
   readonly #pending: Uint8Array[] = [];
   /** Writes handed to the codec and not yet consumed by it. */
@@ -112,6 +119,7 @@ export class CompressWriter implements Writer {
     this.#api = api;
     this.#codec = openCodec(api, format, true, options, requestedImplementation(api, options));
     this.#writer = writer;
+    this.#allOrNothing = writer instanceof PipeWriter || writer instanceof BufferedWriter;
     this.#closeUnderlying = options.closeUnderlying === true;
   }
 
@@ -255,7 +263,17 @@ export class CompressWriter implements Writer {
     for (;;) {
       if (this.#closed) throw new WeftUsageError(`${this.#api}: the writer was closed while this operation waited`);
       while (pending.length > 0) {
-        yield* this.#writer.write(pending[0]!);
+        // Cancelled before the write below starts: it has taken nothing, the bytes stay pending.
+        if (current !== null && current.cancelDue) throw new Cancelled();
+        try {
+          yield* this.#writer.write(pending[0]!);
+        } catch (error) {
+          // A write cancelled after it started: a pipe (and a BufferedWriter) delivered none
+          // of the bytes, so they stay pending; weft's other writers (sockets, stdio, process
+          // pipes) keep a cancelled write's bytes queued and send them, so they are gone.
+          if (error instanceof Cancelled && !this.#allOrNothing) pending.shift();
+          throw error;
+        }
         pending.shift();
       }
       const output = codec.take();
