@@ -310,7 +310,9 @@ for (const impl of impls) {
             if (impl === "node") yield* out.flush();
             return "written";
           });
-          assert.equal(written, undefined, "the write was cancelled by its timeout");
+          // On the real clock a stalled host (or a host whose codec blocks its thread) can let the reader's
+          // sleep end first, and the write then completes: only the result below holds everywhere.
+          if (runOn.exact) assert.equal(written, undefined, "the write was cancelled by its timeout");
           yield* out.write("tail");
           yield* out.end();
           const all = yield* reading.wait();

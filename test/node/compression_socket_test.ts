@@ -15,7 +15,8 @@ import { concat, pattern, utf8 } from "../io/support.ts";
 test("gzipWriter over a socket: a write cancelled while the peer does not read is delivered once", { timeout: 60_000 }, async () => {
   // Level 0 (stored blocks): the output is as large as the input and comes at once, so the socket's
   // buffers fill and the second write waits for the peer, which reads only once told to.
-  const big = pattern(16_000_000, 5);
+  // 64 MB: more than the kernel's socket buffers can hold at their largest.
+  const big = pattern(64_000_000, 5);
   const half = big.length / 2;
   const received = await run(function* () {
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
