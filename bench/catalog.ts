@@ -74,6 +74,13 @@ export const workloads: readonly WorkloadInfo[] = [
     op: "one round trip of 64 bytes to an echo server in its own process, 50 connections at once, checked (the await-microtask column is the server on raw net callbacks)",
     nodeOnly: true,
   },
+  {
+    name: "gzip_pipe",
+    family: "gzip_pipe",
+    ops: 65_536,
+    op: "1 KiB of text gzipped and gunzipped in one process (written in 64 KiB blocks), checked; 64 MiB a run (the await columns are raw node:zlib streams)",
+    nodeOnly: true,
+  },
 ];
 
 export type WorkloadName = string;

@@ -4,7 +4,10 @@
  * `ReaderBase`, `WriterBase` and `DuplexBase` implement them for a new source
  * or sink from one primitive each. `pipe()` connects two tasks with
  * back-pressure, `MemoryReader` reads in-memory data, and `BufferedWriter`
- * turns many small writes into a few large ones.
+ * turns many small writes into a few large ones. `gzipWriter`, `deflateWriter`
+ * and `brotliWriter` compress into a writer; `gunzipReader`, `inflateReader`
+ * and `brotliReader` read the decoded bytes of a compressed reader (node:zlib
+ * where the host has it, else the Web `CompressionStream`).
  *
  * Every read and write suspends only the calling task and is cancellable
  * without losing data: a cancelled read took nothing (bytes already
@@ -40,3 +43,8 @@ export { DuplexBase } from "./io/duplex.ts";
 export { BufferedWriter } from "./io/buffered_writer.ts";
 export { pipe, PipeReader, PipeWriter } from "./io/pipe.ts";
 export { MemoryReader, type MemoryData } from "./io/memory_reader.ts";
+export { CompressWriter, gzipWriter, deflateWriter, brotliWriter } from "./io/compression/compress_writer.ts";
+export type { CompressWriterOptions, ZlibWriterOptions, BrotliWriterOptions } from "./io/compression/compress_writer.ts";
+export { DecompressReader, gunzipReader, inflateReader, brotliReader } from "./io/compression/decompress_reader.ts";
+export type { DecompressReaderOptions } from "./io/compression/decompress_reader.ts";
+export { OutputLimitExceeded } from "./io/compression/output_limit.ts";

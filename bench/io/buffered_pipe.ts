@@ -44,7 +44,7 @@ export function weftBufferedPipe(n: number): Promise<number> {
   });
 }
 
-type Consume = (stdout: Readable, received: PatternCheck) => Promise<void>;
+export type Consume = (stdout: Readable, received: PatternCheck) => Promise<void>;
 
 /** Reads with `for await`, one promise per chunk the stream delivers. */
 export const consumeForAwait: Consume = async (stdout, received) => {

@@ -1,5 +1,5 @@
 /**
- * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`) for every peer:
+ * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `gzip_pipe`) for every peer:
  * an implementation or the reason there is none. Kept apart from the peers'
  * own modules, which are also bundled for browsers and QuickJS: a cell loads
  * this module only for a workload the catalog marks `nodeOnly`.
@@ -9,6 +9,7 @@ import type { BenchEnv, PeerWorkloads } from "../peer.ts";
 import { loadPeer } from "./index.ts";
 import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../io/buffered_pipe.ts";
 import { echoLoad } from "../io/echo_load.ts";
+import { streamsGzipPipe, weftGzipPipe } from "../io/gzip_pipe.ts";
 
 const pumpReason =
   "IO needs the event loop: weft/node's pipes and sockets complete from Node callbacks, which a pump with no event loop never runs";
@@ -23,10 +24,15 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: run(); listenTcp + server.serve, conn.readSome/conn.write (load: raw net client)",
       run: echoLoad("weft"),
     },
+    gzip_pipe: {
+      api: "run(); gzipWriter(pipe writer).write 64 KiB + end() in one task; gunzipReader(pipe reader).read(buf) in another",
+      run: weftGzipPipe,
+    },
   },
   "weft-pump": {
     buffered_io_pipe: { unavailable: pumpReason },
     tcp_echo: { unavailable: pumpReason },
+    gzip_pipe: { unavailable: pumpReason },
   },
   "await-microtask": {
     buffered_io_pipe: {
@@ -36,6 +42,10 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     tcp_echo: {
       api: "server: raw net callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw net client)",
       run: echoLoad("raw"),
+    },
+    gzip_pipe: {
+      api: "raw node:zlib: createGzip().pipe(createGunzip()), 64 KiB chunkSize; gz.write + await 'drain'; for await over gunzip",
+      run: (n) => streamsGzipPipe(n, consumeForAwait),
     },
   },
   "await-immediate": {
@@ -47,20 +57,27 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: net with async/await: for await over the socket, write + await 'drain' (load: raw net client)",
       run: echoLoad("await"),
     },
+    gzip_pipe: {
+      api: "raw node:zlib: createGzip().pipe(createGunzip()), 64 KiB chunkSize; gz.write + await 'drain'; gunzip.read() until null, await 'readable'",
+      run: (n) => streamsGzipPipe(n, consumeReadable),
+    },
   },
   effection: {
     buffered_io_pipe: {
       unavailable: "Effection 4 has no streams or process IO of its own; a hand-made wrapper over Node streams would measure the wrapper",
     },
     tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
+    gzip_pipe: { unavailable: "Effection 4 has no compression streams of its own; a wrapper over node:zlib would measure the wrapper" },
   },
   effect: {
     buffered_io_pipe: { unavailable: "Effect's IO is in @effect/platform-node, which this benchmark does not install" },
     tcp_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
+    gzip_pipe: { unavailable: "Effect's compression is in @effect/platform-node, which this benchmark does not install" },
   },
   trampoline: {
     buffered_io_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     tcp_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+    gzip_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
   },
 };
 

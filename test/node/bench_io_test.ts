@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { CHUNK, PatternCheck, fillChunk, newChunk } from "../../bench/io/pattern.ts";
 import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../../bench/io/buffered_pipe.ts";
 import { CONNECTIONS, echoLoad } from "../../bench/io/echo_load.ts";
+import { streamsGzipPipe, weftGzipPipe } from "../../bench/io/gzip_pipe.ts";
 
 /** `count` chunks of the pattern as one byte array. */
 function stream(count: number, order = Array.from({ length: count }, (_, i) => i)): Uint8Array {
@@ -53,5 +54,14 @@ test("tcp_echo: every server kind echoes N round trips spread over the connectio
     const load = echoLoad(kind);
     assert.equal(await load(3 * CONNECTIONS + 7), 3 * CONNECTIONS + 7, kind);
     assert.equal(await load(5), 5, kind);
+  }
+});
+
+test("gzip_pipe: weft and both node:zlib stream readers move N KiB through gzip and back", { timeout: 60_000 }, async () => {
+  // 300 KiB: several 64 KiB blocks and a last partial one.
+  for (const n of [300, 64, 1, 0]) {
+    assert.equal(await weftGzipPipe(n), n);
+    assert.equal(await streamsGzipPipe(n, consumeForAwait), n);
+    assert.equal(await streamsGzipPipe(n, consumeReadable), n);
   }
 });

@@ -1,0 +1,37 @@
+/**
+ * `OutputLimitExceeded`: what a decompressing reader throws when the decoded
+ * stream grows past its `maxOutput` (a decompression bomb, or simply a limit
+ * set too low).
+ */
+
+/**
+ * Thrown by a read from {@link gunzipReader}, {@link inflateReader} or
+ * {@link brotliReader} once the decoded bytes would exceed the reader's
+ * `maxOutput`. It is a `RangeError`; `limit` is the limit that was hit. The
+ * reader stays failed: every later read throws the same error.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   const body = yield* gunzipReader(upload, { maxOutput: 10 * 1024 * 1024 }).readAll();
+ * } catch (e) {
+ *   if (e instanceof OutputLimitExceeded) console.log(`refused: more than ${e.limit} bytes once decoded`);
+ * }
+ * ```
+ */
+export class OutputLimitExceeded extends RangeError {
+  /** The `maxOutput` that the decoded stream would have exceeded, in bytes. */
+  readonly limit: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param api the function whose limit was hit, for the message
+   * @param limit the limit in bytes
+   */
+  constructor(api: string, limit: number) {
+    super(`${api}: the decompressed stream exceeds maxOutput (${limit} bytes); it was stopped there`);
+    this.name = "OutputLimitExceeded";
+    this.limit = limit;
+  }
+}
