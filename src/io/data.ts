@@ -16,6 +16,14 @@ export function decodeUtf8(api: string, bytes: Uint8Array): string {
 }
 
 /**
+ * A copy of `bytes` in new memory. Not `bytes.slice()`: Node's `Buffer`
+ * overrides `slice` to return a view of the same memory.
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
+/**
  * What {@link Reader.readAll} returns: the bytes of a whole stream, with
  * conversions to text and JSON.
  *

@@ -7,6 +7,7 @@ import { Cancelled } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import type { Task } from "../core/task.ts";
 import type { TaskGroup } from "../group/task_group.ts";
+import { copyBytes } from "./data.ts";
 import { PipeClosed, ReaderClosed } from "./errors.ts";
 import { PipeState, PipeWriter } from "./pipe.ts";
 import { ReaderBase } from "./reader.ts";
@@ -20,7 +21,7 @@ const utf8 = new TextEncoder();
 function chunkOf(item: unknown): Uint8Array {
   if (typeof item === "string") return utf8.encode(item);
   // A copy: what was read must not change when the caller reuses its array.
-  if (item instanceof Uint8Array) return item.slice();
+  if (item instanceof Uint8Array) return copyBytes(item);
   throw new TypeError(`MemoryReader: data must yield strings or Uint8Arrays, got ${describe(item)}`);
 }
 

@@ -13,6 +13,7 @@ import { Cancelled } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
+import { copyBytes } from "./data.ts";
 import { PipeClosed } from "./errors.ts";
 import { ReaderBase } from "./reader.ts";
 import { WriterBase } from "./writer.ts";
@@ -46,7 +47,7 @@ export class PipeState {
       this.writer = null;
       this.taken = true;
       writer.scheduler.wake(writer);
-      return offered.slice();
+      return copyBytes(offered);
     }
     if (this.writeClosed) return this.end();
     this.reader = task;
@@ -75,7 +76,7 @@ export class PipeState {
     if (this.readClosed) throw new PipeClosed(`${api}: the read end of the pipe is closed`);
     const reader = this.reader;
     if (reader !== null) {
-      this.handed = bytes.slice();
+      this.handed = copyBytes(bytes);
       this.reader = null;
       reader.scheduler.wake(reader);
       return;

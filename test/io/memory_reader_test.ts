@@ -246,3 +246,19 @@ test("from(): readAll of a large stream gives back every byte", async () => {
   });
   assert.deepEqual(got, data);
 });
+
+test("bytes are copied also from a Buffer-like array whose slice() is a view", async () => {
+  class SliceIsAView extends Uint8Array {
+    override slice(start?: number, end?: number): Uint8Array {
+      return this.subarray(start, end);
+    }
+  }
+  const bytes = SliceIsAView.from(new TextEncoder().encode("kept"));
+  const reader = new MemoryReader([bytes]);
+  const text = await runVirtual(function* () {
+    const first = yield* reader.readSome(1);
+    bytes.set(new TextEncoder().encode("XXXX"));
+    return new TextDecoder().decode(first) + (yield* reader.readAll()).text();
+  });
+  assert.equal(text, "kept");
+});

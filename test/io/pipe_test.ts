@@ -359,3 +359,33 @@ test("a pipe carries bytes unchanged: multi-byte characters split across writes"
   assert.equal(got, text);
   assert.deepEqual(concat([bytes]), bytes);
 });
+
+/** An array whose `slice` returns a view, as Node's `Buffer` does: a copy made with it would share the caller's memory. */
+class SliceIsAView extends Uint8Array {
+  override slice(start?: number, end?: number): Uint8Array {
+    return this.subarray(start, end);
+  }
+}
+
+testOnEveryDriver(
+  "a write's bytes are copied, also from a Buffer-like array whose slice() is a view: reusing the array after the write changes nothing",
+  async (run) => {
+    const received = await run(function* () {
+      const [reader, writer] = pipe();
+      return yield* withTaskGroup<string>(function* (group) {
+        group.spawnBg(function* () {
+          using w = writer;
+          const scratch = SliceIsAView.from(utf8("first "));
+          yield* w.write(scratch); // the reader is not waiting yet: handed over when it reads
+          scratch.set(utf8("XXXXXX"));
+          const second = SliceIsAView.from(utf8("second"));
+          yield* sleep(1); // now the reader waits: the write hands its bytes straight over
+          yield* w.write(second);
+          second.set(utf8("YYYYYY"));
+        });
+        return (yield* reader.readAll()).text();
+      });
+    });
+    assert.equal(received, "first second");
+  },
+);

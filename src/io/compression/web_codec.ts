@@ -3,6 +3,7 @@
  * and any host without node:zlib). The Web streams have no flush, and no
  * brotli: the writers and readers refuse those before a codec is opened.
  */
+import { copyBytes } from "../data.ts";
 import { Adler32 } from "./adler32.ts";
 import type { Codec, Format } from "./codec.ts";
 
@@ -64,7 +65,7 @@ export class WebCodec implements Codec {
     for (let at = 0; at < bytes.length; at += pieceSize) {
       left++;
       // A copy: the stream holds the chunk past the call, and the caller may reuse its buffer.
-      this.#writer.write(bytes.slice(at, at + pieceSize)).then(
+      this.#writer.write(copyBytes(bytes.subarray(at, at + pieceSize))).then(
         () => {
           if (--left === 0) {
             done();
