@@ -78,6 +78,29 @@ export class ReadPort {
   }
 
   /**
+   * What {@link ReadPort.read} would return without waiting: the next chunk,
+   * `undefined` at end of stream, `null` when nothing has arrived yet; throws
+   * the stream's error. For a reader that drives the stream itself (TLS over
+   * a weft stream) and waits in its own way.
+   */
+  poll(): Uint8Array | undefined | null {
+    const stream = this.#stream;
+    // A destroyed stream keeps its buffer: what arrived is still delivered.
+    const chunk: unknown = stream.read();
+    if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+    if (this.#ended || stream.readableEnded) return undefined;
+    if (this.#error !== undefined) {
+      if (this.#endedBeforeError) return undefined;
+      throw this.#error;
+    }
+    if (stream.destroyed) {
+      if (stream.errored !== null) throw stream.errored;
+      return undefined;
+    }
+    return null;
+  }
+
+  /**
    * The next chunk, or `undefined` at end of stream (or once the stream was
    * destroyed without an error). Bytes that arrived before an error are
    * delivered before it; an error after the end of stream was received (a
@@ -91,18 +114,8 @@ export class ReadPort {
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-      // A destroyed stream keeps its buffer: what arrived is still delivered.
-      const chunk: unknown = stream.read();
-      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
-      if (this.#ended || stream.readableEnded) return undefined;
-      if (this.#error !== undefined) {
-        if (this.#endedBeforeError) return undefined;
-        throw this.#error;
-      }
-      if (stream.destroyed) {
-        if (stream.errored !== null) throw stream.errored;
-        return undefined;
-      }
+      const got = this.poll();
+      if (got !== null) return got;
       waited = true;
       if (this.#standing) {
         yield* action<void>((resolve) => {
