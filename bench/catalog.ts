@@ -56,6 +56,13 @@ export const workloads: readonly WorkloadInfo[] = [
     op: "one round trip of 64 bytes to an echo server in its own process, 50 connections at once, checked (the await-microtask column is the server on raw net callbacks)",
     nodeOnly: true,
   },
+  {
+    name: "tls_echo",
+    family: "tls_echo",
+    ops: 20_000,
+    op: "tcp_echo over TLS: one round trip of 64 bytes to a TLS echo server in its own process, 50 connections (handshakes included), checked (the await-microtask column is the server on raw node:tls callbacks)",
+    nodeOnly: true,
+  },
 ];
 
 export type WorkloadName = string;

@@ -1,5 +1,5 @@
 /**
- * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`) for every peer:
+ * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `tls_echo`) for every peer:
  * an implementation or the reason there is none. Kept apart from the peers'
  * own modules, which are also bundled for browsers and QuickJS: a cell loads
  * this module only for a workload the catalog marks `nodeOnly`.
@@ -23,10 +23,15 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: run(); listenTcp + server.serve, conn.readSome/conn.write (load: raw net client)",
       run: echoLoad("weft"),
     },
+    tls_echo: {
+      api: "server: run(); listenTls + server.serve, conn.readSome/conn.write (load: raw node:tls client)",
+      run: echoLoad("weft-tls"),
+    },
   },
   "weft-pump": {
     buffered_io_pipe: { unavailable: pumpReason },
     tcp_echo: { unavailable: pumpReason },
+    tls_echo: { unavailable: pumpReason },
   },
   "await-microtask": {
     buffered_io_pipe: {
@@ -36,6 +41,10 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     tcp_echo: {
       api: "server: raw net callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw net client)",
       run: echoLoad("raw"),
+    },
+    tls_echo: {
+      api: "server: raw node:tls callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw node:tls client)",
+      run: echoLoad("raw-tls"),
     },
   },
   "await-immediate": {
@@ -47,20 +56,24 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: net with async/await: for await over the socket, write + await 'drain' (load: raw net client)",
       run: echoLoad("await"),
     },
+    tls_echo: { unavailable: "measured against the raw node:tls server only (the await-microtask column)" },
   },
   effection: {
     buffered_io_pipe: {
       unavailable: "Effection 4 has no streams or process IO of its own; a hand-made wrapper over Node streams would measure the wrapper",
     },
     tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
+    tls_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
   },
   effect: {
     buffered_io_pipe: { unavailable: "Effect's IO is in @effect/platform-node, which this benchmark does not install" },
     tcp_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
+    tls_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
   },
   trampoline: {
     buffered_io_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     tcp_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+    tls_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
   },
 };
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { CHUNK, PatternCheck, fillChunk, newChunk } from "../../bench/io/pattern.ts";
 import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../../bench/io/buffered_pipe.ts";
 import { CONNECTIONS, echoLoad } from "../../bench/io/echo_load.ts";
+import { hasCommand } from "./tls_support.ts";
 
 /** `count` chunks of the pattern as one byte array. */
 function stream(count: number, order = Array.from({ length: count }, (_, i) => i)): Uint8Array {
@@ -50,6 +51,17 @@ test("buffered_io_pipe: weft and both stream readers move N KiB through cat", as
 
 test("tcp_echo: every server kind echoes N round trips spread over the connections", async () => {
   for (const kind of ["weft", "raw", "await"] as const) {
+    const load = echoLoad(kind);
+    assert.equal(await load(3 * CONNECTIONS + 7), 3 * CONNECTIONS + 7, kind);
+    assert.equal(await load(5), 5, kind);
+  }
+});
+
+test("tls_echo: the weft and raw node:tls servers echo N round trips spread over TLS connections", {
+  timeout: 120_000,
+  skip: !hasCommand("openssl") && "openssl is not installed (the TLS echo servers make their certificate with it)",
+}, async () => {
+  for (const kind of ["weft-tls", "raw-tls"] as const) {
     const load = echoLoad(kind);
     assert.equal(await load(3 * CONNECTIONS + 7), 3 * CONNECTIONS + 7, kind);
     assert.equal(await load(5), 5, kind);
