@@ -57,7 +57,8 @@ test("the tls-echo-server example echoes what openssl s_client sends, verified a
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
   try {
     const [, port] = await firstMatch(child, /listening on 127\.0\.0\.1:(\d+)\n/);
-    const result = await runCommand(
+    // -quiet keeps s_client reading after its stdin ends; it is stopped once the echo came back.
+    const client = spawn(
       "openssl",
       [
         "s_client",
@@ -66,13 +67,23 @@ test("the tls-echo-server example echoes what openssl s_client sends, verified a
         "-CAfile",
         pki.ca.certFile,
         "-verify_return_error",
-        "-quiet",
         "-verify_hostname",
         "localhost",
+        "-quiet",
       ],
-      "hello over TLS\n",
+      { stdio: ["pipe", "pipe", "pipe"] },
     );
-    assert.match(result.stdout, /hello over TLS/, `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    let stderr = "";
+    client.stderr.on("data", (d: Buffer) => (stderr += String(d)));
+    try {
+      client.stdin.end("hello over TLS\n");
+      const [echoed] = await firstMatch(client, /hello over TLS\n/).catch((error: unknown) => {
+        throw new Error(`${error}\nstderr: ${stderr}`);
+      });
+      assert.equal(echoed, "hello over TLS\n");
+    } finally {
+      client.kill();
+    }
   } finally {
     child.kill("SIGTERM");
   }
