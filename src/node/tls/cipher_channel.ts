@@ -14,12 +14,11 @@ import { action } from "../../core/action.ts";
 import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
 import { withTaskGroup } from "../../group/task_group.ts";
-import type { Reader } from "../../io/reader.ts";
-import type { Writer } from "../../io/writer.ts";
 import { Semaphore } from "../../sync/semaphore.ts";
+import type { TlsTransport } from "./start_tls.ts";
 
 /** The stream under TLS: read, written, and closed (with an optional half-close). */
-export type CipherStream = Reader & Writer & { close(): void; shutdownWrite?: () => void };
+type CipherStream = TlsTransport;
 
 interface Outgoing {
   bytes: Uint8Array;

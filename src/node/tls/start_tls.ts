@@ -9,7 +9,9 @@ import { checkCancellation } from "../../core/cancel.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { annotateOsError } from "../net/os_error.ts";
 import { requireOptions } from "../net/validate.ts";
-import { CipherChannel, type CipherStream } from "./cipher_channel.ts";
+import type { Reader } from "../../io/reader.ts";
+import type { Writer } from "../../io/writer.ts";
+import { CipherChannel } from "./cipher_channel.ts";
 import { clientTlsOptions, type TlsClientOptions } from "./connect_tls.ts";
 import { serverTlsOptions, type TlsServerOptions } from "./tls_server.ts";
 import { adoptChannel, type PeerInfo, type TlsConnection } from "./tls_connection.ts";
@@ -24,7 +26,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, handshakeTimeoutError } from "./validate.
  * const [a, b] = pipe(); // weft/io: each end is a TlsTransport
  * ```
  */
-export type TlsTransport = CipherStream;
+export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void };
 
 function requireTransport(api: string, stream: unknown): asserts stream is TlsTransport {
   const s = stream as Partial<TlsTransport> | null;
