@@ -326,3 +326,56 @@ function* withConnectedPair<T>(over: "tcp" | "pipe", body: (client: TlsConnectio
   yield* sleep(0);
   return yield* body(client, server);
 }
+
+test("a peer that closes the TCP connection without close_notify gives end of stream to connectTls's reader, after the bytes it sent", {
+  timeout: 30_000,
+  skip: !HAS_OPENSSL && "openssl is not installed",
+}, async () => {
+  const result = await run(function* () {
+    using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+    return yield* withTaskGroup<{ line: string | undefined; after: Uint8Array | undefined }>(function* (group) {
+      group.spawnBg(function* () {
+        const tcp = yield* server.accept();
+        const tls = yield* acceptTls(tcp, { key: pki.server.key, cert: pki.server.cert });
+        yield* tls.write("last words\n");
+        // Over a weft stream close() closes the stream at once: no close_notify is sent.
+        tls.close();
+      });
+      using conn = yield* connectTls({ host: "localhost", port: server.port, ca: pki.ca.cert });
+      const line = yield* conn.readLine();
+      return { line, after: yield* conn.readSome() };
+    });
+  });
+  assert.deepEqual(result, { line: "last words", after: undefined });
+});
+
+test("startTls and acceptTls bad input: TypeError naming the function and the argument; nothing is closed", {
+  timeout: 30_000,
+  skip: !HAS_OPENSSL && "openssl is not installed",
+}, async () => {
+  const [a] = duplexPair();
+  await run(function* () {
+    const cases: [() => Operation<unknown>, RegExp][] = [
+      [() => startTls({} as never), /^startTls\(\): stream must be a weft Reader and Writer with close\(\)/],
+      [
+        () => acceptTls(null as never, { key: pki.server.key, cert: pki.server.cert }),
+        /^acceptTls\(\): stream must be a weft Reader and Writer/,
+      ],
+      [() => startTls(a), /^startTls\(\): options\.servername is needed to check the server's name/],
+      [() => startTls(a, { servername: "localhost", alpn: "h2" as never }), /^startTls\(\): options\.alpn must be a non-empty array/],
+      [() => acceptTls(a, undefined as never), /^acceptTls\(\): options must be an object/],
+      [() => acceptTls(a, { cert: pki.server.cert } as never), /^acceptTls\(\): options\.key must be/],
+    ];
+    for (const [body, message] of cases) {
+      let caught: unknown;
+      try {
+        yield* body();
+      } catch (error) {
+        caught = error;
+      }
+      assert.ok(caught instanceof TypeError, `${message}: ${caught}`);
+      assert.match(caught.message, message);
+    }
+  });
+  assert.equal(a.closed, false, "a call refused for its arguments does not take the stream over");
+});
