@@ -217,7 +217,7 @@ export class TlsConnection extends DuplexBase {
    * before; the peer reads end of stream and this side can still read (TLS
    * 1.3; a TLS 1.2 peer may close its side in answer). Writing afterwards
    * throws `WeftUsageError`. Idempotent. Over a weft stream, the close_notify
-   * goes out with this connection's next read (or `close()`).
+   * goes out with this connection's next read.
    *
    * @example
    * ```ts

@@ -6,7 +6,15 @@
 import { describe } from "../../core/operation.ts";
 import { requireOptionalMs } from "../net/validate.ts";
 
-/** PEM text or DER/PEM bytes: a key, a certificate, or a list of them. */
+/**
+ * PEM text or PEM bytes: a key, a certificate, or a list of them (a chain,
+ * several roots).
+ *
+ * @example
+ * ```ts
+ * const ca: Credential = readFileSync("ca.pem", "utf8");
+ * ```
+ */
 export type Credential = string | Uint8Array | readonly (string | Uint8Array)[];
 
 /** The default time a TLS handshake may take. */
