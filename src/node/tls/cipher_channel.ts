@@ -65,6 +65,12 @@ export class CipherChannel {
   /** One task at a time writes to the underlying writer (a reading and a writing task may both flush). */
   readonly #sending = new Semaphore(1);
   readonly #waiters = new Set<() => void>();
+  /**
+   * Counts the engine's events. A waiting operation remembers the count it
+   * started from: its tasks begin on a later round, and an event in between
+   * must still wake it.
+   */
+  #events = 0;
   #underEnded = false;
   #closed = false;
 
@@ -75,6 +81,7 @@ export class CipherChannel {
 
   /** Wakes the tasks waiting in {@link CipherChannel.wait}. */
   notify(): void {
+    this.#events++;
     if (this.#waiters.size === 0) return;
     const waiters = [...this.#waiters];
     this.#waiters.clear();
@@ -138,11 +145,12 @@ export class CipherChannel {
    * from the underlying reader.
    */
   *wait(feed: boolean): Operation<void> {
+    const since = this.#events;
     const send = this.hasOutgoing && this.#sending.tryAcquire();
     if (send) this.#sending.release();
     if (!feed || this.#underEnded) {
       if (send) yield* this.flush();
-      else yield* this.#changed();
+      else yield* this.#changed(since);
       return;
     }
     const channel = this;
@@ -160,14 +168,16 @@ export class CipherChannel {
           race.returnImmediately(undefined);
         });
         race.spawn(function* () {
-          yield* channel.#changed();
+          yield* channel.#changed(since);
           race.returnImmediately(undefined);
         });
       });
     });
   }
 
-  *#changed(): Operation<void> {
+  /** Waits for an engine event after the `since`-th (at once if one came already). */
+  *#changed(since: number): Operation<void> {
+    if (this.#events !== since) return;
     yield* action<void>((resolve) => {
       this.#waiters.add(resolve);
       return () => {
