@@ -105,6 +105,41 @@ test("startTls and acceptTls over an in-memory pipe() pair: bytes go both ways, 
   assert.equal(b.closed, true, "the server's TLS connection closed its stream");
 });
 
+test("40 handshakes in a row over pipe() pairs, with and without client certificates, all complete", {
+  timeout: 120_000,
+  skip: !HAS_OPENSSL && "openssl is not installed",
+}, async () => {
+  let completed = 0;
+  for (let i = 0; i < 40; i++) {
+    const withCert = i % 2 === 0;
+    const [a, b] = duplexPair();
+    await run(() =>
+      withTaskGroup<void>(function* (group) {
+        const server = group.spawn(function* () {
+          using tls = yield* acceptTls(b, {
+            key: pki.server.key,
+            cert: pki.server.cert,
+            ca: pki.ca.cert,
+            requestCert: withCert,
+            handshakeTimeout: 20_000,
+          });
+          yield* tls.write("hi\n");
+        });
+        using tls = yield* startTls(a, {
+          servername: "localhost",
+          ca: pki.ca.cert,
+          handshakeTimeout: 20_000,
+          ...(withCert ? { cert: pki.client.cert, key: pki.client.key } : {}),
+        });
+        assert.equal(yield* tls.readLine(), "hi");
+        yield* server.wait();
+        completed++;
+      }),
+    );
+  }
+  assert.equal(completed, 40);
+});
+
 test("startTls over a pipe verifies the server: another root is refused with Node's code and the stream is closed", {
   timeout: 30_000,
   skip: !HAS_OPENSSL && "openssl is not installed",
