@@ -37,6 +37,7 @@ export class ReadPort {
   /** With standing listeners: the waiting read's wake-up, if one is waiting. */
   #wake: (() => void) | undefined = undefined;
   readonly #standing: boolean;
+  #standingWake: (() => void) | undefined = undefined;
 
   /**
    * `standingListeners`: listen for 'readable', 'end', 'error' and 'close'
@@ -53,6 +54,7 @@ export class ReadPort {
         this.#wake = undefined;
         resolve?.();
       };
+      this.#standingWake = wake;
       stream.on("readable", wake);
       stream.on("end", wake);
       stream.on("error", wake);
@@ -75,6 +77,22 @@ export class ReadPort {
   /** The error the stream reported, if any. */
   get error(): unknown {
     return this.#error;
+  }
+
+  /**
+   * Removes the standing listeners, for a stream handed over to another
+   * reader (TLS taking over a socket). The error listener stays, so that a
+   * late error is still not unhandled.
+   */
+  detach(): void {
+    const wake = this.#standingWake;
+    if (wake === undefined) return;
+    this.#standingWake = undefined;
+    const stream = this.#stream;
+    stream.off("readable", wake);
+    stream.off("end", wake);
+    stream.off("error", wake);
+    stream.off("close", wake);
   }
 
   /**

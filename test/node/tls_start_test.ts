@@ -210,7 +210,8 @@ test("STARTTLS on TCP: the client's hello, already in the server's read buffer b
       // The command and the TLS hello leave in one write, as a client that
       // pipelines STARTTLS would send them.
       let prefix: string | undefined = "STARTTLS\n";
-      const pipelined: TlsTransport = Object.assign(Object.create(tcp) as TlsTransport, {
+      // A plain object, not a TcpConnection: startTls drives it through its own operations.
+      const pipelined: TlsTransport = Object.assign(Object.create(null) as TlsTransport, {
         *write(data: string | Uint8Array): Operation<void> {
           if (prefix === undefined) return yield* tcp.write(data);
           const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -224,7 +225,6 @@ test("STARTTLS on TCP: the client's hello, already in the server's read buffer b
         close: () => tcp.close(),
       });
       using tls = yield* startTls(pipelined, { servername: "localhost", ca: pki.ca.cert });
-      assert.equal(tls.remotePort, server.port, "the TLS connection reports the TCP peer");
       yield* tls.write("hello\n");
       const reply = yield* tls.readLine();
       const { served: s, bufferedAfterCommand } = yield* served.wait();
@@ -234,6 +234,41 @@ test("STARTTLS on TCP: the client's hello, already in the server's read buffer b
   assert.equal(result.reply, "STARTTLS then hello");
   assert.equal(result.served, "STARTTLS/hello");
   assert.ok(result.bufferedAfterCommand > 0, "the hello had arrived with the command (the case under test)");
+  assert.deepEqual(await settleResources(baseline), baseline);
+});
+
+test("STARTTLS on TCP after a plaintext exchange: startTls takes the TcpConnection's socket over; both sides read and write, and the client's close ends the server's reads", {
+  timeout: 30_000,
+  skip: !HAS_OPENSSL && "openssl is not installed",
+}, async () => {
+  const baseline = await quietResources();
+  const result = await run(function* () {
+    using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+    return yield* withTaskGroup<{ reply: string | undefined; served: string; port: number; alpn: string | undefined }>(function* (group) {
+      const served = group.spawn(function* () {
+        using conn = yield* server.accept();
+        const command = yield* conn.readLine();
+        yield* conn.write("GO\n");
+        using tls = yield* acceptTls(conn, { key: pki.server.key, cert: pki.server.cert, alpn: ["weft/1"] });
+        const line = yield* tls.readLine();
+        yield* tls.write(`secure ${line}\n`);
+        const rest = yield* tls.readAll();
+        return `${command}/${line}/${rest.length}`;
+      });
+      const tcp = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+      yield* tcp.write("STARTTLS\n");
+      assert.equal(yield* tcp.readLine(), "GO");
+      const tls = yield* startTls(tcp, { servername: "localhost", ca: pki.ca.cert, alpn: ["weft/1"] });
+      yield* tls.write("hello\n");
+      const reply = yield* tls.readLine();
+      tls.close();
+      return { reply, served: yield* served.wait(), port: tls.remotePort, alpn: tls.alpnProtocol };
+    });
+  });
+  assert.equal(result.reply, "secure hello");
+  assert.equal(result.served, "STARTTLS/hello/0");
+  assert.equal(result.alpn, "weft/1");
+  assert.ok(result.port > 0);
   assert.deepEqual(await settleResources(baseline), baseline);
 });
 

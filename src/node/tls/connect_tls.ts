@@ -102,9 +102,11 @@ const ignore = (): void => {};
 
 /**
  * The client handshake over a connected TCP socket (which it takes over);
- * cancelled, failed or timed out, it destroys the socket.
+ * cancelled, failed or timed out, it destroys the socket. Bytes already in
+ * the socket's own buffer are the first the TLS engine reads (Node's TLS
+ * takes them over).
  */
-function handshake(
+export function handshake(
   api: string,
   tcp: Socket,
   tlsOptions: ConnectionOptions,

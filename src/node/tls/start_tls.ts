@@ -7,12 +7,13 @@ import type { Socket } from "node:net";
 import { TLSSocket, connect as tlsConnect, createSecureContext } from "node:tls";
 import { checkCancellation } from "../../core/cancel.ts";
 import { describe, type Operation } from "../../core/operation.ts";
-import { annotateOsError } from "../net/os_error.ts";
+import { annotateOsError, formatAddress } from "../net/os_error.ts";
+import { releaseSocket, TcpConnection } from "../net/tcp_connection.ts";
 import { requireOptions } from "../net/validate.ts";
 import type { Reader } from "../../io/reader.ts";
 import type { Writer } from "../../io/writer.ts";
 import { CipherChannel } from "./cipher_channel.ts";
-import { clientTlsOptions, type TlsClientOptions } from "./connect_tls.ts";
+import { clientTlsOptions, handshake as socketHandshake, type TlsClientOptions } from "./connect_tls.ts";
 import { serverTlsOptions, type TlsServerOptions } from "./tls_server.ts";
 import { adoptChannel, type PeerInfo, type TlsConnection } from "./tls_connection.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, handshakeTimeoutError } from "./validate.ts";
@@ -119,7 +120,11 @@ function* handshake(
 /**
  * Upgrades an open stream to TLS as the client: performs the handshake over
  * it and returns the TLS connection, which then owns the stream (closing
- * the connection closes it). Bytes the stream's reader had already buffered
+ * the connection closes it). A `TcpConnection` with no bytes left in its
+ * read buffer hands its socket to TLS directly, and the result behaves as a
+ * {@link connectTls} connection (`close()` sends close_notify); any other
+ * stream is driven by the connection's own operations (see
+ * {@link TlsConnection.close} for what that changes). Bytes the stream's reader had already buffered
  * are the first the TLS engine reads, so a server that answered STARTTLS
  * and began its handshake in the same packet is handled.
  *
@@ -148,6 +153,14 @@ export function* startTls(stream: TlsTransport, options?: TlsClientOptions): Ope
     throw new TypeError(`${api}: options.servername is needed to check the server's name (or pass rejectUnauthorized: false)`);
   }
   checkCancellation();
+  const timeoutMs = opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  // A TcpConnection with nothing buffered hands its socket to Node's TLS
+  // directly: the fastest path, and close() can then send close_notify.
+  const tcp = stream instanceof TcpConnection ? releaseSocket(stream) : undefined;
+  if (tcp !== undefined) {
+    const target = peer === undefined ? "the TLS peer" : formatAddress(peer.remoteAddress, peer.remotePort);
+    return yield* socketHandshake(api, tcp, tlsOptions, timeoutMs, target, opts.lingerMs);
+  }
   const channel = new CipherChannel(stream);
   let socket: TLSSocket;
   try {
@@ -156,7 +169,7 @@ export function* startTls(stream: TlsTransport, options?: TlsClientOptions): Ope
     channel.close();
     throw annotateOsError(api, error);
   }
-  yield* handshake(api, socket, channel, "secureConnect", opts.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => undefined);
+  yield* handshake(api, socket, channel, "secureConnect", timeoutMs, () => undefined);
   return adoptChannel(socket, { lingerMs: opts.lingerMs }, channel, peer);
 }
 

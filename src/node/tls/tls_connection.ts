@@ -236,8 +236,9 @@ export class TlsConnection extends DuplexBase {
    * Closes the connection: sends close_notify after the bytes already
    * written, then closes the socket; if they are not all handed to the
    * system within the linger time (`lingerMs`, 10 s by default) the socket is
-   * dropped then. Over a weft stream (after {@link startTls} or
-   * {@link acceptTls}) `close()` cannot wait for the stream, so it closes the
+   * dropped then. Over a weft stream (after {@link acceptTls}, or
+   * {@link startTls} on anything but a `TcpConnection` with nothing buffered)
+   * `close()` cannot wait for the stream, so it closes the
    * stream at once: what the TLS engine still had to send, close_notify
    * included, is dropped (the peer sees the stream end without close_notify,
    * which it treats as end of stream). Reading or writing afterwards throws
