@@ -81,6 +81,13 @@ export const workloads: readonly WorkloadInfo[] = [
     op: "1 KiB of text gzipped and gunzipped in one process (written in 64 KiB blocks), checked; 64 MiB a run (the await columns are raw node:zlib streams)",
     nodeOnly: true,
   },
+  {
+    name: "tls_echo",
+    family: "tls_echo",
+    ops: 20_000,
+    op: "tcp_echo over TLS: one round trip of 64 bytes to a TLS echo server in its own process, 50 connections (handshakes included), checked (the await-microtask column is the server on raw node:tls callbacks)",
+    nodeOnly: true,
+  },
 ];
 
 export type WorkloadName = string;

@@ -4,9 +4,13 @@
  * on raw `net` and makes `n` round trips across them, each a 64-byte message
  * that must come back intact before the connection sends the next. One op is
  * one round trip; the time includes opening and closing the connections.
+ * For the `-tls` server kinds (tls_echo) the connections are `node:tls`
+ * ones (the server's certificate is self-signed and not checked), and the
+ * time includes their handshakes.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import type { EchoServerKind } from "./echo_server.ts";
 
@@ -32,10 +36,12 @@ async function startServer(kind: EchoServerKind): Promise<number> {
 }
 
 /** One connection's round trips; resolves with their count once every echo came back intact. */
-function connection(port: number, rounds: number, id: number): Promise<number> {
+function connection(port: number, rounds: number, id: number, overTls: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
     if (rounds === 0) return resolve(0);
-    const socket = net.connect({ port, host: "127.0.0.1", noDelay: true });
+    const socket = overTls
+      ? tls.connect({ port, host: "127.0.0.1", rejectUnauthorized: false }).setNoDelay(true)
+      : net.connect({ port, host: "127.0.0.1", noDelay: true });
     const message = Buffer.alloc(MESSAGE_BYTES, id & 0xff);
     const reply = Buffer.alloc(MESSAGE_BYTES);
     let round = 0;
@@ -45,7 +51,7 @@ function connection(port: number, rounds: number, id: number): Promise<number> {
       message.writeUInt32LE(round, 4);
       socket.write(message);
     };
-    socket.on("connect", send);
+    socket.on(overTls ? "secureConnect" : "connect", send);
     socket.on("data", (data: Buffer) => {
       let offset = 0;
       while (offset < data.length) {
@@ -56,12 +62,12 @@ function connection(port: number, rounds: number, id: number): Promise<number> {
         if (received < MESSAGE_BYTES) continue;
         if (!reply.equals(message)) {
           socket.destroy();
-          reject(new Error(`tcp_echo: connection ${id}, round ${round} came back wrong`));
+          reject(new Error(`echo: connection ${id}, round ${round} came back wrong`));
           return;
         }
         received = 0;
         if (++round === rounds) {
-          if (offset < data.length) reject(new Error(`tcp_echo: connection ${id} got bytes it never sent`));
+          if (offset < data.length) reject(new Error(`echo: connection ${id} got bytes it never sent`));
           socket.end();
           resolve(round);
           return;
@@ -70,7 +76,7 @@ function connection(port: number, rounds: number, id: number): Promise<number> {
       }
     });
     socket.on("error", reject);
-    socket.on("close", () => reject(new Error(`tcp_echo: connection ${id} closed after ${round} of ${rounds} round trips`)));
+    socket.on("close", () => reject(new Error(`echo: connection ${id} closed after ${round} of ${rounds} round trips`)));
   });
 }
 
@@ -81,7 +87,7 @@ export function echoLoad(kind: EchoServerKind): (n: number) => Promise<number> {
     const p = await (port ??= startServer(kind));
     const base = Math.floor(n / CONNECTIONS);
     const counts = await Promise.all(
-      Array.from({ length: CONNECTIONS }, (_, id) => connection(p, base + (id < n % CONNECTIONS ? 1 : 0), id)),
+      Array.from({ length: CONNECTIONS }, (_, id) => connection(p, base + (id < n % CONNECTIONS ? 1 : 0), id, kind.endsWith("-tls"))),
     );
     return counts.reduce((a, b) => a + b, 0);
   };

@@ -1,5 +1,5 @@
 /**
- * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `gzip_pipe`) for every peer:
+ * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `gzip_pipe`, `tls_echo`) for every peer:
  * an implementation or the reason there is none. Kept apart from the peers'
  * own modules, which are also bundled for browsers and QuickJS: a cell loads
  * this module only for a workload the catalog marks `nodeOnly`.
@@ -28,11 +28,16 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "run(); gzipWriter(pipe writer).write 64 KiB + end() in one task; gunzipReader(pipe reader).read(buf) in another",
       run: weftGzipPipe,
     },
+    tls_echo: {
+      api: "server: run(); listenTls + server.serve, conn.readSome/conn.write (load: raw node:tls client)",
+      run: echoLoad("weft-tls"),
+    },
   },
   "weft-pump": {
     buffered_io_pipe: { unavailable: pumpReason },
     tcp_echo: { unavailable: pumpReason },
     gzip_pipe: { unavailable: pumpReason },
+    tls_echo: { unavailable: pumpReason },
   },
   "await-microtask": {
     buffered_io_pipe: {
@@ -46,6 +51,10 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     gzip_pipe: {
       api: "raw node:zlib: createGzip().pipe(createGunzip()), 64 KiB chunkSize; gz.write + await 'drain'; for await over gunzip",
       run: (n) => streamsGzipPipe(n, consumeForAwait),
+    },
+    tls_echo: {
+      api: "server: raw node:tls callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw node:tls client)",
+      run: echoLoad("raw-tls"),
     },
   },
   "await-immediate": {
@@ -61,6 +70,7 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "raw node:zlib: createGzip().pipe(createGunzip()), 64 KiB chunkSize; gz.write + await 'drain'; gunzip.read() until null, await 'readable'",
       run: (n) => streamsGzipPipe(n, consumeReadable),
     },
+    tls_echo: { unavailable: "measured against the raw node:tls server only (the await-microtask column)" },
   },
   effection: {
     buffered_io_pipe: {
@@ -68,16 +78,19 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     },
     tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
     gzip_pipe: { unavailable: "Effection 4 has no compression streams of its own; a wrapper over node:zlib would measure the wrapper" },
+    tls_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
   },
   effect: {
     buffered_io_pipe: { unavailable: "Effect's IO is in @effect/platform-node, which this benchmark does not install" },
     tcp_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
     gzip_pipe: { unavailable: "Effect's compression is in @effect/platform-node, which this benchmark does not install" },
+    tls_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
   },
   trampoline: {
     buffered_io_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     tcp_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     gzip_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+    tls_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
   },
 };
 

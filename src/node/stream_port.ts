@@ -37,6 +37,7 @@ export class ReadPort {
   /** With standing listeners: the waiting read's wake-up, if one is waiting. */
   #wake: (() => void) | undefined = undefined;
   readonly #standing: boolean;
+  #standingWake: (() => void) | undefined = undefined;
 
   /**
    * `standingListeners`: listen for 'readable', 'end', 'error' and 'close'
@@ -53,6 +54,7 @@ export class ReadPort {
         this.#wake = undefined;
         resolve?.();
       };
+      this.#standingWake = wake;
       stream.on("readable", wake);
       stream.on("end", wake);
       stream.on("error", wake);
@@ -78,6 +80,45 @@ export class ReadPort {
   }
 
   /**
+   * Removes the standing listeners, for a stream handed over to another
+   * reader (TLS taking over a socket). The error listener stays, so that a
+   * late error is still not unhandled.
+   */
+  detach(): void {
+    const wake = this.#standingWake;
+    if (wake === undefined) return;
+    this.#standingWake = undefined;
+    const stream = this.#stream;
+    stream.off("readable", wake);
+    stream.off("end", wake);
+    stream.off("error", wake);
+    stream.off("close", wake);
+  }
+
+  /**
+   * What {@link ReadPort.read} would return without waiting: the next chunk,
+   * `undefined` at end of stream, `null` when nothing has arrived yet; throws
+   * the stream's error. For a reader that drives the stream itself (TLS over
+   * a weft stream) and waits in its own way.
+   */
+  poll(): Uint8Array | undefined | null {
+    const stream = this.#stream;
+    // A destroyed stream keeps its buffer: what arrived is still delivered.
+    const chunk: unknown = stream.read();
+    if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+    if (this.#ended || stream.readableEnded) return undefined;
+    if (this.#error !== undefined) {
+      if (this.#endedBeforeError) return undefined;
+      throw this.#error;
+    }
+    if (stream.destroyed) {
+      if (stream.errored !== null) throw stream.errored;
+      return undefined;
+    }
+    return null;
+  }
+
+  /**
    * The next chunk, or `undefined` at end of stream (or once the stream was
    * destroyed without an error). Bytes that arrived before an error are
    * delivered before it; an error after the end of stream was received (a
@@ -91,18 +132,8 @@ export class ReadPort {
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-      // A destroyed stream keeps its buffer: what arrived is still delivered.
-      const chunk: unknown = stream.read();
-      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
-      if (this.#ended || stream.readableEnded) return undefined;
-      if (this.#error !== undefined) {
-        if (this.#endedBeforeError) return undefined;
-        throw this.#error;
-      }
-      if (stream.destroyed) {
-        if (stream.errored !== null) throw stream.errored;
-        return undefined;
-      }
+      const got = this.poll();
+      if (got !== null) return got;
       waited = true;
       if (this.#standing) {
         yield* action<void>((resolve) => {

@@ -249,7 +249,7 @@ test("from(): readAll of a large stream gives back every byte", async () => {
 
 test("bytes are copied also from a Buffer-like array whose slice() is a view", async () => {
   class SliceIsAView extends Uint8Array {
-    override slice(start?: number, end?: number): Uint8Array {
+    override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
       return this.subarray(start, end);
     }
   }

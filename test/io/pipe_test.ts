@@ -362,7 +362,7 @@ test("a pipe carries bytes unchanged: multi-byte characters split across writes"
 
 /** An array whose `slice` returns a view, as Node's `Buffer` does: a copy made with it would share the caller's memory. */
 class SliceIsAView extends Uint8Array {
-  override slice(start?: number, end?: number): Uint8Array {
+  override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
     return this.subarray(start, end);
   }
 }

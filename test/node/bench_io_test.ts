@@ -10,6 +10,7 @@ import { CHUNK, PatternCheck, fillChunk, newChunk } from "../../bench/io/pattern
 import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../../bench/io/buffered_pipe.ts";
 import { CONNECTIONS, echoLoad } from "../../bench/io/echo_load.ts";
 import { streamsGzipPipe, weftGzipPipe } from "../../bench/io/gzip_pipe.ts";
+import { hasCommand } from "./tls_support.ts";
 
 /** `count` chunks of the pattern as one byte array. */
 function stream(count: number, order = Array.from({ length: count }, (_, i) => i)): Uint8Array {
@@ -63,5 +64,16 @@ test("gzip_pipe: weft and both node:zlib stream readers move N KiB through gzip 
     assert.equal(await weftGzipPipe(n), n);
     assert.equal(await streamsGzipPipe(n, consumeForAwait), n);
     assert.equal(await streamsGzipPipe(n, consumeReadable), n);
+  }
+});
+
+test("tls_echo: the weft and raw node:tls servers echo N round trips spread over TLS connections", {
+  timeout: 120_000,
+  skip: !hasCommand("openssl") && "openssl is not installed (the TLS echo servers make their certificate with it)",
+}, async () => {
+  for (const kind of ["weft-tls", "raw-tls"] as const) {
+    const load = echoLoad(kind);
+    assert.equal(await load(3 * CONNECTIONS + 7), 3 * CONNECTIONS + 7, kind);
+    assert.equal(await load(5), 5, kind);
   }
 });

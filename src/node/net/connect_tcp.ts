@@ -2,7 +2,7 @@
  * `connectTcp`: a TCP connection to a host, with a structured happy-eyeballs
  * race (RFC 8305) when the host has several addresses.
  */
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { action } from "../../core/action.ts";
 import { checkCancellation } from "../../core/cancel.ts";
 import { Cancelled } from "../../core/errors.ts";
@@ -66,7 +66,7 @@ function interleave(addresses: readonly HostAddress[]): HostAddress[] {
 const ignore = (): void => {};
 
 /** Checks what a user-supplied `lookup` returned. */
-function requireAddresses(found: unknown): readonly HostAddress[] {
+function requireAddresses(api: string, found: unknown): readonly HostAddress[] {
   const valid =
     Array.isArray(found) &&
     found.every(
@@ -77,24 +77,31 @@ function requireAddresses(found: unknown): readonly HostAddress[] {
         ((a as HostAddress).family === 4 || (a as HostAddress).family === 6),
     );
   if (!valid) {
-    throw new TypeError(`${API}: options.lookup must return an array of { address: string, family: 4 | 6 }, got ${describe(found)}`);
+    throw new TypeError(`${api}: options.lookup must return an array of { address: string, family: 4 | 6 }, got ${describe(found)}`);
   }
   return found as readonly HostAddress[];
 }
 
-/** What every attempt of one `connectTcp` shares. */
-interface Attempts {
+/** What a connected socket becomes: it must be closable, so that a losing or abandoned attempt can be closed. */
+interface Closable {
+  close(): void;
+}
+
+/** What every attempt of one connect shares. */
+interface Attempts<C extends Closable> {
+  api: string;
   port: number;
   /** The address as the caller named it, for error messages. */
   target: string;
   noDelay: boolean;
   localAddress: string | undefined;
-  lingerMs: number | undefined;
+  /** Takes over the connected socket; called at once on "connect", so its own listeners are in place before ours go. */
+  wrap: (socket: Socket) => C;
 }
 
 /** One connection attempt to one address; cancelled, it destroys the pending socket. */
-function attempt(address: HostAddress, { port, target, noDelay, localAddress, lingerMs }: Attempts): Operation<TcpConnection> {
-  return action<TcpConnection>((resolve, reject) => {
+function attempt<C extends Closable>(address: HostAddress, { api, port, target, noDelay, localAddress, wrap }: Attempts<C>): Operation<C> {
+  return action<C>((resolve, reject) => {
     const socket = netConnect({
       host: address.address,
       port,
@@ -107,9 +114,9 @@ function attempt(address: HostAddress, { port, target, noDelay, localAddress, li
     const onConnect = (): void => {
       connected = true;
       // Wrapped at once: the connection's own listeners must be in place before this one goes.
-      resolve(new TcpConnection(socket, { lingerMs }));
+      resolve(wrap(socket));
     };
-    const onError = (error: Error): void => reject(annotateOsError(API, error, target));
+    const onError = (error: Error): void => reject(annotateOsError(api, error, target));
     socket.once("connect", onConnect);
     socket.once("error", onError);
     return () => {
@@ -131,17 +138,17 @@ function attempt(address: HostAddress, { port, target, noDelay, localAddress, li
  * If every attempt fails, the first error is thrown. A winner is returned
  * even when the caller was cancelled in the same round.
  */
-function* race(addresses: readonly HostAddress[], shared: Attempts): Operation<TcpConnection> {
-  let winner: TcpConnection | undefined;
+function* race<C extends Closable>(addresses: readonly HostAddress[], shared: Attempts<C>): Operation<C> {
+  let winner: C | undefined;
   let firstError: unknown;
   try {
-    return yield* withTaskGroup<TcpConnection>(function* (group) {
+    return yield* withTaskGroup<C>(function* (group) {
       const attempts: Task<void>[] = [];
       for (let i = 0; i < addresses.length; i++) {
         const failed = new Semaphore(1, 0);
         attempts.push(
           group.spawn(function* () {
-            let conn: TcpConnection;
+            let conn: C;
             try {
               conn = yield* attempt(addresses[i]!, shared);
             } catch (error) {
@@ -199,16 +206,31 @@ function* race(addresses: readonly HostAddress[], shared: Attempts): Operation<T
  * ```
  */
 export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection> {
-  requireOptions(API, options, false);
-  const { host, port, family, noDelay = true, localAddress, lookup, lingerMs } = options;
-  requireHost(API, "options.host", host);
-  requirePort(API, "options.port", port, 1);
-  requireFamily(API, family);
-  requireOptionalBoolean(API, "options.noDelay", noDelay);
-  if (localAddress !== undefined) requireHost(API, "options.localAddress", localAddress);
+  const lingerMs = (options as ConnectTcpOptions | undefined)?.lingerMs;
   requireOptionalMs(API, "options.lingerMs", lingerMs);
+  return yield* connectSocket(API, options, (socket) => new TcpConnection(socket, { lingerMs }));
+}
+
+/**
+ * The body of {@link connectTcp}, for the connections built on a TCP socket
+ * (TLS): checks `options` (in the name of `api`), resolves and races the
+ * addresses, and hands the winning socket to `wrap`. Not part of the public
+ * API.
+ */
+export function* connectSocket<C extends Closable>(
+  api: string,
+  options: Omit<ConnectTcpOptions, "lingerMs">,
+  wrap: (socket: Socket) => C,
+): Operation<C> {
+  requireOptions(api, options, false);
+  const { host, port, family, noDelay = true, localAddress, lookup } = options;
+  requireHost(api, "options.host", host);
+  requirePort(api, "options.port", port, 1);
+  requireFamily(api, family);
+  requireOptionalBoolean(api, "options.noDelay", noDelay);
+  if (localAddress !== undefined) requireHost(api, "options.localAddress", localAddress);
   if (lookup !== undefined && typeof lookup !== "function") {
-    throw new TypeError(`${API}: options.lookup must be a function (host, options) => Operation, got ${describe(lookup)}`);
+    throw new TypeError(`${api}: options.lookup must be a function (host, options) => Operation, got ${describe(lookup)}`);
   }
   checkCancellation();
   const target = formatAddress(host, port);
@@ -217,15 +239,15 @@ export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection
   if (literal !== undefined) {
     addresses = [literal];
   } else {
-    const found = lookup === undefined ? yield* resolveHost(host, { family }) : requireAddresses(yield* lookup(host, { family }));
+    const found = lookup === undefined ? yield* resolveHost(host, { family }) : requireAddresses(api, yield* lookup(host, { family }));
     addresses = interleave(family === undefined ? found : found.filter((a) => a.family === family));
   }
   if (addresses.length === 0) {
-    throw Object.assign(new Error(`${API}: ${host} has no ${family === undefined ? "" : `IPv${family} `}address`), {
+    throw Object.assign(new Error(`${api}: ${host} has no ${family === undefined ? "" : `IPv${family} `}address`), {
       code: "ENOTFOUND",
       hostname: host,
     });
   }
-  const attempts: Attempts = { port, target, noDelay, localAddress, lingerMs };
+  const attempts: Attempts<C> = { api, port, target, noDelay, localAddress, wrap };
   return addresses.length === 1 ? yield* attempt(addresses[0]!, attempts) : yield* race(addresses, attempts);
 }

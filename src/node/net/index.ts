@@ -5,5 +5,6 @@
 export { resolveHost, type HostAddress, type ResolveHostOptions } from "./resolve_host.ts";
 export { TcpConnection, type TcpConnectionOptions } from "./tcp_connection.ts";
 export { connectTcp, type ConnectTcpOptions } from "./connect_tcp.ts";
-export { TcpServer, listenTcp, type ListenTcpOptions, type ServeOptions } from "./tcp_server.ts";
+export { ConnectionServer, type ServeOptions, type ServedConnection } from "./connection_server.ts";
+export { TcpServer, listenTcp, type ListenTcpOptions } from "./tcp_server.ts";
 export { UdpSocket, bindUdp, type BindUdpOptions, type Datagram } from "./udp_socket.ts";

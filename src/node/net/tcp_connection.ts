@@ -33,6 +33,22 @@ export interface TcpConnectionOptions {
   lingerMs?: number;
 }
 
+/** Set by TcpConnection's static block; see {@link releaseSocket}. */
+let release: (conn: TcpConnection) => Socket | undefined;
+
+/**
+ * Takes the socket out of a connection for a protocol that runs over it from
+ * now on (TLS after STARTTLS): the connection counts as closed, the socket
+ * stays open and belongs to the caller. Returns `undefined`, changing
+ * nothing, when the socket cannot be handed over as it is: the connection is
+ * closed or its write side shut down, bytes are still queued for sending,
+ * or the reader holds buffered bytes the socket no longer has. Not part of
+ * the public API.
+ */
+export function releaseSocket(conn: TcpConnection): Socket | undefined {
+  return release(conn);
+}
+
 function familyOf(name: string | undefined): 4 | 6 {
   return name === "IPv6" ? 6 : 4;
 }
@@ -103,6 +119,19 @@ export class TcpConnection extends DuplexBase {
     this.remotePort = socket.remotePort ?? 0;
     this.family = familyOf(socket.remoteFamily);
     this.#peer = `peer ${formatAddress(this.remoteAddress, this.remotePort)}`;
+  }
+
+  static {
+    release = (conn) => conn.#release();
+  }
+
+  #release(): Socket | undefined {
+    const socket = this.#socket;
+    if (this.#closed || this.#writeShut || this.buffered > 0) return undefined;
+    if (socket.destroyed || socket.writableLength > 0 || socket.writableEnded) return undefined;
+    this.#closed = true;
+    this.#reader.detach();
+    return socket;
   }
 
   /** True once the connection was closed. */

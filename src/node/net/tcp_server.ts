@@ -2,17 +2,17 @@
  * `listenTcp` and `TcpServer`: a listening TCP socket whose connections are
  * taken with `accept()` or handled, one task each, by `serve()`.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { action } from "../../core/action.ts";
-import { callBody, checkCancellation } from "../../core/cancel.ts";
-import { Cancelled, WeftUsageError } from "../../core/errors.ts";
-import { describe, requireFunction, type Operation } from "../../core/operation.ts";
-import { withTaskGroup } from "../../group/task_group.ts";
-import { Queue, QueueClosed } from "../../sync/queue.ts";
-import { Semaphore } from "../../sync/semaphore.ts";
+import type { Operation } from "../../core/operation.ts";
+import { ConnectionServer } from "./connection_server.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { TcpConnection, type TcpConnectionOptions } from "./tcp_connection.ts";
 import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptionalMs, requireOptions, requirePort } from "./validate.ts";
+
+export type { ServeOptions } from "./connection_server.ts";
+
+const ignore = (): void => {};
 
 /**
  * Options for {@link listenTcp}.
@@ -36,48 +36,6 @@ export interface ListenTcpOptions {
 }
 
 /**
- * Options for {@link TcpServer.serve}.
- *
- * @example
- * ```ts
- * yield* server.serve(handle, { maxConnections: 100, onError: (e) => console.error(e) });
- * ```
- */
-export interface ServeOptions {
-  /**
-   * At most this many handlers run at once; the next connection is handed to
-   * a handler when one ends. Node takes every connection from the kernel as
-   * it arrives (it has no way to leave them in the listen backlog), so the
-   * ones beyond the limit wait in the server's arrival queue: connected, each
-   * holding a descriptor, nothing read from them, served in arrival order.
-   * To bound those too, bound the clients (or put a proxy in front).
-   */
-  maxConnections?: number;
-  /**
-   * `true` (the default): a handler's failure ends only its own
-   * connection and is passed to `onError`. `false`: it fails `serve`, which
-   * cancels every other handler and closes the server.
-   */
-  allowFailure?: boolean;
-  /**
-   * With `allowFailure`, called with each handler failure (other than
-   * cancellation) and its connection. Without it, a failure is not silently
-   * dropped: it is printed to stderr (`console.error`) with the peer's
-   * address and the error's stack, as Node reports an uncaught error, and the
-   * server keeps serving.
-   */
-  onError?: (error: unknown, conn: TcpConnection) => void;
-}
-
-const ignore = (): void => {};
-
-/** A handler failure nobody asked to hear about: say so on stderr rather than lose it. */
-function reportHandlerFailure(api: string, error: unknown, conn: TcpConnection): void {
-  const peer = formatAddress(conn.remoteAddress, conn.remotePort);
-  console.error(`${api}: the handler for peer ${peer} failed (pass options.onError to handle this yourself):`, error);
-}
-
-/**
  * A listening TCP socket, made by {@link listenTcp}.
  *
  * Connections that arrive while no task is in `accept()` are queued, never
@@ -94,171 +52,21 @@ function reportHandlerFailure(api: string, error: unknown, conn: TcpConnection):
  * });
  * ```
  */
-export class TcpServer {
-  /** The bound port (the real one when 0 was asked for). */
-  readonly port: number;
-  /** The bound IP address. */
-  readonly address: string;
-  /** The bound address family. */
-  readonly family: 4 | 6;
-
-  readonly #server: Server;
-  /** Connections that arrived and wait for `accept()`; FIFO to the waiting accepts. */
-  readonly #queue = new Queue<TcpConnection>();
-  readonly #target: string;
-  #error: unknown = undefined;
-  #closed = false;
-
-  readonly #connectionOptions: TcpConnectionOptions;
-
+export class TcpServer extends ConnectionServer<TcpConnection> {
   /**
    * Takes over a listening Node server (used by {@link listenTcp});
    * `options` apply to the accepted connections.
+   *
+   * @example
+   * ```ts
+   * const server = new TcpServer(listeningNodeServer, { lingerMs: 1000 });
+   * ```
    */
   constructor(server: Server, options?: TcpConnectionOptions) {
     requireOptions("new TcpServer()", options, true);
     requireOptionalMs("new TcpServer()", "options.lingerMs", options?.lingerMs);
-    this.#connectionOptions = { lingerMs: options?.lingerMs };
-    const bound = server.address();
-    if (bound === null || typeof bound === "string") {
-      throw new TypeError(`new TcpServer(): server must be listening on a TCP address, got ${describe(bound)}`);
-    }
-    this.#server = server;
-    this.port = bound.port;
-    this.address = bound.address;
-    this.family = bound.family === "IPv6" ? 6 : 4;
-    this.#target = formatAddress(bound.address, bound.port);
-    server.on("connection", (socket: Socket) => {
-      if (this.#closed) {
-        socket.destroy();
-        return;
-      }
-      this.#queue.tryPut(new TcpConnection(socket, this.#connectionOptions));
-    });
-    server.on("error", (error) => {
-      this.#error ??= annotateOsError("TcpServer.accept()", error, this.#target);
-      this.#queue.close();
-    });
-  }
-
-  /** How many connections arrived and wait for `accept()`. */
-  get pending(): number {
-    return this.#queue.size;
-  }
-
-  /**
-   * Waits for the next connection and returns it (at once if one is queued).
-   * Throws `WeftUsageError` once the server is closed (also when it is closed
-   * while waiting), and the server's error (with Node's `code`) if listening
-   * failed. Several tasks may wait; each connection goes to one of them.
-   *
-   * @example
-   * ```ts
-   * using conn = yield* server.accept();
-   * console.log(`from ${conn.remoteAddress}:${conn.remotePort}`);
-   * ```
-   */
-  *accept(): Operation<TcpConnection> {
-    this.#checkOpen();
-    checkCancellation();
-    try {
-      // A cancelled get takes no connection (the queue's own guarantee).
-      return yield* this.#queue.get();
-    } catch (error) {
-      if (error instanceof QueueClosed) this.#checkOpen();
-      throw error;
-    }
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new WeftUsageError("TcpServer.accept(): the server is closed");
-    if (this.#error !== undefined) throw this.#error;
-  }
-
-  /**
-   * Accepts connections until cancelled and runs `handler` for each as a task
-   * of one group; the connection is closed when its handler ends. With
-   * `maxConnections`, a permit is taken before each `accept`, so at most that
-   * many handlers run at once (the connections beyond it wait, accepted by
-   * Node but unread; see {@link ServeOptions.maxConnections}). By default a failing handler ends only its
-   * connection (`allowFailure`, see {@link ServeOptions}); an `accept` error
-   * fails `serve`.
-   *
-   * When `serve` ends (cancelled, failed, or the server closed by `close()`,
-   * which lets running handlers finish) the server is closed: later connects
-   * are refused.
-   *
-   * @example
-   * ```ts
-   * yield* server.serve(function* (conn) {
-   *   for (let line; (line = yield* conn.readLine()) !== undefined; ) yield* conn.write(`${line.toUpperCase()}\n`);
-   * }, { maxConnections: 64 });
-   * ```
-   */
-  *serve(handler: (conn: TcpConnection) => Operation<void>, options?: ServeOptions): Operation<void> {
-    const api = "TcpServer.serve()";
-    requireFunction(api, "handler", handler, "a function* (conn) handler");
-    requireOptions(api, options, true);
-    const { maxConnections, allowFailure = true, onError } = options ?? {};
-    requireOptionalCount(api, "options.maxConnections", maxConnections, 1);
-    requireOptionalBoolean(api, "options.allowFailure", allowFailure);
-    if (onError !== undefined) requireFunction(api, "options.onError", onError, "a function (error, conn) => void");
-    const slots = maxConnections === undefined ? null : new Semaphore(maxConnections);
-    const server = this;
-    try {
-      yield* withTaskGroup<void>(function* (group) {
-        for (;;) {
-          if (slots !== null) yield* slots.acquire();
-          let conn: TcpConnection;
-          try {
-            conn = yield* server.accept();
-          } catch (error) {
-            slots?.release();
-            // Closed by close(): stop accepting and let the handlers finish.
-            if (server.#closed && error instanceof WeftUsageError) return;
-            throw error;
-          }
-          group.spawnBg(function* () {
-            try {
-              yield* callBody(api, () => handler(conn));
-            } catch (error) {
-              if (!allowFailure || error instanceof Cancelled) throw error;
-              if (onError !== undefined) onError(error, conn);
-              else reportHandlerFailure(api, error, conn);
-            } finally {
-              conn.close();
-              slots?.release();
-            }
-          });
-        }
-      });
-    } finally {
-      this.close();
-    }
-  }
-
-  /**
-   * Stops listening (later connects are refused) and closes the connections
-   * still waiting for `accept()`. Tasks blocked in `accept()` get
-   * `WeftUsageError`; accepted connections are not affected. Idempotent.
-   *
-   * @example
-   * ```ts
-   * const server = yield* listenTcp({ port: 0 });
-   * try { yield* handleOne(yield* server.accept()); } finally { server.close(); }
-   * ```
-   */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#server.close();
-    for (let conn = this.#queue.tryGet(); conn !== undefined; conn = this.#queue.tryGet()) conn.close();
-    this.#queue.close();
-  }
-
-  /** Closes the server (for `using`). */
-  [Symbol.dispose](): void {
-    this.close();
+    const connectionOptions: TcpConnectionOptions = { lingerMs: options?.lingerMs };
+    super("TcpServer", server, "connection", (socket) => new TcpConnection(socket, connectionOptions));
   }
 }
 
