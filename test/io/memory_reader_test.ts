@@ -247,7 +247,7 @@ test("from(): readAll of a large stream gives back every byte", async () => {
   assert.deepEqual(got, data);
 });
 
-test("bytes are copied also from a Buffer-like array whose slice() is a view", async () => {
+test("bytes are copied also from a buffer-like array whose slice() is a view (as Node buffers have)", async () => {
   class SliceIsAView extends Uint8Array {
     override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
       return this.subarray(start, end);

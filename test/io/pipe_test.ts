@@ -360,7 +360,7 @@ test("a pipe carries bytes unchanged: multi-byte characters split across writes"
   assert.deepEqual(concat([bytes]), bytes);
 });
 
-/** An array whose `slice` returns a view, as Node's `Buffer` does: a copy made with it would share the caller's memory. */
+/** An array whose `slice` returns a view, as a Node buffer's does: a copy made with it would share the caller's memory. */
 class SliceIsAView extends Uint8Array {
   override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
     return this.subarray(start, end);
@@ -368,7 +368,7 @@ class SliceIsAView extends Uint8Array {
 }
 
 testOnEveryDriver(
-  "a write's bytes are copied, also from a Buffer-like array whose slice() is a view: reusing the array after the write changes nothing",
+  "a write's bytes are copied, also from a buffer-like array whose slice() is a view (as Node buffers have): reusing the array after the write changes nothing",
   async (run) => {
     const received = await run(function* () {
       const [reader, writer] = pipe();
