@@ -91,7 +91,7 @@ function hostSection(results: BenchResults, host: HostId): string[] {
   if (split.length > 0) {
     lines.push(
       "",
-      `Cells whose processes settled at different speeds (V8 modes: process medians more than ${MODE_GAP}× apart); the cell's median is over all of them:`,
+      `Cells whose processes ran at clearly different speeds (process medians more than ${MODE_GAP}× apart: V8 settling on slower code, or other work on the machine); the cell's median is over all of them:`,
     );
     for (const { cell, modes } of split) {
       const text = modes.map((m) => `${m.processes} at ${formatNs(m.median)} ns/op`).join(", ");
