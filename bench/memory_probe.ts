@@ -48,7 +48,7 @@ async function measure(n: number): Promise<MemoryResult> {
   const spawnStart = performance.now();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      for (let i = 0; i < n; i++) group.spawnBg(sleeper);
+      for (let i = 0; i < n; i++) group.startSoon(sleeper);
       while (started < n) yield* pause();
       spawnMs = performance.now() - spawnStart;
       bytesPerTask = (heapBytes() - baseline) / n;

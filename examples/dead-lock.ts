@@ -13,13 +13,13 @@ main(function* () {
   const left = new Mutex();
   const right = new Mutex();
   yield* withTaskGroup<void>(function* (group) {
-    group.spawnBg(function* leftThenRight() {
+    group.startSoon(function* leftThenRight() {
       yield* left.withLock(function* () {
         yield* sleep(10); // let the other task take its first lock
         yield* right.withLock(function* () {});
       });
     });
-    group.spawnBg(function* rightThenLeft() {
+    group.startSoon(function* rightThenLeft() {
       yield* right.withLock(function* () {
         yield* sleep(10);
         yield* left.withLock(function* () {});

@@ -17,13 +17,13 @@ const idleMs = Number(process.argv[2] ?? 5000);
 main(function* () {
   const idle = new Timer(idleMs);
   const reason = yield* withTaskGroup<string>(function* (group) {
-    // noWait: the group does not wait for the watchdog once the input ends.
-    group.spawnBg(
+    // daemon: the group does not wait for the watchdog once the input ends.
+    group.startSoon(
       function* () {
         yield* idle.wait();
         group.returnImmediately(`no input for ${idleMs} ms`);
       },
-      { noWait: true },
+      { daemon: true },
     );
     for (let line; (line = yield* stdin.readLine()) !== undefined; ) {
       idle.refresh();

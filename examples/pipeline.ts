@@ -20,7 +20,7 @@ function* fetchAll(ids: number[], limit: number): Operation<string[]> {
   const pages: string[] = [];
   yield* withTaskGroup<void>(function* (group) {
     ids.forEach((id, i) => {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* slots.acquire();
         try {
           pages[i] = yield* fetchPage(id, 10 + (id % 3) * 10);
@@ -56,8 +56,8 @@ const summary = await run(function* () {
   const log: string[] = [];
   try {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => heartbeat(log));
-      group.spawnBg(function* () {
+      group.startSoon(() => heartbeat(log));
+      group.startSoon(function* () {
         yield* fetchPage(13, 40);
       });
     });

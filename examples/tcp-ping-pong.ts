@@ -14,15 +14,15 @@ const rounds = Number(process.argv[2] ?? 5);
 const summary = await run(function* () {
   const server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
   return yield* withTaskGroup<string>(function* (group) {
-    // noWait: the group does not wait for the server; it cancels it once the client is done.
-    group.spawnBg(
+    // daemon: the group does not wait for the server; it cancels it once the client is done.
+    group.startSoon(
       () =>
         server.serve(function* (conn) {
           for (let line = yield* conn.readLine(); line !== undefined; line = yield* conn.readLine()) {
             yield* conn.write(line === "ping" ? "pong\n" : `unknown: ${line}\n`);
           }
         }),
-      { noWait: true },
+      { daemon: true },
     );
     // "localhost" goes through the resolver and the happy-eyeballs race.
     using conn = yield* connectTcp({ host: "localhost", port: server.port });

@@ -15,15 +15,15 @@ await run(function* () {
   using server = yield* bindUdp({ host: "127.0.0.1", port });
   console.log(`udp echo server on 127.0.0.1:${server.port}`);
   yield* withTaskGroup<void>(function* (group) {
-    // The echo loop never ends by itself: noWait lets the group cancel it when the client is done.
-    group.spawnBg(
+    // The echo loop never ends by itself: daemon lets the group cancel it when the client is done.
+    group.startSoon(
       function* () {
         for (;;) {
           const { data, address, port } = yield* server.recv();
           yield* server.send(data, port, address);
         }
       },
-      { noWait: true },
+      { daemon: true },
     );
     using client = yield* bindUdp({ host: "127.0.0.1" });
     for (const message of ["one", "two", "three"]) {

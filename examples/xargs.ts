@@ -39,7 +39,7 @@ main(function* () {
       if (line.trim() === "") continue;
       yield* slots.acquire();
       const item = line;
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           // stderr goes straight through; stdout is collected.
           const result = yield* runProcess(command, [...baseArgs, item], { stderr: "inherit" });

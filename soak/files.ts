@@ -100,7 +100,7 @@ function* sharedReaders(path: string, tasks: number, lines: Set<string>, t: Tall
   const lock = new Mutex();
   yield* withTaskGroup<void>(function* (group) {
     for (let i = 0; i < tasks; i++) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (;;) {
           const line = yield* lock.withLock(() => readLineRetrying(file, t));
           if (line === undefined) return;
@@ -115,7 +115,7 @@ function* sharedReaders(path: string, tasks: number, lines: Set<string>, t: Tall
 function* ownReaders(path: string, tasks: number, lines: Set<string>, t: Tally): Operation<void> {
   yield* withTaskGroup<void>(function* (group) {
     for (let i = 0; i < tasks; i++) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         using file = yield* openFile(path, "r");
         for (;;) {
           const line = yield* readLineRetrying(file, t);
@@ -134,7 +134,7 @@ function* writers(path: string, tasks: number, records: number, shared: boolean,
   try {
     yield* withTaskGroup<void>(function* (group) {
       for (let w = 0; w < tasks; w++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           using own = common === undefined ? yield* openFile(path, "a") : undefined;
           const file = own ?? common!;
           for (let k = 0; k < records; k++) {

@@ -56,7 +56,7 @@ async function measure(section: Section, n: number, prefix: "" | "inline_body.")
     let t0 = performance.now();
     let cpu0 = process.cpuUsage();
     yield* withTaskGroup<void>(function* (group) {
-      for (let i = 0; i < n; i++) group.spawnBg(prefix === "" ? sleeper : inlineBody());
+      for (let i = 0; i < n; i++) group.startSoon(prefix === "" ? sleeper : inlineBody());
       // Spawned tasks start in a later round: wait until every one is parked.
       while (started < n) yield* pause();
       spawnMs = performance.now() - t0;

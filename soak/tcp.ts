@@ -100,7 +100,7 @@ export async function soakTcp(n: number, concurrency: number): Promise<boolean> 
     const port = server.port;
     yield* withTaskGroup<void>(function* (group) {
       // A reset client makes its handler fail: expected here, so not reported.
-      group.spawnBg(() => server.serve(echo, { onError: () => {} }), { noWait: true });
+      group.startSoon(() => server.serve(echo, { onError: () => {} }), { daemon: true });
       for (const mode of MODES) yield* client(port, mode, -1);
     });
   });
@@ -117,7 +117,7 @@ export async function soakTcp(n: number, concurrency: number): Promise<boolean> 
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0, backlog: 4096 });
     const port = server.port;
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         () =>
           server.serve(
             function* (conn) {
@@ -131,7 +131,7 @@ export async function soakTcp(n: number, concurrency: number): Promise<boolean> 
             },
             { onError: () => void handlerErrors++ },
           ),
-        { noWait: true },
+        { daemon: true },
       );
       const t0 = performance.now();
       const bodies: (() => Operation<void>)[] = [];

@@ -21,7 +21,7 @@
  * const lines = await run(function* () {
  *   const [reader, writer] = pipe();
  *   return yield* withTaskGroup<string[]>(function* (group) {
- *     group.spawnBg(function* () {
+ *     group.startSoon(function* () {
  *       using w = writer; // closing the write end gives the reader end of stream
  *       yield* w.write("alpha\nbeta\r\n");
  *       yield* w.write("gamma");

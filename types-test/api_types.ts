@@ -35,7 +35,7 @@ export function* spawnAndGroups(): Operation<void> {
   // is seen (a TypeScript rule for context-sensitive functions), so T is given
   // explicitly, or the parameter is annotated.
   const annotated = yield* withTaskGroup(function* (group: TaskGroup<boolean>) {
-    group.spawnBg(() => op(undefined));
+    group.startSoon(() => op(undefined));
     return true;
   });
   expectType<boolean>()(annotated);

@@ -23,7 +23,7 @@ export function weftBufferedPipe(n: number): Promise<number> {
   return run(function* (): Operation<number> {
     using proc = yield* spawnProcess("cat", [], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     const chunks = yield* withTaskGroup<number>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         using out = new BufferedWriter(proc.stdin, BUFFER);
         const chunk = newChunk();
         for (let i = 0; i < n; i++) {

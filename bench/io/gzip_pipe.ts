@@ -57,7 +57,7 @@ export function weftGzipPipe(n: number): Promise<number> {
   return run(function* (): Operation<number> {
     const [r, w] = pipe();
     return yield* withTaskGroup<number>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         using gz = gzipWriter(w, { closeUnderlying: true });
         const block = new Uint8Array(BLOCK);
         for (let b = 0; b < blocks(n); b++) yield* gz.write(fillBlock(block, b, chunksIn(n, b)));

@@ -36,7 +36,7 @@ function* pingPong(n: number): Operation<number> {
   let alternations = 0;
   yield* withTaskGroup<void>(function* (group) {
     for (let who = 0; who < 2; who++) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < n / 2; i++) {
           if (last !== who) alternations++;
           last = who;
@@ -57,7 +57,7 @@ function* spawnWait(n: number): Operation<number> {
     finished++;
   }
   yield* withTaskGroup<void>(function* (group) {
-    for (let i = 0; i < n; i++) group.spawnBg(child);
+    for (let i = 0; i < n; i++) group.startSoon(child);
   });
   return finished;
 }
@@ -70,7 +70,7 @@ function timerBurst(ms: number): Body {
       fired++;
     }
     yield* withTaskGroup<void>(function* (group) {
-      for (let i = 0; i < n; i++) group.spawnBg(child);
+      for (let i = 0; i < n; i++) group.startSoon(child);
     });
     return fired;
   };
@@ -82,7 +82,7 @@ function queueThroughput(capacity: number): Body {
     const q = new Queue<number>({ kind: "blocking", capacity });
     let received = 0;
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < n; i++) yield* q.put(i);
         q.close();
       });
@@ -106,7 +106,7 @@ function* semaphoreThroughput(n: number): Operation<number> {
   let inside = 0;
   yield* withTaskGroup<void>(function* (group) {
     for (let t = 0; t < 2; t++) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < n / 2; i++) {
           yield* lock.acquire();
           if (++inside !== 1) throw new Error("semaphore: two holders");
@@ -126,7 +126,7 @@ function* condVarSignal(n: number): Operation<number> {
   let produced = 0;
   let consumed = 0;
   yield* withTaskGroup<void>(function* (group) {
-    group.spawnBg(function* () {
+    group.startSoon(function* () {
       for (let i = 0; i < n; i++) {
         yield* pause();
         produced++;
@@ -177,7 +177,7 @@ function* cancelSleepers(n: number): Operation<number> {
     }
   }
   yield* withTaskGroup<void>(function* (group) {
-    for (let i = 0; i < n; i++) group.spawnBg(sleeper);
+    for (let i = 0; i < n; i++) group.startSoon(sleeper);
     yield* pause();
     check("cancel_1m sleepers parked", asleep, n);
     group.returnImmediately(undefined);
@@ -188,16 +188,16 @@ function* cancelSleepers(n: number): Operation<number> {
 const bodies: Record<string, { api: string; body: Body }> = {
   pause_loop: { api: "pause()", body: pauseLoop },
   pause_pingpong: { api: "pause(), 2 tasks in a TaskGroup", body: pingPong },
-  spawn_wait: { api: "group.spawnBg + pause(), withTaskGroup waits", body: spawnWait },
+  spawn_wait: { api: "group.startSoon + pause(), withTaskGroup waits", body: spawnWait },
   aqueue_cap1: { api: "Queue blocking cap 1, put/get, close", body: queueThroughput(1) },
   aqueue_cap64: { api: "Queue blocking cap 64, put/get, close", body: queueThroughput(64) },
   semaphore_throughput: { api: "Semaphore(1) acquire/release, pause()", body: semaphoreThroughput },
   cond_var_signal: { api: "CondVar wait/signal, pause()", body: condVarSignal },
-  timer_burst_sleep0: { api: "sleep(0) in spawnBg children", body: timerBurst(0) },
-  timer_burst_sleep1: { api: "sleep(1) in spawnBg children", body: timerBurst(1) },
+  timer_burst_sleep0: { api: "sleep(0) in startSoon children", body: timerBurst(0) },
+  timer_burst_sleep1: { api: "sleep(1) in startSoon children", body: timerBurst(1) },
   group_overhead: { api: "withTaskGroup(body pauses once)", body: groupOverhead },
   timeout_overhead: { api: "withTimeoutOpt(1000, body pauses once)", body: timeoutOverhead },
-  cancel_1m: { api: "spawnBg(sleep(1 h) in try/finally), group.returnImmediately cancels them", body: cancelSleepers },
+  cancel_1m: { api: "startSoon(sleep(1 h) in try/finally), group.returnImmediately cancels them", body: cancelSleepers },
 };
 
 /** `weft`: every workload through `run(body)`, the event-loop driver. */

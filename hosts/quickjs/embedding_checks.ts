@@ -255,7 +255,7 @@ scenario("host pump: host callbacks due at different times resume their tasks in
       ["ev-5", 5],
       ["ev-25", 25],
     ] as Array<[string, number]>) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* hostEvent(key, ms);
         log.push(key);
       });
@@ -357,8 +357,8 @@ check("onWake fires once between pumps for host-side wake-ups, never inside a pu
       resolveIt = resolve;
     });
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => pause());
-      group.spawnBg(() => sleep(0));
+      group.startSoon(() => pause());
+      group.startSoon(() => sleep(0));
     });
     return v;
   });
@@ -422,7 +422,7 @@ function warmUp(steps: number): number {
     const sem = new Semaphore(2);
     yield* withTaskGroup<void>(function* (group) {
       for (let k = 0; k < 4; k++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (let i = 0; i < steps; i++) {
             yield* sem.acquire();
             try {

@@ -29,7 +29,7 @@ export const enum Flag {
   /** The body has been called and `gen` holds its generator. */
   STARTED = 1 << 5,
   /** A group child the group does not wait for. */
-  NO_WAIT = 1 << 6,
+  DAEMON = 1 << 6,
   /** A group child whose failure does not fail the group. */
   ALLOW_FAILURE = 1 << 7,
   /** The body of a task group: its value becomes the group's result. */

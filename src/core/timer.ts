@@ -34,10 +34,10 @@ let expireTimer: (timer: Timer, entry: TimerFire) => void;
  * @example
  * ```ts
  * const idle = new Timer(5000);
- * group.spawnBg(function* () {
+ * group.startSoon(function* () {
  *   yield* idle.wait();
  *   group.returnImmediately(undefined);   // 5 s without input: stop
- * }, { noWait: true });
+ * }, { daemon: true });
  * for (;;) { yield* lines.get(); idle.refresh(); }
  * ```
  */

@@ -65,7 +65,7 @@ export function* all(bodies: Bodies, options?: { maxConcurrent?: number }): Oper
     for (let i = 0; i < n; i++) {
       const body = bodies[i]!;
       if (permits !== null) yield* permits.acquire();
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           results[i] = yield* callBody("all()", body);
         } finally {
@@ -114,7 +114,7 @@ export function* any(bodies: Bodies, options?: { maxConcurrent?: number; allowFa
     for (let i = 0; i < n; i++) {
       const body = bodies[i]!;
       if (permits !== null) yield* permits.acquire();
-      group.spawnBg(
+      group.startSoon(
         function* () {
           let result: T;
           try {

@@ -12,20 +12,23 @@ import type { Task } from "../core/task.ts";
 import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } from "./retry.ts";
 
 /**
- * Options for {@link TaskGroup.spawn} and {@link TaskGroup.spawnBg}.
+ * Options for {@link TaskGroup.spawn} and {@link TaskGroup.startSoon}.
  *
  * @example
  * ```ts
- * group.spawnBg(() => heartbeat(), { noWait: true });          // cancelled when the rest is done
+ * group.startSoon(() => heartbeat(), { daemon: true });          // cancelled when the rest is done
  * const probe = group.spawn(() => ping(host), { allowFailure: true });
  * ```
  */
 export interface SpawnOptions {
   /**
-   * The group does not wait for this task: once every other task has ended it
-   * is cancelled. For background helpers (a heartbeat, a timeout timer).
+   * A daemon task: the group does not wait for it. Once every task that is
+   * not a daemon has ended, the daemons still running are cancelled, and the
+   * group returns after they have ended (no task outlives its group). For
+   * helpers that live as long as the real work (a heartbeat, a progress
+   * reporter). Default `false`: the group waits for the task.
    */
-  noWait?: boolean;
+  daemon?: boolean;
   /** A failure of this task does not fail the group; only its `Task` handle reports it. */
   allowFailure?: boolean;
 }
@@ -68,14 +71,19 @@ export interface TaskGroup<T> {
    */
   spawn<X>(body: () => Operation<X>, options?: SpawnOptions): Task<X>;
   /**
-   * Like {@link TaskGroup.spawn} for a task whose value nobody needs.
+   * Starts `body` as a task of the group, like {@link TaskGroup.spawn}, for a
+   * task whose value nobody needs: no handle is returned. The task starts in a
+   * later round (never inside this call), and the group waits for it like any
+   * other unless it is a `daemon`. Its failure fails the group unless
+   * `allowFailure` is set (then the failure is dropped, since no handle can
+   * report it).
    *
    * @example
    * ```ts
-   * group.spawnBg(function* () { for (;;) { yield* sleep(1000); heartbeat(); } }, { noWait: true });
+   * group.startSoon(function* () { for (;;) { yield* sleep(1000); heartbeat(); } }, { daemon: true });
    * ```
    */
-  spawnBg(body: () => Operation<void>, options?: SpawnOptions): void;
+  startSoon(body: () => Operation<void>, options?: SpawnOptions): void;
   /**
    * Starts a task that runs `body` over and over until it throws
    * {@link BreakFromSpawnLoop} (a normal end) or another error (the task's
@@ -113,10 +121,10 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * group.spawnBg(function* () {
+   * group.startSoon(function* () {
    *   yield* sleep(5000);
    *   group.returnImmediately("gave up");
-   * }, { noWait: true });
+   * }, { daemon: true });
    * ```
    */
   returnImmediately(value: T): void;
@@ -145,7 +153,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   head: Coroutine | null = null;
   tail: Coroutine | null = null;
   count = 0;
-  /** Live children the group waits for (not `noWait`). */
+  /** Live children the group waits for (not `daemon`). */
   waiting = 0;
   /** In state CANCELLED: a task the group waits for ended without returning. */
   cutShort = false;
@@ -159,10 +167,10 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     return this.spawnChild(body, spawnFlags("TaskGroup.spawn()", options)) as unknown as Task<X>;
   }
 
-  spawnBg(body: () => Operation<void>, options?: SpawnOptions): void {
-    requireGroup(this, "TaskGroup.spawnBg()");
-    requireFunction("TaskGroup.spawnBg()", "body", body);
-    this.spawnChild(body, spawnFlags("TaskGroup.spawnBg()", options));
+  startSoon(body: () => Operation<void>, options?: SpawnOptions): void {
+    requireGroup(this, "TaskGroup.startSoon()");
+    requireFunction("TaskGroup.startSoon()", "body", body);
+    this.spawnChild(body, spawnFlags("TaskGroup.startSoon()", options));
   }
 
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void {
@@ -224,7 +232,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     else tail.nextSibling = child;
     this.tail = child;
     this.count++;
-    if ((flags & Flag.NO_WAIT) === 0) this.waiting++;
+    if ((flags & Flag.DAEMON) === 0) this.waiting++;
     // A group that has failed or finished cancels newcomers; they still start (docs/semantics.md, «Groups»).
     if (this.state !== GroupState.RUNNING) child.flags |= Flag.CANCELLED;
     return child;
@@ -241,7 +249,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
       this.result = child.result as T;
       this.hasResult = true;
     }
-    if (this.state === GroupState.CANCELLED && state !== Flag.DONE && (flags & Flag.NO_WAIT) === 0) this.cutShort = true;
+    if (this.state === GroupState.CANCELLED && state !== Flag.DONE && (flags & Flag.DAEMON) === 0) this.cutShort = true;
     const prev = child.prevSibling;
     const next = child.nextSibling;
     if (prev === null) this.head = next;
@@ -250,7 +258,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     else next.prevSibling = prev;
     child.prevSibling = child.nextSibling = null;
     this.count--;
-    if ((flags & Flag.NO_WAIT) === 0 && --this.waiting === 0 && this.state === GroupState.RUNNING) {
+    if ((flags & Flag.DAEMON) === 0 && --this.waiting === 0 && this.state === GroupState.RUNNING) {
       this.state = GroupState.DONE;
       this.cancelAll();
     }
@@ -339,8 +347,12 @@ function spawnFlags(api: string, options: SpawnOptions | undefined): number {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
   }
+  if ("noWait" in options) {
+    // The option's name before 0.2.0: ignoring it would make the group wait forever for a helper.
+    throw new TypeError(`${api}: options.noWait is now called options.daemon`);
+  }
   let flags = 0;
-  if (options.noWait) flags |= Flag.NO_WAIT;
+  if (options.daemon) flags |= Flag.DAEMON;
   if (options.allowFailure) flags |= Flag.ALLOW_FAILURE;
   return flags;
 }

@@ -37,13 +37,13 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
   let timeout: unknown = undefined;
   try {
     return yield* withTaskGroup<T>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* sleep(ms);
           timeout = error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
           throw timeout;
         },
-        { noWait: true },
+        { daemon: true },
       );
       value = yield* callBody("withTimeout()", body);
       bodyWon = true;
@@ -71,12 +71,12 @@ export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operat
   let bodyWon = false;
   let value: T | undefined;
   const result = yield* withTaskGroup<T | undefined>(function* (group) {
-    group.spawnBg(
+    group.startSoon(
       function* () {
         yield* sleep(ms);
         group.returnImmediately(undefined);
       },
-      { noWait: true },
+      { daemon: true },
     );
     value = yield* callBody("withTimeoutOpt()", body);
     bodyWon = true;

@@ -90,7 +90,7 @@ export function* fromReadableStream<T, R>(
   const capacity = requireCapacity("fromReadableStream()", options?.capacity);
   const chunks = new Queue<T>({ kind: "blocking", capacity });
   return yield* withTaskGroup<R>(function* (group) {
-    group.spawnBg(
+    group.startSoon(
       function* () {
         const reader = stream.getReader();
         let ended = false;
@@ -126,7 +126,7 @@ export function* fromReadableStream<T, R>(
           }
         }
       },
-      { noWait: true },
+      { daemon: true },
     );
     return yield* callBody("fromReadableStream()", () => body(chunks));
   });

@@ -75,7 +75,7 @@ export class MemoryReader extends ReaderBase {
    *   written, and the group fails with it too (first failure wins).
    * - `close()` cancels `body` if it is still running; a write it was waiting
    *   in throws `PipeClosed`, which ends the task quietly.
-   * - The producer is a `noWait` task: once every other task of the group has
+   * - The producer is a `daemon` task: once every other task of the group has
    *   ended it is cancelled, and a reader still reading then gets
    *   `ReaderClosed` after the bytes written so far (a truncated stream is
    *   never passed off as a complete one).
@@ -116,7 +116,7 @@ export class MemoryReader extends ReaderBase {
           throw error;
         }
       },
-      { noWait: true },
+      { daemon: true },
     );
     return reader;
   }

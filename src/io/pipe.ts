@@ -192,7 +192,7 @@ export class PipeReader extends ReaderBase {
  * @example
  * ```ts
  * const [reader, writer] = pipe();
- * group.spawnBg(function* () {
+ * group.startSoon(function* () {
  *   using w = writer; // the reader sees end of stream when this task is done
  *   yield* w.write("hello\n");
  * });
@@ -242,7 +242,7 @@ export class PipeWriter extends WriterBase {
  * ```ts
  * const [reader, writer] = pipe();
  * const text = yield* withTaskGroup<string>(function* (group) {
- *   group.spawnBg(function* () {
+ *   group.startSoon(function* () {
  *     using w = writer;
  *     yield* w.write("hello, ");
  *     yield* w.write("pipe");

@@ -307,7 +307,7 @@ function parseKind(kind: unknown): { kind: Kind; capacity: number } {
  * ```ts
  * const jobs = new Queue<Job>({ kind: "blocking", capacity: 8 });
  * yield* withTaskGroup<void>(function* (group) {
- *   group.spawnBg(function* () {
+ *   group.startSoon(function* () {
  *     for (const job of pending) yield* jobs.put(job);  // waits while 8 are queued
  *     jobs.close();
  *   });

@@ -65,7 +65,7 @@ testOnEveryDriver("resolving synchronously inside the executor completes without
   const log: string[] = [];
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.push("sibling");
       });
       const v = yield* action<string>((resolve) => {

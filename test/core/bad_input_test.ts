@@ -133,18 +133,18 @@ testOnEveryDriver("withTaskGroup rejects a non-function body; a group can still 
   assert.equal(result, "ok");
 });
 
-testOnEveryDriver("spawn, spawnBg, spawnLoop and addDefer reject non-function bodies; the group still works", async (run) => {
+testOnEveryDriver("spawn, startSoon, spawnLoop and addDefer reject non-function bodies; the group still works", async (run) => {
   const log = new Log();
   const result = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       expectThrow(() => group.spawn(bad(42)), TypeError, /spawn\(\).*\bbody\b/);
-      expectThrow(() => group.spawnBg(bad({})), TypeError, /spawnBg\(\).*\bbody\b/);
+      expectThrow(() => group.startSoon(bad({})), TypeError, /startSoon\(\).*\bbody\b/);
       expectThrow(() => group.spawnLoop(bad("loop")), TypeError, /spawnLoop\(\).*\bbody\b/);
       expectThrow(() => group.addDefer(bad(null)), TypeError, /addDefer\(\).*\bbody\b/);
       group.addDefer(function* () {
         log.add("defer ran");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(1);
         log.add("background task ran");
       });
@@ -290,7 +290,7 @@ testOnEveryDriver("releasing a Semaphore beyond its size throws WeftUsageError; 
         ["b", 60],
         ["c", 10],
       ] as const) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sem.acquire();
           log.add(`${name} acquired`);
           yield* sleep(ms);
@@ -318,7 +318,7 @@ testOnEveryDriver("an async function spawned into a group fails the group with a
   await assert.rejects(
     run(function* () {
       yield* withTaskGroup<void>(function* (group) {
-        group.spawnBg(bad(asyncBody));
+        group.startSoon(bad(asyncBody));
         try {
           yield* sleep(1000);
         } catch (e) {
@@ -386,14 +386,14 @@ test("operations used outside any task throw WeftUsageError", () => {
 testOnEveryDriver("a TaskGroup method called detached from its group throws WeftUsageError naming it", async (run) => {
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      const { spawn, spawnBg, addDefer, returnImmediately } = group;
+      const { spawn, startSoon, addDefer, returnImmediately } = group;
       assert.throws(
         () => spawn(function* () {}),
         (e) => e instanceof WeftUsageError && /TaskGroup\.spawn\(\)/.test((e as Error).message),
       );
       assert.throws(
-        () => spawnBg(function* () {}),
-        (e) => e instanceof WeftUsageError && /spawnBg/.test((e as Error).message),
+        () => startSoon(function* () {}),
+        (e) => e instanceof WeftUsageError && /startSoon/.test((e as Error).message),
       );
       assert.throws(
         () => addDefer(function* () {}),

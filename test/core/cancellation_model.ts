@@ -97,7 +97,7 @@ type Step =
 interface ChildPlan {
   steps: Step[];
   allowFailure: boolean;
-  noWait: boolean;
+  daemon: boolean;
 }
 
 interface GroupPlan {
@@ -192,7 +192,7 @@ function stepsAt(depth: number): fc.Arbitrary<Step[]> {
 
 function groupAt(depth: number): fc.Arbitrary<GroupPlan> {
   const steps = stepsAt(depth);
-  const child = fc.record({ steps, allowFailure: fc.boolean(), noWait: fc.boolean() });
+  const child = fc.record({ steps, allowFailure: fc.boolean(), daemon: fc.boolean() });
   return fc.record({ body: steps, children: fc.array(child, { maxLength: MAX_CHILDREN }) });
 }
 
@@ -240,7 +240,7 @@ interface UserGroup {
   /** The value the group must return if nothing failed: whoever set it first (the body or returnImmediately). */
   value: string | undefined;
   bodyReturned: string | undefined;
-  /** Tasks the group waits for (not noWait), other than the body, and how many of them returned. */
+  /** Tasks the group waits for (not daemon), other than the body, and how many of them returned. */
   waitedChildren: number;
   waitedReturned: number;
   /** Errors that ended one of its tasks as a failure of the group. */
@@ -661,7 +661,7 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
     handles: [],
     value: undefined,
     bodyReturned: undefined,
-    waitedChildren: plan.children.filter((child) => !child.noWait).length,
+    waitedChildren: plan.children.filter((child) => !child.daemon).length,
     waitedReturned: 0,
     failures: [],
   };
@@ -676,10 +676,10 @@ function* runGroup(tree: Tree, plan: GroupPlan): Operation<string> {
             () =>
               groupTask(tree, group, `child ${i}`, child.allowFailure, () =>
                 valueBody(tree, ctx, child.steps, () => {
-                  if (!child.noWait) group.waitedReturned++;
+                  if (!child.daemon) group.waitedReturned++;
                 }),
               ),
-            { allowFailure: child.allowFailure, noWait: child.noWait },
+            { allowFailure: child.allowFailure, daemon: child.daemon },
           );
           group.handles.push(task);
         }
@@ -900,7 +900,7 @@ async function onVirtualTime(tree: Tree): Promise<void> {
             yield* sleep(ms);
             callback();
           },
-          { noWait: true },
+          { daemon: true },
         );
         return () => timer.cancel();
       };

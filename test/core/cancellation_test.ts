@@ -62,11 +62,11 @@ testOnEveryDriver("a failing task cancels its siblings and its error leaves the 
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(3 * U);
           throw boom;
         });
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* withCancellationHandler(
             function* () {
               yield* sleep(2 * U);
@@ -95,11 +95,11 @@ testOnEveryDriver("a failure in one nested group does not reach a sibling group"
     function* () {
       try {
         yield* withTaskGroup(function* (ctx) {
-          ctx.spawnBg(function* () {
+          ctx.startSoon(function* () {
             yield* sleep(failAt);
             throw boom;
           });
-          ctx.spawnBg(function* () {
+          ctx.startSoon(function* () {
             yield* withCancellationHandler(
               function* () {
                 yield* sleep(otherFinishesAt);
@@ -118,8 +118,8 @@ testOnEveryDriver("a failure in one nested group does not reach a sibling group"
     };
   const value = await run(function* () {
     return yield* withTaskGroup(function* (root) {
-      root.spawnBg(scope("ctx 1", boom1, 2 * U, 40 * U));
-      root.spawnBg(scope("ctx 2", boom2, 5 * U, 3 * U));
+      root.startSoon(scope("ctx 1", boom1, 2 * U, 40 * U));
+      root.startSoon(scope("ctx 2", boom2, 5 * U, 3 * U));
       return "root ok";
     });
   });
@@ -137,7 +137,7 @@ testOnEveryDriver("cancellation is sticky: every later suspension throws at once
   let handle: Task<string> | undefined;
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         for (let i = 0; i < 2; i++) {
           yield* sleep(4 * U);
           log.add("tick");
@@ -199,10 +199,10 @@ testOnEveryDriver("a task spawned into a nested group that fails at once fails t
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (root) {
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* withTaskGroup(function* (group) {
             yield* sleep(1);
-            group.spawnBg(function* () {
+            group.startSoon(function* () {
               throw boom;
             });
             log.add("after spawn");
@@ -219,13 +219,13 @@ testOnEveryDriver("a task spawned into a nested group that fails at once fails t
   assertEvents(run, log.entries, ["after spawn"]);
 });
 
-testOnEveryDriver("a no_wait task's error during its cancellation turns a finished group into a failure", async (run) => {
+testOnEveryDriver("a daemon task's error during its cancellation turns a finished group into a failure", async (run) => {
   const log = new Log();
   const boom = new Boom();
   const error = await rejection(
     run(function* () {
       return yield* withTaskGroup<string>(function* (root) {
-        root.spawnBg(
+        root.startSoon(
           function* () {
             try {
               yield* sleep(40 * U);
@@ -234,7 +234,7 @@ testOnEveryDriver("a no_wait task's error during its cancellation turns a finish
               throw boom;
             }
           },
-          { noWait: true },
+          { daemon: true },
         );
         yield* sleep(2 * U);
         return "would have succeeded";
@@ -286,11 +286,11 @@ testOnEveryDriver(
     const error = await rejection(
       run(function* () {
         yield* withTaskGroup(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             throw failure;
           });
-          group.spawnBg(function* () {
-            group.spawnBg(function* () {
+          group.startSoon(function* () {
+            group.startSoon(function* () {
               log.add("late child started");
               try {
                 yield* sleep(U);
@@ -317,18 +317,18 @@ testOnEveryDriver("a task cancelled and woken in the same round is resumed once"
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
       yield* withTaskGroup(function* (inner) {
-        outer.spawnBg(
+        outer.startSoon(
           function* () {
             for (let i = 1; ; i++) {
               yield* pause();
               log.add(`round #${i}`);
             }
           },
-          { noWait: true },
+          { daemon: true },
         );
         // In one round: this task cancels every task of `inner` (the body
         // included), then `task1` finishes and wakes the body too.
-        inner.spawnBg(function* () {
+        inner.startSoon(function* () {
           inner.returnImmediately(undefined);
         });
         const task1 = inner.spawn(function* () {});
@@ -361,7 +361,7 @@ testOnEveryDriver("cancel and completion in the same round: the waiter is woken 
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(U);
         log.add("tick 1");
         yield* sleep(2 * U);
@@ -381,7 +381,7 @@ testOnEveryDriver("cancel and completion in the same round: the waiter is woken 
       });
       // Spawned after the waiter: in the round where the waiter has parked,
       // the canceller runs, then the target ends and wakes the waiter too.
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         waiter.cancel();
       });
       target = group.spawn(function* () {
@@ -440,7 +440,7 @@ testOnEveryDriver("a cancellation handler's own unprotected suspension throws at
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(2 * U);
         log.add("tick");
       });
@@ -549,7 +549,7 @@ testOnEveryDriver(
           try {
             yield* withTaskGroup(function* (inner) {
               log.add("inner body started");
-              inner.spawnBg(function* () {
+              inner.startSoon(function* () {
                 log.add("inner child started");
                 yield* sleep(U);
                 log.add("inner child finished");
@@ -588,7 +588,7 @@ testOnEveryDriver("a group that already finished returns its value although its 
         const value = yield* withTaskGroup<number>(function* (inner) {
           // The last child of the group: it cancels the group's caller and
           // ends, so the group is done before the caller runs again.
-          inner.spawnBg(function* () {
+          inner.startSoon(function* () {
             caller!.cancel();
           });
           return 5;

@@ -44,7 +44,7 @@ type Step =
 interface TaskPlan {
   steps: Step[];
   allowFailure: boolean;
-  noWait: boolean;
+  daemon: boolean;
 }
 
 interface GroupPlan {
@@ -75,7 +75,7 @@ function planArbitraries(): { group: fc.Arbitrary<GroupPlan> } {
     }
     const step = fc.oneof(...choices);
     const steps = fc.array(step, { maxLength: MAX_STEPS });
-    const task = fc.record({ steps, allowFailure: fc.boolean(), noWait: fc.boolean() });
+    const task = fc.record({ steps, allowFailure: fc.boolean(), daemon: fc.boolean() });
     return fc.record({ body: steps, children: fc.array(task, { maxLength: MAX_FAN_OUT }) });
   };
   return { group: groupAt(1) };
@@ -237,7 +237,7 @@ function* runGroup(rec: Recorder, plan: GroupPlan): Operation<string> {
       group.handle = handle;
       for (const child of plan.children) {
         rec.spawned++;
-        group.handles.push(handle.spawn(() => runTaskVoid(rec, group, child), { allowFailure: child.allowFailure, noWait: child.noWait }));
+        group.handles.push(handle.spawn(() => runTaskVoid(rec, group, child), { allowFailure: child.allowFailure, daemon: child.daemon }));
       }
       rec.spawned++; // the body
       return yield* runTask(rec, group, plan.body, true, false);
@@ -370,9 +370,9 @@ test("harness check: a failing child decides the root, a later cleanup failure i
   const plan: GroupPlan = {
     body: [{ kind: "sleep", ms: 100 }],
     children: [
-      { steps: [{ kind: "sleep", ms: 5 }, { kind: "fail" }], allowFailure: false, noWait: false },
-      { steps: [{ kind: "protectedSleep", ms: 50 }, { kind: "fail" }], allowFailure: false, noWait: false },
-      { steps: [{ kind: "pause" }, { kind: "fail" }], allowFailure: true, noWait: false },
+      { steps: [{ kind: "sleep", ms: 5 }, { kind: "fail" }], allowFailure: false, daemon: false },
+      { steps: [{ kind: "protectedSleep", ms: 50 }, { kind: "fail" }], allowFailure: false, daemon: false },
+      { steps: [{ kind: "pause" }, { kind: "fail" }], allowFailure: true, daemon: false },
     ],
   };
   const outcome = await execute(plan);
@@ -391,8 +391,8 @@ test("harness check: returnImmediately from a child sets the value and cancels t
   const plan: GroupPlan = {
     body: [{ kind: "sleep", ms: 1000 }],
     children: [
-      { steps: [{ kind: "sleep", ms: 3 }, { kind: "returnImmediately" }, { kind: "fail" }], allowFailure: false, noWait: false },
-      { steps: [{ kind: "sleep", ms: 1000 }, { kind: "fail" }], allowFailure: false, noWait: true },
+      { steps: [{ kind: "sleep", ms: 3 }, { kind: "returnImmediately" }, { kind: "fail" }], allowFailure: false, daemon: false },
+      { steps: [{ kind: "sleep", ms: 1000 }, { kind: "fail" }], allowFailure: false, daemon: true },
     ],
   };
   const outcome = await execute(plan);

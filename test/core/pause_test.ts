@@ -11,7 +11,7 @@ testOnEveryDriver("two pausing tasks alternate strictly, one step per round", as
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       for (const name of ["ping", "pong"]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (let i = 0; i < 5; i++) {
             log.add(`${name} ${i}`);
             yield* pause();
@@ -27,10 +27,10 @@ testOnEveryDriver("a task woken during a round runs in the next round, after the
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.add("a: step 1");
         // Spawned now, queued before a pauses: it runs in the next round, ahead of a.
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           log.add("c: step 1");
           yield* pause();
           log.add("c: step 2");
@@ -40,7 +40,7 @@ testOnEveryDriver("a task woken during a round runs in the next round, after the
         yield* pause();
         log.add("a: step 3");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.add("b: step 1");
         yield* pause();
         log.add("b: step 2");
@@ -73,7 +73,7 @@ testOnEveryDriver("pause throws Cancelled in a cancelled task, and again at ever
         }
         return n;
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < 5; i++) yield* pause();
         looper.cancel();
       });
@@ -126,7 +126,7 @@ testOnEveryDriver("a task pausing 100k times does not starve a sibling that also
   const checkpoints: Array<[number, number]> = [];
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < N; i++) {
           a++;
           maxGap = Math.max(maxGap, Math.abs(a - b));
@@ -134,7 +134,7 @@ testOnEveryDriver("a task pausing 100k times does not starve a sibling that also
           yield* pause();
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < N; i++) {
           b++;
           maxGap = Math.max(maxGap, Math.abs(a - b));

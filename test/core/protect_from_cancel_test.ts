@@ -39,7 +39,7 @@ function ticker(log: Log, n: number, every: number, label = (i: number) => `${((
   return function* () {
     yield* withTaskGroup(function* (ticks) {
       for (let i = 0; i < n; i++) {
-        ticks.spawnBg(function* () {
+        ticks.startSoon(function* () {
           yield* sleep((i + 1) * every);
           log.add(label(i));
         });
@@ -56,7 +56,7 @@ testOnEveryDriver("protected work finishes although its group failed; the next u
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (root) {
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* withCancellationHandler(
             function* () {
               yield* protectFromCancel(function* () {
@@ -78,7 +78,7 @@ testOnEveryDriver("protected work finishes although its group failed; the next u
             },
           );
         });
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* withCancellationHandler(
             function* () {
               yield* sleep(40 * U);
@@ -104,10 +104,10 @@ testOnEveryDriver("a failed group waits for its protected body before it ends", 
   let caught: unknown;
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U));
+      root.startSoon(ticker(log, 2, 2 * U));
       try {
         yield* withTaskGroup(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* sleep(3 * U);
             log.add("trying to cancel the group containing the critical job");
             throw boom;
@@ -140,7 +140,7 @@ testOnEveryDriver(
     let result: string | undefined = "unset";
     await run(function* () {
       yield* withTaskGroup(function* (root) {
-        root.spawnBg(ticker(log, 2, 2 * U));
+        root.startSoon(ticker(log, 2, 2 * U));
         result = yield* withTimeoutOpt(3 * U, function* () {
           return yield* protectFromCancel(function* () {
             yield* sleep(5 * U);
@@ -166,7 +166,7 @@ testOnEveryDriver("withTimeout waits for protected work that then fails: the tim
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (root) {
-        root.spawnBg(ticker(log, 2, 2 * U));
+        root.startSoon(ticker(log, 2, 2 * U));
         yield* withTimeout(3 * U, function* () {
           yield* protectFromCancel(function* () {
             yield* sleep(5 * U);
@@ -187,7 +187,7 @@ testOnEveryDriver("nested protectFromCancel protects like a single one: the prot
   let result: string | undefined = "unset";
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U));
+      root.startSoon(ticker(log, 2, 2 * U));
       result = yield* withTimeoutOpt(3 * U, function* () {
         return yield* protectFromCancel(() =>
           protectFromCancel(function* () {
@@ -210,7 +210,7 @@ testOnEveryDriver("leaving an inner protectFromCancel keeps the outer one's prot
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 3, 2 * U));
+      root.startSoon(ticker(log, 3, 2 * U));
       yield* withTimeoutOpt(U, function* () {
         yield* protectFromCancel(function* () {
           yield* protectFromCancel(function* () {
@@ -243,7 +243,7 @@ testOnEveryDriver("a cancellation handler can do protected async cleanup", async
   const order: string[] = [];
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(
+      root.startSoon(
         function* () {
           yield* withCancellationHandler(
             () => sleep(40 * U),
@@ -255,7 +255,7 @@ testOnEveryDriver("a cancellation handler can do protected async cleanup", async
             },
           );
         },
-        { noWait: true },
+        { daemon: true },
       );
       yield* sleep(2 * U);
       log.add("start cancellation");
@@ -271,7 +271,7 @@ testOnEveryDriver("cancelled while queued after pause: the protected cleanup sle
   let elapsed = -1;
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U, () => "tick"));
+      root.startSoon(ticker(log, 2, 2 * U, () => "tick"));
       const task1 = root.spawn(function* () {
         yield* withCancellationHandler(
           () => pause(),
@@ -287,7 +287,7 @@ testOnEveryDriver("cancelled while queued after pause: the protected cleanup sle
         );
       });
       // Runs in the same round as task1's pause, while task1 is queued.
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         task1.cancel();
       });
     });
@@ -296,14 +296,14 @@ testOnEveryDriver("cancelled while queued after pause: the protected cleanup sle
   assert.ok(elapsed >= 3 * U, `protected sleep lasted ${elapsed} ms`);
 });
 
-testOnEveryDriver("the cleanup error of an allow_failure no_wait task is ignored by its group", async (run) => {
+testOnEveryDriver("the cleanup error of an allow_failure daemon task is ignored by its group", async (run) => {
   const log = new Log();
   let inner: string | undefined;
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(ticker(log, 2, 2 * U, () => "tick"));
+      root.startSoon(ticker(log, 2, 2 * U, () => "tick"));
       inner = yield* withTaskGroup<string>(function* (group) {
-        group.spawnBg(
+        group.startSoon(
           function* () {
             try {
               yield* sleep(40 * U);
@@ -316,7 +316,7 @@ testOnEveryDriver("the cleanup error of an allow_failure no_wait task is ignored
               });
             }
           },
-          { noWait: true, allowFailure: true },
+          { daemon: true, allowFailure: true },
         );
         yield* sleep(U);
         log.add("main task of inner group done");
@@ -343,9 +343,9 @@ testOnEveryDriver("a task that cancelled itself via returnImmediately sleeps its
   let elapsed = -1;
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
-      outer.spawnBg(ticker(log, 2, 2 * U, (i) => `outer tick ${i + 1}`));
+      outer.startSoon(ticker(log, 2, 2 * U, (i) => `outer tick ${i + 1}`));
       return yield* withTaskGroup<string>(function* (inner) {
-        inner.spawnBg(function* () {
+        inner.startSoon(function* () {
           try {
             inner.returnImmediately("early");
             log.add("returnImmediately returned");

@@ -30,7 +30,7 @@ testOnEveryDriver("returnImmediately from a task ends the group early and cancel
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         yield* sleep(2 * U);
         try {
           root.returnImmediately("early");
@@ -40,7 +40,7 @@ testOnEveryDriver("returnImmediately from a task ends the group early and cancel
           throw error;
         }
       });
-      root.spawnBg(sleeper(log, "sibling", 40 * U));
+      root.startSoon(sleeper(log, "sibling", 40 * U));
       yield* sleep(40 * U);
       return "body";
     });
@@ -53,11 +53,11 @@ testOnEveryDriver("a body that already returned keeps its value; returnImmediate
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (root) {
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         yield* sleep(2 * U);
         root.returnImmediately("early");
       });
-      root.spawnBg(sleeper(log, "sibling", 40 * U));
+      root.startSoon(sleeper(log, "sibling", 40 * U));
       return "body";
     });
   });
@@ -71,9 +71,9 @@ testOnEveryDriver(
     const log = new Log();
     const value = await run(function* () {
       return yield* withTaskGroup<string>(function* (root) {
-        root.spawnBg(sleeper(log, "root sibling", 40 * U));
+        root.startSoon(sleeper(log, "root sibling", 40 * U));
         yield* withTaskGroup(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* sleep(2 * U);
             // Not a task of `root` but a descendant: cancelling root's body
             // reaches it at once (moonbitlang/async lets it go on until its next
@@ -81,7 +81,7 @@ testOnEveryDriver(
             root.returnImmediately("from nested");
             log.add("caller went on");
           });
-          group.spawnBg(sleeper(log, "nested sibling", 40 * U));
+          group.startSoon(sleeper(log, "nested sibling", 40 * U));
         });
         log.add("not reached");
         return "body";
@@ -100,11 +100,11 @@ testOnEveryDriver("a task's error while being cancelled by returnImmediately fai
   const error = await rejection(
     run(function* () {
       return yield* withTaskGroup<string>(function* (root) {
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* sleep(2 * U);
           root.returnImmediately("early");
         });
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           try {
             yield* sleep(40 * U);
           } catch {
@@ -125,7 +125,7 @@ testOnEveryDriver("a group body that calls returnImmediately on its own group is
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
-      outer.spawnBg(function* () {
+      outer.startSoon(function* () {
         yield* sleep(2 * U);
         log.add("2U tick");
       });
@@ -155,12 +155,12 @@ testOnEveryDriver("returnImmediately on a group that already finished does nothi
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (outer) {
-      outer.spawnBg(function* () {
+      outer.startSoon(function* () {
         yield* sleep(U);
         log.add("U tick");
       });
       const value = yield* withTaskGroup<string>(function* (inner) {
-        outer.spawnBg(function* () {
+        outer.startSoon(function* () {
           inner.returnImmediately("too late");
           log.add("call on a finished group returned normally");
         });
@@ -183,7 +183,7 @@ testOnEveryDriver("the first returnImmediately value wins", async (run) => {
   const value = await run(function* () {
     return yield* withTaskGroup<string>(function* (outer) {
       let inner: TaskGroup<string> | undefined;
-      outer.spawnBg(function* () {
+      outer.startSoon(function* () {
         yield* sleep(U);
         inner!.returnImmediately("first");
         inner!.returnImmediately("second");
@@ -204,11 +204,11 @@ testOnEveryDriver("returnImmediately does not rescue a group that has already fa
   const error = await rejection(
     run(function* () {
       return yield* withTaskGroup<string>(function* (root) {
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* sleep(U);
           throw boom;
         });
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           try {
             yield* sleep(40 * U);
           } catch (error) {
@@ -237,7 +237,7 @@ test("returnImmediately from outside any task only ends the group [event loop]",
   const promise = run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       kept = group;
-      group.spawnBg(sleeper(log, "child", 200 * U));
+      group.startSoon(sleeper(log, "child", 200 * U));
       yield* sleep(200 * U);
       return "body";
     });

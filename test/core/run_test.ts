@@ -76,14 +76,14 @@ test("run rejects with the error of a failing child, after its siblings cleaned 
   const boom = new Error("child");
   const promise = run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           yield* sleep(10_000);
         } finally {
           log.push("sibling finally");
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         throw boom;
       });
@@ -145,7 +145,7 @@ test("aborting cancels the whole tree: children's finally blocks run before the 
       try {
         yield* withTaskGroup<void>(function* (group) {
           for (const name of ["a", "b"]) {
-            group.spawnBg(function* () {
+            group.startSoon(function* () {
               try {
                 yield* sleep(60_000);
               } finally {

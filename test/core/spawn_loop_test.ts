@@ -39,7 +39,7 @@ testOnEveryDriver("an error from a spawnLoop body ends the loop and fails the gr
   await assert.rejects(
     run(function* () {
       yield* withTaskGroup<void>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           try {
             yield* sleep(10_000);
           } catch (e) {
@@ -116,7 +116,7 @@ test("spawnLoop with retry and maxRetry: an iteration failing more often fails t
   assert.deepEqual(starts, [0, 50, 100]);
 });
 
-test("a noWait spawnLoop retrying with a delay is cancelled when the rest of the group ends", async () => {
+test("a daemon spawnLoop retrying with a delay is cancelled when the rest of the group ends", async () => {
   const starts: number[] = [];
   const end = await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -125,7 +125,7 @@ test("a noWait spawnLoop retrying with a delay is cancelled when the rest of the
           starts.push(now());
           throw new Flaky();
         },
-        { noWait: true, allowFailure: true, retry: { kind: "fixedDelay", ms: 50 } },
+        { daemon: true, allowFailure: true, retry: { kind: "fixedDelay", ms: 50 } },
       );
       yield* sleep(125);
     });

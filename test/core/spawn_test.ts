@@ -31,11 +31,11 @@ for (const failerFirst of [false, true]) {
             throw boom;
           };
           if (failerFirst) {
-            root.spawnBg(failing);
-            root.spawnBg(slow);
+            root.startSoon(failing);
+            root.startSoon(slow);
           } else {
-            root.spawnBg(slow);
-            root.spawnBg(failing);
+            root.startSoon(slow);
+            root.startSoon(failing);
           }
         });
       }),
@@ -51,10 +51,10 @@ testOnEveryDriver("a task spawned after its group failed starts, then is cancell
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           // A job that cannot be interrupted; when it ends the group has failed.
           yield* protectFromCancel(() => sleep(3 * U));
-          group.spawnBg(
+          group.startSoon(
             function* () {
               log.add("enter child task after cancelled");
               try {
@@ -91,7 +91,7 @@ testOnEveryDriver("spawn never runs the body inside the call; children start in 
         });
         log.add(`${name} spawned, done: ${task.done}`);
       }
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.add("d started");
       });
       log.add("body suspends");
@@ -115,9 +115,9 @@ testOnEveryDriver("a task of one group can spawn into another live group, which 
   const value = await run(function* () {
     const v = yield* withTaskGroup<number>(function* (outer) {
       return yield* withTaskGroup<number>(function* (inner) {
-        inner.spawnBg(function* () {
+        inner.startSoon(function* () {
           // Spawned by a task of `inner` into `outer`.
-          outer.spawnBg(function* () {
+          outer.startSoon(function* () {
             yield* sleep(U);
             log.add("spawned into outer ran");
           });
@@ -148,7 +148,7 @@ testOnEveryDriver("spawning into a group that has finished throws WeftUsageError
       errors.push(error);
     }
     try {
-      kept!.spawnBg(function* () {});
+      kept!.startSoon(function* () {});
     } catch (error) {
       errors.push(error);
     }
@@ -171,7 +171,7 @@ testOnEveryDriver("spawning from a group defer throws WeftUsageError there; the 
     return yield* withTaskGroup<string>(function* (group) {
       group.addDefer(function* () {
         try {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             log.add("spawned from defer ran");
           });
           log.add("spawn from defer returned");

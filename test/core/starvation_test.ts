@@ -14,11 +14,11 @@ test("a busy loop that pauses does not starve a sleeping task", async () => {
   let pauses = 0;
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(30);
         log.add("sleep completed");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const start = performance.now();
         // Busy until the sleeper has run; 5 s is the guard against a starved one
         // (generous: a stalled host can delay a 30 ms sleep well past 100 ms).
@@ -39,12 +39,12 @@ test("a busy loop that pauses does not starve several sleepers, which wake in de
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       for (const ms of [80, 20, 40]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(ms);
           log.add(`slept ${ms}`);
         });
       }
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const start = performance.now();
         // Busy until every sleeper has run (with the same guard).
         while (log.entries.length < 3 && performance.now() - start < 5000) yield* pause();
@@ -95,7 +95,7 @@ test("while two tasks ping-pong with pause, a host I/O-style callback gets its t
     setImmediate(tick);
     yield* withTaskGroup<void>(function* (group) {
       for (let t = 0; t < 2; t++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           while (!stop && performance.now() - start < 5000) {
             switches++;
             yield* pause();
@@ -114,7 +114,7 @@ test("pausing does not cost a host timer per pause: 100k round trips finish quic
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       for (let t = 0; t < 2; t++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (let i = 0; i < N; i++) yield* pause();
         });
       }

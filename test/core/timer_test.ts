@@ -42,7 +42,7 @@ testTimed("sleeps of two tasks interleave by deadline", async (run, exact) => {
       times[what] = now() - start;
     };
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(30);
         mark("task 1, tick 1");
         yield* sleep(60);
@@ -50,7 +50,7 @@ testTimed("sleeps of two tasks interleave by deadline", async (run, exact) => {
         yield* sleep(60);
         mark("task 1, tick 3");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(60);
         mark("task 2, tick 1");
         yield* sleep(60);
@@ -78,7 +78,7 @@ testTimed("a Timer wakes all its waiters together; waiting again after expiry re
   await run(function* () {
     const start = now();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(45);
         log.add("sleep: tick #1");
         yield* sleep(90);
@@ -91,7 +91,7 @@ testTimed("a Timer wakes all its waiters together; waiting again after expiry re
       const timer = new Timer(90);
       yield* withTaskGroup<void>(function* (waiters) {
         for (let i = 0; i < 3; i++) {
-          waiters.spawnBg(function* () {
+          waiters.startSoon(function* () {
             yield* timer.wait();
             log.add("timer completed");
           });
@@ -176,7 +176,7 @@ testOnEveryDriver("cancelling the task of one waiter throws Cancelled in it and 
           throw e;
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.add(`other waiter: ${yield* outcome(timer)}`);
       });
       // Runs after both waiters have started waiting, long before the timer expires.
@@ -195,16 +195,16 @@ testOnEveryDriver("Timer.cancel wakes the waiters with TimerCancelled; later wai
   await run(function* () {
     const timer = new Timer(150);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         // Runs once the waiter waits, long before the tick.
         yield* pause();
         log.add("cancelling");
         timer.cancel();
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.add(`waiter: ${yield* outcome(timer)}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(100);
         log.add("100ms tick");
       });
@@ -255,17 +255,17 @@ testTimed("Timer.refresh with a waiter pushes the deadline back each time", asyn
     // Longer than the refreshes' spacing: a late refresh on a stalled host still comes before the deadline.
     const timer = new Timer(200);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* timer.wait();
         doneAt = now() - start;
         log.add("wait completed");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(40);
         log.add("refresh 1");
         timer.refresh();
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(80);
         log.add("refresh 2");
         timer.refresh();

@@ -21,11 +21,11 @@ const U = 50;
 
 // ── scenarios from moonbitlang/async's tests ──────────────────────────────────
 
-testOnEveryDriver("the body can wait for a no_wait task", async (run) => {
+testOnEveryDriver("the body can wait for a daemon task", async (run) => {
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         yield* sleep(2 * U);
         log.add("2U tick");
         yield* sleep(2 * U);
@@ -37,7 +37,7 @@ testOnEveryDriver("the body can wait for a no_wait task", async (run) => {
           log.add("task finished");
           return "t";
         },
-        { noWait: true },
+        { daemon: true },
       );
       const value = yield* task.wait();
       log.add(`main task exit with ${value}`);
@@ -56,7 +56,7 @@ testOnEveryDriver("a waiter is cancelled when its group fails; the error is the 
           yield* sleep(40 * U);
           log.add("task finished");
         });
-        root.spawnBg(function* () {
+        root.startSoon(function* () {
           yield* withCancellationHandler(
             () => task.wait(),
             function* () {
@@ -82,10 +82,10 @@ testOnEveryDriver("tryWait gives undefined while the task runs and its value onc
           yield* sleep(3 * U);
           return 42;
         },
-        { noWait: true },
+        { daemon: true },
       );
       log.add(`at spawn: ${task.tryWait()}, done ${task.done}`);
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         yield* sleep(2 * U);
         log.add(`2U: ${task.tryWait()}, done ${task.done}`);
         yield* sleep(2 * U);
@@ -266,7 +266,7 @@ testOnEveryDriver("a Cancelled that a task gets from waiting for a cancelled tas
     run(function* () {
       yield* withTaskGroup(function* (group) {
         const victim = group.spawn(() => sleep(40 * U));
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(40 * U);
           log.add("sibling finished");
         });

@@ -314,7 +314,7 @@ test("onWake is called again after each pump, and never for wakes inside a pump"
     // semaphore hand-off and an action resolved by another task.
     const semaphore = new Semaphore(1, 0);
     total += yield* withTaskGroup<number>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* pause();
         semaphore.release();
         yield* pause();
@@ -509,7 +509,7 @@ test("a failing child cancels its siblings under the pump; finally blocks run", 
   const boom = new Error("child failed");
   const task = host.spawn(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           yield* sleep(1000);
           log.push("sibling finished (wrong)");
@@ -517,7 +517,7 @@ test("a failing child cancels its siblings under the pump; finally blocks run", 
           log.push(`sibling finally@${now()}`);
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(40);
         throw boom;
       });

@@ -353,7 +353,7 @@ test("cancelling one child from outside between advances leaves its siblings on 
           throw error;
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(300);
         log.add(`sibling@${now()}`);
       });

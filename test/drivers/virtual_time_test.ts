@@ -191,7 +191,7 @@ test("a thousand tasks sleeping in loops for a virtual day each wake exactly on 
       yield* withTaskGroup<void>(function* (group) {
         for (let i = 0; i < 1000; i++) {
           const beat = 60_000 * MINUTES_DIVIDING_A_DAY[i % MINUTES_DIVIDING_A_DAY.length]!;
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             const steps = 86_400_000 / beat;
             for (let k = 1; k <= steps; k++) {
               yield* sleep(beat);
@@ -241,7 +241,7 @@ test("tasks with equal deadlines wake in spawn order, whatever order the deadlin
   await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
       plan.forEach((ms, index) => {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(ms);
           log.add(`${index}@${now()}`);
         });
@@ -263,7 +263,7 @@ testOnEveryDriver("equal deadlines wake in spawn order (few tasks, generous gaps
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
       plan.forEach((ms, index) => {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(ms);
           log.add(`${index}:${ms}`);
         });
@@ -289,7 +289,7 @@ test("sleeps armed at different virtual times for the same deadline fire in the 
         ["w (armed at 100)", [100, 900]],
       ];
       for (const [name, sleeps] of plans) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (const ms of sleeps) yield* sleep(ms);
           log.add(`${name}@${now()}`);
         });
@@ -304,18 +304,18 @@ test("Timers with the same deadline fire in the order they were created and wait
   await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
       // Created (and waited on at once) at 0, 250 and 400; all expire at 500.
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(400);
         const t = new Timer(100);
         yield* t.wait();
         log.add(`created at 400 -> ${now()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const t = new Timer(500);
         yield* t.wait();
         log.add(`created at 0 -> ${now()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(250);
         const t = new Timer(250);
         yield* t.wait();
@@ -333,12 +333,12 @@ test("a Timer joins the deadline order when it is first waited on, like a sleep 
   await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
       const timer = new Timer(1000);
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(300);
         yield* timer.wait();
         log.add(`timer@${now()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(200);
         yield* sleep(800);
         log.add(`sleep@${now()}`);
@@ -411,13 +411,13 @@ test("Timer.refresh on virtual time: an idle timeout fires exactly one period af
   const result = await runVirtual(function* () {
     return yield* withTaskGroup<number>(function* (group) {
       const idle = new Timer(1000);
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* idle.wait();
           log.add(`idle@${now()}`);
           group.returnImmediately(now());
         },
-        { noWait: true },
+        { daemon: true },
       );
       for (const gap of [300, 600, 900]) {
         yield* sleep(gap);
@@ -576,11 +576,11 @@ test("tasks waiting only on pending promises: the virtual clock stays put until 
   const log = new Log();
   const end = await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const v = yield* call((signal) => realDelay(5, "fast", signal));
         log.add(`${v}@${now()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const v = yield* until(realDelay(25, "slow"));
         log.add(`${v}@${now()}`);
       });
@@ -613,11 +613,11 @@ test("a sleeper beside a pending promise: the clock jumps to the sleeper's deadl
   const log = new Log();
   await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const v = yield* call((signal) => realDelay(20, "promise", signal));
         log.add(`${v}@${now()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(1000);
         log.add(`sleeper@${now()}`);
       });
@@ -650,14 +650,14 @@ test("a ticking virtual timer does not starve a pending promise: the run complet
   let ticks = 0;
   const result = await runVirtual(function* () {
     return yield* withTaskGroup<{ value: string; at: number }>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         function* () {
           for (;;) {
             yield* sleep(1000);
             ticks++;
           }
         },
-        { noWait: true },
+        { daemon: true },
       );
       const value = yield* until(realDelay(10, "arrived"));
       return { value, at: now() };
@@ -728,11 +728,11 @@ test("two tasks each waiting for the other's queue: DeadlockError counting every
         const a = new Queue<number>();
         const b = new Queue<number>();
         yield* withTaskGroup<void>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             const v = yield* a.get();
             yield* b.put(v);
           });
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             const v = yield* b.get();
             yield* a.put(v);
           });
@@ -766,10 +766,10 @@ test("a task blocked forever is reported once the pending promise it waited besi
     await assert.rejects(
       runVirtual(function* () {
         yield* withTaskGroup<void>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* new Queue<void>().get(); // nobody ever puts
           });
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             log.add(yield* call((signal) => realDelay(15, "settled", signal)));
           });
         });

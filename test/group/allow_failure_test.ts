@@ -22,7 +22,7 @@ testOnEveryDriver("an allow_failure task's error does not fail the group", async
         },
         { allowFailure: true },
       );
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         yield* sleep(2 * U);
         log.add("sibling not cancelled");
       });
@@ -71,7 +71,7 @@ testOnEveryDriver("an allow_failure task that does not fail is still waited for"
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(
+      root.startSoon(
         function* () {
           yield* sleep(4 * U);
           log.add("allow_failure task terminate");
@@ -93,7 +93,7 @@ testOnEveryDriver("an allow_failure task that fails while the group is cancelled
   try {
     await run(function* () {
       yield* withTaskGroup(function* (root) {
-        root.spawnBg(
+        root.startSoon(
           function* () {
             try {
               yield* sleep(40 * U);

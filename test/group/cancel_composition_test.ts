@@ -300,7 +300,7 @@ test("Task.wait completes before the group hears its task ended: the cancellatio
       // A background task of root, parked in a group of its own, waits for a
       // task of root. When that task ends, root has nothing left to wait for
       // and cancels its background task, which reaches the waiter at once.
-      root.spawnBg(
+      root.startSoon(
         () =>
           withTaskGroup<void>(function* () {
             const target = root.spawn(function* () {
@@ -314,7 +314,7 @@ test("Task.wait completes before the group hears its task ended: the cancellatio
               outcome = { threw: (error as Error).name };
             }
           }),
-        { noWait: true },
+        { daemon: true },
       );
       while (!spawned) yield* pause();
     });
@@ -338,7 +338,7 @@ test("a withTaskGroup cancelled from outside returns the body's value when the b
       const task = outer.spawn(
         function* () {
           seen = yield* withTaskGroup<string>(function* (group) {
-            group.spawnBg(() => sleep(60_000), { noWait: true });
+            group.startSoon(() => sleep(60_000), { daemon: true });
             return "body's value";
           });
           yield* pause(); // the caller meets its cancellation here
@@ -365,7 +365,7 @@ test(
         const task = outer.spawn(
           () =>
             withTaskGroup<string>(function* (group) {
-              group.spawnBg(() => sleep(60_000));
+              group.startSoon(() => sleep(60_000));
               return "body's value";
             }),
           { allowFailure: true },

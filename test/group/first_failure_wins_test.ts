@@ -52,17 +52,17 @@ testOnEveryDriver("the first failure leaves the group; siblings' cleanup errors 
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(U);
           throw first;
         });
         // Spawned before `early`, but throws later: time order, not spawn order.
-        group.spawnBg(failsOnCancel(late, 2 * U));
-        group.spawnBg(failsOnCancel(early));
+        group.startSoon(failsOnCancel(late, 2 * U));
+        group.startSoon(failsOnCancel(early));
         // Its failure is not the group's: nothing to record.
-        group.spawnBg(failsOnCancel(ignored), { allowFailure: true });
+        group.startSoon(failsOnCancel(ignored), { allowFailure: true });
         // Ends with Cancelled: a normal end, nothing to record.
-        group.spawnBg(() => sleep(40 * U));
+        group.startSoon(() => sleep(40 * U));
         yield* sleep(40 * U);
       });
     }),
@@ -77,10 +77,10 @@ testOnEveryDriver("two tasks failing in the same round: the one that ran first w
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           throw a;
         });
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           throw b;
         });
       });
@@ -110,7 +110,7 @@ testOnEveryDriver("defer errors are suppressed after the siblings' errors, and e
         group.addDefer(function* () {
           log.add("defer 3 ran");
         });
-        group.spawnBg(failsOnCancel(sibling, U));
+        group.startSoon(failsOnCancel(sibling, U));
         yield* sleep(U);
         throw first;
       });
@@ -150,14 +150,14 @@ testOnEveryDriver("in a group that succeeded, the first failing defer is the err
   assertEvents(run, log.entries, ["c", "b", "a"]);
 });
 
-testOnEveryDriver("a no_wait task's cleanup error turns a successful group into a failure; a later one is suppressed", async (run) => {
-  const n1 = new Boom("no_wait 1 cleanup");
-  const n2 = new Boom("no_wait 2 cleanup");
+testOnEveryDriver("a daemon task's cleanup error turns a successful group into a failure; a later one is suppressed", async (run) => {
+  const n1 = new Boom("daemon 1 cleanup");
+  const n2 = new Boom("daemon 2 cleanup");
   const error = await rejection(
     run(function* () {
       return yield* withTaskGroup<string>(function* (group) {
-        group.spawnBg(failsOnCancel(n2, U), { noWait: true });
-        group.spawnBg(failsOnCancel(n1), { noWait: true });
+        group.startSoon(failsOnCancel(n2, U), { daemon: true });
+        group.startSoon(failsOnCancel(n1), { daemon: true });
         yield* sleep(U);
         return "would have succeeded";
       });
@@ -173,8 +173,8 @@ testOnEveryDriver("after returnImmediately, the first cleanup error fails the gr
   const error = await rejection(
     run(function* () {
       return yield* withTaskGroup<string>(function* (group) {
-        group.spawnBg(failsOnCancel(c2, U));
-        group.spawnBg(failsOnCancel(c1));
+        group.startSoon(failsOnCancel(c2, U));
+        group.startSoon(failsOnCancel(c1));
         yield* sleep(U);
         group.returnImmediately("early");
         return "not reached";
@@ -211,8 +211,8 @@ testOnEveryDriver("the caller's cancellation stays the group's error; later clea
                 throw error;
               }
             });
-            group.spawnBg(failsOnCancel(c2, U));
-            group.spawnBg(failsOnCancel(c1));
+            group.startSoon(failsOnCancel(c2, U));
+            group.startSoon(failsOnCancel(c1));
             yield* sleep(40 * U);
           });
         } catch (error) {
@@ -257,9 +257,9 @@ testOnEveryDriver("an inner group's error keeps its record and collects the oute
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (outer) {
-        outer.spawnBg(failsOnCancel(outerLate, U));
+        outer.startSoon(failsOnCancel(outerLate, U));
         yield* withTaskGroup(function* (group) {
-          group.spawnBg(failsOnCancel(innerLate));
+          group.startSoon(failsOnCancel(innerLate));
           yield* sleep(U);
           throw inner;
         });
@@ -283,7 +283,7 @@ testOnEveryDriver("suppressedErrors returns a copy", async (run) => {
   const error = await rejection(
     run(function* () {
       yield* withTaskGroup(function* (group) {
-        group.spawnBg(failsOnCancel(later));
+        group.startSoon(failsOnCancel(later));
         yield* sleep(U);
         throw first;
       });

@@ -23,14 +23,14 @@ const U = 50;
 
 /**
  * The group of moonbitlang/async's "basic" and "error" scenarios: defers registered
- * at 0, U and 2U by different tasks, and a no_wait task that is cancelled.
+ * at 0, U and 2U by different tasks, and a daemon task that is cancelled.
  */
 function deferScenario(log: Log, secondFails: Boom | null) {
   return function* (root: TaskGroup<string>) {
     root.addDefer(function* () {
       log.add("first group defer");
     });
-    root.spawnBg(function* () {
+    root.startSoon(function* () {
       try {
         yield* sleep(2 * U);
         root.addDefer(function* () {
@@ -43,7 +43,7 @@ function deferScenario(log: Log, secondFails: Boom | null) {
         log.add("defer for first task");
       }
     });
-    root.spawnBg(function* () {
+    root.startSoon(function* () {
       try {
         yield* sleep(U);
         root.addDefer(function* () {
@@ -59,7 +59,7 @@ function deferScenario(log: Log, secondFails: Boom | null) {
         log.add("defer for second task");
       }
     });
-    root.spawnBg(
+    root.startSoon(
       function* () {
         try {
           yield* sleep(40 * U);
@@ -67,7 +67,7 @@ function deferScenario(log: Log, secondFails: Boom | null) {
           log.add("defer for cancelled task");
         }
       },
-      { noWait: true },
+      { daemon: true },
     );
     return "body";
   };
@@ -115,7 +115,7 @@ testOnEveryDriver("under the caller's cancellation an unprotected async defer is
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup(function* (root) {
-      root.spawnBg(function* () {
+      root.startSoon(function* () {
         for (let i = 0; i < 4; i++) {
           yield* sleep(2 * U);
           log.add("tick");
@@ -200,11 +200,11 @@ testOnEveryDriver("addDefer after a task failed throws WeftUsageError and leaves
         group.addDefer(function* () {
           log.add("registered defer ran");
         });
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(U);
           throw boom;
         });
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           try {
             yield* sleep(40 * U);
           } catch (cancelled) {
@@ -236,7 +236,7 @@ testOnEveryDriver("addDefer after returnImmediately, while tasks still run, thro
       group.addDefer(function* () {
         log.add("registered defer ran");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* protectFromCancel(() => sleep(2 * U));
         try {
           group.addDefer(function* () {

@@ -31,7 +31,7 @@ function errorName(e: unknown): string {
 }
 
 /**
- * A tick far in the future, for a no_wait task: it is cancelled once the
+ * A tick far in the future, for a daemon task: it is cancelled once the
  * group's body is done, so it is logged only if the scenario waited for a
  * timer or sleep it should have left behind. (A tick just after the expected
  * events would show the same, but a stalled host can make both due at once.)
@@ -55,7 +55,7 @@ testOnEveryDriver("withTimeout returns the body's value as soon as the body fini
   const log = new Log();
   const value = await run(function* () {
     return yield* withTaskGroup<number>(function* (group) {
-      group.spawnBg(() => farTick(log), { noWait: true });
+      group.startSoon(() => farTick(log), { daemon: true });
       const v = yield* withTimeout(10_000, function* () {
         yield* sleep(20);
         log.add("body finished");
@@ -77,7 +77,7 @@ testOnEveryDriver("withTimeout rethrows the body's own error when the body fails
     run(function* () {
       yield* withTaskGroup<void>(function* (group) {
         // Far off: the failure cancels it, unless withTimeout waited for its own timer.
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(5_000);
           log.add("5s tick");
         });
@@ -104,7 +104,7 @@ testTimed("withTimeout cancels a slow body and throws TimeoutError once it has u
   let elapsed = -1;
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => farTick(log), { noWait: true });
+      group.startSoon(() => farTick(log), { daemon: true });
       const start = now();
       try {
         yield* withTimeout(20, function* () {
@@ -129,13 +129,13 @@ testOnEveryDriver("nested timeouts, outer fires first: inner raises Cancelled, o
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* sleep(15);
           log.add("15ms tick");
           yield* farTick(log);
         },
-        { noWait: true },
+        { daemon: true },
       );
       try {
         yield* withTimeout(30, function* () {
@@ -160,13 +160,13 @@ testOnEveryDriver("nested timeouts, inner fires first: its TimeoutError leaves t
   let outerError: unknown;
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* sleep(15);
           log.add("15ms tick");
           yield* farTick(log);
         },
-        { noWait: true },
+        { daemon: true },
       );
       try {
         yield* withTimeout(10_000, function* () {
@@ -248,7 +248,7 @@ testOnEveryDriver("withTimeout throws the caller's own error object on timeout",
   await assert.rejects(
     run(function* () {
       yield* withTaskGroup<void>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(10_000);
           log.add("10s tick");
         });
@@ -270,7 +270,7 @@ testOnEveryDriver("withTimeoutOpt returns the body's value when it finishes in t
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => farTick(log), { noWait: true });
+      group.startSoon(() => farTick(log), { daemon: true });
       const v = yield* withTimeoutOpt(10_000, function* () {
         yield* sleep(25);
         log.add("body finished");
@@ -289,7 +289,7 @@ testOnEveryDriver("withTimeoutOpt rethrows the body's error", async (run) => {
     run(function* () {
       yield* withTaskGroup<void>(function* (group) {
         // Far off: the failure cancels it, unless withTimeoutOpt waited for its own timer.
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(5_000);
           log.add("5s tick");
         });
@@ -314,7 +314,7 @@ testOnEveryDriver("withTimeoutOpt gives undefined on timeout after cancelling th
   const log = new Log();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => farTick(log), { noWait: true });
+      group.startSoon(() => farTick(log), { daemon: true });
       const v = yield* withTimeoutOpt(25, function* () {
         yield* loggedSleep(log, "body", 10_000);
         log.add("body finished");
@@ -390,7 +390,7 @@ test("withTimeoutOpt returns a value the body received in the round the timeout 
   const result = await runVirtual(function* () {
     const queue = new Queue<number>();
     return yield* withTaskGroup<[number | undefined, number]>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         queue.tryPut(7);
       });
@@ -406,7 +406,7 @@ test("withTimeout returns a value the body received in the round the timeout fir
   const result = await runVirtual(function* () {
     const queue = new Queue<number>();
     return yield* withTaskGroup<number>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         queue.tryPut(7);
       });
@@ -426,7 +426,7 @@ test("a get whose timeout fires first in the round is passed over by the put: th
       const got = group.spawn(() => withTimeoutOpt(10, () => queue.get()));
       // Let the timeout's timer task start its sleep first (ties fire in order).
       for (let i = 0; i < 3; i++) yield* pause();
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         queue.tryPut(7);
       });

@@ -146,11 +146,11 @@ test("one writer at a time: a flush during a write that is passing bytes on gets
     const out = new BufferedWriter(inner, 4);
     const log: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* out.write("0123456789");
         log.push("write done");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         try {
           yield* out.flush();
@@ -179,7 +179,7 @@ test("a cancelled write accepted none of its data; the bytes buffered before it 
     log.push(yield* withTimeoutOpt(50, () => out.write("ghij")), out.buffered);
     // Straight-through path: "abcdef" passes on once a reader takes it, then the big write waits and is cancelled.
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.push(new TextDecoder().decode(yield* reader.readSome()));
       });
       log.push(yield* withTimeoutOpt(50, () => out.write("0123456789")), out.buffered);
@@ -188,7 +188,7 @@ test("a cancelled write accepted none of its data; the bytes buffered before it 
     yield* out.write("XY");
     log.push(yield* withTimeoutOpt(50, () => out.flush()), out.buffered);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* out.write("Z");
         yield* out.flush();
         writer.close();

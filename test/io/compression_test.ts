@@ -124,7 +124,7 @@ for (const impl of impls) {
       const got = await runOn(function* () {
         const [r, w] = pipe();
         return yield* withTaskGroup<Uint8Array>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             using out = writerFor(format, impl, w, { closeUnderlying: true });
             for (let at = 0; at < data.length; at += 10_000) yield* out.write(data.subarray(at, at + 10_000));
             yield* out.end();
@@ -265,7 +265,7 @@ for (const impl of impls) {
         const [source, feed] = pipe();
         const [goReader, goWriter] = pipe();
         return yield* withTaskGroup<{ bytes: Uint8Array; buffered: number }>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             using f = feed;
             yield* f.write(compressed.slice(0, half));
             yield* goReader.readLine(); // the second half only once the first read was cancelled
@@ -398,7 +398,7 @@ if (impls.includes("node")) {
       const [r, w] = pipe();
       const [ackReader, ackWriter] = pipe();
       return yield* withTaskGroup<string[]>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           using out = gzipWriter(w, on("node", { closeUnderlying: true }));
           for (const text of ["first", "second"]) {
             yield* out.write(`${text}\n`);

@@ -17,7 +17,7 @@ testOnEveryDriver("what is written is read in order; closing the write end ends 
   const lines = await run(function* () {
     const [reader, writer] = pipe();
     return yield* withTaskGroup<string[]>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         using w = writer;
         yield* w.write("alpha\nbe");
         yield* sleep(5);
@@ -36,7 +36,7 @@ test("back-pressure: a write returns only when the reader has taken its bytes", 
     const [reader, writer] = pipe();
     const log: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* writer.write("first");
         log.push(`write 1 returned at ${now()}`);
         yield* writer.write("second");
@@ -67,7 +67,7 @@ test("closing the write end: reads return the bytes already taken, then end of s
     const [reader, writer] = pipe();
     const out: unknown[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* writer.write("abcdef");
         writer.close();
         writer.close(); // idempotent
@@ -90,7 +90,7 @@ test("closing the read end: the waiting write and every later write throw PipeCl
     const [reader, writer] = pipe();
     const out: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (const data of ["waiting", "later"]) {
           try {
             yield* writer.write(data);
@@ -126,14 +126,14 @@ test("closing an end while the other side of the same end waits: a waiting write
     const [r1, w1] = pipe();
     const [r2, w2] = pipe();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           yield* w1.write("never read");
         } catch (e) {
           out.push(`write: ${(e as Error).message}`);
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         out.push(`read: ${yield* r2.readSome()}`);
       });
       yield* sleep(10);
@@ -156,12 +156,12 @@ test("one reader and one writer at a time: a second concurrent one gets WeftUsag
     const [reader, writer] = pipe();
     const out: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* writer.write("x"); // waits until reader 1 comes at 20
         yield* sleep(10);
         yield* writer.write("y\n");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(5); // the first writer is waiting for a reader now
         try {
           yield* writer.write("z");
@@ -169,11 +169,11 @@ test("one reader and one writer at a time: a second concurrent one gets WeftUsag
           out.push(`writer 2: ${(e as Error).name}: ${(e as Error).message}`);
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(20);
         out.push(`reader 1: ${yield* reader.readLine()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(25); // reader 1 is waiting for the rest of its line
         try {
           yield* reader.readSome();
@@ -199,7 +199,7 @@ testOnEveryDriver("a cancelled write delivered nothing and a cancelled read took
     out.push(yield* withTimeoutOpt(20, () => reader.readSome()));
     out.push(yield* withTimeoutOpt(20, () => reader.readExactly(3)));
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* writer.write("kept");
         writer.close();
       });
@@ -265,7 +265,7 @@ test("the reader gets a copy: a writer may reuse its array once write returns", 
   const got = await runVirtual(function* () {
     const [reader, writer] = pipe();
     return yield* withTaskGroup<string>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const buf = new Uint8Array(3);
         for (const text of ["abc", "def"]) {
           buf.set(utf8(text));
@@ -286,7 +286,7 @@ testOnEveryDriver("readAll of a large stream written in uneven pieces gives back
   const got = await run(function* () {
     const [reader, writer] = pipe();
     return yield* withTaskGroup<Uint8Array>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         let at = 0;
         for (let i = 0; at < data.length; i++) {
           const n = Math.min(data.length - at, 1 + ((i * 7919) % 70_000));
@@ -349,7 +349,7 @@ test("a pipe carries bytes unchanged: multi-byte characters split across writes"
   const got = await runVirtual(function* () {
     const [reader, writer] = pipe();
     return yield* withTaskGroup<string>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < bytes.length; i++) yield* writer.write(bytes.subarray(i, i + 1));
         writer.close();
       });
@@ -373,7 +373,7 @@ testOnEveryDriver(
     const received = await run(function* () {
       const [reader, writer] = pipe();
       return yield* withTaskGroup<string>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           using w = writer;
           const scratch = SliceIsAView.from(utf8("first "));
           yield* w.write(scratch); // the reader is not waiting yet: handed over when it reads

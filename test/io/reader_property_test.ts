@@ -190,7 +190,7 @@ function scenario(plan: Plan): () => Operation<void> {
     const [reader, writer] = pipe();
     const { data } = plan;
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         let at = 0;
         for (const { length, delay } of plan.chunks) {
           if (delay > 0) yield* sleep(delay);

@@ -302,10 +302,10 @@ test("a second concurrent reader gets WeftUsageError; the first one is unharmed;
     const r = new ScriptedReader(["par", { delay: 100, chunk: "tial\n" }]);
     const out: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         out.push(`first: ${yield* r.readLine()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(10);
         for (const op of [() => r.readSome(), () => r.readExactly(1), () => r.readAll()]) {
           try {
@@ -351,7 +351,7 @@ testOnEveryDriver(
         const [r, w] = pipe();
         yield* withTaskGroup<void>(function* (group) {
           // read and readSome only block with nothing buffered; the others also block half-way.
-          if (name !== "read" && name !== "readSome") group.spawnBg(() => w.write("ab"));
+          if (name !== "read" && name !== "readSome") group.startSoon(() => w.write("ab"));
           try {
             yield* withTimeout(30, () => op(r));
             out.push(`${name}: finished?`);
@@ -361,7 +361,7 @@ testOnEveryDriver(
         });
         const buffered = r.buffered;
         const rest = yield* withTaskGroup<string | undefined>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* w.write("cd;\n");
             w.close();
           });

@@ -71,8 +71,8 @@ test("bad input, a closed writer and a second concurrent writer get errors that 
     yield* attempt(() => w.write([1, 2] as unknown as Uint8Array));
     yield* attempt(() => w.writeReader({} as Reader));
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(() => w.write("slow"));
-      group.spawnBg(function* () {
+      group.startSoon(() => w.write("slow"));
+      group.startSoon(function* () {
         yield* sleep(10);
         yield* attempt(() => w.write("second"));
         yield* attempt(() => w.writeReader(new MemoryReader("x")));

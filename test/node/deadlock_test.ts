@@ -82,13 +82,13 @@ function crossedLocks() {
   const b = new Semaphore(1);
   return function* () {
     yield* withTaskGroup(function* (group) {
-      group.spawnBg(function* takeAThenB() {
+      group.startSoon(function* takeAThenB() {
         yield* a.acquire();
         yield* sleep(20);
         yield* b.acquire();
         console.log("OUT: first task got both locks");
       });
-      group.spawnBg(function* takeBThenA() {
+      group.startSoon(function* takeBThenA() {
         yield* b.acquire();
         yield* sleep(20);
         yield* a.acquire();
@@ -170,9 +170,9 @@ test("with WEFT_DEBUG=1 the report gives the spawn locations of the blocked task
   const locations = tagged(child.stdout, "LOC: ");
   assert.equal(locations.length, 3, child.stdout);
   const lines = locations.map((l) => lineIn(l, child.url));
-  // The two lock-taking tasks point at their spawnBg calls.
-  assert.ok(lines.includes(lineOf(child, "spawnBg(function* takeAThenB")), `locations: ${locations.join(" | ")}`);
-  assert.ok(lines.includes(lineOf(child, "spawnBg(function* takeBThenA")), `locations: ${locations.join(" | ")}`);
+  // The two lock-taking tasks point at their startSoon calls.
+  assert.ok(lines.includes(lineOf(child, "startSoon(function* takeAThenB")), `locations: ${locations.join(" | ")}`);
+  assert.ok(lines.includes(lineOf(child, "startSoon(function* takeBThenA")), `locations: ${locations.join(" | ")}`);
   // The printed report carries them too, and no "set WEFT_DEBUG" hint.
   assert.ok(child.stderr.includes(`${child.url}:${lineOf(child, "takeAThenB")}:`), child.stderr);
   assert.ok(child.stderr.includes(`${child.url}:${lineOf(child, "takeBThenA")}:`), child.stderr);
@@ -185,8 +185,8 @@ test("run(body, { debug: true }) also records spawn locations for the report", (
   const locations = tagged(child.stdout, "LOC: ");
   assert.equal(locations.length, 3, child.stdout);
   const lines = locations.map((l) => lineIn(l, child.url));
-  assert.ok(lines.includes(lineOf(child, "spawnBg(function* takeAThenB")), `locations: ${locations.join(" | ")}`);
-  assert.ok(lines.includes(lineOf(child, "spawnBg(function* takeBThenA")), `locations: ${locations.join(" | ")}`);
+  assert.ok(lines.includes(lineOf(child, "startSoon(function* takeAThenB")), `locations: ${locations.join(" | ")}`);
+  assert.ok(lines.includes(lineOf(child, "startSoon(function* takeBThenA")), `locations: ${locations.join(" | ")}`);
 });
 
 test("in debug mode the root task's location is the run() call in the script", () => {
@@ -370,11 +370,11 @@ test("runVirtual: a deadlock is found once the last timer has fired, not before"
       runVirtual(function* () {
         const never = new Semaphore(1, 0);
         yield* withTaskGroup<void>(function* (group) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* sleep(5_000);
             log.push("sleeper woke");
           });
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             yield* never.acquire();
             log.push("acquired (wrong)");
           });

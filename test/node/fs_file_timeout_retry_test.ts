@@ -41,7 +41,7 @@ function* bodyWinsTimeout<T>(ms: number, body: () => Operation<T>): Operation<T 
         yield* sleep(ms);
         worker.cancel();
       },
-      { noWait: true },
+      { daemon: true },
     );
     try {
       yield* worker.wait();

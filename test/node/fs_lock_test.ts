@@ -110,7 +110,7 @@ test("many tasks contending for one lock hold it one at a time", { timeout: 30_0
     await run(() =>
       withTaskGroup<void>(function* (group) {
         for (let i = 0; i < 8; i++) {
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             using _lock = yield* lockFile(path);
             inside++;
             peak = Math.max(peak, inside);

@@ -47,7 +47,7 @@ test("watch reports create, modify and remove in a directory, and closes its wat
     await run(function* () {
       yield* withTaskGroup<void>(function* (group) {
         const { ready, options } = readyPoint();
-        group.spawnBg(() =>
+        group.startSoon(() =>
           watch(
             dir,
             function* (event) {
@@ -115,7 +115,7 @@ test("watch on a file reports its modification with the file's own path", LIMIT,
       return yield* withTaskGroup<WatchEvent | undefined>(function* (group) {
         let seen: WatchEvent | undefined;
         const { ready, options } = readyPoint();
-        group.spawnBg(() =>
+        group.startSoon(() =>
           watch(
             path,
             function* (e) {
@@ -145,7 +145,7 @@ test("events that arrive while the body is busy are queued, not lost", LIMIT, as
     await run(function* () {
       yield* withTaskGroup<void>(function* (group) {
         const { ready, options } = readyPoint();
-        group.spawnBg(() =>
+        group.startSoon(() =>
           watch(
             dir,
             function* (event) {

@@ -41,7 +41,7 @@ async function bytesPerSleepingTask(n: number): Promise<number> {
   const baseline = heapBytes();
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      for (let i = 0; i < n; i++) group.spawnBg(sleeper);
+      for (let i = 0; i < n; i++) group.startSoon(sleeper);
       while (started < n) yield* pause();
       grown = heapBytes() - baseline;
       group.returnImmediately(undefined);

@@ -63,13 +63,13 @@ test("onSignal runs a task per delivery while it lives, and stops listening when
   const seen: string[] = [];
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         () =>
           onSignal(SIG, function* (signal) {
             yield* sleep(1);
             seen.push(signal);
           }),
-        { noWait: true },
+        { daemon: true },
       );
       yield* listeners(1);
       for (let i = 1; i <= 3; i++) {

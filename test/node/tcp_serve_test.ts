@@ -28,7 +28,7 @@ main(function* () {
           if (line === "fail") line.nonexistent.call();
           yield* conn.write("served " + line + "\\n");
         }),
-        { noWait: true },
+        { daemon: true },
       );
       for (const word of ["fail", "again"]) {
         const client = yield* connectTcp({ host: "127.0.0.1", port: server.port });

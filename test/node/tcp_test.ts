@@ -35,7 +35,7 @@ function* withServer<T>(
 ): Operation<T> {
   using server = yield* listenTcp({ host, port: 0 });
   return yield* withTaskGroup<T>(function* (group) {
-    group.spawnBg(() => server.serve(handler), { noWait: true });
+    group.startSoon(() => server.serve(handler), { daemon: true });
     return yield* body(server);
   });
 }
@@ -119,7 +119,7 @@ test("200 concurrent echo connections each get their own bytes back, and leave n
       function* (server) {
         yield* withTaskGroup<void>(function* (group) {
           for (let i = 0; i < 200; i++) {
-            group.spawnBg(function* () {
+            group.startSoon(function* () {
               using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
               const payload = new Uint8Array(4096).map((_, j) => (i * 31 + j) & 0xff);
               yield* conn.write(payload);
@@ -380,7 +380,7 @@ test("accept: no connection is lost while accepts keep being cancelled at random
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
     const accepted: TcpConnection[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < clients; i++) {
           const conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
           yield* conn.write(`${i}\n`);
@@ -413,7 +413,7 @@ test("serve: maxConnections bounds the handlers running at once", async () => {
     let mostActive = 0;
     const gate = new Semaphore(3, 0);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         () =>
           server.serve(
             function* (conn) {
@@ -424,7 +424,7 @@ test("serve: maxConnections bounds the handlers running at once", async () => {
             },
             { maxConnections: 2 },
           ),
-        { noWait: true },
+        { daemon: true },
       );
       const conns: TcpConnection[] = [];
       for (let i = 0; i < 3; i++) conns.push(yield* connectTcp({ host: "127.0.0.1", port: server.port }));
@@ -449,7 +449,7 @@ test("serve: by default a failing handler ends only its connection and goes to o
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
     const errors: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         () =>
           server.serve(
             function* (conn) {
@@ -459,7 +459,7 @@ test("serve: by default a failing handler ends only its connection and goes to o
             },
             { onError: (error, conn) => errors.push(`${(error as Error).message} on port ${conn.localPort}`) },
           ),
-        { noWait: true },
+        { daemon: true },
       );
       using bad = yield* connectTcp({ host: "127.0.0.1", port: server.port });
       yield* bad.write("fail\n");

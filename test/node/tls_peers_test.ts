@@ -98,7 +98,7 @@ test("curl --cacert fetches from a weft TLS server speaking HTTP/1.1 with ALPN",
     using server = yield* listenTls({ host: "127.0.0.1", port: 0, key: pki.server.key, cert: pki.server.cert, alpn: ["http/1.1"] });
     return yield* withTaskGroup<{ code: number | null; stdout: string; stderr: string; alpn: string | undefined }>(function* (group) {
       let alpn: string | undefined;
-      group.spawnBg(
+      group.startSoon(
         () =>
           server.serve(function* (conn) {
             alpn = conn.alpnProtocol;
@@ -106,7 +106,7 @@ test("curl --cacert fetches from a weft TLS server speaking HTTP/1.1 with ALPN",
             const body = "hello from weft\n";
             yield* conn.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
           }),
-        { noWait: true },
+        { daemon: true },
       );
       const result = yield* until(
         runCommand("curl", [

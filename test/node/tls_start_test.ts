@@ -147,7 +147,7 @@ test("startTls over a pipe verifies the server: another root is refused with Nod
   const [a, b] = duplexPair();
   const outcome = await run(() =>
     withTaskGroup<string>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           (yield* acceptTls(b, { key: pki.server.key, cert: pki.server.cert })).close();
         } catch {
@@ -404,7 +404,7 @@ test("a peer that closes the TCP connection without close_notify gives end of st
   const result = await run(function* () {
     using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
     return yield* withTaskGroup<{ line: string | undefined; after: Uint8Array | undefined }>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         const tcp = yield* server.accept();
         const tls = yield* acceptTls(tcp, { key: pki.server.key, cert: pki.server.cert });
         yield* tls.write("last words\n");

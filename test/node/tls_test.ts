@@ -43,7 +43,7 @@ function* withServer<T>(
 ): Operation<T> {
   using server = yield* listenTls({ host: "127.0.0.1", port: 0, key: pki.server.key, cert: pki.server.cert, ...options });
   return yield* withTaskGroup<T>(function* (group) {
-    group.spawnBg(() => server.serve(handler), { noWait: true });
+    group.startSoon(() => server.serve(handler), { daemon: true });
     return yield* body(server);
   });
 }

@@ -92,7 +92,7 @@ test("no datagram is lost while receives keep being cancelled at random moments"
     const seen = new Set<string>();
     let timeouts = 0;
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < count; i++) {
           yield* client.send(String(i), server.port, "127.0.0.1");
           if (i % 5 === 0) yield* sleep(2);

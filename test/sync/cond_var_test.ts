@@ -19,7 +19,7 @@ testOnEveryDriver("a wait cut short by withTimeout throws TimeoutError; a later 
   await run(function* () {
     const cond = new CondVar();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(3 * UNIT);
         cond.signal();
         log.push("signalled");
@@ -78,12 +78,12 @@ testOnEveryDriver("signalled-then-cancelled waiter inside a group: only it is lo
         yield* cond.wait();
         log.push("waiter 1 woken");
       });
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* cond.wait();
           log.push("waiter 2 woken (wrong)");
         },
-        { noWait: true },
+        { daemon: true },
       );
       yield* sleep(UNIT);
       cond.signal();
@@ -123,13 +123,13 @@ testOnEveryDriver("fairness: two looping waiters receive alternate signals", asy
   await run(function* () {
     const cond = new CondVar();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let k = 0; k < 3; k++) {
           yield* cond.wait();
           log.push("A");
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(UNIT);
         for (let k = 0; k < 3; k++) {
           yield* cond.wait();
@@ -185,7 +185,7 @@ testOnEveryDriver("broadcast wakes every waiter in the order they started waitin
     yield* withTaskGroup<void>(function* (group) {
       // Task i starts waiting after (3 - i) units: waiting order 2, 1, 0.
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep((3 - i) * UNIT);
           yield* cond.wait();
           log.push(`task ${i}`);
@@ -206,7 +206,7 @@ testOnEveryDriver("broadcast after some waiters timed out wakes only the ones st
     const timeouts = [UNIT / 2, UNIT, 5 * UNIT];
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(
+        group.startSoon(
           function* () {
             try {
               yield* withTimeout(timeouts[i]!, () => cond.wait());

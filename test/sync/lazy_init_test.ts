@@ -145,7 +145,7 @@ testTimed("keeps running while another waiter remains; all waiters share one run
     });
     const timedOut = yield* withTaskGroup<string | undefined>(function* (group) {
       for (const name of ["a", "b"]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           const v = yield* lazy.wait();
           log.push(`${name} got ${v}`);
           assertAt(now() - t0, 2 * T, exact, `${name} got the value`);
@@ -178,12 +178,12 @@ testTimed("cancelled only when the last of two waiters times out", async (run, e
       log.push("done (wrong)");
     });
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         assert.equal(yield* withTimeoutOpt(T, () => lazy.wait()), undefined);
         // One waiter is left: the computation must still be running.
         log.push("first waiter timed out");
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         assert.equal(yield* withTimeoutOpt(3 * T, () => lazy.wait()), undefined);
         log.push("second waiter timed out");
       });

@@ -32,7 +32,7 @@ testOnEveryDriver("exclusion: three tasks hold the lock one at a time, in order"
     const mutex = new Mutex();
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* mutex.acquire();
           inside++;
           assert.equal(inside, 1, "two tasks inside the lock");
@@ -62,7 +62,7 @@ testOnEveryDriver("a timed-out acquire holds nothing and the mutex stays usable"
   await run(function* () {
     const mutex = new Mutex();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* mutex.acquire();
         yield* sleep(4 * HOLD);
         log.push("holder releases");
@@ -139,7 +139,7 @@ testOnEveryDriver("fairness: a task that unlocks and locks again goes behind the
   await run(function* () {
     const mutex = new Mutex();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let k = 0; k < 3; k++) {
           yield* mutex.acquire();
           log.push("A");
@@ -147,7 +147,7 @@ testOnEveryDriver("fairness: a task that unlocks and locks again goes behind the
           mutex.release();
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(HOLD / 2);
         for (let k = 0; k < 3; k++) {
           yield* mutex.acquire();
@@ -205,7 +205,7 @@ testOnEveryDriver("withLock releases when the body throws, and the error passes 
     run(function* () {
       const mutex = new Mutex();
       yield* withTaskGroup<void>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sleep(5);
           // Waits behind the failing body; gets the lock once it is released.
           yield* mutex.withLock(function* () {

@@ -15,13 +15,13 @@ import { testOnEveryDriver, type Runner, assertEvents } from "../support.ts";
 /** A producer that puts 0..n-1 and a consumer that gets n items, sleeping between gets. */
 function* producerConsumer(q: Queue<number>, n: number, log: string[]) {
   yield* withTaskGroup<void>(function* (group) {
-    group.spawnBg(function* () {
+    group.startSoon(function* () {
       for (let i = 0; i < n; i++) {
         yield* q.put(i);
         log.push(`put ${i}`);
       }
     });
-    group.spawnBg(function* () {
+    group.startSoon(function* () {
       for (let i = 0; i < n; i++) {
         log.push(`get ${yield* q.get()}`);
         yield* sleep(10);
@@ -56,21 +56,21 @@ testOnEveryDriver("blocked writers are served in arrival order", async (run) => 
     const taken: string[] = [];
     yield* withTaskGroup<void>(function* (group) {
       for (const name of ["w1", "w2"]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (let i = 0; i < 3; i++) {
             yield* q.put(`${name}.${i}`);
             log.push(`${name} put ${i}`);
           }
         });
       }
-      group.spawnBg(
+      group.startSoon(
         function* () {
           for (;;) {
             yield* sleep(10);
             taken.push(yield* q.get());
           }
         },
-        { noWait: true },
+        { daemon: true },
       );
     });
     assert.deepEqual(taken, ["seed", "w1.0", "w2.0", "w1.1", "w2.1", "w1.2"]);
@@ -86,12 +86,12 @@ testOnEveryDriver("a cancelled blocked put has no effect; the completed one befo
     const q = new Queue<string>({ kind: "blocking", capacity: 1 });
     yield* q.put("seed");
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(
+      group.startSoon(
         function* () {
           yield* sleep(25);
           assert.equal(yield* q.get(), "seed");
         },
-        { noWait: true },
+        { daemon: true },
       );
       try {
         yield* withTimeout(60, function* () {
@@ -134,8 +134,8 @@ testOnEveryDriver("writers and readers on one task each take turns in arrival or
             log.push(`${name} get ${yield* q.get()}`);
           }
         };
-      group.spawnBg(worker("t1", 0));
-      group.spawnBg(worker("t2", 20));
+      group.startSoon(worker("t1", 0));
+      group.startSoon(worker("t2", 20));
       yield* sleep(40);
       assert.equal(yield* q.get(), 0);
     });
@@ -250,12 +250,12 @@ testOnEveryDriver("capacity 0: tryGet takes values straight from blocked writers
     assert.equal(q.tryGet(), undefined);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* q.put(i);
           log.push(`put ${i}`);
         });
       }
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let x = q.tryGet(); x !== undefined; x = q.tryGet()) log.push(`tryGet ${x}`);
       });
       assert.equal(q.tryGet(), undefined); // the writers have not started yet
@@ -272,11 +272,11 @@ async function tryPutToWaitingReaders(run: Runner, kind: QueueKind): Promise<voi
     assert.equal(q.tryPut(-1), false);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           log.push(`get ${yield* q.get()}`);
         });
       }
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < 3; i++) log.push(q.tryPut(i) ? `tryPut ${i}` : `tryPut ${i} failed`);
         // Every reader has its value: a fourth tryPut finds nobody.
         log.push(q.tryPut(3) ? "tryPut 3" : "tryPut 3 failed");
@@ -299,12 +299,12 @@ testOnEveryDriver("capacity 0 (discardOldest): puts are dropped while nobody wai
     assert.equal(q.tryGet(), undefined);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* q.put(i); // never blocks: nobody waits, so it is dropped
           log.push(`put ${i}`);
         });
       }
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let x = q.tryGet(); x !== undefined; x = q.tryGet()) log.push(`tryGet ${x}`);
       });
       assert.equal(q.tryGet(), undefined);

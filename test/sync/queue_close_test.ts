@@ -119,7 +119,7 @@ testOnEveryDriver("close wakes a put blocked on a full queue (capacity 1) and it
     yield* q.put(1);
     const start = now();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(30);
         log.push("close");
         q.close();
@@ -145,7 +145,7 @@ testOnEveryDriver("close wakes a put blocked on a zero-capacity queue and its va
     const q = new Queue<number>({ kind: "blocking", capacity: 0 });
     const start = now();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(30);
         log.push("close");
         q.close();
@@ -177,7 +177,7 @@ testOnEveryDriver("close wakes a blocked get with QueueClosed", async (run) => {
     const q = new Queue<number>();
     const start = now();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(30);
         log.push("close");
         q.close();
@@ -200,7 +200,7 @@ testOnEveryDriver("a custom close error is thrown by put, tryPut, blocked and la
     const q = new Queue<number>({ kind: "blocking", capacity: 1 });
     const blockedGet = new Queue<number>();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           yield* blockedGet.get();
         } catch (e) {
@@ -255,7 +255,7 @@ testOnEveryDriver("a value delivered just before close goes to the getter, not t
   await run(function* () {
     const q = new Queue<number>();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         got.push(yield* q.get());
       });
       yield* pause(); // let the get start waiting

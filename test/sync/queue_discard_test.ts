@@ -101,7 +101,7 @@ testOnEveryDriver("a discarding put never waits, even in a cancelled task, and a
       const q = new Queue<string>({ kind, capacity: 1 } satisfies QueueKind);
       const got: string[] = [];
       yield* withTaskGroup<void>(function* (group) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           got.push(yield* q.get());
         });
         yield* pause(); // the reader waits on the empty queue

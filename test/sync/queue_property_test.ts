@@ -470,7 +470,7 @@ async function runOnVirtualTime(plan: Plan): Promise<void> {
     yield* withTaskGroup<void>(function* (group) {
       plan.producers.forEach((_, p) => (s.producerTasks[p] = group.spawn(s.producer(p))));
       plan.consumers.forEach((_, c) => (s.consumerTasks[c] = group.spawn(s.consumer(c))));
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (const { delay, action } of plan.control) {
           yield* virtualWaits.delay(delay);
           s.act(action);

@@ -27,10 +27,10 @@ testOnEveryDriver("put and get interleave: each put is seen by the waiting reade
   await run(function* () {
     const q = new Queue<number>();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < 5; i++) log.push(`get ${yield* q.get()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let i = 0; i < 5; i++) {
           yield* sleep(10);
           yield* q.put(i);
@@ -47,11 +47,11 @@ testOnEveryDriver("several readers are served in the order they started waiting,
   await run(function* () {
     const q = new Queue<number>();
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(20); // spawned first, but starts waiting second
         log.push(`late reader got ${yield* q.get()}`);
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         log.push(`early reader got ${yield* q.get()}`);
       });
       yield* sleep(60);
@@ -165,7 +165,7 @@ testOnEveryDriver("readers alternate: two looping readers take turns on values p
     const q = new Queue<number>();
     yield* withTaskGroup<void>(function* (group) {
       for (const name of ["r1", "r2"]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           for (let i = 0; i < 2; i++) log.push(`${name} ${yield* q.get()}`);
         });
       }
@@ -196,8 +196,8 @@ testOnEveryDriver("readers that pass a value around are served in wait order", a
             yield* q.put(x + 1);
           }
         };
-      group.spawnBg(passer("t1", 0));
-      group.spawnBg(passer("t2", 20));
+      group.startSoon(passer("t1", 0));
+      group.startSoon(passer("t2", 20));
     });
     // The last put (by t2) found nobody waiting: it is buffered.
     assert.equal(q.tryGet(), 5);

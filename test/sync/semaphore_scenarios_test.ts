@@ -22,7 +22,7 @@ testOnEveryDriver("size 1: three tasks take the permit one after the other, each
     const sem = new Semaphore(1);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 3; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sem.acquire();
           log.push(`task ${i} in`);
           yield* sleep(HOLD);
@@ -53,7 +53,7 @@ testOnEveryDriver("size 2: six tasks go in pairs, in spawn order", async (run) =
     const sem = new Semaphore(2);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 6; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sem.acquire();
           log.push(`task ${i}`);
           yield* sleep(HOLD);
@@ -83,7 +83,7 @@ testOnEveryDriver(
       const sem = new Semaphore(1);
       yield* withTaskGroup<void>(function* (group) {
         // The holder keeps the permit for a long time.
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sem.acquire();
           log.push("holder in");
           yield* sleep(4 * HOLD);
@@ -92,13 +92,13 @@ testOnEveryDriver(
         });
         yield* pause();
         // First waiter gives up early; the second waits without a limit.
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           const got = yield* withTimeoutOpt(HOLD, () => sem.acquire());
           log.push(got === undefined ? "impatient timed out" : "impatient got it");
           // A timed-out acquire holds nothing: it must not release.
         });
         yield* pause();
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* sem.acquire();
           log.push("patient in");
           sem.release();
@@ -144,7 +144,7 @@ testOnEveryDriver("fairness: two tasks that release and re-acquire in a loop alt
   await run(function* () {
     const sem = new Semaphore(1);
     yield* withTaskGroup<void>(function* (group) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         for (let k = 0; k < 3; k++) {
           yield* sem.acquire();
           log.push("A");
@@ -152,7 +152,7 @@ testOnEveryDriver("fairness: two tasks that release and re-acquire in a loop alt
           sem.release();
         }
       });
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         yield* sleep(HOLD / 2);
         for (let k = 0; k < 3; k++) {
           yield* sem.acquire();

@@ -17,7 +17,7 @@ testOnEveryDriver("a semaphore of size 2 lets two tasks in at a time", async (ru
     const slots = new Semaphore(2);
     yield* withTaskGroup<void>(function* (group) {
       for (let i = 0; i < 6; i++) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* slots.acquire();
           inside++;
           most = Math.max(most, inside);
@@ -39,7 +39,7 @@ testOnEveryDriver("waiters are served in arrival order and a releaser re-acquiri
     yield* withTaskGroup<void>(function* (group) {
       yield* lock.acquire();
       for (const name of ["a", "b", "c"]) {
-        group.spawnBg(function* () {
+        group.startSoon(function* () {
           yield* lock.acquire();
           order.push(name);
           yield* pause();

@@ -82,7 +82,7 @@ export function* walk(
           if (!entry.isDirectory) continue;
           const sub = join(dir, entry.name);
           if (exclude !== undefined && exclude(sub)) continue;
-          group.spawnBg(() => visit(sub, false), { allowFailure });
+          group.startSoon(() => visit(sub, false), { allowFailure });
         }
         const names = entries.map((entry) => entry.name);
         try {

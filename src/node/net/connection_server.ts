@@ -220,7 +220,7 @@ export class ConnectionServer<C extends ServedConnection> {
             if (server.#closed && error instanceof WeftUsageError) return;
             throw error;
           }
-          group.spawnBg(function* () {
+          group.startSoon(function* () {
             try {
               yield* callBody(api, () => handler(conn));
             } catch (error) {

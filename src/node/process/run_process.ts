@@ -81,7 +81,7 @@ export function* runProcess(cmd: string, args?: readonly string[], options?: Run
   using proc = yield* spawnPlanned(api, checked.cmd, checked.args, checked.plan);
   return yield* withTaskGroup<ProcessOutput>(function* (group) {
     if (input !== undefined) {
-      group.spawnBg(function* () {
+      group.startSoon(function* () {
         try {
           yield* proc.stdin.write(input);
         } catch (error) {

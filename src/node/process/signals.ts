@@ -29,7 +29,7 @@ import { requireSignalName, subscribe } from "./signal_hub.ts";
  * ```ts
  * // Finish the current batch on Ctrl-C instead of dying in the middle of it.
  * yield* withTaskGroup<void>(function* (group) {
- *   const stop = group.spawn(() => waitSignal("SIGINT"), { noWait: true });
+ *   const stop = group.spawn(() => waitSignal("SIGINT"), { daemon: true });
  *   while (!stop.done) yield* processNextBatch();
  * });
  * ```
@@ -55,17 +55,17 @@ export function* waitSignal(signal: NodeJS.Signals): Operation<NodeJS.Signals> {
  * are running to end (they are cancelled too).
  *
  * Run it as a background task of the group that should handle the signal, so
- * it lives as long as the group: `group.spawnBg(() => onSignal("SIGHUP",
- * reload), { noWait: true })`. Like {@link waitSignal}, while it listens the
+ * it lives as long as the group: `group.startSoon(() => onSignal("SIGHUP",
+ * reload), { daemon: true })`. Like {@link waitSignal}, while it listens the
  * signal is handled only by it (under {@link main}, an `onSignal("SIGINT")`
  * keeps Ctrl-C from cancelling the program).
  *
  * @example
  * ```ts
  * yield* withTaskGroup<void>(function* (group) {
- *   group.spawnBg(() => onSignal("SIGHUP", function* () {
+ *   group.startSoon(() => onSignal("SIGHUP", function* () {
  *     config = yield* loadConfig();
- *   }), { noWait: true });
+ *   }), { daemon: true });
  *   yield* serve(() => config);
  * });
  * ```
@@ -81,7 +81,7 @@ export function* onSignal(signal: NodeJS.Signals, body: (signal: NodeJS.Signals)
     return yield* withTaskGroup<never>(function* (group) {
       for (;;) {
         const received = yield* deliveries.get();
-        group.spawnBg(() => callBody("onSignal()", () => body(received)));
+        group.startSoon(() => callBody("onSignal()", () => body(received)));
       }
     });
   } finally {
