@@ -2,9 +2,11 @@
  * `BufferedWriter`: gathers small writes into one buffer and passes them on
  * to another writer in large pieces (docs/semantics.md, «IO»).
  */
+import { Cancelled } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
+import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
-import { WriteGate, type Writer } from "./writer.ts";
+import { dropsCancelledWrites, WriteGate, type Writer } from "./writer.ts";
 
 /**
  * A {@link Writer} that copies what is written into a buffer of `size` bytes
@@ -16,12 +18,16 @@ import { WriteGate, type Writer } from "./writer.ts";
  * it; `buffered` then tells what was left behind. `close()` does not close `writer` either, so
  * the same writer can be wrapped again or used directly after a flush.
  *
- * Cancellation: each `write` is all or nothing towards its caller, as long as
- * `writer`'s own writes are (an in-memory pipe's are). If `write` returns,
- * all of `data` was accepted (buffered or passed on); if it throws
- * (`Cancelled`, or `writer`'s error), none of `data` was accepted and the
- * bytes buffered before the call are still buffered, except those that were
- * passed on before the failure. `flush()` keeps the buffer when it throws.
+ * Cancellation follows the wrapped writer (`cancelledWrite`). If `write`
+ * returns, all of `data` was accepted (buffered or passed on). If it throws
+ * `writer`'s error, or `Cancelled` over a writer that drops a cancelled
+ * write's bytes (an in-memory pipe), none of `data` was accepted and the bytes
+ * buffered before the call are still buffered, except those that were passed
+ * on before the failure. If it throws `Cancelled` over a writer that keeps a
+ * cancelled write's bytes queued (a socket), all of `data` was accepted: what
+ * was passed on is queued there, and the rest stays here for the next write
+ * or flush, so nothing is lost or sent twice. `flush()` follows the same rule
+ * for the buffer.
  *
  * @example
  * ```ts
@@ -34,6 +40,10 @@ export class BufferedWriter implements Writer {
   readonly #writer: Writer;
   readonly #buffer: Uint8Array;
   #length = 0;
+  /** Bytes a cancelled write accepted that did not fit the buffer; they go out before it. */
+  #overflow: Uint8Array | undefined = undefined;
+  /** Set by `#passOn` when a cancelled write to the wrapped writer took its bytes anyway. */
+  #taken = false;
   #closed = false;
   readonly #gate = new WriteGate(
     () => this.#closed,
@@ -65,7 +75,15 @@ export class BufferedWriter implements Writer {
 
   /** Bytes written and not yet passed on to the wrapped writer. */
   get buffered(): number {
-    return this.#length;
+    return this.#length + (this.#overflow?.length ?? 0);
+  }
+
+  /**
+   * What a cancelled `write` did with its bytes: the wrapped writer's answer
+   * (see the class's notes on cancellation, and `Writer.cancelledWrite`).
+   */
+  get cancelledWrite(): "queued" | "dropped" {
+    return dropsCancelledWrites(this.#writer) ? "dropped" : "queued";
   }
 
   /** True once {@link close} was called. */
@@ -101,7 +119,8 @@ export class BufferedWriter implements Writer {
 
   /**
    * Writes the buffered bytes to the wrapped writer. If it throws, nothing
-   * left the buffer (with a wrapped writer whose writes are all or nothing).
+   * left the buffer, unless the wrapped writer queued a cancelled write's
+   * bytes: those are gone from the buffer (they will reach it).
    *
    * @example
    * ```ts
@@ -110,7 +129,15 @@ export class BufferedWriter implements Writer {
    * ```
    */
   flush(): Operation<void> {
-    return this.#gate.run("flush()", () => this.#flush());
+    return this.#gate.run("flush()", () => this.#flushAll());
+  }
+
+  *#flushAll(): Operation<void> {
+    try {
+      yield* this.#flush();
+    } finally {
+      this.#taken = false;
+    }
   }
 
   /**
@@ -139,38 +166,106 @@ export class BufferedWriter implements Writer {
     this.close();
   }
 
+  /** Sends the overflow, then the buffer; each stays here until the wrapped writer took it. */
   *#flush(): Operation<void> {
-    if (this.#length === 0) return;
-    yield* this.#writer.write(this.#buffer.subarray(0, this.#length));
-    this.#length = 0;
+    const overflow = this.#overflow;
+    if (overflow !== undefined) {
+      try {
+        yield* this.#passOn(overflow);
+      } finally {
+        if (this.#taken) this.#overflow = undefined;
+      }
+      this.#overflow = undefined;
+    }
+    if (this.#length > 0) {
+      try {
+        yield* this.#passOn(this.#buffer.subarray(0, this.#length));
+      } finally {
+        if (this.#taken) this.#length = 0;
+      }
+      this.#length = 0;
+    }
+  }
+
+  /**
+   * Writes `bytes` to the wrapped writer. When that write is cancelled after
+   * it started and the wrapped writer keeps such bytes queued, they were
+   * taken: `#taken` is set for the caller to account for them.
+   */
+  *#passOn(bytes: Uint8Array): Operation<void> {
+    // Cancelled before the write starts: it would take nothing, whatever the writer.
+    if (current !== null && current.cancelDue) throw new Cancelled();
+    try {
+      yield* this.#writer.write(bytes);
+    } catch (error) {
+      if (error instanceof Cancelled && !dropsCancelledWrites(this.#writer)) this.#taken = true;
+      throw error;
+    }
   }
 
   *#writeChunk(bytes: Uint8Array): Operation<void> {
     const buffer = this.#buffer;
-    const free = buffer.length - this.#length;
-    if (bytes.length <= free) {
-      buffer.set(bytes, this.#length);
+    const before = this.#length;
+    const free = buffer.length - before;
+    if (bytes.length <= free && this.#overflow === undefined) {
+      buffer.set(bytes, before);
       this.#length += bytes.length;
       return;
     }
-    if (bytes.length < buffer.length) {
-      // Top the buffer up and pass it on; if that fails, take the top-up back
-      // out, so the call has accepted nothing.
-      const before = this.#length;
-      buffer.set(bytes.subarray(0, free), before);
-      this.#length = buffer.length;
-      try {
-        yield* this.#flush();
-      } catch (error) {
-        this.#length = before;
-        throw error;
-      }
-      buffer.set(bytes.subarray(free));
-      this.#length = bytes.length - free;
-      return;
+    // A write smaller than the buffer tops it up (and passes it on);
+    // a larger one goes straight to the writer after what is here.
+    const small = bytes.length < buffer.length;
+    let rest = bytes;
+    if (small) {
+      const head = Math.min(free, bytes.length);
+      buffer.set(bytes.subarray(0, head), before);
+      this.#length = before + head;
+      rest = bytes.subarray(head);
     }
-    // At least a whole buffer: copying it would only cost time.
-    yield* this.#flush();
-    yield* this.#writer.write(bytes);
+    let restSent = false;
+    try {
+      yield* this.#flush();
+      if (small) {
+        buffer.set(rest);
+        this.#length = rest.length;
+      } else {
+        restSent = true;
+        yield* this.#passOn(bytes);
+      }
+    } catch (error) {
+      if (this.#taken) {
+        // Cancelled, and the wrapped writer queued what it was given: this
+        // write then accepts all of `bytes` (as that writer would have), and
+        // keeps what did not go out yet, in order.
+        this.#taken = false;
+        this.#keep(restSent ? undefined : rest);
+      } else if (small) {
+        // Nothing was accepted: take the top-up back out.
+        this.#length = before;
+      }
+      throw error;
+    }
+  }
+
+  /** After a cancelled but queued pass-on: keeps the buffered bytes and `rest`, in order, for the next flush. */
+  #keep(rest: Uint8Array | undefined): void {
+    const buffered = this.#buffer.subarray(0, this.#length);
+    const restLength = rest === undefined ? 0 : rest.length;
+    const pending = new Uint8Array((this.#overflow?.length ?? 0) + buffered.length + restLength);
+    let at = 0;
+    if (this.#overflow !== undefined) {
+      pending.set(this.#overflow);
+      at = this.#overflow.length;
+    }
+    pending.set(buffered, at);
+    if (rest !== undefined) pending.set(rest, at + buffered.length);
+    this.#length = 0;
+    if (pending.length <= this.#buffer.length) {
+      this.#buffer.set(pending);
+      this.#length = pending.length;
+      this.#overflow = undefined;
+    } else {
+      this.#overflow = pending;
+    }
   }
 }

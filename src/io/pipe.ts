@@ -222,6 +222,11 @@ export class PipeWriter extends WriterBase {
     return this.#pipe.writeClosed;
   }
 
+  /** A cancelled write delivered none of its bytes: the reader had not taken them (see {@link Writer.cancelledWrite}). */
+  get cancelledWrite(): "dropped" {
+    return "dropped";
+  }
+
   /** Closes the write end: the reader sees end of stream after the bytes already taken. */
   close(): void {
     this.#pipe.closeWrite();

@@ -17,6 +17,32 @@ export interface Writer {
   write(data: string | Uint8Array): Operation<void>;
   /** Copies `reader` to this writer until its end of stream; returns the number of bytes copied. */
   writeReader(reader: Reader): Operation<number>;
+  /**
+   * What a `write` that was cancelled while it waited did with its bytes, for
+   * code that layers a protocol over any writer and must neither lose nor
+   * repeat bytes (compression, TLS). A write called by a task that was
+   * already cancelled takes nothing, whatever this says.
+   *
+   * - `"queued"`: the bytes were accepted and will still be delivered
+   *   (sockets, stdio, process pipes, files, TLS and compression writers).
+   * - `"dropped"`: none of them was taken (a rendezvous `pipe()`, a
+   *   `BufferedWriter`); the caller still owns them and may write them again.
+   *
+   * Absent (a writer that does not say) counts as `"queued"`. A wrapper that
+   * forwards writes to another writer should forward this property too.
+   *
+   * @example
+   * ```ts
+   * const [, writer] = pipe();
+   * console.log(writer.cancelledWrite); // prints "dropped"
+   * ```
+   */
+  readonly cancelledWrite?: "queued" | "dropped";
+}
+
+/** True when a `write` to `writer` that was cancelled while it waited took none of its bytes (see {@link Writer.cancelledWrite}). */
+export function dropsCancelledWrites(writer: Writer): boolean {
+  return writer.cancelledWrite === "dropped";
 }
 
 const utf8 = new TextEncoder();

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Cancelled, Unsupported, WeftUsageError, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import {
+  BufferedWriter,
   OutputLimitExceeded,
   brotliReader,
   brotliWriter,
@@ -23,7 +24,7 @@ import {
 } from "../../src/io.ts";
 import { nodeZlib } from "../../src/io/compression/node_codec.ts";
 import { webStreams } from "../../src/io/compression/web_codec.ts";
-import { CollectingWriter, ScriptedReader, concat, pattern, utf8 } from "./support.ts";
+import { CollectingWriter, QueueingWriter, ScriptedReader, concat, pattern, utf8 } from "./support.ts";
 import { testOnEveryDriver } from "../support.ts";
 
 type Impl = "node" | "web";
@@ -322,6 +323,30 @@ for (const impl of impls) {
       });
       assert.deepEqual(new Uint8Array(got), concat([sample(500_000, 3), utf8("tail")]));
     });
+
+    testOnEveryDriver(
+      `${tag}: over a BufferedWriter in front of a writer that queues cancelled writes, a cancelled write is delivered once`,
+      async (runOn) => {
+        const big = sample(300_000, 5);
+        const got = await runOn(function* () {
+          const sink = new QueueingWriter(50);
+          const buffered = new BufferedWriter(sink, 4096);
+          const out = writerFor(format, impl, buffered);
+          for (let at = 0; at < big.length; at += 30_000) {
+            // Short timeouts: some writes are cancelled while the sink drains, their bytes queued there.
+            yield* withTimeoutOpt(5, function* () {
+              yield* out.write(big.subarray(at, at + 30_000));
+              if (impl === "node") yield* out.flush();
+            });
+          }
+          yield* out.write("tail");
+          yield* out.end();
+          yield* buffered.flush();
+          return (yield* readerFor(format, impl, new ScriptedReader([concat(sink.chunks)])).readAll()).bytes();
+        });
+        assert.deepEqual(new Uint8Array(got), concat([big, utf8("tail")]));
+      },
+    );
 
     test(`${tag}: close() without end() leaves a stream that decodes as truncated, not as a shorter one`, {
       timeout: 30_000,

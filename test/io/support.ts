@@ -104,3 +104,38 @@ export class CollectingWriter extends WriterBase {
     return new TextDecoder().decode(this.bytes());
   }
 }
+
+/**
+ * A sink like a socket: it takes a write's bytes at once, then waits `delay`
+ * ms (the kernel draining), and a write cancelled while it waits keeps its
+ * bytes queued (`cancelledWrite` is "queued").
+ */
+export class QueueingWriter extends WriterBase {
+  readonly chunks: Uint8Array[] = [];
+  #closed = false;
+
+  constructor(private readonly delay: number) {
+    super();
+  }
+
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
+  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    this.chunks.push(bytes.slice());
+    yield* sleep(this.delay);
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  text(): string {
+    return new TextDecoder().decode(concat(this.chunks));
+  }
+}

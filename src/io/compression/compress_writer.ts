@@ -5,10 +5,8 @@
 import { Cancelled, Unsupported, WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { current } from "../../core/scheduler.ts";
-import { BufferedWriter } from "../buffered_writer.ts";
-import { PipeWriter } from "../pipe.ts";
 import type { Reader } from "../reader.ts";
-import { WriteGate, type Writer } from "../writer.ts";
+import { dropsCancelledWrites, WriteGate, type Writer } from "../writer.ts";
 import { type Codec, type Format, openCodec, requestedImplementation } from "./codec.ts";
 import { WebCodec } from "./web_codec.ts";
 import { waitForCodec } from "./wait_codec.ts";
@@ -82,10 +80,11 @@ function requireBoolean(api: string, name: string, value: unknown): boolean {
  * Cancellation: a cancelled `write` keeps its bytes: they are in the
  * compressor and reach the underlying writer with a later write, `flush` or
  * `end`. Compressed bytes whose write to the underlying writer was cancelled
- * are not lost nor sent twice: they stay queued here for a pipe (or a
- * `BufferedWriter`), whose cancelled writes deliver nothing, and count as sent
- * for weft's other writers (sockets, stdio, process pipes), which keep a
- * cancelled write's bytes queued. A cancelled `end()` can be called again.
+ * are not lost nor sent twice: they stay queued here when the underlying
+ * writer dropped them (a pipe: `cancelledWrite` is `"dropped"`), and count as
+ * sent when it keeps them queued (sockets, stdio, process pipes). So this
+ * writer's own `cancelledWrite` is `"queued"`. A cancelled `end()` can be
+ * called again.
  *
  * @example
  * ```ts
@@ -100,8 +99,6 @@ export class CompressWriter implements Writer {
   readonly #codec: Codec;
   readonly #writer: Writer;
   readonly #closeUnderlying: boolean;
-  /** The underlying writer delivers nothing of a cancelled write (a pipe): see `#pump`. */
-  readonly #allOrNothing: boolean;
   /** Compressed bytes taken from the codec and not yet accepted by the underlying writer. */
   readonly #pending: Uint8Array[] = [];
   /** Writes handed to the codec and not yet consumed by it. */
@@ -119,8 +116,12 @@ export class CompressWriter implements Writer {
     this.#api = api;
     this.#codec = openCodec(api, format, true, options, requestedImplementation(api, options));
     this.#writer = writer;
-    this.#allOrNothing = writer instanceof PipeWriter || writer instanceof BufferedWriter;
     this.#closeUnderlying = options.closeUnderlying === true;
+  }
+
+  /** A cancelled write's bytes are in the compressor and are still sent (see {@link Writer.cancelledWrite}). */
+  get cancelledWrite(): "queued" {
+    return "queued";
   }
 
   /** True once {@link end} completed: the whole compressed stream reached the underlying writer. */
@@ -268,10 +269,10 @@ export class CompressWriter implements Writer {
         try {
           yield* this.#writer.write(pending[0]!);
         } catch (error) {
-          // A write cancelled after it started: a pipe (and a BufferedWriter) delivered none
-          // of the bytes, so they stay pending; weft's other writers (sockets, stdio, process
-          // pipes) keep a cancelled write's bytes queued and send them, so they are gone.
-          if (error instanceof Cancelled && !this.#allOrNothing) pending.shift();
+          // A write cancelled after it started: a writer that drops such a write's bytes
+          // (a pipe) delivered none of them, so they stay pending; one that keeps them
+          // queued (a socket) still sends them, so they are gone from here.
+          if (error instanceof Cancelled && !dropsCancelledWrites(this.#writer)) pending.shift();
           throw error;
         }
         pending.shift();

@@ -191,6 +191,11 @@ export class File extends DuplexBase {
   }
 
   /** True once the file was closed. */
+  /** A write the OS was handed completes even if its task is cancelled meanwhile; one cancelled before that took nothing (see `Writer.cancelledWrite`). */
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
   protected get isClosed(): boolean {
     return this.#closed;
   }

@@ -135,6 +135,11 @@ export class TcpConnection extends DuplexBase {
   }
 
   /** True once the connection was closed. */
+  /** A cancelled write's bytes stay queued in the socket and are still sent (see `Writer.cancelledWrite`). */
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
   protected get isClosed(): boolean {
     return this.#closed;
   }

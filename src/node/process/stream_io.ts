@@ -125,6 +125,11 @@ export class StreamWriter extends WriterBase {
   }
 
   /** True once this writer was closed. */
+  /** A cancelled write's bytes stay queued in the stream and are still written (see `Writer.cancelledWrite`). */
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
   protected get isClosed(): boolean {
     return this.#closed;
   }

@@ -13,6 +13,8 @@ import type { TLSSocket } from "node:tls";
 import { action } from "../../core/action.ts";
 import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
+import { current } from "../../core/scheduler.ts";
+import { dropsCancelledWrites } from "../../io/writer.ts";
 import { withTaskGroup } from "../../group/task_group.ts";
 import { Semaphore } from "../../sync/semaphore.ts";
 import type { TlsTransport } from "./start_tls.ts";
@@ -100,11 +102,11 @@ export class CipherChannel {
   }
 
   /**
-   * Sends what the engine produced to the underlying writer. A write that is
-   * cancelled counts as sent: weft's writers keep a cancelled write's bytes
-   * queued (a socket does). A stream that drops them instead (a rendezvous
-   * `pipe()`) loses that TLS record, and the peer then fails the connection
-   * with a decryption error.
+   * Sends what the engine produced to the underlying writer. A record whose
+   * write was cancelled counts as sent if the writer keeps a cancelled
+   * write's bytes queued (a socket does), and is sent again by the next
+   * operation if it dropped them (a rendezvous `pipe()`): see
+   * `Writer.cancelledWrite`. Either way the peer gets every record once.
    */
   *flush(): Operation<void> {
     if (!this.hasOutgoing) return;
@@ -113,9 +115,12 @@ export class CipherChannel {
       const stream = this.stream;
       for (let next = stream.outgoing[0]; next !== undefined; next = stream.outgoing[0]) {
         const under = this.#under;
+        // Cancelled before the write starts: it would take nothing, so the record stays to be sent.
+        if (current !== null && current.cancelDue) throw new Cancelled();
         try {
           yield* under.write(next.bytes);
         } catch (error) {
+          if (error instanceof Cancelled && dropsCancelledWrites(under)) throw error;
           stream.outgoing.shift();
           next.done(error instanceof Cancelled ? null : error instanceof Error ? error : new Error(String(error)));
           throw error;

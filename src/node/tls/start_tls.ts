@@ -21,10 +21,31 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, handshakeTimeoutError } from "./validate.
 /**
  * What TLS can run over: any weft `Reader` and `Writer` that can be closed
  * (`shutdownWrite`, when it has one, carries the TLS end of the write side).
+ * A hand-made transport that forwards writes to another writer should
+ * forward its `cancelledWrite` too, so that a record whose write was
+ * cancelled is neither lost nor sent twice.
  *
  * @example
  * ```ts
- * const [a, b] = pipe(); // weft/io: each end is a TlsTransport
+ * // One end of an in-memory duplex stream made of two pipes.
+ * const [reader] = pipe(); // the peer writes into this pipe
+ * const [, writer] = pipe(); // and reads from this one
+ * const end: TlsTransport = {
+ *   read: (buf, offset, length) => reader.read(buf, offset, length),
+ *   readSome: (max) => reader.readSome(max),
+ *   readExactly: (n) => reader.readExactly(n),
+ *   readUntil: (separator) => reader.readUntil(separator),
+ *   readLine: () => reader.readLine(),
+ *   readAll: () => reader.readAll(),
+ *   drop: (n) => reader.drop(n),
+ *   get buffered() { return reader.buffered; },
+ *   write: (data) => writer.write(data),
+ *   writeReader: (source) => writer.writeReader(source),
+ *   cancelledWrite: writer.cancelledWrite,
+ *   shutdownWrite: () => writer.close(),
+ *   close: () => { reader.close(); writer.close(); },
+ * };
+ * console.log(end.cancelledWrite); // prints "dropped"
  * ```
  */
 export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void };

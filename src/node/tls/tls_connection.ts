@@ -157,6 +157,11 @@ export class TlsConnection extends DuplexBase {
   }
 
   /** True once the connection was closed. */
+  /** A cancelled write's bytes stay queued (in the TLS engine, or its ciphertext in the socket or the stream under it) and are still sent (see `Writer.cancelledWrite`). */
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
   protected get isClosed(): boolean {
     return this.#closed;
   }
