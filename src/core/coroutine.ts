@@ -3,6 +3,7 @@
  * readiness, cancellation, shielding and group options are bits of `flags`, so
  * a spawn allocates one object and the JIT sees one shape.
  */
+import type { CancelScope } from "./cancel_scope.ts";
 import type { Operation } from "./operation.ts";
 import type { Scheduler } from "./scheduler.ts";
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
@@ -43,11 +44,18 @@ export const enum Flag {
    * {@link CancelPropagator}: a cancel reaches the group's tasks at once.
    */
   GROUP_WAIT = 1 << 11,
+  /**
+   * The task itself was cancelled (sticky). `CANCELLED` is set too; it can
+   * also be set by a timeout scope alone, and is cleared when that scope
+   * ends unless this bit (or an enclosing fired scope) keeps it.
+   */
+  TASK_CANCELLED = 1 << 12,
   /** Both bits: "cancelled and not shielded" means cancellation is due. */
   CANCEL_DUE_MASK = CANCELLED | SHIELDED,
   NOT_STATE = ~STATE_MASK,
   NOT_READY = ~READY,
   NOT_SHIELDED = ~SHIELDED,
+  NOT_CANCELLED = ~CANCELLED,
 }
 
 /**
@@ -86,6 +94,8 @@ export class Coroutine implements Task<unknown> {
   waiters: Coroutine | Coroutine[] | null = null;
   /** State of the suspension the task is parked in (a waiter record, a group, a timer). */
   waitRecord: unknown = undefined;
+  /** The innermost timeout scope the task is running in (see `cancel_scope.ts`). */
+  scope: CancelScope | null = null;
 
   constructor(scheduler: Scheduler, body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc: string | undefined) {
     this.flags = flags;

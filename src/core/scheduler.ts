@@ -168,14 +168,24 @@ export class Scheduler {
    */
   cancel(task: Coroutine): void {
     const flags = task.flags;
-    task.flags = flags | Flag.CANCELLED;
-    if ((flags & Flag.SHIELDED) === 0) {
-      this.wake(task);
-      if ((flags & (Flag.GROUP_WAIT | Flag.CANCELLED)) === Flag.GROUP_WAIT) {
-        (task.waitRecord as CancelPropagator).parentCancelled();
-      }
+    task.flags = flags | Flag.CANCELLED | Flag.TASK_CANCELLED;
+    this.interrupt(task, flags);
+    if ((flags & (Flag.HOOKED | Flag.TASK_CANCELLED)) === Flag.HOOKED) runCancelHooks(task, null);
+  }
+
+  /**
+   * Delivers a cancellation just set on `task` (whose flags were `before`):
+   * unless it was already cancelled or is shielded, wakes it and passes the
+   * cancellation on to the group it is parked in. Also used by a timeout
+   * scope whose deadline passed (see `cancel_scope.ts`).
+   */
+  interrupt(task: Coroutine, before: number): void {
+    // Shielded: delivered at the next suspension point once the shield is lifted.
+    if ((before & Flag.SHIELDED) !== 0) return;
+    this.wake(task);
+    if ((before & (Flag.GROUP_WAIT | Flag.CANCELLED)) === Flag.GROUP_WAIT) {
+      (task.waitRecord as CancelPropagator).parentCancelled();
     }
-    if ((flags & (Flag.HOOKED | Flag.CANCELLED)) === Flag.HOOKED) runCancelHooks(task);
   }
 
   private requestRun(): void {
@@ -185,9 +195,9 @@ export class Scheduler {
 
   // ── timers ──────────────────────────────────────────────────────────────────
 
-  /** Arms `entry` (a fresh entry, never one still in the heap) for `deadline`. */
-  addTimer(entry: TimerEntry, deadline: number): void {
-    this.timers.add(entry, deadline);
+  /** Arms `entry` (a fresh entry, never one still in the heap) for `deadline`; `late`: see `TimerHeap.add`. */
+  addTimer(entry: TimerEntry, deadline: number, late = false): void {
+    this.timers.add(entry, deadline, late);
     if (!this.draining) this.driver.timersChanged();
   }
 

@@ -17,6 +17,8 @@
  */
 
 let nextSeq = 0;
+/** Added to the sequence number of a late entry: far above any count of armings, still exact in a double. */
+const LATE = 2 ** 50;
 
 /**
  * What the heap holds: anything with a `timerKey` slot and a `fire` method
@@ -61,9 +63,14 @@ export class TimerHeap {
     return this.count - this.deadCount;
   }
 
-  /** Arms `entry` for `deadline`. The entry must not be armed already. */
-  add(entry: TimerTarget, deadline: number): void {
-    const seq = nextSeq++;
+  /**
+   * Arms `entry` for `deadline`. The entry must not be armed already. A
+   * `late` entry fires after every other entry due at the same time, even
+   * one armed after it (a timeout's deadline: what the body waits for at that
+   * very instant comes first).
+   */
+  add(entry: TimerTarget, deadline: number, late = false): void {
+    const seq = late ? LATE + nextSeq++ : nextSeq++;
     entry.timerKey = seq;
     if (this.count === this.deadlines.length) this.grow();
     this.siftUp(this.count++, entry, deadline, seq);

@@ -1,17 +1,22 @@
 /**
- * `withTimeout` and `withTimeoutOpt` (docs/semantics.md, «Timeouts»).
+ * `withTimeout` and `withTimeoutOpt` (docs/semantics.md, «Timeouts»): a
+ * deadline on the body, which runs in the caller's task inside a timeout
+ * scope (`core/cancel_scope.ts`), so a timeout that does not fire costs one
+ * timer entry and nothing else.
  */
 import { callBody } from "../core/cancel.ts";
-import { TimeoutError } from "../core/errors.ts";
+import { cancelledBeyond, enterScope, exitScope } from "../core/cancel_scope.ts";
+import { addSuppressed, Cancelled, TimeoutError } from "../core/errors.ts";
 import { requireDuration, requireFunction, type Operation } from "../core/operation.ts";
-import { sleep } from "../core/sleep.ts";
-import { withTaskGroup } from "./task_group.ts";
+import { requireTask } from "../core/scheduler.ts";
 
 /**
  * Runs `body`, cancelling it if it has not finished after `ms` milliseconds;
  * then throws `error` (a new `TimeoutError` by default) once the body has
- * unwound. The timer starts counting when the body first suspends, so with
- * `ms = 0` a body that finishes without suspending still succeeds.
+ * unwound. The deadline is `ms` from the call; a deadline is looked at only
+ * while the body is suspended, so a body that finishes without suspending
+ * succeeds even with `ms = 0`. The body runs in the caller's task (no task is
+ * spawned), and a timeout that does not fire costs one timer entry.
  *
  * The timeout is reported only when the body ended by the cancellation the
  * timeout caused. A body that returned wins, and its value is returned: one
@@ -29,29 +34,20 @@ import { withTaskGroup } from "./task_group.ts";
 export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: unknown): Operation<T> {
   requireDuration("withTimeout()", "ms", ms);
   requireFunction("withTimeout()", "body", body);
-  // The timeout is reported only when the body ended by the cancellation it
-  // caused: a body that returned (its operation completed first, it caught the
-  // cancellation, or it was protected) wins, so nothing it consumed is lost.
-  let bodyWon = false;
-  let value: T | undefined;
-  let timeout: unknown = undefined;
+  const scope = enterScope(requireTask("withTimeout()"), ms);
   try {
-    return yield* withTaskGroup<T>(function* (group) {
-      group.startSoon(
-        function* () {
-          yield* sleep(ms);
-          timeout = error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
-          throw timeout;
-        },
-        { daemon: true },
-      );
-      value = yield* callBody("withTimeout()", body);
-      bodyWon = true;
-      return value;
-    });
+    // A body that returned wins, even after the deadline passed (its operation completed
+    // before it could see the cancellation, it caught it, or it was protected).
+    return yield* callBody("withTimeout()", body);
   } catch (thrown) {
-    if (thrown === timeout && bodyWon) return value as T;
-    throw thrown;
+    // The timeout is reported only when this scope's deadline cancelled the body, and
+    // neither the task itself nor an enclosing deadline was cancelled as well.
+    if (!scope.fired || cancelledBeyond(scope)) throw thrown;
+    const timeout = error === undefined ? new TimeoutError(`the operation timed out after ${ms} ms`) : error;
+    if (!(thrown instanceof Cancelled)) addSuppressed(timeout, thrown);
+    throw timeout;
+  } finally {
+    exitScope(scope);
   }
 }
 
@@ -68,20 +64,13 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
 export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operation<T | undefined> {
   requireDuration("withTimeoutOpt()", "ms", ms);
   requireFunction("withTimeoutOpt()", "body", body);
-  let bodyWon = false;
-  let value: T | undefined;
-  const result = yield* withTaskGroup<T | undefined>(function* (group) {
-    group.startSoon(
-      function* () {
-        yield* sleep(ms);
-        group.returnImmediately(undefined);
-      },
-      { daemon: true },
-    );
-    value = yield* callBody("withTimeoutOpt()", body);
-    bodyWon = true;
-    return value;
-  });
-  // The timer's returnImmediately(undefined) may have come first; a body that returned still wins.
-  return bodyWon ? value : result;
+  const scope = enterScope(requireTask("withTimeoutOpt()"), ms);
+  try {
+    return yield* callBody("withTimeoutOpt()", body);
+  } catch (thrown) {
+    if (scope.fired && thrown instanceof Cancelled && !cancelledBeyond(scope)) return undefined;
+    throw thrown;
+  } finally {
+    exitScope(scope);
+  }
 }

@@ -3,16 +3,18 @@
  */
 import { Cancelled } from "../core/errors.ts";
 import { requireTask } from "../core/scheduler.ts";
-import { addTaskHook } from "../core/task_hooks.ts";
-import { Flag, type Coroutine } from "../core/coroutine.ts";
+import { addScopeHook, currentHookOwner, type HookOwner } from "../core/task_hooks.ts";
+import { Flag } from "../core/coroutine.ts";
 
-const controllers = new WeakMap<Coroutine, AbortController>();
+const controllers = new WeakMap<HookOwner, AbortController>();
 
 /**
  * An `AbortSignal` tied to the current task: it aborts when the task is
  * cancelled (with the `Cancelled` error as its reason) and when the task ends,
  * so nothing started with it outlives the task. Each task has one; calling
- * again returns the same signal.
+ * again returns the same signal. Inside the body of a `withTimeout` (or
+ * `withTimeoutOpt`) the signal belongs to that body instead: it also aborts
+ * when the timeout fires, and when the body ends.
  *
  * @example
  * ```ts
@@ -22,19 +24,19 @@ const controllers = new WeakMap<Coroutine, AbortController>();
  */
 export function useAbortSignal(): AbortSignal {
   const task = requireTask("useAbortSignal()");
-  let controller = controllers.get(task);
+  let controller = controllers.get(currentHookOwner(task));
   if (controller === undefined) {
     const created = new AbortController();
     controller = created;
-    controllers.set(task, created);
     if ((task.flags & Flag.CANCELLED) !== 0) created.abort(new Cancelled());
-    addTaskHook(task, {
+    const owner = addScopeHook(task, {
       cancelled: () => created.abort(new Cancelled()),
       ended: () => {
-        controllers.delete(task);
-        created.abort(new Cancelled("the task this signal belongs to has ended"));
+        controllers.delete(owner);
+        created.abort(new Cancelled("the task (or timeout body) this signal belongs to has ended"));
       },
     });
+    controllers.set(owner, created);
   }
   return controller.signal;
 }

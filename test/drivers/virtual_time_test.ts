@@ -383,9 +383,9 @@ test("withTimeout: a body that finishes first returns its value, and the timer l
   assert.deepEqual(result, ["done@999", 999, 1004]);
 });
 
-test("withTimeout: a body whose deadline equals the timeout's wins (its sleep was armed first)", async () => {
-  // The timeout's timer task starts only after the body first suspends
-  // (docs/semantics.md, «Timeouts»), so the body's sleep is armed first and wakes first.
+test("withTimeout: a body whose deadline equals the timeout's wins", async () => {
+  // A timeout's deadline fires after every other timer due at the same instant
+  // (docs/semantics.md, «Timeouts»), so the body's sleep wakes it first.
   const result = await runVirtual(function* () {
     return yield* withTimeout(1000, function* () {
       yield* sleep(1000);

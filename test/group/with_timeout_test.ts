@@ -417,17 +417,16 @@ test("withTimeout returns a value the body received in the round the timeout fir
   assert.equal(result, 7);
 });
 
-test("a get whose timeout fires first in the round is passed over by the put: the item stays queued (no lost item)", async () => {
-  // The mirror image of the test above: the timeout's timer was set first, so
-  // the timeout task runs first and cancels the body before the producer puts.
+test("a get whose timeout is delivered first in the round is passed over by the put: the item stays queued (no lost item)", async () => {
+  // The mirror image of the test above: the producer's sleep ends at the deadline too, but it
+  // pauses once, so the timeout's cancellation reaches the body before the producer puts.
   const result = await runVirtual(function* () {
     const queue = new Queue<number>();
     return yield* withTaskGroup<[number | undefined, number]>(function* (group) {
       const got = group.spawn(() => withTimeoutOpt(10, () => queue.get()));
-      // Let the timeout's timer task start its sleep first (ties fire in order).
-      for (let i = 0; i < 3; i++) yield* pause();
       group.startSoon(function* () {
         yield* sleep(10);
+        yield* pause();
         queue.tryPut(7);
       });
       return [yield* got.wait(), queue.size];
@@ -451,9 +450,9 @@ test("a Mutex acquire whose timeout fires in the round of the release holds noth
           throw e;
         }
       });
-      // Let the timeout's timer task start its sleep first (ties fire in order).
-      for (let i = 0; i < 3; i++) yield* pause();
+      // Released at the deadline, after a pause: the timeout's cancellation reached the waiter first.
       yield* sleep(10);
+      yield* pause();
       mutex.release();
       const outcome = yield* waiter.wait();
       return [outcome, mutex.locked];

@@ -16,7 +16,7 @@ import type { ChildProcess } from "node:child_process";
 import process from "node:process";
 import { MAX_HOST_TIMER_MS } from "../../core/clock.ts";
 import type { Coroutine } from "../../core/coroutine.ts";
-import { addTaskHook } from "../../core/task_hooks.ts";
+import { addScopeHook, currentHookOwner, type HookOwner } from "../../core/task_hooks.ts";
 import { othersListen, setLastResort } from "./signal_hub.ts";
 
 /**
@@ -42,7 +42,7 @@ const live = new Set<Child>();
 const openGroups = new Set<Child>();
 const drainedListeners = new Set<() => void>();
 /** The children each task owns and has not seen exit. */
-const owned = new WeakMap<Coroutine, Set<Child>>();
+const owned = new WeakMap<HookOwner, Set<Child>>();
 
 /** A one-shot timer for any finite delay (Node turns a delay over 2^31 - 1 ms into 1 ms). */
 class LongTimer {
@@ -161,17 +161,19 @@ export class Child {
       openGroups.add(this);
       syncPassingOn();
     }
-    let set = owned.get(owner);
+    // Owned by the task, or by the timeout body it runs in (which ends before the task).
+    const key = currentHookOwner(owner);
+    let set = owned.get(key);
     if (set === undefined) {
       const created = new Set<Child>();
       set = created;
-      owned.set(owner, created);
-      addTaskHook(owner, {
+      owned.set(key, created);
+      addScopeHook(owner, {
         cancelled: () => {
           for (const child of created) child.terminate();
         },
         ended: () => {
-          owned.delete(owner);
+          owned.delete(key);
           const children = [...created];
           created.clear();
           for (const child of children) child.#ownerEnded();
