@@ -58,7 +58,7 @@ function* fetchPage(url: string, progress: Progress): Operation<string> {
             await response.body?.cancel();
             throw new HttpError(response.status, url);
           }
-          return await response.text();
+          return response.text();
         }),
       );
     },
