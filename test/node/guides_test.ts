@@ -22,7 +22,7 @@ import { startNode, tempDir } from "./child.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const ENTRY_POINTS = ["index", "io", "testing", "host", "node"].map((name) => new URL(`../../src/${name}.js`, import.meta.url).href);
-const GUIDES = ["docs/guide-async-await.md", "docs/guide-effection.md"];
+const GUIDES = ["docs/guide-async-await.md", "docs/guide-effection.md", "docs/cookbook.md"];
 
 interface Block {
   file: string;
