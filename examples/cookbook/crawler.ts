@@ -106,7 +106,7 @@ function* crawl(start: URL, concurrency: number, progress: Progress): Operation<
         }
         progress.crawled++;
         const links = linksOf(html, new URL(url));
-        console.log(`ok ${name(url)} (${links.length} links)`);
+        console.log(`ok ${name(url)} (${links.length} link${links.length === 1 ? "" : "s"})`);
         for (const link of links) {
           if (seen.has(link)) continue;
           seen.add(link);

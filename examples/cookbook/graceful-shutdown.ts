@@ -57,7 +57,7 @@ main(function* () {
     if (drained) {
       console.log("every connection ended by itself");
     } else {
-      console.log(`grace period over: closing ${open} connections`);
+      console.log(`grace period over: closing ${open} connection${open === 1 ? "" : "s"}`);
       serving.cancel();
     }
   });

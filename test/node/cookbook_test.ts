@@ -246,7 +246,7 @@ test("graceful-shutdown: on SIGTERM it refuses new clients, serves open ones, an
 
   const done = await server.done;
   assert.equal(done.code, 0, done.stderr);
-  assert.match(done.stdout, /^grace period over: closing 1 connections$/m);
+  assert.match(done.stdout, /^grace period over: closing 1 connection$/m);
   assert.equal(done.stdout.trim().split("\n").at(-1), "stopped");
 });
 
