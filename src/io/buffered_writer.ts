@@ -2,6 +2,7 @@
  * `BufferedWriter`: gathers small writes into one buffer and passes them on
  * to another writer in large pieces (docs/semantics.md, «IO»).
  */
+import "./dispose_symbol.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import type { Reader } from "./reader.ts";
 import { WriteGate, type Writer } from "./writer.ts";
