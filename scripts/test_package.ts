@@ -11,7 +11,8 @@
  *   `["ES2022", "DOM"]` with no `@types/node`;
  * - a smoke program imports `weftjs` … `weftjs/node` on Node and runs;
  * - esbuild bundles the portable entry points for the browser, and the
- *   bundle imports nothing from `node:`.
+ *   bundle imports nothing from `node:`;
+ * - `deno publish --dry-run` accepts `jsr.json` (the sources, for Deno and JSR).
  *
  * The compilers, esbuild and `@types/node` are this repository's own
  * (`@types/node` is linked into the temporary project), so the install needs
@@ -39,9 +40,9 @@ interface CommandResult {
   stdout: string;
 }
 
-function runCommand(command: string, args: string[], cwd: string, timeoutMs = 5 * 60_000): Promise<CommandResult> {
+function runCommand(command: string, args: string[], cwd: string, timeoutMs = 5 * 60_000, env = process.env): Promise<CommandResult> {
   return new Promise((done) => {
-    execFile(command, args, { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       done({ code, output: `${stdout}${stderr}`, stdout });
     });
@@ -305,6 +306,13 @@ async function main(): Promise<void> {
         throw new Error(`the bundle imports: ${[...imports, ...nodeImports].join(", ")}`);
       }
       return `${(text.length / 1024).toFixed(0)} KiB unminified`;
+    });
+
+    await check("deno publish --dry-run accepts jsr.json (types checked, no slow types)", async () => {
+      const deno = join(root, "node_modules", ".bin", "deno");
+      const env = { ...process.env, DENO_DIR: join(work, "deno"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+      const { code, output } = await runCommand(deno, ["publish", "--dry-run", "--allow-dirty"], root, 5 * 60_000, env);
+      if (code !== 0) throw new Error(`deno publish exited with ${code}\n${output}`);
     });
   } finally {
     await rm(work, { recursive: true, force: true });
