@@ -70,6 +70,10 @@ function weftPlugin(entryName: string, scan: Scan, target: BundleTarget): Plugin
     name: "weft-portable-tests",
     setup(build) {
       build.onResolve({ filter: /^weft-entry:/ }, (args) => ({ path: args.path.slice("weft-entry:".length), namespace: "weft-entry" }));
+      // package.json says `sideEffects: false` for users' bundles of weft; the preludes and the
+      // guard are imported for their effects alone, so they are marked to be kept.
+      const preludes = target.preludes ?? [];
+      build.onResolve({ filter: /.*/ }, (args) => (preludes.includes(args.path) ? { path: args.path, sideEffects: true } : undefined));
       build.onLoad({ filter: /.*/, namespace: "weft-entry" }, () => ({
         contents:
           (target.preludes ?? []).map((p) => `import ${JSON.stringify(p)};\n`).join("") +
@@ -89,7 +93,7 @@ function weftPlugin(entryName: string, scan: Scan, target: BundleTarget): Plugin
         return { path: args.path, external: true };
       });
       build.onResolve({ filter: /unhandled_guard\.ts$/ }, (args) =>
-        join(args.resolveDir, args.path) === guardPath ? { path: guardShim } : undefined,
+        join(args.resolveDir, args.path) === guardPath ? { path: guardShim, sideEffects: true } : undefined,
       );
       // Test sources (not weft's): give them the Node globals the shim provides, note the ones it cannot.
       build.onLoad({ filter: /\.ts$/ }, (args) => {

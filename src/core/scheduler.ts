@@ -100,8 +100,8 @@ export function requireTask(api: string): Coroutine {
 }
 
 export class Scheduler {
-  readonly ring = new Ring<Coroutine>(64);
-  readonly timers = new TimerHeap();
+  readonly ring: Ring<Coroutine> = new Ring<Coroutine>(64);
+  readonly timers: TimerHeap = new TimerHeap();
   readonly clock: () => number;
   /** Live (spawned and not ended) tasks. */
   live = 0;
@@ -112,7 +112,7 @@ export class Scheduler {
   /** True once the driver was asked to run and has not run yet. */
   runRequested = false;
   /** Root tasks, with who to tell when each ends. */
-  readonly roots = new Map<Coroutine, RootListener | null>();
+  readonly roots: Map<Coroutine, RootListener | null> = new Map();
   fastPauses = Tuning.FAST_PAUSE_BATCH;
   /** How many steps run between two clock readings; adapts to the work. */
   private stepsPerCheck = 64;

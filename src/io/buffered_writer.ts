@@ -3,6 +3,7 @@
  * to another writer in large pieces (docs/semantics.md, «IO»).
  */
 import { Cancelled } from "../core/errors.ts";
+import "./dispose_symbol.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";

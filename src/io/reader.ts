@@ -9,6 +9,7 @@
  * had gathered are still there for the next read (moonbitlang/async drops
  * them; see docs/semantics.md, «IO»).
  */
+import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";

@@ -2,6 +2,7 @@
  * `Writer`: the writing half of every weft stream, and the pieces that
  * implement it on top of one primitive, `writeChunk`.
  */
+import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";

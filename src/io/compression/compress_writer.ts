@@ -2,6 +2,7 @@
  * `gzipWriter`, `deflateWriter`, `brotliWriter`: a {@link Writer} that
  * compresses into another writer.
  */
+import "../dispose_symbol.ts";
 import { Cancelled, Unsupported, WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { current } from "../../core/scheduler.ts";
