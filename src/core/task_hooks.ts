@@ -34,3 +34,11 @@ export function runEndHooks(task: Coroutine): void {
   hooks.delete(task);
   for (const hook of list) hook.ended();
 }
+
+/** Detaches `hook` from `task`, if it is attached: for hooks that outlive their use (a subscription ended early). */
+export function removeTaskHook(task: Coroutine, hook: TaskHook): void {
+  const list = hooks.get(task);
+  if (list === undefined) return;
+  const i = list.indexOf(hook);
+  if (i >= 0) list.splice(i, 1);
+}
