@@ -18,7 +18,7 @@ import { now, sleep } from "./sleep.ts";
  * const ticks = interval(10);
  * console.log(yield* ticks.tick()); // prints 1 (10 ms after the first call)
  * yield* sleep(35);                 // a slow consumer: now 45 ms
- * console.log(yield* ticks.tick()); // prints 4, at once: ticks 2 and 3 are skipped
+ * console.log(yield* ticks.tick()); // prints 4, at once: ticks 2 and 3 are skipped (later, if the host stalled)
  * console.log(yield* ticks.tick()); // prints 5, at 50 ms: back on the beat
  * ```
  */
@@ -91,7 +91,7 @@ export class Interval implements ItemSource<number> {
  * const started = now();
  * yield* withTimeoutOpt(55, () =>
  *   each(interval(10), function* (n) {
- *     console.log(n, now() - started >= n * 10); // prints 1 true, 2 true, … 5 true
+ *     console.log(n, now() - started >= n * 10); // prints 1 true, 2 true, …: a tick is never early
  *   }),
  * );
  * ```

@@ -105,7 +105,7 @@ const POLICIES: readonly string[] = ["block", "dropOldest", "dropSubscriber"];
  *   yield* bus.publish("world");
  *   bus.close(); // the subscribers read what is buffered, then their each() ends
  * });
- * // prints a hello, b hello, a world, b world
+ * // prints a hello, a world, b hello, b world (each subscriber reads its own buffer)
  * ```
  */
 export class Broadcast<T> {
