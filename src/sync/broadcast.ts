@@ -113,7 +113,7 @@ export class Broadcast<T> {
   readonly capacity: number;
   /** What a publish does when a subscriber's buffer is full. */
   readonly policy: BroadcastPolicy;
-  readonly #subscriptions = new Set<Subscription<T>>();
+  readonly #subscriptions = new Set<Subscriber<T>>();
   /** Blocked publishers queue here, so they deliver in the order they came. */
   readonly #publishers = new Mutex();
   /** The publisher at the head waits here for room. */
@@ -159,7 +159,7 @@ export class Broadcast<T> {
    */
   subscribe(): Subscription<T> {
     const task = requireTask("Broadcast.subscribe()");
-    const sub = new Subscription<T>(this, task, (s) => this.#detach(s));
+    const sub = new Subscriber<T>(this, task, (s) => this.#detach(s));
     if (this.#closed) sub.end(new QueueClosed("the broadcast is closed"), false);
     else this.#subscriptions.add(sub);
     return sub;
@@ -239,7 +239,7 @@ export class Broadcast<T> {
   }
 
   /** A subscription read a message or ended: the head publisher may have room now. */
-  #detach(sub: Subscription<T> | null): void {
+  #detach(sub: Subscriber<T> | null): void {
     if (sub !== null) this.#subscriptions.delete(sub);
     this.#room.signal();
   }
@@ -261,17 +261,45 @@ export class Broadcast<T> {
  * console.log(yield* sub.get(), yield* sub.get()); // prints 4 5
  * ```
  */
-export class Subscription<T> implements ItemSource<T>, Disposable {
+export interface Subscription<T> extends ItemSource<T>, Disposable {
+  /** The broadcast this subscription listens to. */
+  readonly broadcast: Broadcast<T>;
+  /** How many messages are buffered, waiting to be read. */
+  readonly size: number;
+  /** How many messages the `dropOldest` policy discarded from this buffer. */
+  readonly dropped: number;
+  /** Whether the subscription ended (unsubscribed, dropped, its task ended, or the broadcast closed). */
+  readonly ended: boolean;
+  /**
+   * Waits for the next message and takes it. A cancelled `get` takes
+   * nothing. Throws `QueueClosed` once the subscription ended and its buffer
+   * is drained (after `unsubscribe`, at once), {@link SubscriberDropped} if
+   * it was dropped.
+   */
+  get(): Operation<T>;
+  /** Takes a buffered message if there is one; never waits. Throws as `get` does once ended and drained. */
+  tryGet(): T | undefined;
+  /**
+   * The {@link ItemSource} form of `get`, for `each`: the loop ends when the
+   * subscription ended normally, and throws {@link SubscriberDropped} if it
+   * was dropped.
+   */
+  nextItem(): Operation<IteratorResult<T, unknown>>;
+  /** Ends the subscription now: buffered messages are discarded, and publishers stop waiting for it. */
+  unsubscribe(): void;
+}
+
+/** The implementation of {@link Subscription}; its extra methods are the broadcast's alone. */
+class Subscriber<T> implements Subscription<T> {
   readonly #buffer = new Queue<T>();
   readonly #broadcast: Broadcast<T>;
   readonly #task: Coroutine;
-  readonly #onChange: (sub: Subscription<T> | null) => void;
+  readonly #onChange: (sub: Subscriber<T> | null) => void;
   readonly #hook: TaskHook;
   #ended = false;
   #dropped = 0;
 
-  /** @internal Made by {@link Broadcast.subscribe}. */
-  constructor(broadcast: Broadcast<T>, task: Coroutine, onChange: (sub: Subscription<T> | null) => void) {
+  constructor(broadcast: Broadcast<T>, task: Coroutine, onChange: (sub: Subscriber<T> | null) => void) {
     this.#broadcast = broadcast;
     this.#task = task;
     this.#onChange = onChange;
@@ -343,7 +371,6 @@ export class Subscription<T> implements ItemSource<T>, Disposable {
     this.unsubscribe();
   }
 
-  /** @internal */
   end(error: Error, clear: boolean): void {
     if (this.#ended) return;
     this.#ended = true;
@@ -352,12 +379,10 @@ export class Subscription<T> implements ItemSource<T>, Disposable {
     this.#onChange(this);
   }
 
-  /** @internal */
   push(value: T): void {
     this.#buffer.tryPut(value);
   }
 
-  /** @internal */
   discardOldest(): void {
     this.#buffer.tryGet();
     this.#dropped++;
