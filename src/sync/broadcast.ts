@@ -153,7 +153,7 @@ export class Broadcast<T> {
   /**
    * Subscribes the running task: the subscription receives every message
    * published from now on, and ends when the task ends (or at
-   * `unsubscribe()`, or at the end of a `using` block). On a closed
+   * `unsubscribe()`). On a closed
    * broadcast the subscription is already at its end. Throws
    * `WeftUsageError` outside a task.
    */
@@ -249,19 +249,20 @@ export class Broadcast<T> {
  * One subscriber's view of a {@link Broadcast}: its own buffer of the
  * messages published since it subscribed. Read it with `get`, or loop over
  * it with `each` (the loop ends when the broadcast is closed or the
- * subscription ended). Disposable: `using sub = bus.subscribe()` ends it at
- * the end of the block.
+ * subscription ended). It ends with the task that made it; `unsubscribe()`
+ * ends it sooner. (It is not `Disposable`, so that the portable entry point
+ * typechecks without the `esnext.disposable` lib.)
  *
  * @example
  * ```ts
  * const bus = new Broadcast<number>({ capacity: 2, policy: "dropOldest" });
- * using sub = bus.subscribe();
+ * const sub = bus.subscribe();
  * for (let i = 1; i <= 5; i++) yield* bus.publish(i);
  * console.log(sub.size, sub.dropped); // prints 2 3
  * console.log(yield* sub.get(), yield* sub.get()); // prints 4 5
  * ```
  */
-export interface Subscription<T> extends ItemSource<T>, Disposable {
+export interface Subscription<T> extends ItemSource<T> {
   /** The broadcast this subscription listens to. */
   readonly broadcast: Broadcast<T>;
   /** How many messages are buffered, waiting to be read. */
@@ -364,11 +365,6 @@ class Subscriber<T> implements Subscription<T> {
   /** Ends the subscription now: buffered messages are discarded, and publishers stop waiting for it. */
   unsubscribe(): void {
     this.end(new QueueClosed("the subscription has ended"), true);
-  }
-
-  /** Ends the subscription (for `using`). */
-  [Symbol.dispose](): void {
-    this.unsubscribe();
   }
 
   end(error: Error, clear: boolean): void {

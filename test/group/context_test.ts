@@ -9,7 +9,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { Boom, testOnEveryDriver } from "../support.ts";
-import { WeftUsageError, createContext, pause, sleep, withTaskGroup } from "../../src/index.ts";
+import { Lazy, WeftUsageError, createContext, pause, sleep, withTaskGroup } from "../../src/index.ts";
 
 testOnEveryDriver("with sets the value for its body and restores the previous one, nested or after a throw", async (run) => {
   const RequestId = createContext<string>("requestId");
@@ -82,6 +82,17 @@ testOnEveryDriver("a value set in a child reaches neither its parent nor its sib
     });
   });
   assert.deepEqual(seen.sort(), ["child 1", "parent 0", "sibling 0"]);
+});
+
+testOnEveryDriver("a Lazy's run inherits the values of the task whose wait started it", async (run) => {
+  const Ctx = createContext<string>("ctx", "none");
+  const seen = await run(function* () {
+    const lazy = new Lazy(function* () {
+      return Ctx.get();
+    });
+    return yield* Ctx.with("first waiter", () => lazy.wait());
+  });
+  assert.equal(seen, "first waiter");
 });
 
 testOnEveryDriver("two contexts are independent, and a default of undefined counts as a default", async (run) => {
