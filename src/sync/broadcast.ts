@@ -8,10 +8,11 @@
  * every buffer before it touches any: that is what makes a blocked publish
  * all-or-nothing.
  */
-import type { Coroutine } from "../core/coroutine.ts";
+import { Flag, type Coroutine } from "../core/coroutine.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { requireTask } from "../core/scheduler.ts";
 import { addTaskHook, removeTaskHook, type TaskHook } from "../core/task_hooks.ts";
+import type { TaskGroup } from "../group/task_group.ts";
 import type { ItemSource } from "../interop/each.ts";
 import { CondVar } from "./cond_var.ts";
 import { Mutex } from "./mutex.ts";
@@ -152,8 +153,9 @@ export class Broadcast<T> {
 
   /**
    * Subscribes the running task: the subscription receives every message
-   * published from now on, and ends when the task ends (or at
-   * `unsubscribe()`). On a closed
+   * published from now on, and ends when the task ends, or at
+   * `unsubscribe()`. Made in the body of a task group, it ends when the
+   * whole group has ended, so the tasks the body starts can read it. On a closed
    * broadcast the subscription is already at its end. Throws
    * `WeftUsageError` outside a task.
    */
@@ -305,7 +307,16 @@ class Subscriber<T> implements Subscription<T> {
     this.#task = task;
     this.#onChange = onChange;
     this.#hook = { cancelled: () => {}, ended: () => this.unsubscribe() };
-    addTaskHook(task, this.#hook);
+    if ((task.flags & Flag.GROUP_BODY) !== 0) {
+      // A group's body ends before the tasks it starts: a subscription made
+      // there is for them, so it lasts until the whole group has ended.
+      const unsubscribe = this.unsubscribe.bind(this);
+      (task.owner as unknown as TaskGroup<unknown>).addDefer(function* () {
+        unsubscribe();
+      });
+    } else {
+      addTaskHook(task, this.#hook);
+    }
   }
 
   /** The broadcast this subscription listens to. */
@@ -371,7 +382,7 @@ class Subscriber<T> implements Subscription<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#buffer.close(error, { clear });
-    removeTaskHook(this.#task, this.#hook);
+    if ((this.#task.flags & Flag.GROUP_BODY) === 0) removeTaskHook(this.#task, this.#hook);
     this.#onChange(this);
   }
 

@@ -173,6 +173,47 @@ testOnEveryDriver(
   },
 );
 
+testOnEveryDriver(
+  "a subscription made in a group's body lasts until the whole group has ended, so the tasks it starts can read it",
+  async (run) => {
+    const got: number[] = [];
+    await run(function* () {
+      const bus = new Broadcast<number>({ capacity: 4 });
+      let sub: { ended: boolean } | undefined;
+      yield* withTaskGroup<void>(function* (group) {
+        group.startSoon(function* () {
+          yield* sleep(10); // the body has ended by now
+          yield* bus.publish(1);
+          yield* bus.publish(2);
+          bus.close();
+        });
+        const s = bus.subscribe();
+        sub = s;
+        group.startSoon(() =>
+          each(s, function* (n) {
+            got.push(n);
+          }),
+        );
+      });
+      assert.equal(sub?.ended, true);
+      assert.equal(bus.subscribers, 0);
+    });
+    assert.deepEqual(got, [1, 2]);
+  },
+);
+
+testOnEveryDriver("a subscription made in a group's body ends with the group even if nobody closes the broadcast", async (run) => {
+  await run(function* () {
+    const bus = new Broadcast<number>({ capacity: 1 });
+    yield* withTaskGroup<void>(function* () {
+      bus.subscribe();
+      yield* bus.publish(1);
+    });
+    assert.equal(bus.subscribers, 0);
+    yield* bus.publish(2); // nobody left to block on
+  });
+});
+
 testOnEveryDriver("unsubscribe ends a subscription: its reads end, buffered messages are discarded", async (run) => {
   await run(function* () {
     const bus = new Broadcast<number>({ capacity: 4 });
