@@ -30,6 +30,8 @@ export {
 export { pause } from "./core/pause.ts";
 export { sleep, now } from "./core/sleep.ts";
 export { Timer } from "./core/timer.ts";
+export { Interval, interval } from "./core/interval.ts";
+export { Context, createContext } from "./core/context.ts";
 export { action } from "./core/action.ts";
 export type { Task } from "./core/task.ts";
 export {
@@ -46,14 +48,19 @@ export { retry } from "./group/retry.ts";
 export type { RetryMethod, RetryOptions } from "./group/retry.ts";
 export { all, any } from "./group/all_any.ts";
 export type { Bodies, BodyResults } from "./group/all_any.ts";
+export { allSettled } from "./group/all_settled.ts";
+export type { AllSettledOptions, Settled, SettledResults } from "./group/all_settled.ts";
 export { Semaphore } from "./sync/semaphore.ts";
 export { Mutex } from "./sync/mutex.ts";
 export { CondVar } from "./sync/cond_var.ts";
 export { Queue, QueueClosed } from "./sync/queue.ts";
 export type { QueueKind } from "./sync/queue.ts";
+export { Broadcast, SubscriberDropped } from "./sync/broadcast.ts";
+export type { BroadcastOptions, BroadcastPolicy, Subscription } from "./sync/broadcast.ts";
 export { Lazy } from "./sync/lazy.ts";
 export { call, until } from "./interop/call.ts";
 export { each } from "./interop/each.ts";
+export type { ItemSource } from "./interop/each.ts";
 export { useAbortSignal } from "./interop/abort_signal.ts";
 export { toAsyncIterable } from "./interop/async_iterable.ts";
 export { fromReadableStream, toReadableStream } from "./interop/streams.ts";

@@ -4,7 +4,10 @@
  */
 import {
   all,
+  allSettled,
   any,
+  createContext,
+  type Settled,
   call,
   Lazy,
   type Operation,
@@ -61,6 +64,33 @@ export function* spawnAndGroups(): Operation<void> {
   yield* withTaskGroup<string>(function* () {
     return 1;
   });
+}
+
+export function* allSettledTypes(): Operation<void> {
+  // A tuple of bodies gives a tuple of settled entries, position by position.
+  const tuple = yield* allSettled([() => op(1), () => op("a")], { maxConcurrent: 1 });
+  expectType<[Settled<number>, Settled<string>]>()(tuple);
+  const bodies: Array<() => Operation<number>> = [() => op(1)];
+  expectType<Settled<number>[]>()(yield* allSettled(bodies));
+  const [first] = tuple;
+  if (first.ok) expectType<number>()(first.value);
+  else expectType<unknown>()(first.error);
+  // @ts-expect-error value exists only on a successful entry
+  void first.value;
+  // @ts-expect-error maxConcurrent is a number
+  yield* allSettled(bodies, { maxConcurrent: "2" });
+}
+
+export function* contextTypes(): Operation<void> {
+  const RequestId = createContext<string>("requestId");
+  expectType<string>()(RequestId.get());
+  expectType<string | undefined>()(RequestId.find());
+  const n = yield* RequestId.with("id", function* () {
+    return 1;
+  });
+  expectType<number>()(n);
+  // @ts-expect-error the value must be the context's type
+  yield* RequestId.with(5, function* () {});
 }
 
 export function* allAndAny(): Operation<void> {

@@ -68,6 +68,13 @@ export interface CancelPropagator {
   parentCancelled(): void;
 }
 
+/** One value set by `Context.with`: a link of a task's context chain. */
+export interface ContextFrame {
+  readonly key: object;
+  readonly value: unknown;
+  readonly parent: ContextFrame | null;
+}
+
 /** Who gets told when a child task ends (a task group). */
 export interface ChildOwner {
   childDone(child: Coroutine): void;
@@ -96,12 +103,26 @@ export class Coroutine implements Task<unknown> {
   waitRecord: unknown = undefined;
   /** The innermost timeout scope the task is running in (see `cancel_scope.ts`). */
   scope: CancelScope | null = null;
+  /**
+   * The task's context values (`createContext`): an immutable chain shared
+   * with the task that spawned it, copied by pointer at spawn, so a spawn
+   * allocates nothing for contexts; null while no value was ever set.
+   */
+  context: ContextFrame | null;
 
-  constructor(scheduler: Scheduler, body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc: string | undefined) {
+  constructor(
+    scheduler: Scheduler,
+    body: () => Operation<unknown>,
+    flags: number,
+    owner: ChildOwner | null,
+    loc: string | undefined,
+    context: ContextFrame | null,
+  ) {
     this.flags = flags;
     this.scheduler = scheduler;
     this.gen = body;
     this.owner = owner;
+    this.context = context;
     if (loc !== undefined) locations.set(this, loc);
   }
 

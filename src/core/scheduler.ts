@@ -129,10 +129,13 @@ export class Scheduler {
    * Creates a task that starts in a later round. It is shielded until it
    * starts, so a task cancelled before it ran still starts and meets the
    * cancellation at its first suspension point (docs/semantics.md, «Shielding»).
+   * It inherits the context values of the running task (docs/semantics.md, «Context»).
    */
   spawn(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, loc?: string): Coroutine {
     if (loc === undefined && debugEnabled) loc = captureLocation();
-    const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc);
+    // A child sees the contexts of the task that spawned it, as they are now.
+    const parent = current;
+    const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, parent !== null ? parent.context : null);
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();

@@ -83,3 +83,11 @@ export function runEndHooks(owner: HookOwner): void {
   lists.delete(owner);
   for (const hook of list.hooks) hook.ended();
 }
+
+/** Detaches `hook` from `task`, if it is attached: for hooks that outlive their use (a subscription ended early). */
+export function removeTaskHook(task: Coroutine, hook: TaskHook): void {
+  const list = lists.get(task);
+  if (list === undefined) return;
+  const i = list.hooks.indexOf(hook);
+  if (i >= 0) list.hooks.splice(i, 1);
+}

@@ -7,12 +7,14 @@ import { describe, requireFunction, type Operation } from "../core/operation.ts"
 import { Semaphore } from "../sync/semaphore.ts";
 import { withTaskGroup, type TaskGroup } from "./task_group.ts";
 
-function validateBodies(api: string, bodies: unknown): asserts bodies is Array<() => Operation<unknown>> {
+/** Throws a TypeError naming `api` unless `bodies` is an array of functions. */
+export function validateBodies(api: string, bodies: unknown): asserts bodies is Array<() => Operation<unknown>> {
   if (!Array.isArray(bodies)) throw new TypeError(`${api}: bodies must be an array of functions, got ${describe(bodies)}`);
   for (let i = 0; i < bodies.length; i++) requireFunction(api, `bodies[${i}]`, bodies[i]);
 }
 
-function validateMaxConcurrent(api: string, max: unknown): void {
+/** Throws a RangeError naming `api` unless `max` is absent, Infinity or an integer >= 1. */
+export function validateMaxConcurrent(api: string, max: unknown): void {
   if (max === undefined || max === Infinity) return;
   if (typeof max !== "number" || !Number.isInteger(max) || max < 1) {
     throw new RangeError(`${api}: maxConcurrent must be an integer >= 1 (or Infinity), got ${describe(max)}`);
@@ -31,7 +33,8 @@ export type Bodies = readonly (() => Operation<unknown>)[];
  */
 export type BodyResults<B extends Bodies> = { -readonly [K in keyof B]: B[K] extends () => Operation<infer R> ? R : never };
 
-function limiter(max: number | undefined, count: number): Semaphore | null {
+/** The semaphore that enforces `maxConcurrent`, or null when it limits nothing. */
+export function limiter(max: number | undefined, count: number): Semaphore | null {
   return max === undefined || max >= count ? null : new Semaphore(max);
 }
 

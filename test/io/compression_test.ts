@@ -8,7 +8,17 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Cancelled, Unsupported, WeftUsageError, call, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
+import {
+  Cancelled,
+  Unsupported,
+  WeftUsageError,
+  call,
+  run,
+  sleep,
+  withTaskGroup,
+  withTimeoutOpt,
+  type Operation,
+} from "../../src/index.ts";
 import {
   BufferedWriter,
   OutputLimitExceeded,
