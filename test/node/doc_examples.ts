@@ -161,7 +161,7 @@ export function generateExamples(root: string, builtSrc: string, outDir: string,
       `// Generated from ${example.file}:${example.line} by test/node/doc_examples.ts; do not edit.`,
       ...weftImports,
       ...lifted.flatMap((s) => s.split("\n")),
-      "export default function* example(): Operation<unknown> {",
+      "export default function* example() {",
     ];
     const name = `${String(index).padStart(3, "0")}_${example.file.replace(/^src\//, "").replace(/[^\w]+/g, "_")}_${example.line}`;
     const path = join(outDir, `${name}.ts`);

@@ -126,29 +126,33 @@ test("every TSDoc example typechecks under strict", { timeout: 180_000 }, async 
 });
 
 test("every TSDoc example runs with run() and leaves nothing running", { timeout: 600_000, concurrency: 4 }, async (t) => {
+  // WEFT_DOC_EXAMPLES=<part of "file:line"> runs only the matching examples (while editing them).
+  const only = process.env["WEFT_DOC_EXAMPLES"];
   await Promise.all(
-    generated.map((g) =>
-      t.test(where(g), { timeout: HANG_LIMIT_MS + 10_000 }, async () => {
-        assert.ok(!illTyped.has(g), `not run: example at ${where(g)} does not typecheck (see the test above)`);
-        const child = startExample(g);
-        const scenario = scenarioOf(g);
-        if (scenario !== undefined) return scenario.drive(child);
-        const done = await child.done;
-        const report = `example at ${where(g)}\nstdout:\n${done.stdout}\nstderr:\n${done.stderr}`;
-        if (done.signal === "SIGKILL") {
-          assert.fail(
-            done.stderr.includes(FINISHED_MARKER)
-              ? `finished, but the process did not end within ${HANG_LIMIT_MS} ms: something was left running\n${report}`
-              : `did not finish within ${HANG_LIMIT_MS} ms\n${report}`,
+    generated
+      .filter((g) => only === undefined || where(g).includes(only))
+      .map((g) =>
+        t.test(where(g), { timeout: HANG_LIMIT_MS + 10_000 }, async () => {
+          assert.ok(!illTyped.has(g), `not run: example at ${where(g)} does not typecheck (see the test above)`);
+          const child = startExample(g);
+          const scenario = scenarioOf(g);
+          if (scenario !== undefined) return scenario.drive(child);
+          const done = await child.done;
+          const report = `example at ${where(g)}\nstdout:\n${done.stdout}\nstderr:\n${done.stderr}`;
+          if (done.signal === "SIGKILL") {
+            assert.fail(
+              done.stderr.includes(FINISHED_MARKER)
+                ? `finished, but the process did not end within ${HANG_LIMIT_MS} ms: something was left running\n${report}`
+                : `did not finish within ${HANG_LIMIT_MS} ms\n${report}`,
+            );
+          }
+          assert.equal(done.code, 0, `failed (${done.code ?? done.signal})\n${report}`);
+          // main() ends the process itself, after the runner's run() has settled.
+          assert.ok(
+            done.stderr.includes(FINISHED_MARKER) || g.example.code.join("\n").includes("main("),
+            `ended without finishing\n${report}`,
           );
-        }
-        assert.equal(done.code, 0, `failed (${done.code ?? done.signal})\n${report}`);
-        // main() ends the process itself, after the runner's run() has settled.
-        assert.ok(
-          done.stderr.includes(FINISHED_MARKER) || g.example.code.join("\n").includes("main("),
-          `ended without finishing\n${report}`,
-        );
-      }),
-    ),
+        }),
+      ),
   );
 });
