@@ -11,4 +11,4 @@
  * @module
  */
 export { runVirtual, createVirtualClock } from "./drivers/virtual_time.ts";
-export type { VirtualClock } from "./drivers/virtual_time.ts";
+export type { VirtualClock, VirtualClockOptions } from "./drivers/virtual_time.ts";

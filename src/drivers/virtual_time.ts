@@ -98,9 +98,9 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
  * const clock = createVirtualClock();
  * const task = clock.spawn(function* () { yield* sleep(1000); return "rang"; });
  * clock.advance(999);
- * task.done;           // false
+ * console.log(task.done); // prints false
  * clock.advance(1);
- * task.tryWait();      // "rang"
+ * console.log(task.tryWait()); // prints rang
  * ```
  */
 export interface VirtualClock {
@@ -121,11 +121,31 @@ export interface VirtualClock {
 }
 
 /**
+ * Options for {@link createVirtualClock}.
+ *
+ * @example
+ * ```ts
+ * const options: VirtualClockOptions = { start: 1_000 };
+ * console.log(createVirtualClock(options).now()); // prints 1000
+ * ```
+ */
+export interface VirtualClockOptions {
+  /** The time the clock starts at, in ms (default 0). */
+  start?: number;
+}
+
+/**
  * Creates a {@link VirtualClock}.
  *
- * @param options.start the time the clock starts at (default 0)
+ * @example
+ * ```ts
+ * const clock = createVirtualClock({ start: 500 });
+ * const task = clock.spawn(function* () { yield* sleep(100); return now(); });
+ * clock.advance(100);
+ * console.log(task.tryWait()); // prints 600
+ * ```
  */
-export function createVirtualClock(options?: { start?: number }): VirtualClock {
+export function createVirtualClock(options?: VirtualClockOptions): VirtualClock {
   const start = options?.start ?? 0;
   if (typeof start !== "number" || !Number.isFinite(start)) {
     throw new RangeError(`createVirtualClock(): start must be a finite number, got ${String(start)}`);

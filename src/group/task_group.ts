@@ -39,7 +39,7 @@ export interface SpawnOptions {
  * @example
  * ```ts
  * group.spawnLoop(() => serveOne(listener), {
- *   retry: { kind: "exponentialDelay", initial: 50, factor: 2, maximum: 2000 },
+ *   retry: { kind: "exponentialDelay", initialMs: 50, factor: 2, maximumMs: 2000 },
  *   fatalError: (e) => e instanceof ListenerClosed,
  * });
  * ```
@@ -96,7 +96,7 @@ export interface TaskGroup<T> {
    * group.spawnLoop(function* () {
    *   const job = yield* jobs.get();
    *   yield* handle(job);
-   * }, { retry: { kind: "fixedDelay", ms: 100 }, maxRetry: 3 });
+   * }, { retry: { kind: "fixedDelay", delayMs: 100 }, maxRetry: 3 });
    * ```
    */
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void;

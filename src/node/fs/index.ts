@@ -38,10 +38,10 @@
  */
 export { File, openFile, type OpenFlags } from "./file.ts";
 export { appendFile, readFile, readTextFile, writeFile, type WriteFileOptions } from "./whole_file.ts";
-export { mkdir, realpath, remove, rename, stat } from "./paths.ts";
-export { readDir, type DirEntry } from "./read_dir.ts";
+export { mkdir, realpath, remove, rename, stat, type MkdirOptions, type RemoveOptions, type StatOptions } from "./paths.ts";
+export { readDir, type DirEntry, type ReadDirOptions } from "./read_dir.ts";
 export { walk, type WalkOptions } from "./walk.ts";
-export { withTmpdir } from "./tmpdir.ts";
+export { withTmpdir, type TmpdirOptions } from "./tmpdir.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./watch.ts";
 export { lockFile, type FileLock } from "./lock_file.ts";
 export type { OsError } from "./os_error.ts";
