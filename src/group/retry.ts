@@ -36,7 +36,13 @@ const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
  *
  * @example
  * ```ts
- * yield* retry(method, body, { maxRetry: 3, fatalError: (e) => e instanceof TypeError });
+ * let attempts = 0;
+ * function* flaky(): Operation<string> {
+ *   if (++attempts < 3) throw new Error("try again");
+ *   return `worked after ${attempts} attempts`;
+ * }
+ * const method: RetryMethod = { kind: "fixedDelay", delayMs: 5 };
+ * console.log(yield* retry(method, flaky, { maxRetry: 3, fatalError: (e) => e instanceof TypeError })); // prints worked after 3 attempts
  * ```
  */
 export interface RetryOptions {
@@ -102,11 +108,20 @@ export function validateRetryOptions(api: string, options: RetryOptions | undefi
  *
  * @example
  * ```ts
+ * class NotFound extends Error {}
+ * let calls = 0;
+ * function* fetchPage(url: string): Operation<string> {
+ *   calls++;
+ *   if (calls === 1) throw new Error("connection reset");
+ *   if (url.endsWith("/missing")) throw new NotFound(url);
+ *   return `<html>${url}</html>`;
+ * }
  * const page = yield* retry(
- *   { kind: "exponentialDelay", initialMs: 100, factor: 2, maximumMs: 5000 },
- *   () => fetchPage(url),
+ *   { kind: "exponentialDelay", initialMs: 10, factor: 2, maximumMs: 100 },
+ *   () => fetchPage("http://127.0.0.1/index"),
  *   { maxRetry: 5, fatalError: (e) => e instanceof NotFound },
  * );
+ * console.log(page, calls); // prints <html>http://127.0.0.1/index</html> 2
  * ```
  */
 export function* retry<T>(method: RetryMethod, body: () => Operation<T>, options?: RetryOptions): Operation<T> {

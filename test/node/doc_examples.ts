@@ -2,7 +2,8 @@
  * Turns the TSDoc `@example` blocks of src/ into modules that can be
  * typechecked and run (issue 15: no example may rot). The rule each example
  * follows: its code is the body of a generator function run with `run()` on
- * Node, with every export of the five entry points in scope; `import … from
+ * Node, with every export of the five entry points in scope (or, when it has
+ * a top-level `await`, as `await run(…)`, the module's own top level); `import … from
  * "weftjs…"` lines are dropped, other imports (`node:…`) are lifted to the
  * top of the module. Not a test file (no `_test` suffix).
  */
@@ -157,15 +158,19 @@ export function generateExamples(root: string, builtSrc: string, outDir: string,
       for (let k = i; k <= end && k < body.length; k++) body[k] = "";
       i = end + 1;
     }
+    // A program example (`await run(…)` at the top level: the entry points'
+    // own examples, and a deadlock, which only a whole run can show) is the
+    // module itself; the others are the body of a generator.
+    const program = body.some((line) => /\bawait\s+run(Virtual)?\(/.test(line));
     const header = [
       `// Generated from ${example.file}:${example.line} by test/node/doc_examples.ts; do not edit.`,
       ...weftImports,
       ...lifted.flatMap((s) => s.split("\n")),
-      "export default function* example() {",
+      program ? "export default undefined;" : "export default function* example() {",
     ];
     const name = `${String(index).padStart(3, "0")}_${example.file.replace(/^src\//, "").replace(/[^\w]+/g, "_")}_${example.line}`;
     const path = join(outDir, `${name}.ts`);
-    writeFileSync(path, [...header, ...body, "}", ""].join("\n"));
+    writeFileSync(path, [...header, ...body, program ? "" : "}", ""].join("\n"));
     // Generated line header.length + 1 is the example's first line.
     generated.push({ example, path, lineOffset: example.line - (header.length + 1) });
   });
