@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { run, withTaskGroup, sleep } from "weft";
+ * import { run, withTaskGroup, sleep } from "weftjs";
  *
  * const result = await run(function* () {
  *   return yield* withTaskGroup<string>(function* (group) {
@@ -12,6 +12,7 @@
  *     return (yield* a.wait()) + (yield* b.wait());
  *   });
  * });
+ * console.log(result); // prints ab
  * ```
  *
  * @module

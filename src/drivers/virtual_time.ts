@@ -25,13 +25,14 @@ const ROUNDS_PER_TURN = 10_000;
  *
  * @example
  * ```ts
- * import { runVirtual } from "weft/testing";
- * import { sleep, now } from "weft";
+ * import { runVirtual } from "weftjs/testing";
+ * import { sleep, now } from "weftjs";
  *
  * const elapsed = await runVirtual(function* () {
- *   yield* sleep(3_600_000);  // an hour, in no time
- *   return now();             // exactly 3_600_000
+ *   yield* sleep(3_600_000); // an hour, in no time
+ *   return now();
  * });
+ * console.log(elapsed); // prints 3600000
  * ```
  */
 export function runVirtual<T>(body: () => Operation<T>): Promise<T> {

@@ -92,11 +92,19 @@ export function toReadableStream<T>(queue: Queue<T>, options?: ToReadableStreamO
  *
  * @example
  * ```ts
- * const total = yield* fromReadableStream(response.body!, function* (chunks) {
+ * const source = new ReadableStream<Uint8Array>({
+ *   start(controller) {
+ *     controller.enqueue(new Uint8Array(3));
+ *     controller.enqueue(new Uint8Array(4));
+ *     controller.close();
+ *   },
+ * });
+ * const total = yield* fromReadableStream(source, function* (chunks) {
  *   let n = 0;
  *   try { for (;;) n += (yield* chunks.get()).length; } catch (e) { if (!(e instanceof QueueClosed)) throw e; }
  *   return n;
  * });
+ * console.log(total); // prints 7
  * ```
  */
 export function* fromReadableStream<T, R>(

@@ -21,10 +21,14 @@ import { current, requireTask } from "../core/scheduler.ts";
  *
  * @example
  * ```ts
+ * const queue = new Queue<string>();
+ * queue.tryPut("a");
+ * queue.tryPut("b");
+ * queue.close();
  * try {
- *   for (;;) handle(yield* queue.get());
+ *   for (;;) console.log(yield* queue.get()); // prints a, then b
  * } catch (e) {
- *   if (!(e instanceof QueueClosed)) throw e;   // the producer is done
+ *   if (!(e instanceof QueueClosed)) throw e; // the producer is done
  * }
  * ```
  */
@@ -52,8 +56,8 @@ export class QueueClosed extends Error {
  * const anything = new Queue<number>(); // unbounded
  * const bounded = new Queue<number>({ kind: "blocking", capacity: 16 }); // back-pressure
  * const latest = new Queue<string>({ kind: "discardOldest", capacity: 1 }); // keep only the latest frame
- * latest.tryPut("frame 1");
- * latest.tryPut("frame 2");
+ * yield* latest.put("frame 1");
+ * yield* latest.put("frame 2"); // evicts frame 1
  * console.log(yield* latest.get()); // prints frame 2
  * console.log(anything.size, bounded.size); // prints 0 0
  * ```
@@ -340,14 +344,20 @@ export interface QueueCloseOptions {
  *
  * @example
  * ```ts
+ * type Job = { id: number };
+ * const pending: Job[] = Array.from({ length: 20 }, (_, id) => ({ id }));
+ * function* runJob(job: Job): Operation<void> {
+ *   yield* sleep(1);
+ *   if (job.id === 19) console.log("last job done"); // prints last job done
+ * }
  * const jobs = new Queue<Job>({ kind: "blocking", capacity: 8 });
  * yield* withTaskGroup<void>(function* (group) {
  *   group.startSoon(function* () {
- *     for (const job of pending) yield* jobs.put(job);  // waits while 8 are queued
+ *     for (const job of pending) yield* jobs.put(job); // waits while 8 are queued
  *     jobs.close();
  *   });
  *   try {
- *     for (;;) yield* run(yield* jobs.get());
+ *     for (;;) yield* runJob(yield* jobs.get());
  *   } catch (e) {
  *     if (!(e instanceof QueueClosed)) throw e;
  *   }
