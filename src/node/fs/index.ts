@@ -24,14 +24,16 @@
  *
  * @example
  * ```ts
- * import { run } from "weft";
- * import { readTextFile, withTmpdir, writeFile } from "weft/node";
+ * import { run } from "weftjs";
+ * import { readTextFile, withTmpdir, writeFile } from "weftjs/node";
  * import { join } from "node:path";
  *
- * await run(() => withTmpdir(function* (dir) {
- *   yield* writeFile(join(dir, "hello.txt"), "hello");
- *   console.log(yield* readTextFile(join(dir, "hello.txt")));
- * }));
+ * await run(() =>
+ *   withTmpdir(function* (dir) {
+ *     yield* writeFile(join(dir, "hello.txt"), "hello");
+ *     console.log(yield* readTextFile(join(dir, "hello.txt"))); // prints hello
+ *   }),
+ * );
  * ```
  *
  * @module

@@ -61,8 +61,14 @@ export function* mkdir(path: string, options?: MkdirOptions): Operation<void> {
  *
  * @example
  * ```ts
- * yield* writeFile("config.json.tmp", text);
- * yield* rename("config.json.tmp", "config.json"); // atomic replace
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   const text = JSON.stringify({ port: 8080 });
+ *   yield* writeFile(join(dir, "config.json.tmp"), text);
+ *   yield* rename(join(dir, "config.json.tmp"), join(dir, "config.json")); // atomic replace
+ *   console.log(yield* readTextFile(join(dir, "config.json"))); // prints {"port":8080}
+ * });
  * ```
  */
 export function* rename(from: string, to: string): Operation<void> {
