@@ -161,7 +161,7 @@ export function generateExamples(root: string, builtSrc: string, outDir: string,
     // A program example (`await run(…)` at the top level: the entry points'
     // own examples, and a deadlock, which only a whole run can show) is the
     // module itself; the others are the body of a generator.
-    const program = body.some((line) => /\bawait\s+run(Virtual)?\(/.test(line));
+    const program = body.some((line) => /\bawait\s+run(Virtual)?\(/.test(line.replace(/\/\/.*$/, "")));
     const header = [
       `// Generated from ${example.file}:${example.line} by test/node/doc_examples.ts; do not edit.`,
       ...weftImports,

@@ -49,6 +49,7 @@ function startExample(g: GeneratedExample): Started {
     rmSync(cwd, { recursive: true, force: true });
   });
   child.stdin.on("error", () => {});
+  child.stdin.end(); // an example reading stdin (a filter under main) sees its end
   return new Started(child);
 }
 

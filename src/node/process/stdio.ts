@@ -15,7 +15,7 @@ import { StreamReader, StreamWriter } from "./stream_io.ts";
  *
  * @example
  * ```ts
- * import { main, stdin, stdout } from "weft/node";
+ * import { main, stdin, stdout } from "weftjs/node";
  *
  * main(function* () {
  *   for (let line; (line = yield* stdin.readLine()) !== undefined; ) {
