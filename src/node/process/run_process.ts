@@ -29,8 +29,8 @@ export interface RunProcessOptions extends SpawnProcessOptions {
  *
  * @example
  * ```ts
- * const { code, stdout } = yield* runProcess("git", ["rev-parse", "HEAD"]);
- * if (code === 0) console.log(stdout.text().trim());
+ * const { code, stdout } = yield* runProcess(process.execPath, ["--version"]);
+ * if (code === 0) console.log(stdout.text().trim().startsWith("v")); // prints true
  * ```
  */
 export interface ProcessOutput extends ExitStatus {
