@@ -4,7 +4,12 @@
  * the body of a generator function with every export of the entry points in
  * scope, tsc checks them all under `strict`, and each runs with `run()` in
  * its own Node process, which must succeed and then end by itself (nothing
- * left running). Failures name the example by source file and line.
+ * left running). A block with a top-level `await run(…)` (the entry points'
+ * own examples, a deadlock) runs as the module itself; `main()`'s example,
+ * which runs until Ctrl-C, gets its SIGINT from a scenario below. Nothing is
+ * skipped. Failures name the example by source file and line.
+ *
+ * `WEFT_DOC_EXAMPLES=<part of "file:line">` runs only the matching examples.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
