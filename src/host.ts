@@ -3,10 +3,16 @@
  *
  * @example
  * ```ts
- * import { createHost } from "weft/host";
- * const host = createHost({ now: () => Date.now(), onWake: () => schedulePump() });
- * host.spawn(main);
+ * import { createHost } from "weftjs/host";
+ *
+ * let clock = 0;
+ * const host = createHost({ now: () => clock });
+ * const task = host.spawn(function* () { yield* sleep(10); return "pumped"; });
  * const { blocked, nextDeadline } = host.pump();
+ * console.log(blocked, nextDeadline); // prints 1 10
+ * clock = 10;
+ * host.pump();
+ * console.log(task.tryWait()); // prints pumped
  * ```
  *
  * @module

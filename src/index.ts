@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { run, withTaskGroup, sleep } from "weft";
+ * import { run, withTaskGroup, sleep } from "weftjs";
  *
  * const result = await run(function* () {
  *   return yield* withTaskGroup<string>(function* (group) {
@@ -12,6 +12,7 @@
  *     return (yield* a.wait()) + (yield* b.wait());
  *   });
  * });
+ * console.log(result); // prints ab
  * ```
  *
  * @module
@@ -47,14 +48,14 @@ export { withTimeout, withTimeoutOpt } from "./group/timeout.ts";
 export { retry } from "./group/retry.ts";
 export type { RetryMethod, RetryOptions } from "./group/retry.ts";
 export { all, any } from "./group/all_any.ts";
-export type { Bodies, BodyResults } from "./group/all_any.ts";
+export type { AllOptions, AnyOptions, Bodies, BodyResults } from "./group/all_any.ts";
 export { allSettled } from "./group/all_settled.ts";
 export type { AllSettledOptions, Settled, SettledResults } from "./group/all_settled.ts";
 export { Semaphore } from "./sync/semaphore.ts";
 export { Mutex } from "./sync/mutex.ts";
 export { CondVar } from "./sync/cond_var.ts";
 export { Queue, QueueClosed } from "./sync/queue.ts";
-export type { QueueKind } from "./sync/queue.ts";
+export type { QueueCloseOptions, QueueKind, QueueOptions } from "./sync/queue.ts";
 export { Broadcast, SubscriberDropped } from "./sync/broadcast.ts";
 export type { BroadcastOptions, BroadcastPolicy, Subscription } from "./sync/broadcast.ts";
 export { Lazy } from "./sync/lazy.ts";
@@ -64,6 +65,7 @@ export type { ItemSource } from "./interop/each.ts";
 export { useAbortSignal } from "./interop/abort_signal.ts";
 export { toAsyncIterable } from "./interop/async_iterable.ts";
 export { fromReadableStream, toReadableStream } from "./interop/streams.ts";
+export type { ToReadableStreamOptions } from "./interop/streams.ts";
 export { run } from "./drivers/event_loop.ts";
 export type { RunOptions } from "./drivers/event_loop.ts";
 export { setDeadlockHandler } from "./drivers/deadlock.ts";

@@ -15,8 +15,8 @@
  *
  * @example
  * ```ts
- * import { run, withTaskGroup } from "weft";
- * import { pipe } from "weft/io";
+ * import { run, withTaskGroup } from "weftjs";
+ * import { pipe } from "weftjs/io";
  *
  * const lines = await run(function* () {
  *   const [reader, writer] = pipe();
@@ -28,9 +28,10 @@
  *     });
  *     const lines: string[] = [];
  *     for (let line; (line = yield* reader.readLine()) !== undefined; ) lines.push(line);
- *     return lines; // ["alpha", "beta", "gamma"]
+ *     return lines;
  *   });
  * });
+ * console.log(lines); // prints [ 'alpha', 'beta', 'gamma' ]
  * ```
  *
  * @module

@@ -3,12 +3,14 @@
  *
  * @example
  * ```ts
- * import { runVirtual } from "weft/testing";
- * import { sleep, now } from "weft";
- * const t = await runVirtual(function* () { yield* sleep(60_000); return now(); }); // 60000, at once
+ * import { runVirtual } from "weftjs/testing";
+ * import { sleep, now } from "weftjs";
+ *
+ * const t = await runVirtual(function* () { yield* sleep(60_000); return now(); });
+ * console.log(t); // prints 60000, at once
  * ```
  *
  * @module
  */
 export { runVirtual, createVirtualClock } from "./drivers/virtual_time.ts";
-export type { VirtualClock } from "./drivers/virtual_time.ts";
+export type { VirtualClock, VirtualClockOptions } from "./drivers/virtual_time.ts";

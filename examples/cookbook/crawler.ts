@@ -46,7 +46,7 @@ interface Progress {
 function* fetchPage(url: string, progress: Progress): Operation<string> {
   let attempt = 0;
   return yield* retry(
-    { kind: "exponentialDelay", initial: 100, factor: 2, maximum: 2000 },
+    { kind: "exponentialDelay", initialMs: 100, factor: 2, maximumMs: 2000 },
     function* () {
       if (attempt++ > 0) progress.retries++;
       // One signal for the request *and* the body: a cancelled crawl stops

@@ -23,7 +23,7 @@ export const RETRIES = 4;
 /** Asks `service` for a quote until an attempt answers within its time limit, at most 1 + {@link RETRIES} attempts. */
 export function* fetchQuote(service: QuoteService): Operation<string> {
   return yield* retry(
-    { kind: "exponentialDelay", initial: 500, factor: 2, maximum: 4000 },
+    { kind: "exponentialDelay", initialMs: 500, factor: 2, maximumMs: 4000 },
     () => withTimeout(ATTEMPT_TIMEOUT, () => service.request()),
     {
       maxRetry: RETRIES,

@@ -28,11 +28,20 @@ export function callBody<T>(api: string, body: () => Operation<T>): Operation<T>
  *
  * @example
  * ```ts
- * try {
- *   yield* serve(conn);
- * } finally {
- *   yield* protectFromCancel(() => conn.sendGoodbye());
- * }
+ * const [reader, writer] = pipe();
+ * yield* withTaskGroup(function* (group) {
+ *   const server = group.spawn(function* () {
+ *     try {
+ *       yield* sleep(60_000); // serving, until cancelled
+ *     } finally {
+ *       // In a cancelled task every suspension point throws at once; shielded, the goodbye is sent.
+ *       yield* protectFromCancel(() => writer.write("goodbye\n"));
+ *     }
+ *   });
+ *   yield* sleep(10);
+ *   server.cancel();
+ *   console.log(yield* reader.readLine()); // prints goodbye
+ * });
  * ```
  */
 export function* protectFromCancel<T>(body: () => Operation<T>): Operation<T> {
@@ -55,10 +64,22 @@ export function* protectFromCancel<T>(body: () => Operation<T>): Operation<T> {
  *
  * @example
  * ```ts
- * yield* withCancellationHandler(
- *   () => download(url),
- *   function* () { yield* protectFromCancel(() => removePartialFile()); },
+ * const log: string[] = [];
+ * yield* withTimeoutOpt(20, () =>
+ *   withCancellationHandler(
+ *     function* () {
+ *       log.push("downloading");
+ *       yield* sleep(1000);
+ *     },
+ *     function* () {
+ *       yield* protectFromCancel(function* () {
+ *         yield* sleep(1); // e.g. remove the partial file
+ *         log.push("partial file removed");
+ *       });
+ *     },
+ *   ),
  * );
+ * console.log(log); // prints [ 'downloading', 'partial file removed' ]
  * ```
  */
 export function* withCancellationHandler<T>(body: () => Operation<T>, handler: () => Operation<void>): Operation<T> {
@@ -78,7 +99,19 @@ export function* withCancellationHandler<T>(body: () => Operation<T>, handler: (
  *
  * @example
  * ```ts
- * while (!isBeingCancelled()) doSomeSynchronousWork();
+ * yield* withTaskGroup(function* (group) {
+ *   const worker = group.spawn(function* () {
+ *     let rounds = 0;
+ *     while (!isBeingCancelled()) {
+ *       rounds++; // some synchronous work
+ *       yield* pause();
+ *     }
+ *     return rounds;
+ *   });
+ *   yield* sleep(5);
+ *   worker.cancel();
+ * });
+ * console.log("the worker saw its cancellation and stopped"); // prints that
  * ```
  */
 export function isBeingCancelled(): boolean {
@@ -92,10 +125,13 @@ export function isBeingCancelled(): boolean {
  *
  * @example
  * ```ts
+ * const chunks = [[1, 2], [3, 4], [5, 6]];
+ * let sum = 0;
  * for (const chunk of chunks) {
- *   checkCancellation();
- *   crunch(chunk);
+ *   checkCancellation(); // throws Cancelled here if this task is being cancelled
+ *   for (const n of chunk) sum += n;
  * }
+ * console.log(sum); // prints 21
  * ```
  */
 export function checkCancellation(): void {
@@ -107,7 +143,18 @@ export function checkCancellation(): void {
  *
  * @example
  * ```ts
- * try { yield* work(); } catch (e) { if (!isCancellationError(e)) log(e); throw e; }
+ * function* work(): Operation<void> {
+ *   yield* sleep(1000);
+ * }
+ * const outcome = yield* withTimeoutOpt(10, function* () {
+ *   try {
+ *     yield* work();
+ *   } catch (e) {
+ *     if (!isCancellationError(e)) console.error("work failed:", e);
+ *     throw e; // a cancellation is passed on, never swallowed
+ *   }
+ * });
+ * console.log(outcome); // prints undefined (the timeout cancelled the work)
  * ```
  */
 export function isCancellationError(error: unknown): boolean {

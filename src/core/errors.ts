@@ -14,12 +14,14 @@
  *
  * @example
  * ```ts
- * try {
- *   yield* sleep(1000);
- * } catch (e) {
- *   if (e instanceof Cancelled) console.log("stopped early");
- *   throw e;
- * }
+ * yield* withTimeoutOpt(10, function* () {
+ *   try {
+ *     yield* sleep(1000);
+ *   } catch (e) {
+ *     if (e instanceof Cancelled) console.log("stopped early"); // prints stopped early
+ *     throw e;
+ *   }
+ * });
  * ```
  */
 export class Cancelled extends Error {
@@ -42,7 +44,7 @@ export class Cancelled extends Error {
  * try {
  *   yield* withTimeout(100, () => sleep(1000));
  * } catch (e) {
- *   if (e instanceof TimeoutError) console.log(e.message);
+ *   if (e instanceof TimeoutError) console.log(e.message); // prints the timeout's message
  * }
  * ```
  */
@@ -66,8 +68,14 @@ export class TimeoutError extends Error {
  *
  * @example
  * ```ts
- * const task = group.spawn(function* () {
- *   yield* task.wait(); // throws WeftUsageError: a task cannot wait for itself
+ * yield* withTaskGroup(function* (group) {
+ *   const task: Task<void> = group.spawn(function* () {
+ *     try {
+ *       yield* task.wait();
+ *     } catch (e) {
+ *       console.log(e instanceof WeftUsageError); // prints true: a task cannot wait for itself
+ *     }
+ *   });
  * });
  * ```
  */
@@ -89,7 +97,11 @@ export class WeftUsageError extends TypeError {
  *
  * @example
  * ```ts
- * throw new Unsupported("connectTcp is not available on this host");
+ * function* connectSomewhere(): Operation<string> {
+ *   if (typeof process === "undefined") throw new Unsupported("connectSomewhere() needs Node");
+ *   return "connected";
+ * }
+ * console.log(yield* connectSomewhere()); // prints connected (on Node)
  * ```
  */
 export class Unsupported extends Error {
@@ -109,9 +121,14 @@ export class Unsupported extends Error {
  *
  * @example
  * ```ts
- * group.spawnLoop(function* () {
- *   const line = yield* lines.get();
- *   if (line === "quit") throw new BreakFromSpawnLoop();
+ * const lines = new Queue<string>();
+ * for (const line of ["one", "two", "quit", "three"]) lines.tryPut(line);
+ * yield* withTaskGroup(function* (group) {
+ *   group.spawnLoop(function* () {
+ *     const line = yield* lines.get();
+ *     if (line === "quit") throw new BreakFromSpawnLoop();
+ *     console.log(line); // prints one, then two
+ *   });
  * });
  * ```
  */
@@ -134,9 +151,10 @@ export class BreakFromSpawnLoop extends Error {
  * @example
  * ```ts
  * try {
+ *   // A run whose only task waits for a permit nobody will release.
  *   await run(function* () { yield* new Semaphore(1, 0).acquire(); });
  * } catch (e) {
- *   if (e instanceof DeadlockError) console.error(e.locations);
+ *   if (e instanceof DeadlockError) console.log(e.locations.length); // prints 1 (after the report on stderr)
  * }
  * ```
  */
@@ -169,7 +187,11 @@ export class DeadlockError extends Error {
  * ```ts
  * const timer = new Timer(1000);
  * timer.cancel();
- * yield* timer.wait(); // throws TimerCancelled
+ * try {
+ *   yield* timer.wait();
+ * } catch (e) {
+ *   console.log(e instanceof TimerCancelled); // prints true
+ * }
  * ```
  */
 export class TimerCancelled extends Error {
@@ -208,11 +230,15 @@ export function addSuppressed(first: unknown, later: unknown): void {
  * ```ts
  * try {
  *   yield* withTimeout(10, function* () {
- *     try { yield* sleep(1000); } finally { throw new Error("cleanup failed"); }
+ *     try {
+ *       yield* sleep(1000);
+ *     } finally {
+ *       throw new Error("cleanup failed");
+ *     }
  *   });
  * } catch (e) {
- *   e instanceof TimeoutError;   // true: the first failure wins
- *   suppressedErrors(e);         // [Error("cleanup failed")]
+ *   console.log(e instanceof TimeoutError); // prints true: the first failure wins
+ *   console.log(suppressedErrors(e).map((s) => (s as Error).message)); // prints [ 'cleanup failed' ]
  * }
  * ```
  */

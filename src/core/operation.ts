@@ -22,7 +22,8 @@
  *   yield* sleep(10);
  *   return 2;
  * }
- * const n = await run(fetchTwice);
+ * const n = yield* fetchTwice(); // from async code: `await run(fetchTwice)`
+ * console.log(n); // prints 2
  * ```
  */
 export type Operation<T> = Generator<unknown, T, unknown>;

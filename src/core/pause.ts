@@ -48,10 +48,13 @@ const PARK = asOperation(new ParkOp());
  *
  * @example
  * ```ts
- * for (const item of hugeArray) {
- *   process(item);
- *   yield* pause(); // let the other tasks and the host's IO run
+ * const items = Array.from({ length: 10_000 }, (_, i) => i);
+ * let total = 0;
+ * for (const [i, item] of items.entries()) {
+ *   total += item;
+ *   if (i % 1000 === 999) yield* pause(); // let the other tasks and the host's IO run
  * }
+ * console.log(total); // prints 49995000
  * ```
  */
 export function pause(): Operation<void> {

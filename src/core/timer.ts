@@ -33,12 +33,19 @@ let expireTimer: (timer: Timer, entry: TimerFire) => void;
  *
  * @example
  * ```ts
- * const idle = new Timer(5000);
- * group.startSoon(function* () {
- *   yield* idle.wait();
- *   group.returnImmediately(undefined);   // 5 s without input: stop
- * }, { daemon: true });
- * for (;;) { yield* lines.get(); idle.refresh(); }
+ * const lines = new Queue<string>();
+ * const said = yield* withTaskGroup<string>(function* (group) {
+ *   const idle = new Timer(50);
+ *   group.startSoon(function* () {
+ *     yield* idle.wait();
+ *     group.returnImmediately("idle");   // 50 ms without input: stop
+ *   }, { daemon: true });
+ *   group.startSoon(function* () {
+ *     for (const line of ["a", "b"]) { yield* sleep(5); yield* lines.put(line); }
+ *   });
+ *   for (;;) { yield* lines.get(); idle.refresh(); }
+ * });
+ * console.log(said); // prints idle
  * ```
  */
 export class Timer {

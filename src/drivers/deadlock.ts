@@ -10,7 +10,9 @@ import { Group } from "../group/task_group.ts";
  *
  * @example
  * ```ts
- * setDeadlockHandler((report: DeadlockReport) => console.error(report.blocked, report.locations));
+ * setDeadlockHandler((report: DeadlockReport) => console.error(`deadlock: ${report.blocked} blocked`, report.locations));
+ * // … the program runs …
+ * setDeadlockHandler(undefined); // back to the default report
  * ```
  */
 export interface DeadlockReport {
@@ -28,8 +30,14 @@ export interface DeadlockReport {
  *
  * @example
  * ```ts
- * const quiet: DeadlockHandler = () => {};   // the run promises still reject
+ * const quiet: DeadlockHandler = () => {}; // the run promises still reject
  * setDeadlockHandler(quiet);
+ * try {
+ *   await run(function* () { yield* new Queue<number>().get(); }); // nothing will ever put
+ * } catch (e) {
+ *   console.log(e instanceof DeadlockError); // prints true, and nothing on stderr
+ * }
+ * setDeadlockHandler(undefined);
  * ```
  */
 export type DeadlockHandler = (report: DeadlockReport) => void;
@@ -57,8 +65,10 @@ let handler: DeadlockHandler = printReport;
  * @example
  * ```ts
  * setDeadlockHandler(({ blocked, locations }) => {
- *   logger.fatal({ blocked, locations }, "deadlock");
+ *   console.error(JSON.stringify({ level: "fatal", msg: "deadlock", blocked, locations }));
  * });
+ * // … the program runs; a deadlock is logged as one JSON line …
+ * setDeadlockHandler(undefined);
  * ```
  */
 export function setDeadlockHandler(next: DeadlockHandler | undefined): void {

@@ -141,8 +141,12 @@ export function defaultScheduler(): Scheduler {
  * @example
  * ```ts
  * const controller = new AbortController();
- * const done = run(main, { signal: controller.signal, debug: true });
- * controller.abort();           // cancels main; `done` rejects with Cancelled after cleanup
+ * setTimeout(() => controller.abort(), 10); // e.g. a shutdown request
+ * try {
+ *   await run(function* () { yield* sleep(60_000); }, { signal: controller.signal, debug: true });
+ * } catch (e) {
+ *   console.log(e instanceof Cancelled); // prints true: the abort cancelled the body, after its cleanup
+ * }
  * ```
  */
 export interface RunOptions {
@@ -159,12 +163,13 @@ export interface RunOptions {
  *
  * @example
  * ```ts
- * import { run, sleep } from "weft";
+ * import { run, sleep } from "weftjs";
  *
  * const answer = await run(function* () {
  *   yield* sleep(10);
  *   return 42;
  * });
+ * console.log(answer); // prints 42
  * ```
  */
 export function run<T>(body: () => Operation<T>, options?: RunOptions): Promise<T> {

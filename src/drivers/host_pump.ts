@@ -14,7 +14,11 @@ import type { Task } from "../core/task.ts";
  *
  * @example
  * ```ts
- * const host = createHost({ now: () => engine.clockMs(), onWake: () => engine.post(pumpAgain) });
+ * let wakes = 0;
+ * const host = createHost({ now: () => performance.now(), onWake: () => { wakes++; } }); // a real host would schedule a pump
+ * const task = host.spawn(function* () { return "ready"; });
+ * host.pump();
+ * console.log(task.tryWait()); // prints ready
  * ```
  */
 export interface HostOptions {
@@ -34,8 +38,13 @@ export interface HostOptions {
  *
  * @example
  * ```ts
- * const { ready } = host.pump({ maxRounds: 100 });   // bounded work per host frame
- * if (ready > 0) requestAnotherFrame();
+ * const host = createHost();
+ * const task = host.spawn(function* () {
+ *   for (let i = 0; i < 1000; i++) yield* pause();
+ *   return "done";
+ * });
+ * while (!task.done) host.pump({ maxRounds: 100 }); // bounded work per host frame
+ * console.log(task.tryWait()); // prints done
  * ```
  */
 export interface PumpOptions {
@@ -48,9 +57,14 @@ export interface PumpOptions {
  *
  * @example
  * ```ts
+ * let clock = 0;
+ * const host = createHost({ now: () => clock });
+ * const task = host.spawn(function* () { yield* sleep(50); return "rang"; });
  * const { blocked, nextDeadline } = host.pump();
- * if (nextDeadline !== undefined) engine.wakeAt(nextDeadline);
- * else if (blocked > 0) engine.waitForCallbacks();
+ * console.log(blocked, nextDeadline); // prints 1 50
+ * clock = nextDeadline!; // the host sleeps until the deadline
+ * host.pump();
+ * console.log(task.tryWait()); // prints rang
  * ```
  */
 export interface PumpResult {
@@ -70,7 +84,7 @@ export interface PumpResult {
  * const host = createHost();
  * const task = host.spawn(function* () { yield* sleep(1); return "ok"; });
  * while (!task.done) host.pump();
- * task.tryWait(); // "ok"
+ * console.log(task.tryWait()); // prints ok
  * ```
  */
 export interface Host {
@@ -118,17 +132,18 @@ class PumpDriver implements SchedulerDriver {
  *
  * @example
  * ```ts
- * import { createHost } from "weft/host";
- * import { sleep } from "weft";
+ * import { createHost } from "weftjs/host";
+ * import { sleep } from "weftjs";
  *
- * let wake = false;
- * const host = createHost({ now: () => engine.clock(), onWake: () => { wake = true; } });
+ * let clock = 0; // the embedder's clock
+ * const host = createHost({ now: () => clock, onWake: () => {} });
  * const task = host.spawn(function* () { yield* sleep(5); return "done"; });
  * for (;;) {
  *   const { nextDeadline } = host.pump();
  *   if (task.done) break;
- *   engine.waitUntil(nextDeadline);   // or until a host callback sets `wake`
+ *   clock = nextDeadline!; // a real host waits until then, or until onWake is called
  * }
+ * console.log(task.tryWait(), clock); // prints done 5
  * ```
  */
 export function createHost(options?: HostOptions): Host {

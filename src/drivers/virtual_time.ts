@@ -25,13 +25,14 @@ const ROUNDS_PER_TURN = 10_000;
  *
  * @example
  * ```ts
- * import { runVirtual } from "weft/testing";
- * import { sleep, now } from "weft";
+ * import { runVirtual } from "weftjs/testing";
+ * import { sleep, now } from "weftjs";
  *
  * const elapsed = await runVirtual(function* () {
- *   yield* sleep(3_600_000);  // an hour, in no time
- *   return now();             // exactly 3_600_000
+ *   yield* sleep(3_600_000); // an hour, in no time
+ *   return now();
  * });
+ * console.log(elapsed); // prints 3600000
  * ```
  */
 export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
@@ -98,9 +99,9 @@ export function runVirtual<T>(body: () => Operation<T>): Promise<T> {
  * const clock = createVirtualClock();
  * const task = clock.spawn(function* () { yield* sleep(1000); return "rang"; });
  * clock.advance(999);
- * task.done;           // false
+ * console.log(task.done); // prints false
  * clock.advance(1);
- * task.tryWait();      // "rang"
+ * console.log(task.tryWait()); // prints rang
  * ```
  */
 export interface VirtualClock {
@@ -121,11 +122,31 @@ export interface VirtualClock {
 }
 
 /**
+ * Options for {@link createVirtualClock}.
+ *
+ * @example
+ * ```ts
+ * const options: VirtualClockOptions = { start: 1_000 };
+ * console.log(createVirtualClock(options).now()); // prints 1000
+ * ```
+ */
+export interface VirtualClockOptions {
+  /** The time the clock starts at, in ms (default 0). */
+  start?: number;
+}
+
+/**
  * Creates a {@link VirtualClock}.
  *
- * @param options.start the time the clock starts at (default 0)
+ * @example
+ * ```ts
+ * const clock = createVirtualClock({ start: 500 });
+ * const task = clock.spawn(function* () { yield* sleep(100); return now(); });
+ * clock.advance(100);
+ * console.log(task.tryWait()); // prints 600
+ * ```
  */
-export function createVirtualClock(options?: { start?: number }): VirtualClock {
+export function createVirtualClock(options?: VirtualClockOptions): VirtualClock {
   const start = options?.start ?? 0;
   if (typeof start !== "number" || !Number.isFinite(start)) {
     throw new RangeError(`createVirtualClock(): start must be a finite number, got ${String(start)}`);

@@ -39,6 +39,37 @@ export function limiter(max: number | undefined, count: number): Semaphore | nul
 }
 
 /**
+ * Options for {@link all}.
+ *
+ * @example
+ * ```ts
+ * const options: AllOptions = { maxConcurrent: 2 };
+ * console.log(yield* all([function* () { return 1; }, function* () { return 2; }], options)); // prints [ 1, 2 ]
+ * ```
+ */
+export interface AllOptions {
+  /** How many bodies run at once (default: all of them); the others start as running ones end. */
+  maxConcurrent?: number;
+}
+
+/**
+ * Options for {@link any}.
+ *
+ * @example
+ * ```ts
+ * const options: AnyOptions = { maxConcurrent: 1, allowFailure: true };
+ * const value = yield* any([function* (): Operation<number> { throw new Error("no"); }, function* () { return 2; }], options);
+ * console.log(value); // prints 2
+ * ```
+ */
+export interface AnyOptions {
+  /** How many bodies run at once (default: all of them); the others start as running ones end. */
+  maxConcurrent?: number;
+  /** Keep trying the other bodies when one fails (default false: the first failure is thrown). */
+  allowFailure?: boolean;
+}
+
+/**
  * Runs every body concurrently (at most `maxConcurrent` at a time, started in
  * order) and returns their values in input order. The first failure cancels
  * the rest and is thrown once they have ended. If the caller is cancelled
@@ -48,16 +79,21 @@ export function limiter(max: number | undefined, count: number): Semaphore | nul
  *
  * @example
  * ```ts
- * const pages = yield* all(urls.map((u) => () => fetchPage(u)), { maxConcurrent: 8 });
+ * function* square(n: number): Operation<number> {
+ *   yield* sleep(10 * (4 - n)); // the later ones finish first
+ *   return n * n;
+ * }
+ * const squares = yield* all([1, 2, 3].map((n) => () => square(n)), { maxConcurrent: 2 });
+ * console.log(squares); // prints [ 1, 4, 9 ] (input order)
  * ```
  */
-export function all<const B extends Bodies>(bodies: B, options?: { maxConcurrent?: number }): Operation<BodyResults<B>>;
+export function all<const B extends Bodies>(bodies: B, options?: AllOptions): Operation<BodyResults<B>>;
 /**
  * The form with an explicit element type, `all<T>(bodies)`: every body
  * returns a `T` and the result is a `T[]`.
  */
-export function all<T>(bodies: readonly (() => Operation<T>)[], options?: { maxConcurrent?: number }): Operation<T[]>;
-export function* all(bodies: Bodies, options?: { maxConcurrent?: number }): Operation<unknown[]> {
+export function all<T>(bodies: readonly (() => Operation<T>)[], options?: AllOptions): Operation<T[]>;
+export function* all(bodies: Bodies, options?: AllOptions): Operation<unknown[]> {
   validateBodies("all()", bodies);
   validateMaxConcurrent("all()", options?.maxConcurrent);
   const n = bodies.length;
@@ -90,19 +126,24 @@ export function* all(bodies: Bodies, options?: { maxConcurrent?: number }): Oper
  *
  * @example
  * ```ts
- * const fastest = yield* any(mirrors.map((m) => () => fetchFrom(m)), { allowFailure: true });
+ * function* mirror(name: string, ms: number, works: boolean): Operation<string> {
+ *   yield* sleep(ms);
+ *   if (!works) throw new Error(`${name} is down`);
+ *   return `from ${name}`;
+ * }
+ * const fastest = yield* any([() => mirror("a", 10, false), () => mirror("b", 30, true), () => mirror("c", 50, true)], {
+ *   allowFailure: true,
+ * });
+ * console.log(fastest); // prints from b (a failed first, c was cancelled)
  * ```
  */
-export function any<const B extends Bodies>(
-  bodies: B,
-  options?: { maxConcurrent?: number; allowFailure?: boolean },
-): Operation<BodyResults<B>[number]>;
+export function any<const B extends Bodies>(bodies: B, options?: AnyOptions): Operation<BodyResults<B>[number]>;
 /**
  * The form with an explicit element type, `any<T>(bodies)`: every body
  * returns a `T`, and so does the call.
  */
-export function any<T>(bodies: readonly (() => Operation<T>)[], options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<T>;
-export function* any(bodies: Bodies, options?: { maxConcurrent?: number; allowFailure?: boolean }): Operation<unknown> {
+export function any<T>(bodies: readonly (() => Operation<T>)[], options?: AnyOptions): Operation<T>;
+export function* any(bodies: Bodies, options?: AnyOptions): Operation<unknown> {
   type T = unknown;
   validateBodies("any()", bodies);
   validateMaxConcurrent("any()", options?.maxConcurrent);

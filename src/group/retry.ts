@@ -7,28 +7,42 @@ import { current } from "../core/scheduler.ts";
 import { sleep } from "../core/sleep.ts";
 
 /**
- * How {@link retry} waits between attempts: not at all, a fixed delay, or a
- * delay that starts at `initial` ms and is multiplied by `factor` after each
- * attempt (rounded down), up to `maximum` ms.
+ * How {@link retry} waits between attempts: not at all, a fixed delay of
+ * `delayMs`, or a delay that starts at `initialMs` and is multiplied by
+ * `factor` after each attempt (rounded down), up to `maximumMs`. Every
+ * duration is in milliseconds and says so in its name.
  *
  * @example
  * ```ts
  * const now: RetryMethod = { kind: "immediate" };
- * const steady: RetryMethod = { kind: "fixedDelay", ms: 500 };
- * const backoff: RetryMethod = { kind: "exponentialDelay", initial: 100, factor: 2, maximum: 10_000 };
+ * const steady: RetryMethod = { kind: "fixedDelay", delayMs: 500 };
+ * const backoff: RetryMethod = { kind: "exponentialDelay", initialMs: 100, factor: 2, maximumMs: 10_000 };
+ * console.log([now, steady, backoff].map((m) => m.kind).join(" ")); // prints immediate fixedDelay exponentialDelay
  * ```
  */
 export type RetryMethod =
   | { kind: "immediate" }
-  | { kind: "fixedDelay"; ms: number }
-  | { kind: "exponentialDelay"; initial: number; factor: number; maximum: number };
+  | { kind: "fixedDelay"; delayMs: number }
+  | { kind: "exponentialDelay"; initialMs: number; factor: number; maximumMs: number };
+
+/** The names of {@link RetryMethod}'s fields before 0.2.0, refused with their new names. */
+const RENAMED: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  fixedDelay: { ms: "delayMs" },
+  exponentialDelay: { initial: "initialMs", maximum: "maximumMs" },
+};
 
 /**
  * Options for {@link retry}.
  *
  * @example
  * ```ts
- * yield* retry(method, body, { maxRetry: 3, fatalError: (e) => e instanceof TypeError });
+ * let attempts = 0;
+ * function* flaky(): Operation<string> {
+ *   if (++attempts < 3) throw new Error("try again");
+ *   return `worked after ${attempts} attempts`;
+ * }
+ * const method: RetryMethod = { kind: "fixedDelay", delayMs: 5 };
+ * console.log(yield* retry(method, flaky, { maxRetry: 3, fatalError: (e) => e instanceof TypeError })); // prints worked after 3 attempts
  * ```
  */
 export interface RetryOptions {
@@ -48,16 +62,21 @@ export function validateRetryMethod(api: string, method: unknown): asserts metho
   if (typeof method !== "object" || method === null) {
     throw new TypeError(`${api}: method must be a RetryMethod object, got ${describe(method)}`);
   }
-  const m = method as { kind?: unknown; ms?: unknown; initial?: unknown; factor?: unknown; maximum?: unknown };
+  const m = method as { kind?: unknown; delayMs?: unknown; initialMs?: unknown; factor?: unknown; maximumMs?: unknown };
+  // An old field name would otherwise read as a missing delay, or be ignored next to the new one.
+  const renamed = typeof m.kind === "string" && Object.hasOwn(RENAMED, m.kind) ? RENAMED[m.kind]! : {};
+  for (const [old, now] of Object.entries(renamed)) {
+    if (old in m) throw new TypeError(`${api}: method.${old} is now called method.${now} (${String(m.kind)})`);
+  }
   switch (m.kind) {
     case "immediate":
       return;
     case "fixedDelay":
-      requireDelay(api, "method.ms", m.ms);
+      requireDelay(api, "method.delayMs", m.delayMs);
       return;
     case "exponentialDelay":
-      requireDelay(api, "method.initial", m.initial);
-      requireDelay(api, "method.maximum", m.maximum);
+      requireDelay(api, "method.initialMs", m.initialMs);
+      requireDelay(api, "method.maximumMs", m.maximumMs);
       if (typeof m.factor !== "number" || !Number.isFinite(m.factor) || m.factor < 1) {
         throw new RangeError(`${api}: method.factor must be a finite number >= 1, got ${describe(m.factor)}`);
       }
@@ -89,11 +108,20 @@ export function validateRetryOptions(api: string, options: RetryOptions | undefi
  *
  * @example
  * ```ts
+ * class NotFound extends Error {}
+ * let calls = 0;
+ * function* fetchPage(url: string): Operation<string> {
+ *   calls++;
+ *   if (calls === 1) throw new Error("connection reset");
+ *   if (url.endsWith("/missing")) throw new NotFound(url);
+ *   return `<html>${url}</html>`;
+ * }
  * const page = yield* retry(
- *   { kind: "exponentialDelay", initial: 100, factor: 2, maximum: 5000 },
- *   () => fetchPage(url),
+ *   { kind: "exponentialDelay", initialMs: 10, factor: 2, maximumMs: 100 },
+ *   () => fetchPage("http://127.0.0.1/index"),
  *   { maxRetry: 5, fatalError: (e) => e instanceof NotFound },
  * );
+ * console.log(page, calls); // prints <html>http://127.0.0.1/index</html> 2
  * ```
  */
 export function* retry<T>(method: RetryMethod, body: () => Operation<T>, options?: RetryOptions): Operation<T> {
@@ -102,7 +130,7 @@ export function* retry<T>(method: RetryMethod, body: () => Operation<T>, options
   validateRetryOptions("retry()", options);
   const maxRetry = options?.maxRetry;
   const fatalError = options?.fatalError;
-  let delay = method.kind === "exponentialDelay" ? method.initial : 0;
+  let delay = method.kind === "exponentialDelay" ? method.initialMs : 0;
   for (let attempt = 0; ; attempt++) {
     try {
       return yield* callBody("retry()", body);
@@ -116,11 +144,11 @@ export function* retry<T>(method: RetryMethod, body: () => Operation<T>, options
       case "immediate":
         break;
       case "fixedDelay":
-        yield* sleep(method.ms);
+        yield* sleep(method.delayMs);
         break;
       case "exponentialDelay":
         yield* sleep(delay);
-        delay = Math.min(method.maximum, Math.floor(delay * method.factor));
+        delay = Math.min(method.maximumMs, Math.floor(delay * method.factor));
         break;
     }
   }

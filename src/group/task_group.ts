@@ -16,8 +16,20 @@ import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } fr
  *
  * @example
  * ```ts
- * group.startSoon(() => heartbeat(), { daemon: true });          // cancelled when the rest is done
- * const probe = group.spawn(() => ping(host), { allowFailure: true });
+ * const result = yield* withTaskGroup<string>(function* (group) {
+ *   group.startSoon(function* () {
+ *     for (;;) yield* sleep(10); // a heartbeat
+ *   }, { daemon: true }); // cancelled when the rest is done
+ *   const probe = group.spawn(function* (): Operation<string> {
+ *     throw new Error("host unreachable");
+ *   }, { allowFailure: true }); // its failure does not fail the group
+ *   try {
+ *     return yield* probe.wait();
+ *   } catch (e) {
+ *     return `probe failed: ${(e as Error).message}`;
+ *   }
+ * });
+ * console.log(result); // prints probe failed: host unreachable
  * ```
  */
 export interface SpawnOptions {
@@ -38,9 +50,20 @@ export interface SpawnOptions {
  *
  * @example
  * ```ts
- * group.spawnLoop(() => serveOne(listener), {
- *   retry: { kind: "exponentialDelay", initial: 50, factor: 2, maximum: 2000 },
- *   fatalError: (e) => e instanceof ListenerClosed,
+ * class ListenerClosed extends Error {}
+ * const incoming = new Queue<string>();
+ * for (const request of ["a", "bad", "b"]) incoming.tryPut(request);
+ * incoming.close(new ListenerClosed());
+ * yield* withTaskGroup(function* (group) {
+ *   group.spawnLoop(function* () {
+ *     const request = yield* incoming.get(); // throws ListenerClosed once drained
+ *     if (request === "bad") throw new Error("bad request"); // retried after a pause
+ *     console.log(`served ${request}`); // prints served a, then served b
+ *   }, {
+ *     retry: { kind: "exponentialDelay", initialMs: 5, factor: 2, maximumMs: 50 },
+ *     fatalError: (e) => e instanceof ListenerClosed, // the end of the loop, not retried
+ *     allowFailure: true, // and not a failure of the group
+ *   });
  * });
  * ```
  */
@@ -65,8 +88,15 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * const task = group.spawn(function* () { return yield* fetchUser(id); });
-   * const user = yield* task.wait();
+   * function* fetchUser(id: number): Operation<{ id: number; name: string }> {
+   *   yield* sleep(5);
+   *   return { id, name: "Ada" };
+   * }
+   * yield* withTaskGroup(function* (group) {
+   *   const task = group.spawn(function* () { return yield* fetchUser(7); });
+   *   const user = yield* task.wait();
+   *   console.log(user.name); // prints Ada
+   * });
    * ```
    */
   spawn<X>(body: () => Operation<X>, options?: SpawnOptions): Task<X>;
@@ -80,7 +110,12 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * group.startSoon(function* () { for (;;) { yield* sleep(1000); heartbeat(); } }, { daemon: true });
+   * let beats = 0;
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () { for (;;) { yield* sleep(5); beats++; } }, { daemon: true });
+   *   yield* sleep(50); // the real work; the heartbeat is cancelled when it is done
+   * });
+   * console.log(beats > 0); // prints true
    * ```
    */
   startSoon(body: () => Operation<void>, options?: SpawnOptions): void;
@@ -93,10 +128,26 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * group.spawnLoop(function* () {
-   *   const job = yield* jobs.get();
-   *   yield* handle(job);
-   * }, { retry: { kind: "fixedDelay", ms: 100 }, maxRetry: 3 });
+   * const jobs = new Queue<number>();
+   * for (const job of [1, 2, 3]) jobs.tryPut(job);
+   * jobs.close();
+   * let failedOnce = false;
+   * function* handle(job: number): Operation<void> {
+   *   if (job === 2 && !failedOnce) { failedOnce = true; throw new Error("flaky"); }
+   *   console.log(`job ${job} done`); // prints job 1 done, then job 3 done
+   * }
+   * yield* withTaskGroup(function* (group) {
+   *   group.spawnLoop(function* () {
+   *     let job: number;
+   *     try {
+   *       job = yield* jobs.get();
+   *     } catch (e) {
+   *       if (e instanceof QueueClosed) throw new BreakFromSpawnLoop();
+   *       throw e;
+   *     }
+   *     yield* handle(job);
+   *   }, { retry: { kind: "fixedDelay", delayMs: 10 }, maxRetry: 3 }); // a retried iteration starts over: job 2 is not seen again
+   * });
    * ```
    */
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void;
@@ -108,8 +159,18 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * const conn = yield* connect();
-   * group.addDefer(function* () { yield* conn.close(); });
+   * const [reader, writer] = pipe();
+   * yield* withTaskGroup(function* (group) {
+   *   group.addDefer(function* () {
+   *     writer.close(); // runs after every task of the group has ended
+   *     console.log("closed"); // prints closed, after wrote
+   *   });
+   *   group.startSoon(function* () {
+   *     yield* writer.write("hello");
+   *     console.log("wrote"); // prints wrote
+   *   });
+   *   yield* reader.readExactly(5);
+   * });
    * ```
    */
   addDefer(body: () => Operation<void>): void;
@@ -121,10 +182,15 @@ export interface TaskGroup<T> {
    *
    * @example
    * ```ts
-   * group.startSoon(function* () {
-   *   yield* sleep(5000);
-   *   group.returnImmediately("gave up");
-   * }, { daemon: true });
+   * const outcome = yield* withTaskGroup<string>(function* (group) {
+   *   group.startSoon(function* () {
+   *     yield* sleep(20);
+   *     group.returnImmediately("gave up");
+   *   }, { daemon: true });
+   *   yield* sleep(60_000); // the work that took too long
+   *   return "done";
+   * });
+   * console.log(outcome); // prints gave up
    * ```
    */
   returnImmediately(value: T): void;
@@ -367,11 +433,16 @@ function spawnFlags(api: string, options: SpawnOptions | undefined): number {
  *
  * @example
  * ```ts
+ * type User = { name: string };
+ * type Order = { total: number };
+ * function* fetchUser(id: number): Operation<User> { yield* sleep(10); return { name: `user ${id}` }; }
+ * function* fetchOrders(id: number): Operation<Order[]> { yield* sleep(5); return [{ total: id }]; }
  * const [a, b] = yield* withTaskGroup<[User, Order[]]>(function* (group) {
- *   const user = group.spawn(() => fetchUser(id));
- *   const orders = group.spawn(() => fetchOrders(id));
+ *   const user = group.spawn(() => fetchUser(3));
+ *   const orders = group.spawn(() => fetchOrders(3));
  *   return [yield* user.wait(), yield* orders.wait()];
  * });
+ * console.log(a.name, b.length); // prints user 3 1
  * ```
  */
 export function* withTaskGroup<T>(body: (group: TaskGroup<T>) => Operation<T>): Operation<T> {

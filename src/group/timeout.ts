@@ -28,7 +28,15 @@ import { requireTask } from "../core/scheduler.ts";
  *
  * @example
  * ```ts
- * const reply = yield* withTimeout(2000, () => conn.readLine());
+ * const [reader, writer] = pipe();
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     yield* sleep(10);
+ *     yield* writer.write("pong\n");
+ *   });
+ *   const reply = yield* withTimeout(2000, () => reader.readLine());
+ *   console.log(reply); // prints pong
+ * });
  * ```
  */
 export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: unknown): Operation<T> {
@@ -57,8 +65,9 @@ export function* withTimeout<T>(ms: number, body: () => Operation<T>, error?: un
  *
  * @example
  * ```ts
- * const line = yield* withTimeoutOpt(5000, () => stdin.readLine());
- * if (line === undefined) console.log("no input for 5 s");
+ * const [input] = pipe(); // nothing is ever written: like a silent stdin
+ * const line = yield* withTimeoutOpt(50, () => input.readLine());
+ * if (line === undefined) console.log("no input for 50 ms"); // prints no input for 50 ms
  * ```
  */
 export function* withTimeoutOpt<T>(ms: number, body: () => Operation<T>): Operation<T | undefined> {

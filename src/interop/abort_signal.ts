@@ -18,8 +18,19 @@ const controllers = new WeakMap<HookOwner, AbortController>();
  *
  * @example
  * ```ts
- * const signal = useAbortSignal();
- * const response = yield* until(fetch(url, { signal }));
+ * import { createServer } from "node:http";
+ *
+ * const server = createServer((_req, res) => res.end("hello"));
+ * yield* call(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
+ * try {
+ *   const { port } = server.address() as { port: number };
+ *   const signal = useAbortSignal(); // aborts if this task is cancelled: the request and the body read stop
+ *   const response = yield* until(fetch(`http://127.0.0.1:${port}/`, { signal }));
+ *   console.log(yield* until(response.text())); // prints hello
+ * } finally {
+ *   server.closeAllConnections();
+ *   server.close();
+ * }
  * ```
  */
 export function useAbortSignal(): AbortSignal {

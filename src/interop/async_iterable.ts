@@ -14,7 +14,16 @@ import { describe } from "../core/operation.ts";
  *
  * @example
  * ```ts
- * for await (const event of toAsyncIterable(events)) console.log(event);
+ * const events = new Queue<string>();
+ * events.tryPut("opened");
+ * events.tryPut("closed");
+ * events.close();
+ * const seen = yield* call(async () => {
+ *   const all: string[] = [];
+ *   for await (const event of toAsyncIterable(events)) all.push(event);
+ *   return all;
+ * });
+ * console.log(seen); // prints [ 'opened', 'closed' ]
  * ```
  */
 export function toAsyncIterable<T>(queue: Queue<T>): AsyncIterable<T> {

@@ -47,8 +47,22 @@ function settle<T>(api: string, start: () => PromiseLike<T>, onAbandon: (() => v
  *
  * @example
  * ```ts
- * const response = yield* call((signal) => fetch(url, { signal }));
- * const body = yield* call(() => response.text());
+ * import { createServer } from "node:http";
+ *
+ * const server = createServer((_req, res) => res.end("hello from 127.0.0.1"));
+ * yield* call(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
+ * try {
+ *   const { port } = server.address() as { port: number };
+ *   // One call around the request and the body read: cancelling the task aborts both.
+ *   const body = yield* call(async (signal) => {
+ *     const response = await fetch(`http://127.0.0.1:${port}/`, { signal });
+ *     return response.text();
+ *   });
+ *   console.log(body); // prints hello from 127.0.0.1
+ * } finally {
+ *   server.closeAllConnections();
+ *   server.close();
+ * }
  * ```
  */
 export function* call<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Operation<T> {
@@ -69,7 +83,8 @@ export function* call<T>(fn: (signal: AbortSignal) => PromiseLike<T>): Operation
  *
  * @example
  * ```ts
- * const config = yield* until(import("./config.js"));
+ * const { join } = yield* until(import("node:path"));
+ * console.log(join("a", "b")); // prints a/b
  * ```
  */
 export function* until<T>(promise: PromiseLike<T>): Operation<T> {

@@ -65,9 +65,13 @@ function isIterable(value: unknown): value is Iterable<unknown> {
  *
  * @example
  * ```ts
+ * const response = new Response("some bytes from a server");
+ * let received = 0;
  * yield* each(response.body!, function* (chunk) {
- *   yield* output.write(chunk);
+ *   received += chunk.length;
+ *   yield* pause();
  * });
+ * console.log(received); // prints 24
  * ```
  */
 export function* each<T>(source: ItemSource<T> | AsyncIterable<T> | Iterable<T>, body: (item: T) => Operation<void>): Operation<void> {

@@ -22,6 +22,23 @@ function requireCapacity(api: string, capacity: unknown): number {
 }
 
 /**
+ * Options for {@link toReadableStream}.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue<number>();
+ * const options: ToReadableStreamOptions = { highWaterMark: 4 };
+ * const stream = toReadableStream(queue, options);
+ * queue.close();
+ * console.log((yield* call(() => stream.getReader().read())).done); // prints true
+ * ```
+ */
+export interface ToReadableStreamOptions {
+  /** How many chunks the stream buffers ahead of its reader (default 1). */
+  highWaterMark?: number;
+}
+
+/**
  * A web `ReadableStream` whose chunks are taken from `queue`. The stream pulls
  * only when its reader wants more (back-pressure: the queue fills and its
  * producers wait, if it is a `blocking` queue). It closes when the queue is
@@ -31,10 +48,14 @@ function requireCapacity(api: string, capacity: unknown): number {
  * @example
  * ```ts
  * const lines = new Queue<string>({ kind: "blocking", capacity: 64 });
- * return new Response(toReadableStream(lines).pipeThrough(new TextEncoderStream()));
+ * yield* lines.put("hello\n");
+ * yield* lines.put("world\n");
+ * lines.close();
+ * const response = new Response(toReadableStream(lines).pipeThrough(new TextEncoderStream()));
+ * console.log(yield* call(() => response.text())); // prints hello and world, one a line
  * ```
  */
-export function toReadableStream<T>(queue: Queue<T>, options?: { highWaterMark?: number }): ReadableStream<T> {
+export function toReadableStream<T>(queue: Queue<T>, options?: ToReadableStreamOptions): ReadableStream<T> {
   if (!(queue instanceof Queue)) throw new TypeError(`toReadableStream(): queue must be a Queue, got ${describe(queue)}`);
   const Stream = (globalThis as WebStreams).ReadableStream;
   if (Stream === undefined) throw new TypeError("toReadableStream(): this host has no ReadableStream");
@@ -71,11 +92,19 @@ export function toReadableStream<T>(queue: Queue<T>, options?: { highWaterMark?:
  *
  * @example
  * ```ts
- * const total = yield* fromReadableStream(response.body!, function* (chunks) {
+ * const source = new ReadableStream<Uint8Array>({
+ *   start(controller) {
+ *     controller.enqueue(new Uint8Array(3));
+ *     controller.enqueue(new Uint8Array(4));
+ *     controller.close();
+ *   },
+ * });
+ * const total = yield* fromReadableStream(source, function* (chunks) {
  *   let n = 0;
  *   try { for (;;) n += (yield* chunks.get()).length; } catch (e) { if (!(e instanceof QueueClosed)) throw e; }
  *   return n;
  * });
+ * console.log(total); // prints 7
  * ```
  */
 export function* fromReadableStream<T, R>(

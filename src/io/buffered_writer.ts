@@ -32,9 +32,16 @@ import { dropsCancelledWrites, WriteGate, type Writer } from "./writer.ts";
  *
  * @example
  * ```ts
- * const out = new BufferedWriter(conn, 16 * 1024);
- * for (const row of rows) yield* out.write(`${row.id},${row.name}\n`); // few, large writes to conn
- * yield* out.flush();
+ * const rows = [{ id: 1, name: "ada" }, { id: 2, name: "alan" }];
+ * const [received, conn] = pipe(); // a pipe stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   const text = group.spawn(function* () { return (yield* received.readAll()).text(); });
+ *   const out = new BufferedWriter(conn, 16 * 1024);
+ *   for (const row of rows) yield* out.write(`${row.id},${row.name}\n`); // few, large writes to conn
+ *   yield* out.flush();
+ *   conn.close();
+ *   console.log(yield* text.wait()); // prints 1,ada and 2,alan, one a line
+ * });
  * ```
  */
 export class BufferedWriter implements Writer {
@@ -97,7 +104,16 @@ export class BufferedWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* out.write("GET / HTTP/1.1\r\n");
+   * const [received, conn] = pipe();
+   * yield* withTaskGroup(function* (group) {
+   *   const text = group.spawn(function* () { return (yield* received.readAll()).text(); });
+   *   const out = new BufferedWriter(conn);
+   *   yield* out.write("GET / HTTP/1.1\r\n"); // buffered, not yet on conn
+   *   yield* out.write("Host: 127.0.0.1\r\n\r\n");
+   *   yield* out.flush();
+   *   conn.close();
+   *   console.log(JSON.stringify(yield* text.wait())); // prints "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+   * });
    * ```
    */
   write(data: string | Uint8Array): Operation<void> {
@@ -110,8 +126,16 @@ export class BufferedWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* out.writeReader(file);
-   * yield* out.flush();
+   * const file = new MemoryReader("the contents of a file\n");
+   * const [received, conn] = pipe();
+   * yield* withTaskGroup(function* (group) {
+   *   const text = group.spawn(function* () { return (yield* received.readAll()).text(); });
+   *   const out = new BufferedWriter(conn);
+   *   yield* out.writeReader(file);
+   *   yield* out.flush();
+   *   conn.close();
+   *   console.log(yield* text.wait()); // prints the contents of a file
+   * });
    * ```
    */
   writeReader(reader: Reader): Operation<number> {
@@ -125,8 +149,15 @@ export class BufferedWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* out.write(reply);
-   * yield* out.flush(); // the peer gets the reply now
+   * const [peer, conn] = pipe();
+   * const out = new BufferedWriter(conn);
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     yield* out.write("pong\n");
+   *     yield* out.flush(); // the peer gets the reply now
+   *   });
+   *   console.log(yield* peer.readLine()); // prints pong
+   * });
    * ```
    */
   flush(): Operation<void> {
@@ -153,9 +184,15 @@ export class BufferedWriter implements Writer {
    *
    * @example
    * ```ts
-   * using out = new BufferedWriter(conn);
-   * yield* out.write(reply);
-   * yield* out.flush(); // without it, leaving the block would drop the reply
+   * const [peer, conn] = pipe();
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     using out = new BufferedWriter(conn);
+   *     yield* out.write("reply\n");
+   *     yield* out.flush(); // without it, leaving the block would drop the reply
+   *   });
+   *   console.log(yield* peer.readLine()); // prints reply
+   * });
    * ```
    */
   close(): void {

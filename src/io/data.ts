@@ -29,7 +29,8 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * const config = (yield* readerOf("config.json").readAll()).json();
+ * const config = (yield* new MemoryReader('{ "port": 8080 }').readAll()).json() as { port: number };
+ * console.log(config.port); // prints 8080
  * ```
  */
 export class Data {

@@ -20,6 +20,9 @@ import { WriteGate, type Writer } from "./writer.ts";
  *   protected get isClosed(): boolean { return this.#closed; }
  *   close(): void { this.#closed = true; }
  * }
+ * const loop = new Loopback();
+ * yield* loop.write("echo\n");
+ * console.log(yield* loop.readLine()); // prints echo
  * ```
  */
 export abstract class DuplexBase extends ReaderBase implements Writer {

@@ -9,11 +9,18 @@
  *
  * @example
  * ```ts
- * try {
- *   const header = yield* conn.readExactly(16);
- * } catch (e) {
- *   if (e instanceof ReaderClosed) console.log("the peer hung up mid-header");
- * }
+ * const [conn, peer] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using p = peer; // the peer sends 6 bytes and hangs up
+ *     yield* p.write("only 6");
+ *   });
+ *   try {
+ *     yield* conn.readExactly(16);
+ *   } catch (e) {
+ *     if (e instanceof ReaderClosed) console.log("the peer hung up mid-header"); // prints that
+ *   }
+ * });
  * ```
  */
 export class ReaderClosed extends Error {
@@ -36,7 +43,11 @@ export class ReaderClosed extends Error {
  * ```ts
  * const [r, w] = pipe();
  * r.close();
- * yield* w.write("lost"); // throws PipeClosed
+ * try {
+ *   yield* w.write("lost");
+ * } catch (e) {
+ *   console.log(e instanceof PipeClosed); // prints true
+ * }
  * ```
  */
 export class PipeClosed extends Error {

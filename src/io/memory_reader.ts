@@ -37,9 +37,9 @@ function chunkOf(item: unknown): Uint8Array {
  * @example
  * ```ts
  * const input = new MemoryReader("first line\r\nsecond line\n");
- * yield* input.readLine(); // "first line"
- * yield* input.readLine(); // "second line"
- * yield* input.readLine(); // undefined
+ * console.log(yield* input.readLine()); // prints first line
+ * console.log(yield* input.readLine()); // prints second line
+ * console.log(yield* input.readLine()); // prints undefined
  * ```
  */
 export class MemoryReader extends ReaderBase {

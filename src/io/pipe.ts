@@ -148,8 +148,12 @@ export class PipeState {
  * @example
  * ```ts
  * const [reader, writer] = pipe();
- * using r = reader; // closed when the block is left
- * const line = yield* r.readLine();
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => writer.write("a line\n"));
+ *   using r = reader; // closed when the block is left
+ *   const line = yield* r.readLine();
+ *   console.log(line); // prints a line
+ * });
  * ```
  */
 export class PipeReader extends ReaderBase {
@@ -192,9 +196,12 @@ export class PipeReader extends ReaderBase {
  * @example
  * ```ts
  * const [reader, writer] = pipe();
- * group.startSoon(function* () {
- *   using w = writer; // the reader sees end of stream when this task is done
- *   yield* w.write("hello\n");
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using w = writer; // the reader sees end of stream when this task is done
+ *     yield* w.write("hello\n");
+ *   });
+ *   console.log((yield* reader.readAll()).text()); // prints hello
  * });
  * ```
  */

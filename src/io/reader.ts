@@ -80,11 +80,15 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
  * ```ts
  * class Chunks extends ReaderBase {
  *   #left: Uint8Array[];
+ *   #closed = false;
  *   constructor(chunks: Uint8Array[]) { super(); this.#left = chunks; }
  *   protected *readChunk(): Operation<Uint8Array | undefined> { return this.#left.shift(); }
- *   close(): void { this.#left = []; }
+ *   protected get isClosed(): boolean { return this.#closed; }
+ *   close(): void { this.#closed = true; this.#left = []; }
  * }
- * const line = yield* new Chunks([utf8("a\nb")]).readLine(); // "a"
+ * const utf8 = (text: string) => new TextEncoder().encode(text);
+ * const line = yield* new Chunks([utf8("a\nb")]).readLine();
+ * console.log(line); // prints a
  * ```
  */
 export abstract class ReaderBase implements Reader {

@@ -48,11 +48,19 @@ class WaitOp extends SuspensionPoint<void> {
  * ```ts
  * const changed = new CondVar();
  * let ready = false;
- * // consumer
- * while (!ready) yield* changed.wait();
- * // producer
- * ready = true;
- * changed.broadcast();
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     // consumer
+ *     while (!ready) yield* changed.wait();
+ *     console.log("ready"); // prints ready
+ *   });
+ *   group.startSoon(function* () {
+ *     // producer
+ *     yield* sleep(5);
+ *     ready = true;
+ *     changed.broadcast();
+ *   });
+ * });
  * ```
  */
 export class CondVar {

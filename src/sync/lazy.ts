@@ -26,9 +26,16 @@ const enum LazyState {
  *
  * @example
  * ```ts
+ * let loads = 0;
+ * function* loadConfig(name: string): Operation<{ name: string }> {
+ *   loads++;
+ *   yield* sleep(5);
+ *   return { name };
+ * }
  * const config = new Lazy(() => loadConfig("app.json"));
- * const a = yield* config.wait();   // loads
- * const b = yield* config.wait();   // the same object, at once
+ * const a = yield* config.wait(); // loads
+ * const b = yield* config.wait(); // the same object, at once
+ * console.log(a === b, loads); // prints true 1
  * ```
  */
 export class Lazy<T> {

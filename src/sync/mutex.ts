@@ -13,11 +13,21 @@ import { Semaphore } from "./semaphore.ts";
  *
  * @example
  * ```ts
+ * let balance = 0;
+ * function* readBalance(): Operation<number> { yield* sleep(1); return balance; }
+ * function* writeBalance(value: number): Operation<void> { yield* sleep(1); balance = value; }
  * const lock = new Mutex();
- * yield* lock.withLock(function* () {
- *   const balance = yield* readBalance();
- *   yield* writeBalance(balance + 10);
+ * yield* withTaskGroup(function* (group) {
+ *   for (let i = 0; i < 5; i++) {
+ *     group.startSoon(() =>
+ *       lock.withLock(function* () {
+ *         const current = yield* readBalance();
+ *         yield* writeBalance(current + 10);
+ *       }),
+ *     );
+ *   }
  * });
+ * console.log(balance); // prints 50: no update was lost
  * ```
  */
 export class Mutex {

@@ -21,10 +21,14 @@ import { current, requireTask } from "../core/scheduler.ts";
  *
  * @example
  * ```ts
+ * const queue = new Queue<string>();
+ * queue.tryPut("a");
+ * queue.tryPut("b");
+ * queue.close();
  * try {
- *   for (;;) handle(yield* queue.get());
+ *   for (;;) console.log(yield* queue.get()); // prints a, then b
  * } catch (e) {
- *   if (!(e instanceof QueueClosed)) throw e;   // the producer is done
+ *   if (!(e instanceof QueueClosed)) throw e; // the producer is done
  * }
  * ```
  */
@@ -49,12 +53,28 @@ export class QueueClosed extends Error {
  *
  * @example
  * ```ts
- * new Queue<number>();                                      // unbounded
- * new Queue<number>({ kind: "blocking", capacity: 16 });    // back-pressure
- * new Queue<Frame>({ kind: "discardOldest", capacity: 1 }); // keep only the latest frame
+ * const anything = new Queue<number>(); // unbounded
+ * const bounded = new Queue<number>({ kind: "blocking", capacity: 16 }); // back-pressure
+ * const latest = new Queue<string>({ kind: "discardOldest", capacity: 1 }); // keep only the latest frame
+ * yield* latest.put("frame 1");
+ * yield* latest.put("frame 2"); // evicts frame 1
+ * console.log(yield* latest.get()); // prints frame 2
+ * console.log(anything.size, bounded.size); // prints 0 0
  * ```
  */
-export type QueueKind = { kind: "unbounded" } | { kind: "blocking" | "discardOldest" | "discardLatest"; capacity: number };
+export type QueueOptions = { kind: "unbounded" } | { kind: "blocking" | "discardOldest" | "discardLatest"; capacity: number };
+
+/**
+ * The name of {@link QueueOptions} before 0.2.0.
+ *
+ * @deprecated use {@link QueueOptions}
+ * @example
+ * ```ts
+ * const options: QueueKind = { kind: "blocking", capacity: 4 };
+ * console.log(new Queue<number>(options).size); // prints 0
+ * ```
+ */
+export type QueueKind = QueueOptions;
 
 const enum Kind {
   UNBOUNDED,
@@ -264,12 +284,14 @@ class PutOp<T> extends SuspensionPoint<void> {
 
 const DONE: IteratorResult<never, void> = Object.freeze({ done: true, value: undefined });
 
-function parseKind(kind: unknown): { kind: Kind; capacity: number } {
-  if (kind === undefined) return { kind: Kind.UNBOUNDED, capacity: Infinity };
-  if (typeof kind !== "object" || kind === null) {
-    throw new TypeError(`new Queue(): kind must be a QueueKind object such as { kind: "blocking", capacity: 16 }, got ${describe(kind)}`);
+function parseOptions(options: unknown): { kind: Kind; capacity: number } {
+  if (options === undefined) return { kind: Kind.UNBOUNDED, capacity: Infinity };
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `new Queue(): options must be a QueueOptions object such as { kind: "blocking", capacity: 16 }, got ${describe(options)}`,
+    );
   }
-  const { kind: name, capacity } = kind as { kind?: unknown; capacity?: unknown };
+  const { kind: name, capacity } = options as { kind?: unknown; capacity?: unknown };
   let parsed: Kind;
   switch (name) {
     case "unbounded":
@@ -285,13 +307,30 @@ function parseKind(kind: unknown): { kind: Kind; capacity: number } {
       break;
     default:
       throw new TypeError(
-        `new Queue(): kind.kind must be "unbounded", "blocking", "discardOldest" or "discardLatest", got ${describe(name)}`,
+        `new Queue(): options.kind must be "unbounded", "blocking", "discardOldest" or "discardLatest", got ${describe(name)}`,
       );
   }
   if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 0) {
-    throw new RangeError(`new Queue(): kind.capacity must be an integer >= 0, got ${describe(capacity)}`);
+    throw new RangeError(`new Queue(): options.capacity must be an integer >= 0, got ${describe(capacity)}`);
   }
   return { kind: parsed, capacity };
+}
+
+/**
+ * Options for {@link Queue.close}.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue<number>();
+ * queue.tryPut(1);
+ * const options: QueueCloseOptions = { clear: true };
+ * queue.close(undefined, options);
+ * console.log(queue.size); // prints 0
+ * ```
+ */
+export interface QueueCloseOptions {
+  /** Drop the buffered items: readers get the close error at once instead of after draining them (default false). */
+  clear?: boolean;
 }
 
 /**
@@ -305,14 +344,20 @@ function parseKind(kind: unknown): { kind: Kind; capacity: number } {
  *
  * @example
  * ```ts
+ * type Job = { id: number };
+ * const pending: Job[] = Array.from({ length: 20 }, (_, id) => ({ id }));
+ * function* runJob(job: Job): Operation<void> {
+ *   yield* sleep(1);
+ *   if (job.id === 19) console.log("last job done"); // prints last job done
+ * }
  * const jobs = new Queue<Job>({ kind: "blocking", capacity: 8 });
  * yield* withTaskGroup<void>(function* (group) {
  *   group.startSoon(function* () {
- *     for (const job of pending) yield* jobs.put(job);  // waits while 8 are queued
+ *     for (const job of pending) yield* jobs.put(job); // waits while 8 are queued
  *     jobs.close();
  *   });
  *   try {
- *     for (;;) yield* run(yield* jobs.get());
+ *     for (;;) yield* runJob(yield* jobs.get());
  *   } catch (e) {
  *     if (!(e instanceof QueueClosed)) throw e;
  *   }
@@ -327,10 +372,10 @@ export class Queue<T> {
   /**
    * Creates an empty, open queue.
    *
-   * @param kind what happens when the queue is full (default: `{ kind: "unbounded" }`)
+   * @param options the queue's kind: what happens when it is full (default: `{ kind: "unbounded" }`)
    */
-  constructor(kind?: QueueKind) {
-    const { kind: parsed, capacity } = parseKind(kind);
+  constructor(options?: QueueOptions) {
+    const { kind: parsed, capacity } = parseOptions(options);
     this.#state = {
       kind: parsed,
       capacity,
@@ -407,7 +452,7 @@ export class Queue<T> {
    * blocked writers are woken with the error; a blocked writer's value is then
    * never delivered. Closing again replaces the error.
    */
-  close(error?: unknown, options?: { clear?: boolean }): void {
+  close(error?: unknown, options?: QueueCloseOptions): void {
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new TypeError(`Queue.close(): options must be an object, got ${describe(options)}`);
     }

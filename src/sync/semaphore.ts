@@ -53,9 +53,23 @@ let takePermit: (semaphore: Semaphore) => boolean;
  *
  * @example
  * ```ts
- * const slots = new Semaphore(4);
- * yield* slots.acquire();
- * try { yield* download(url); } finally { slots.release(); }
+ * const slots = new Semaphore(2);
+ * let running = 0;
+ * let most = 0;
+ * function* download(url: string): Operation<void> {
+ *   most = Math.max(most, ++running);
+ *   yield* sleep(5);
+ *   running--;
+ * }
+ * yield* withTaskGroup(function* (group) {
+ *   for (const url of ["a", "b", "c", "d", "e"]) {
+ *     group.startSoon(function* () {
+ *       yield* slots.acquire();
+ *       try { yield* download(url); } finally { slots.release(); }
+ *     });
+ *   }
+ * });
+ * console.log(most); // prints 2
  * ```
  */
 export class Semaphore {

@@ -215,22 +215,38 @@ testOnEveryDriver("retry rejects a non-function body, bad methods and bad maxRet
     yield* expectOpThrow(() => retry(bad(null), body), TypeError, /retry\(\).*\bmethod\b/);
     yield* expectOpThrow(() => retry(bad("immediate"), body), TypeError, /retry\(\).*\bmethod\b/);
     yield* expectOpThrow(() => retry(bad({ kind: "sometimes" }), body), TypeError, /retry\(\).*method\.kind/);
-    yield* expectOpThrow(() => retry({ kind: "fixedDelay", ms: -1 }, body), RangeError, /retry\(\).*method\.ms/);
-    yield* expectOpThrow(() => retry(bad({ kind: "fixedDelay" }), body), RangeError, /retry\(\).*method\.ms/);
+    yield* expectOpThrow(() => retry({ kind: "fixedDelay", delayMs: -1 }, body), RangeError, /retry\(\).*method\.delayMs/);
+    yield* expectOpThrow(() => retry(bad({ kind: "fixedDelay" }), body), RangeError, /retry\(\).*method\.delayMs/);
     yield* expectOpThrow(
-      () => retry({ kind: "exponentialDelay", initial: NaN, factor: 2, maximum: 100 }, body),
+      () => retry({ kind: "exponentialDelay", initialMs: NaN, factor: 2, maximumMs: 100 }, body),
       RangeError,
-      /retry\(\).*method\.initial/,
+      /retry\(\).*method\.initialMs/,
     );
     yield* expectOpThrow(
-      () => retry({ kind: "exponentialDelay", initial: 10, factor: 0.5, maximum: 100 }, body),
+      () => retry({ kind: "exponentialDelay", initialMs: 10, factor: 0.5, maximumMs: 100 }, body),
       RangeError,
       /retry\(\).*method\.factor/,
     );
     yield* expectOpThrow(
-      () => retry({ kind: "exponentialDelay", initial: 10, factor: 2, maximum: -5 }, body),
+      () => retry({ kind: "exponentialDelay", initialMs: 10, factor: 2, maximumMs: -5 }, body),
       RangeError,
-      /retry\(\).*method\.maximum/,
+      /retry\(\).*method\.maximumMs/,
+    );
+    // The field names before 0.2.0 are refused with their new names, not read as a missing delay.
+    yield* expectOpThrow(
+      () => retry(bad({ kind: "fixedDelay", ms: 10 }), body),
+      TypeError,
+      /retry\(\): method\.ms is now called method\.delayMs/,
+    );
+    yield* expectOpThrow(
+      () => retry(bad({ kind: "exponentialDelay", initial: 10, factor: 2, maximumMs: 100 }), body),
+      TypeError,
+      /retry\(\): method\.initial is now called method\.initialMs/,
+    );
+    yield* expectOpThrow(
+      () => retry(bad({ kind: "exponentialDelay", initialMs: 10, factor: 2, maximum: 100, maximumMs: 100 }), body),
+      TypeError,
+      /retry\(\): method\.maximum is now called method\.maximumMs/,
     );
     yield* expectOpThrow(() => retry(immediate, body, { maxRetry: -1 }), RangeError, /retry\(\).*maxRetry/);
     yield* expectOpThrow(() => retry(immediate, body, { maxRetry: 1.5 }), RangeError, /retry\(\).*maxRetry/);
@@ -249,7 +265,11 @@ testOnEveryDriver("spawnLoop rejects bad retry options; nothing is spawned and t
   const result = await run(function* () {
     return yield* withTaskGroup<string>(function* (group) {
       expectThrow(() => group.spawnLoop(body, { retry: bad({ kind: "nope" }) }), TypeError, /spawnLoop\(\).*method\.kind/);
-      expectThrow(() => group.spawnLoop(body, { retry: { kind: "fixedDelay", ms: NaN } }), RangeError, /spawnLoop\(\).*method\.ms/);
+      expectThrow(
+        () => group.spawnLoop(body, { retry: { kind: "fixedDelay", delayMs: NaN } }),
+        RangeError,
+        /spawnLoop\(\).*method\.delayMs/,
+      );
       expectThrow(() => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: -1 }), RangeError, /spawnLoop\(\).*maxRetry/);
       expectThrow(() => group.spawnLoop(body, { retry: { kind: "immediate" }, maxRetry: 1.5 }), RangeError, /spawnLoop\(\).*maxRetry/);
       yield* sleep(5);

@@ -742,7 +742,7 @@ function* runTimeout(tree: Tree, ctx: Context, step: Extract<Step, { k: "timeout
 function* runRetry(tree: Tree, ctx: Context, step: Extract<Step, { k: "retry" }>): Operation<void> {
   let attempt = 0;
   let lastReturned: string | undefined;
-  const method = step.delay < 0 ? { kind: "immediate" as const } : { kind: "fixedDelay" as const, ms: step.delay };
+  const method = step.delay < 0 ? { kind: "immediate" as const } : { kind: "fixedDelay" as const, delayMs: step.delay };
   let result: string;
   try {
     result = yield* retry(

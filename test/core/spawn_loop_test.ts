@@ -82,7 +82,7 @@ test("spawnLoop with exponential retry: the back-off starts afresh after a succe
           outcomes.push("break");
           throw new BreakFromSpawnLoop();
         },
-        { retry: { kind: "exponentialDelay", initial: 200, factor: 2, maximum: 600 } },
+        { retry: { kind: "exponentialDelay", initialMs: 200, factor: 2, maximumMs: 600 } },
       );
     });
   });
@@ -107,7 +107,7 @@ test("spawnLoop with retry and maxRetry: an iteration failing more often fails t
             i++;
             throw i === 3 ? last : new Flaky(`failure ${i}`);
           },
-          { retry: { kind: "fixedDelay", ms: 50 }, maxRetry: 2 },
+          { retry: { kind: "fixedDelay", delayMs: 50 }, maxRetry: 2 },
         );
       });
     }),
@@ -125,7 +125,7 @@ test("a daemon spawnLoop retrying with a delay is cancelled when the rest of the
           starts.push(now());
           throw new Flaky();
         },
-        { daemon: true, allowFailure: true, retry: { kind: "fixedDelay", ms: 50 } },
+        { daemon: true, allowFailure: true, retry: { kind: "fixedDelay", delayMs: 50 } },
       );
       yield* sleep(125);
     });

@@ -451,7 +451,7 @@ test("retry with exponential back-off: attempts at exact virtual times until max
   const error = await rejectionOf(
     runVirtual(function* () {
       yield* retry(
-        { kind: "exponentialDelay", initial: 100, factor: 2, maximum: 800 },
+        { kind: "exponentialDelay", initialMs: 100, factor: 2, maximumMs: 800 },
         function* () {
           attempts.push(now());
           throw new Boom(`attempt ${attempts.length}`);
@@ -469,7 +469,7 @@ test("retry with exponential back-off: attempts at exact virtual times until max
 test("retry with a fractional factor rounds each delay down", async () => {
   const attempts: number[] = [];
   const result = await runVirtual(function* () {
-    const value = yield* retry({ kind: "exponentialDelay", initial: 100, factor: 1.5, maximum: 1000 }, function* () {
+    const value = yield* retry({ kind: "exponentialDelay", initialMs: 100, factor: 1.5, maximumMs: 1000 }, function* () {
       attempts.push(now());
       if (attempts.length < 8) throw new Boom();
       return "ok";
@@ -484,7 +484,7 @@ test("retry with a fractional factor rounds each delay down", async () => {
 test("retry with a fixed delay succeeds on the third attempt at exactly 2 × delay", async () => {
   const attempts: number[] = [];
   const result = await runVirtual(function* () {
-    const value = yield* retry({ kind: "fixedDelay", ms: 250 }, function* () {
+    const value = yield* retry({ kind: "fixedDelay", delayMs: 250 }, function* () {
       attempts.push(now());
       if (attempts.length < 3) throw new Boom();
       return attempts.length;
@@ -525,7 +525,7 @@ test("spawnLoop with exponential retry: back-off at exact virtual times, reset a
           if (step === "F") throw new Boom();
           if (step === "B") throw new BreakFromSpawnLoop();
         },
-        { retry: { kind: "exponentialDelay", initial: 200, factor: 2, maximum: 1000 } },
+        { retry: { kind: "exponentialDelay", initialMs: 200, factor: 2, maximumMs: 1000 } },
       );
     });
   });
@@ -544,7 +544,7 @@ test("spawnLoop with retry and maxRetry fails the group at the exact time the la
             log.add(`attempt@${now()}`);
             throw new Boom(`at ${now()}`);
           },
-          { retry: { kind: "fixedDelay", ms: 95 }, maxRetry: 2 },
+          { retry: { kind: "fixedDelay", delayMs: 95 }, maxRetry: 2 },
         );
       });
     }),

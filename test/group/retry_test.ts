@@ -37,7 +37,7 @@ test("retry fixedDelay: every retry waits the same delay", async () => {
   const times: number[] = [];
   const end = await runVirtual(function* () {
     let i = 0;
-    yield* retry({ kind: "fixedDelay", ms: 200 }, function* () {
+    yield* retry({ kind: "fixedDelay", delayMs: 200 }, function* () {
       times.push(now());
       i++;
       if (i < 3) throw new Flaky(i);
@@ -52,7 +52,7 @@ test("retry exponentialDelay: delays grow by the factor up to the maximum", asyn
   const times: number[] = [];
   const end = await runVirtual(function* () {
     let i = 0;
-    yield* retry({ kind: "exponentialDelay", initial: 200, factor: 2, maximum: 600 }, function* () {
+    yield* retry({ kind: "exponentialDelay", initialMs: 200, factor: 2, maximumMs: 600 }, function* () {
       times.push(now());
       i++;
       if (i < 5) throw new Flaky(i);
@@ -68,7 +68,7 @@ test("retry exponentialDelay rounds each next delay down", async () => {
   const times: number[] = [];
   await runVirtual(function* () {
     let i = 0;
-    yield* retry({ kind: "exponentialDelay", initial: 10, factor: 1.5, maximum: 1000 }, function* () {
+    yield* retry({ kind: "exponentialDelay", initialMs: 10, factor: 1.5, maximumMs: 1000 }, function* () {
       times.push(now());
       i++;
       if (i < 5) throw new Flaky(i);
@@ -112,7 +112,7 @@ testOnEveryDriver("cancellation stops retrying: a back-off sleep is cut short (f
     const start = now();
     try {
       yield* withTimeout(200, () =>
-        retry({ kind: "fixedDelay", ms: 10_000 }, function* () {
+        retry({ kind: "fixedDelay", delayMs: 10_000 }, function* () {
           times.push(now() - start);
           throw new Flaky(times.length);
         }),
@@ -193,7 +193,7 @@ test("retry maxRetry: at most maxRetry + 1 attempts, then the last error is thro
     await assert.rejects(
       runVirtual(function* () {
         yield* retry(
-          { kind: "fixedDelay", ms: 10 },
+          { kind: "fixedDelay", delayMs: 10 },
           function* () {
             attempts++;
             times.push(now());

@@ -6,11 +6,11 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Queue, type QueueKind } from "../../src/index.ts";
+import { Queue, type QueueOptions } from "../../src/index.ts";
 
 /** Builds a queue from an untyped kind, as plain JavaScript callers can. */
 function make(kind: unknown): Queue<number> {
-  return new Queue<number>(kind as QueueKind);
+  return new Queue<number>(kind as QueueOptions);
 }
 
 function errorMatching(classes: ReadonlyArray<new (...args: never[]) => Error>, pattern: RegExp) {
@@ -78,4 +78,10 @@ test("close with options that are not an object is a TypeError and leaves the qu
     assert.equal(q.tryPut(2), true);
     assert.equal(q.tryGet(), 1);
   }
+});
+
+test("errors name the constructor's argument as options (options.kind, options.capacity), not kind.kind", { timeout: 5_000 }, () => {
+  assert.throws(() => make({ kind: "sometimes", capacity: 1 }), errorMatching([TypeError], /^new Queue\(\): options\.kind must be/));
+  assert.throws(() => make({ kind: "blocking", capacity: -1 }), errorMatching([RangeError], /^new Queue\(\): options\.capacity must be/));
+  assert.throws(() => make(7), errorMatching([TypeError], /^new Queue\(\): options must be a QueueOptions object/));
 });

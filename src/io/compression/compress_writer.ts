@@ -89,10 +89,18 @@ function requireBoolean(api: string, name: string, value: unknown): boolean {
  *
  * @example
  * ```ts
- * using gz = gzipWriter(file, { level: 9 });
- * yield* gz.write("hello, ");
- * yield* gz.write("gzip\n");
- * yield* gz.end(); // the trailer reached `file`
+ * const [compressed, sink] = pipe(); // stands in for a file or a socket
+ * yield* withTaskGroup(function* (group) {
+ *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+ *   {
+ *     using gz = gzipWriter(sink, { level: 9 });
+ *     yield* gz.write("hello, ");
+ *     yield* gz.write("gzip\n");
+ *     yield* gz.end(); // the trailer reached `sink`
+ *   }
+ *   sink.close();
+ *   console.log(yield* decoded.wait()); // prints hello, gzip
+ * });
  * ```
  */
 export class CompressWriter implements Writer {
@@ -141,7 +149,15 @@ export class CompressWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* gz.write(record);
+   * const [compressed, sink] = pipe(); // stands in for a file or a socket
+   * yield* withTaskGroup(function* (group) {
+   *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+   *   using gz = gzipWriter(sink);
+   *   for (const record of ["a", "b", "c"]) yield* gz.write(record);
+   *   yield* gz.end();
+   *   sink.close();
+   *   console.log(yield* decoded.wait()); // prints abc
+   * });
    * ```
    */
   write(data: string | Uint8Array): Operation<void> {
@@ -154,8 +170,16 @@ export class CompressWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* gz.writeReader(input);
-   * yield* gz.end();
+   * const [compressed, sink] = pipe(); // stands in for a file or a socket
+   * yield* withTaskGroup(function* (group) {
+   *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+   *   const input = new MemoryReader("all of this input\n");
+   *   using gz = gzipWriter(sink);
+   *   yield* gz.writeReader(input);
+   *   yield* gz.end();
+   *   sink.close();
+   *   console.log(yield* decoded.wait()); // prints all of this input
+   * });
    * ```
    */
   writeReader(reader: Reader): Operation<number> {
@@ -171,8 +195,17 @@ export class CompressWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* gz.write(message);
-   * yield* gz.flush(); // the peer can decode `message` now
+   * const [compressed, conn] = pipe(); // stands in for a socket
+   * yield* withTaskGroup(function* (group) {
+   *   const gz = gzipWriter(conn);
+   *   group.startSoon(function* () {
+   *     yield* gz.write("message 1\n");
+   *     yield* gz.flush(); // the peer can decode the message now, before the stream ends
+   *   });
+   *   console.log(yield* gunzipReader(compressed).readLine()); // prints message 1
+   *   gz.close();
+   *   conn.close();
+   * });
    * ```
    */
   flush(): Operation<void> {
@@ -191,8 +224,15 @@ export class CompressWriter implements Writer {
    *
    * @example
    * ```ts
-   * yield* gz.write(body);
-   * yield* gz.end();
+   * const [compressed, sink] = pipe(); // stands in for a file or a socket
+   * yield* withTaskGroup(function* (group) {
+   *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+   *   using gz = gzipWriter(sink);
+   *   yield* gz.write("the body");
+   *   yield* gz.end();
+   *   sink.close();
+   *   console.log(yield* decoded.wait()); // prints the body
+   * });
    * ```
    */
   end(): Operation<void> {
@@ -207,9 +247,17 @@ export class CompressWriter implements Writer {
    *
    * @example
    * ```ts
-   * using gz = gzipWriter(conn);
-   * yield* gz.write(reply);
-   * yield* gz.end(); // without it, leaving the block leaves the stream truncated
+   * const [compressed, sink] = pipe(); // stands in for a file or a socket
+   * yield* withTaskGroup(function* (group) {
+   *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+   *   {
+   *     using gz = gzipWriter(sink);
+   *     yield* gz.write("reply");
+   *     yield* gz.end(); // without it, leaving the block leaves the stream truncated
+   *   }
+   *   sink.close();
+   *   console.log(yield* decoded.wait()); // prints reply
+   * });
    * ```
    */
   close(): void {
@@ -299,9 +347,16 @@ export class CompressWriter implements Writer {
  *
  * @example
  * ```ts
- * using gz = gzipWriter(file);
- * yield* gz.writeReader(input);
- * yield* gz.end();
+ * const [compressed, sink] = pipe(); // stands in for a file or a socket
+ * yield* withTaskGroup(function* (group) {
+ *   const decoded = group.spawn(function* () { return (yield* gunzipReader(compressed).readAll()).text(); });
+ *   const input = new MemoryReader("x".repeat(10_000));
+ *   using gz = gzipWriter(sink);
+ *   yield* gz.writeReader(input);
+ *   yield* gz.end();
+ *   sink.close();
+ *   console.log((yield* decoded.wait()).length); // prints 10000
+ * });
  * ```
  */
 export function gzipWriter(writer: Writer, options: ZlibWriterOptions = {}): CompressWriter {
@@ -315,9 +370,16 @@ export function gzipWriter(writer: Writer, options: ZlibWriterOptions = {}): Com
  *
  * @example
  * ```ts
- * using z = deflateWriter(conn, { level: 1 });
- * yield* z.write(frame);
- * yield* z.flush();
+ * const [compressed, conn] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   using z = deflateWriter(conn, { level: 1 });
+ *   group.startSoon(function* () {
+ *     yield* z.write("frame 1\n");
+ *     yield* z.flush();
+ *   });
+ *   console.log(yield* inflateReader(compressed).readLine()); // prints frame 1
+ *   conn.close();
+ * });
  * ```
  */
 export function deflateWriter(writer: Writer, options: ZlibWriterOptions = {}): CompressWriter {
@@ -331,9 +393,15 @@ export function deflateWriter(writer: Writer, options: ZlibWriterOptions = {}): 
  *
  * @example
  * ```ts
- * using br = brotliWriter(file, { quality: 5 });
- * yield* br.write(text);
- * yield* br.end();
+ * const [compressed, sink] = pipe(); // stands in for a file or a socket
+ * yield* withTaskGroup(function* (group) {
+ *   const decoded = group.spawn(function* () { return (yield* brotliReader(compressed).readAll()).text(); });
+ *   using br = brotliWriter(sink, { quality: 5 });
+ *   yield* br.write("some text");
+ *   yield* br.end();
+ *   sink.close();
+ *   console.log(yield* decoded.wait()); // prints some text
+ * });
  * ```
  */
 export function brotliWriter(writer: Writer, options: BrotliWriterOptions = {}): CompressWriter {

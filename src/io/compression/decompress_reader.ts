@@ -50,8 +50,16 @@ export interface DecompressReaderOptions {
  *
  * @example
  * ```ts
- * using text = gunzipReader(file);
- * for (let line; (line = yield* text.readLine()) !== undefined; ) console.log(line);
+ * const [compressed, sink] = pipe(); // stands in for a .gz file
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using gz = gzipWriter(sink, { closeUnderlying: true });
+ *     yield* gz.write("line 1\nline 2\n");
+ *     yield* gz.end();
+ *   });
+ *   using text = gunzipReader(compressed);
+ *   for (let line; (line = yield* text.readLine()) !== undefined; ) console.log(line); // prints line 1, line 2
+ * });
  * ```
  */
 export class DecompressReader extends ReaderBase {
@@ -178,7 +186,16 @@ function decompressReader(api: string, format: Format, reader: Reader, options: 
  *
  * @example
  * ```ts
- * const body = yield* gunzipReader(conn, { maxOutput: 64 * 1024 * 1024 }).readAll();
+ * const [conn, sink] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using gz = gzipWriter(sink, { closeUnderlying: true });
+ *     yield* gz.write("a compressed body");
+ *     yield* gz.end();
+ *   });
+ *   const body = yield* gunzipReader(conn, { maxOutput: 64 * 1024 * 1024 }).readAll();
+ *   console.log(body.text()); // prints a compressed body
+ * });
  * ```
  */
 export function gunzipReader(reader: Reader, options: DecompressReaderOptions = {}): DecompressReader {
@@ -192,7 +209,16 @@ export function gunzipReader(reader: Reader, options: DecompressReaderOptions = 
  *
  * @example
  * ```ts
- * const text = (yield* inflateReader(conn).readAll()).text();
+ * const [conn, sink] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using z = deflateWriter(sink, { closeUnderlying: true });
+ *     yield* z.write("deflated");
+ *     yield* z.end();
+ *   });
+ *   const text = (yield* inflateReader(conn).readAll()).text();
+ *   console.log(text); // prints deflated
+ * });
  * ```
  */
 export function inflateReader(reader: Reader, options: DecompressReaderOptions = {}): DecompressReader {
@@ -205,8 +231,17 @@ export function inflateReader(reader: Reader, options: DecompressReaderOptions =
  *
  * @example
  * ```ts
- * using text = brotliReader(file);
- * const first = yield* text.readLine();
+ * const [file, sink] = pipe(); // stands in for a .br file
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using br = brotliWriter(sink, { closeUnderlying: true });
+ *     yield* br.write("first line\nsecond line\n");
+ *     yield* br.end();
+ *   });
+ *   using text = brotliReader(file);
+ *   const first = yield* text.readLine();
+ *   console.log(first); // prints first line
+ * });
  * ```
  */
 export function brotliReader(reader: Reader, options: DecompressReaderOptions = {}): DecompressReader {

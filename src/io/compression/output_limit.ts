@@ -12,11 +12,20 @@
  *
  * @example
  * ```ts
- * try {
- *   const body = yield* gunzipReader(upload, { maxOutput: 10 * 1024 * 1024 }).readAll();
- * } catch (e) {
- *   if (e instanceof OutputLimitExceeded) console.log(`refused: more than ${e.limit} bytes once decoded`);
- * }
+ * const [upload, sink] = pipe(); // stands in for an uploaded body
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using gz = gzipWriter(sink, { closeUnderlying: true });
+ *     yield* gz.write(new Uint8Array(2 * 1024 * 1024)); // 2 MiB of zeros: a few KiB compressed
+ *     yield* gz.end();
+ *   });
+ *   try {
+ *     yield* gunzipReader(upload, { maxOutput: 1024 * 1024 }).readAll();
+ *   } catch (e) {
+ *     if (e instanceof OutputLimitExceeded) console.log(`refused: more than ${e.limit} bytes once decoded`); // prints refused: more than 1048576 bytes once decoded
+ *     upload.close();
+ *   }
+ * });
  * ```
  */
 export class OutputLimitExceeded extends RangeError {

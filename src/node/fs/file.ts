@@ -30,8 +30,15 @@ import { makeOsError, modeOption, osError, requirePath } from "./os_error.ts";
  *
  * @example
  * ```ts
- * const flags: OpenFlags = fs.constants.O_RDWR | fs.constants.O_CREAT;
- * using file = yield* openFile("state.bin", flags, 0o600);
+ * import { constants } from "node:fs";
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   const flags: OpenFlags = constants.O_RDWR | constants.O_CREAT;
+ *   using file = yield* openFile(join(dir, "state.bin"), flags, 0o600);
+ *   yield* file.write("state");
+ *   console.log(yield* file.size()); // prints 5
+ * });
  * ```
  */
 export type OpenFlags =
@@ -209,9 +216,15 @@ export class File extends DuplexBase {
    *
    * @example
    * ```ts
-   * yield* file.write("hello");
-   * file.seek(0);
-   * const text = (yield* file.readAll()).text(); // "hello"
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   using file = yield* openFile(join(dir, "greeting.txt"), "w+");
+   *   yield* file.write("hello");
+   *   file.seek(0);
+   *   const text = (yield* file.readAll()).text();
+   *   console.log(text); // prints hello
+   * });
    * ```
    */
   seek(position: number): void {
@@ -233,7 +246,15 @@ export class File extends DuplexBase {
    *
    * @example
    * ```ts
-   * file.seek(yield* file.size()); // continue writing at the end
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   yield* writeFile(join(dir, "log.txt"), "first\n");
+   *   using file = yield* openFile(join(dir, "log.txt"), "r+");
+   *   file.seek(yield* file.size()); // continue writing at the end
+   *   yield* file.write("second\n");
+   *   console.log(yield* readTextFile(join(dir, "log.txt"))); // prints first, then second
+   * });
    * ```
    */
   *size(): Operation<number> {
@@ -245,7 +266,13 @@ export class File extends DuplexBase {
    *
    * @example
    * ```ts
-   * const { mtime } = yield* file.stat();
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   using file = yield* openFile(join(dir, "new.txt"), "w");
+   *   const { mtime, size } = yield* file.stat();
+   *   console.log(mtime instanceof Date, size); // prints true 0
+   * });
    * ```
    */
   *stat(): Operation<fs.Stats> {
@@ -263,8 +290,14 @@ export class File extends DuplexBase {
    *
    * @example
    * ```ts
-   * yield* file.write(record);
-   * yield* file.sync();
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   using file = yield* openFile(join(dir, "journal"), "a");
+   *   yield* file.write("record 1\n");
+   *   yield* file.sync(); // on the disk now, not only in the OS cache
+   *   console.log("synced"); // prints synced
+   * });
    * ```
    */
   *sync(options?: { dataOnly?: boolean }): Operation<void> {
@@ -281,8 +314,18 @@ export class File extends DuplexBase {
    *
    * @example
    * ```ts
-   * const file = yield* openFile(path);
-   * try { yield* use(file); } finally { file.close(); }
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   const path = join(dir, "input.txt");
+   *   yield* writeFile(path, "line 1\n");
+   *   const file = yield* openFile(path);
+   *   try {
+   *     console.log(yield* file.readLine()); // prints line 1
+   *   } finally {
+   *     file.close();
+   *   }
+   * });
    * ```
    */
   close(): void {
@@ -407,8 +450,14 @@ function isAppend(flags: string | number): boolean {
  *
  * @example
  * ```ts
- * using file = yield* openFile("data.bin", "r");
- * const header = yield* file.readExactly(16);
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "data.bin"), new Uint8Array(32).fill(7));
+ *   using file = yield* openFile(join(dir, "data.bin"), "r");
+ *   const header = yield* file.readExactly(16);
+ *   console.log(header.length, header[0]); // prints 16 7
+ * });
  * ```
  */
 export function* openFile(path: string, flags: OpenFlags = "r", mode?: number): Operation<File> {

@@ -24,24 +24,26 @@
  *
  * @example
  * ```ts
- * import { run } from "weft";
- * import { readTextFile, withTmpdir, writeFile } from "weft/node";
+ * import { run } from "weftjs";
+ * import { readTextFile, withTmpdir, writeFile } from "weftjs/node";
  * import { join } from "node:path";
  *
- * await run(() => withTmpdir(function* (dir) {
- *   yield* writeFile(join(dir, "hello.txt"), "hello");
- *   console.log(yield* readTextFile(join(dir, "hello.txt")));
- * }));
+ * await run(() =>
+ *   withTmpdir(function* (dir) {
+ *     yield* writeFile(join(dir, "hello.txt"), "hello");
+ *     console.log(yield* readTextFile(join(dir, "hello.txt"))); // prints hello
+ *   }),
+ * );
  * ```
  *
  * @module
  */
 export { File, openFile, type OpenFlags } from "./file.ts";
 export { appendFile, readFile, readTextFile, writeFile, type WriteFileOptions } from "./whole_file.ts";
-export { mkdir, realpath, remove, rename, stat } from "./paths.ts";
-export { readDir, type DirEntry } from "./read_dir.ts";
+export { mkdir, realpath, remove, rename, stat, type MkdirOptions, type RemoveOptions, type StatOptions } from "./paths.ts";
+export { readDir, type DirEntry, type ReadDirOptions } from "./read_dir.ts";
 export { walk, type WalkOptions } from "./walk.ts";
-export { withTmpdir } from "./tmpdir.ts";
+export { withTmpdir, type TmpdirOptions } from "./tmpdir.ts";
 export { watch, type WatchEvent, type WatchOptions } from "./watch.ts";
 export { lockFile, type FileLock } from "./lock_file.ts";
 export type { OsError } from "./os_error.ts";

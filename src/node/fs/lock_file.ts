@@ -34,8 +34,17 @@ const GUARD_GRACE = 10_000;
  *
  * @example
  * ```ts
- * using lock = yield* lockFile("/var/tmp/app.lock");
- * yield* updateSharedState(); // released when the block is left
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   {
+ *     using lock = yield* lockFile(join(dir, "app.lock"));
+ *     console.log(lock.held); // prints true
+ *     // … update the shared state; released when the block is left …
+ *   }
+ *   using again = yield* lockFile(join(dir, "app.lock")); // free again: taken at once
+ *   console.log(again.held); // prints true
+ * });
  * ```
  */
 export interface FileLock {
@@ -220,9 +229,18 @@ function waitForRelease(path: string, ms: number): Operation<void> {
  *
  * @example
  * ```ts
- * using lock = yield* lockFile(join(dataDir, ".lock"));
- * const state = JSON.parse(yield* readTextFile(join(dataDir, "state.json")));
- * yield* writeFile(join(dataDir, "state.json"), JSON.stringify(update(state)));
+ * import { join } from "node:path";
+ *
+ * const update = (state: { runs: number }) => ({ runs: state.runs + 1 });
+ * yield* withTmpdir(function* (dataDir) {
+ *   yield* writeFile(join(dataDir, "state.json"), JSON.stringify({ runs: 0 }));
+ *   {
+ *     using lock = yield* lockFile(join(dataDir, ".lock"));
+ *     const state = JSON.parse(yield* readTextFile(join(dataDir, "state.json")));
+ *     yield* writeFile(join(dataDir, "state.json"), JSON.stringify(update(state)));
+ *   }
+ *   console.log(yield* readTextFile(join(dataDir, "state.json"))); // prints {"runs":1}
+ * });
  * ```
  */
 export function* lockFile(path: string): Operation<FileLock> {

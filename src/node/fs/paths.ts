@@ -10,6 +10,25 @@ import { fsChange, fsLook } from "./fs_call.ts";
 import { modeOption, requireBoolean, requireOptions, requirePath, type OsError } from "./os_error.ts";
 
 /**
+ * Options for {@link mkdir}.
+ *
+ * @example
+ * ```ts
+ * const options: MkdirOptions = { recursive: true, mode: 0o700 };
+ * yield* withTmpdir(function* (dir) {
+ *   yield* mkdir(`${dir}/a/b`, options);
+ *   console.log((yield* stat(`${dir}/a/b`)).isDirectory()); // prints true
+ * });
+ * ```
+ */
+export interface MkdirOptions {
+  /** Create missing parents too, and accept an existing directory (default false). */
+  recursive?: boolean;
+  /** The permission bits of a new directory (default 0o777, minus the umask). */
+  mode?: number;
+}
+
+/**
  * Creates the directory `path` (`mode` default 0o777 minus the umask). With
  * `recursive`, missing parents are created too and an existing directory is
  * not an error. Once started it completes even if the task is cancelled
@@ -17,10 +36,15 @@ import { modeOption, requireBoolean, requireOptions, requirePath, type OsError }
  *
  * @example
  * ```ts
- * yield* mkdir("build/cache", { recursive: true });
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* mkdir(join(dir, "build", "cache"), { recursive: true });
+ *   console.log((yield* stat(join(dir, "build", "cache"))).isDirectory()); // prints true
+ * });
  * ```
  */
-export function* mkdir(path: string, options?: { recursive?: boolean; mode?: number }): Operation<void> {
+export function* mkdir(path: string, options?: MkdirOptions): Operation<void> {
   requirePath("mkdir()", "path", path);
   const opts = requireOptions<{ recursive: boolean; mode: number }>("mkdir()", options);
   requireBoolean("mkdir()", "options.recursive", opts.recursive);
@@ -37,8 +61,14 @@ export function* mkdir(path: string, options?: { recursive?: boolean; mode?: num
  *
  * @example
  * ```ts
- * yield* writeFile("config.json.tmp", text);
- * yield* rename("config.json.tmp", "config.json"); // atomic replace
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   const text = JSON.stringify({ port: 8080 });
+ *   yield* writeFile(join(dir, "config.json.tmp"), text);
+ *   yield* rename(join(dir, "config.json.tmp"), join(dir, "config.json")); // atomic replace
+ *   console.log(yield* readTextFile(join(dir, "config.json"))); // prints {"port":8080}
+ * });
  * ```
  */
 export function* rename(from: string, to: string): Operation<void> {
@@ -48,16 +78,36 @@ export function* rename(from: string, to: string): Operation<void> {
 }
 
 /**
+ * Options for {@link stat}.
+ *
+ * @example
+ * ```ts
+ * const options: StatOptions = { followSymlinks: false };
+ * const info = yield* withTmpdir((dir) => stat(dir, options));
+ * console.log(info.isDirectory()); // prints true
+ * ```
+ */
+export interface StatOptions {
+  /** Follow a final symbolic link (default true); false describes the link itself. */
+  followSymlinks?: boolean;
+}
+
+/**
  * The metadata of `path`, following a final symbolic link unless
  * `followSymlinks` is false.
  *
  * @example
  * ```ts
- * const info = yield* stat("data.bin");
- * console.log(info.size, info.isDirectory());
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "data.bin"), new Uint8Array(3));
+ *   const info = yield* stat(join(dir, "data.bin"));
+ *   console.log(info.size, info.isDirectory()); // prints 3 false
+ * });
  * ```
  */
-export function* stat(path: string, options?: { followSymlinks?: boolean }): Operation<fs.Stats> {
+export function* stat(path: string, options?: StatOptions): Operation<fs.Stats> {
   requirePath("stat()", "path", path);
   const opts = requireOptions<{ followSymlinks: boolean }>("stat()", options);
   requireBoolean("stat()", "options.followSymlinks", opts.followSymlinks);
@@ -80,6 +130,24 @@ export function* realpath(path: string): Operation<string> {
 }
 
 /**
+ * Options for {@link remove}.
+ *
+ * @example
+ * ```ts
+ * const options: RemoveOptions = { recursive: true };
+ * yield* withTmpdir(function* (dir) {
+ *   yield* mkdir(`${dir}/full/of/things`, { recursive: true });
+ *   yield* remove(`${dir}/full`, options);
+ *   console.log(yield* readDir(dir)); // prints []
+ * });
+ * ```
+ */
+export interface RemoveOptions {
+  /** Remove a directory with everything in it (default false: only an empty one). */
+  recursive?: boolean;
+}
+
+/**
  * Removes the file, symbolic link or empty directory at `path`; with
  * `recursive`, a directory and everything in it. A missing `path` is an
  * error (`ENOENT`).
@@ -90,10 +158,20 @@ export function* realpath(path: string): Operation<string> {
  *
  * @example
  * ```ts
- * try { yield* build(dir); } finally { yield* remove(dir, { recursive: true }); }
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = join(tmpdir(), `weft-remove-example-${process.pid}`);
+ * try {
+ *   yield* mkdir(join(dir, "out"), { recursive: true });
+ *   yield* writeFile(join(dir, "out", "result.txt"), "done");
+ * } finally {
+ *   yield* remove(dir, { recursive: true });
+ * }
+ * console.log((yield* readDir(tmpdir())).some((e) => e.name === `weft-remove-example-${process.pid}`)); // prints false
  * ```
  */
-export function* remove(path: string, options?: { recursive?: boolean }): Operation<void> {
+export function* remove(path: string, options?: RemoveOptions): Operation<void> {
   requirePath("remove()", "path", path);
   const opts = requireOptions<{ recursive: boolean }>("remove()", options);
   requireBoolean("remove()", "options.recursive", opts.recursive);

@@ -37,17 +37,41 @@ export function* listDir(api: string, path: string, sort: boolean): Operation<Di
 }
 
 /**
+ * Options for {@link readDir}.
+ *
+ * @example
+ * ```ts
+ * const options: ReadDirOptions = { sort: true };
+ * const names = yield* withTmpdir(function* (dir) {
+ *   return (yield* readDir(dir, options)).map((entry) => entry.name);
+ * });
+ * console.log(names); // prints []
+ * ```
+ */
+export interface ReadDirOptions {
+  /** Sort the entries by name (default false: the order the OS lists them in). */
+  sort?: boolean;
+}
+
+/**
  * The entries of the directory `path` (without `.` and `..`), in the order
  * the OS lists them, or sorted by name with `{ sort: true }`.
  *
  * @example
  * ```ts
- * for (const entry of yield* readDir(".", { sort: true })) {
- *   if (entry.isFile) console.log(entry.name);
- * }
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "b.txt"), "b");
+ *   yield* writeFile(join(dir, "a.txt"), "a");
+ *   yield* mkdir(join(dir, "sub"));
+ *   for (const entry of yield* readDir(dir, { sort: true })) {
+ *     if (entry.isFile) console.log(entry.name); // prints a.txt, then b.txt
+ *   }
+ * });
  * ```
  */
-export function* readDir(path: string, options?: { sort?: boolean }): Operation<DirEntry[]> {
+export function* readDir(path: string, options?: ReadDirOptions): Operation<DirEntry[]> {
   requirePath("readDir()", "path", path);
   const opts = requireOptions<{ sort: boolean }>("readDir()", options);
   requireBoolean("readDir()", "options.sort", opts.sort);

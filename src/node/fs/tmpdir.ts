@@ -12,6 +12,25 @@ import { requireOptions } from "./os_error.ts";
 import { remove } from "./paths.ts";
 
 /**
+ * Options for {@link withTmpdir}.
+ *
+ * @example
+ * ```ts
+ * import { basename } from "node:path";
+ *
+ * const options: TmpdirOptions = { prefix: "report-" };
+ * const name = yield* withTmpdir(function* (dir) {
+ *   return basename(dir);
+ * }, options);
+ * console.log(name.startsWith("report-")); // prints true
+ * ```
+ */
+export interface TmpdirOptions {
+  /** The start of the directory's name (default `"weft-"`); random characters follow. */
+  prefix?: string;
+}
+
+/**
  * Creates a new directory under the system's temporary directory, readable
  * only by this user (0700), runs `body(dir)` and removes the directory with
  * everything in it when `body` ends: after success, after an error and after
@@ -20,13 +39,16 @@ import { remove } from "./paths.ts";
  *
  * @example
  * ```ts
- * const report = yield* withTmpdir(function* (dir) {
- *   yield* writeFile(join(dir, "input.txt"), text);
- *   return yield* runTool(dir);
+ * import { join } from "node:path";
+ *
+ * const text = yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "input.txt"), "some input\n");
+ *   return yield* readTextFile(join(dir, "input.txt"));
  * });
+ * console.log(text); // prints some input (and the directory is gone)
  * ```
  */
-export function* withTmpdir<T>(body: (dir: string) => Operation<T>, options?: { prefix?: string }): Operation<T> {
+export function* withTmpdir<T>(body: (dir: string) => Operation<T>, options?: TmpdirOptions): Operation<T> {
   requireFunction("withTmpdir()", "body", body);
   const opts = requireOptions<{ prefix: string }>("withTmpdir()", options);
   const prefix = opts.prefix ?? "weft-";

@@ -47,10 +47,20 @@ export interface WalkOptions {
  *
  * @example
  * ```ts
- * let bytes = 0;
- * yield* walk("src", function* (dir, names, entries) {
- *   for (const entry of entries) if (entry.isFile) bytes += (yield* stat(join(dir, entry.name))).size;
- * }, { exclude: (dir) => dir.endsWith("/.git") });
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (root) {
+ *   yield* mkdir(join(root, "src", "lib"), { recursive: true });
+ *   yield* mkdir(join(root, ".git"));
+ *   yield* writeFile(join(root, "src", "a.ts"), "12345");
+ *   yield* writeFile(join(root, "src", "lib", "b.ts"), "123");
+ *   yield* writeFile(join(root, ".git", "HEAD"), "ref: main");
+ *   let bytes = 0;
+ *   yield* walk(root, function* (dir, _names, entries) {
+ *     for (const entry of entries) if (entry.isFile) bytes += (yield* stat(join(dir, entry.name))).size;
+ *   }, { exclude: (dir) => dir.endsWith("/.git") });
+ *   console.log(bytes); // prints 8
+ * });
  * ```
  */
 export function* walk(

@@ -35,7 +35,21 @@ export interface WatchEvent {
  *
  * @example
  * ```ts
- * yield* watch("src", onChange, { recursive: true });
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* mkdir(join(dir, "sub"));
+ *   yield* withTaskGroup(function* (group) {
+ *     const options: WatchOptions = {
+ *       recursive: true, // changes in subdirectories too
+ *       onReady: () => group.startSoon(() => writeFile(join(dir, "sub", "new.txt"), "hi")),
+ *     };
+ *     yield* watch(dir, function* (event) {
+ *       console.log(event.name); // prints sub/new.txt (or sub, on some systems, first)
+ *       return false; // stop watching
+ *     }, options);
+ *   });
+ * });
  * ```
  */
 export interface WatchOptions {
@@ -50,9 +64,21 @@ export interface WatchOptions {
    *
    * @example
    * ```ts
-   * const ready = new Queue<true>({ kind: "unbounded" });
-   * group.spawn(() => watch(dir, onChange, { onReady: () => ready.tryPut(true) }));
-   * yield* ready.get(); // from here on, no change to `dir` is missed
+   * import { join } from "node:path";
+   *
+   * yield* withTmpdir(function* (dir) {
+   *   yield* withTaskGroup(function* (group) {
+   *     const ready = new Queue<true>({ kind: "unbounded" });
+   *     const seen = group.spawn(function* () {
+   *       let name = "";
+   *       yield* watch(dir, function* (event) { name = event.name; return false; }, { onReady: () => ready.tryPut(true) });
+   *       return name;
+   *     });
+   *     yield* ready.get(); // from here on, no change to `dir` is missed
+   *     yield* writeFile(join(dir, "report.txt"), "done");
+   *     console.log(yield* seen.wait()); // prints report.txt
+   *   });
+   * });
    * ```
    */
   onReady?: () => void;
@@ -80,11 +106,20 @@ export interface WatchOptions {
  *
  * @example
  * ```ts
- * yield* withTimeoutOpt(60_000, () =>
- *   watch("inbox", function* (event) {
- *     if (event.kind === "create") yield* process(event.path);
- *   }),
- * );
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (inbox) {
+ *   const handled: string[] = [];
+ *   yield* withTaskGroup(function* (group) {
+ *     const arrive = () => group.startSoon(() => writeFile(join(inbox, "order-1.json"), "{}")); // a file arrives
+ *     yield* withTimeoutOpt(1000, () =>
+ *       watch(inbox, function* (event) {
+ *         if (event.kind === "create") handled.push(event.name);
+ *       }, { onReady: arrive }),
+ *     );
+ *   });
+ *   console.log(handled); // prints [ 'order-1.json' ] (the watch ended with the timeout)
+ * });
  * ```
  */
 export function* watch(path: string, body: (event: WatchEvent) => Operation<void | boolean>, options?: WatchOptions): Operation<void> {

@@ -15,7 +15,17 @@ import { modeOption, osError, requireBoolean, requireOptions, requirePath } from
  *
  * @example
  * ```ts
- * yield* writeFile("id.txt", id, { exclusive: true, mode: 0o600, flush: true });
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   const id = crypto.randomUUID();
+ *   yield* writeFile(join(dir, "id.txt"), id, { exclusive: true, mode: 0o600, flush: true });
+ *   try {
+ *     yield* writeFile(join(dir, "id.txt"), "another", { exclusive: true });
+ *   } catch (e) {
+ *     console.log((e as OsError).code); // prints EEXIST: exclusive never replaces a file
+ *   }
+ * });
  * ```
  */
 export interface WriteFileOptions {
@@ -34,7 +44,13 @@ export interface WriteFileOptions {
  *
  * @example
  * ```ts
- * const bytes = yield* readFile("image.png");
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "image.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+ *   const bytes = yield* readFile(join(dir, "image.png"));
+ *   console.log(bytes.length, bytes[1]); // prints 4 80
+ * });
  * ```
  */
 export function* readFile(path: string): Operation<Uint8Array> {
@@ -54,7 +70,13 @@ export function* readFile(path: string): Operation<Uint8Array> {
  *
  * @example
  * ```ts
- * const config = JSON.parse(yield* readTextFile("config.json"));
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "config.json"), '{ "debug": true }');
+ *   const config = JSON.parse(yield* readTextFile(join(dir, "config.json")));
+ *   console.log(config.debug); // prints true
+ * });
  * ```
  */
 export function* readTextFile(path: string): Operation<string> {
@@ -98,7 +120,13 @@ function* write(api: string, path: unknown, data: unknown, options: unknown, app
  *
  * @example
  * ```ts
- * yield* writeFile("out.json", JSON.stringify(result));
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   const result = { ok: true };
+ *   yield* writeFile(join(dir, "out.json"), JSON.stringify(result));
+ *   console.log(yield* readTextFile(join(dir, "out.json"))); // prints {"ok":true}
+ * });
  * ```
  */
 export function writeFile(path: string, data: string | Uint8Array, options?: WriteFileOptions): Operation<void> {

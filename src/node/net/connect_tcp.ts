@@ -26,7 +26,9 @@ const API = "connectTcp()";
  *
  * @example
  * ```ts
- * const conn = yield* connectTcp({ host: "db.internal", port: 5432, family: 4 });
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 }); // stands in for a database
+ * using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port, family: 4 });
+ * console.log(conn.remotePort === server.port); // prints true
  * ```
  */
 export interface ConnectTcpOptions {
@@ -200,9 +202,17 @@ function* race<C extends Closable>(addresses: readonly HostAddress[], shared: At
  *
  * @example
  * ```ts
- * using conn = yield* withTimeout(5000, () => connectTcp({ host: "localhost", port: 8080 }));
- * yield* conn.write("GET / HTTP/1.0\r\n\r\n");
- * console.log((yield* conn.readAll()).text());
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using peer = yield* server.accept();
+ *     yield* peer.readLine();
+ *     yield* peer.write("HTTP/1.0 200 OK\r\n\r\nhi");
+ *   }); // the peer closes when it is done
+ *   using conn = yield* withTimeout(5000, () => connectTcp({ host: "127.0.0.1", port: server.port }));
+ *   yield* conn.write("GET / HTTP/1.0\r\n\r\n");
+ *   console.log(JSON.stringify((yield* conn.readAll()).text())); // prints "HTTP/1.0 200 OK\r\n\r\nhi"
+ * });
  * ```
  */
 export function* connectTcp(options: ConnectTcpOptions): Operation<TcpConnection> {

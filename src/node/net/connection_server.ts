@@ -19,7 +19,15 @@ import { requireOptionalBoolean, requireOptionalCount, requireOptions } from "./
  *
  * @example
  * ```ts
- * yield* server.serve(handle, { maxConnections: 100, onError: (e) => console.error(e) });
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * function* handle(conn: TcpConnection): Operation<void> {
+ *   yield* conn.write(`hello, ${conn.remoteAddress}\n`);
+ * }
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(handle, { maxConnections: 100, onError: (e) => console.error(e) }), { daemon: true });
+ *   using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+ *   console.log(yield* conn.readLine()); // prints hello, 127.0.0.1
+ * });
  * ```
  */
 export interface ServeOptions<C = TcpConnection> {
@@ -116,7 +124,14 @@ export class ConnectionServer<C extends ServedConnection> {
    *
    * @example
    * ```ts
-   * const server = new ConnectionServer("MyServer", listening, "connection", (socket) => new TcpConnection(socket));
+   * import { createServer } from "node:net";
+   *
+   * const listening = createServer();
+   * yield* call(() => new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve)));
+   * using server = new ConnectionServer("MyServer", listening, "connection", (socket) => new TcpConnection(socket));
+   * using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   * using conn = yield* server.accept();
+   * console.log(conn.remotePort === client.localPort); // prints true
    * ```
    */
   constructor(kind: string, server: Server, event: "connection" | "secureConnection", wrap: (socket: Socket) => C) {
@@ -156,8 +171,10 @@ export class ConnectionServer<C extends ServedConnection> {
    *
    * @example
    * ```ts
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
    * using conn = yield* server.accept();
-   * console.log(`from ${conn.remoteAddress}:${conn.remotePort}`);
+   * console.log(`from ${conn.remoteAddress}`); // prints from 127.0.0.1
    * ```
    */
   *accept(): Operation<C> {
@@ -192,9 +209,17 @@ export class ConnectionServer<C extends ServedConnection> {
    *
    * @example
    * ```ts
-   * yield* server.serve(function* (conn) {
-   *   for (let line; (line = yield* conn.readLine()) !== undefined; ) yield* conn.write(`${line.toUpperCase()}\n`);
-   * }, { maxConnections: 64 });
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(() =>
+   *     server.serve(function* (conn) {
+   *       for (let line; (line = yield* conn.readLine()) !== undefined; ) yield* conn.write(`${line.toUpperCase()}\n`);
+   *     }, { maxConnections: 64 }),
+   *   { daemon: true });
+   *   using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   *   yield* conn.write("shout\n");
+   *   console.log(yield* conn.readLine()); // prints SHOUT
+   * });
    * ```
    */
   *serve(handler: (conn: C) => Operation<void>, options?: ServeOptions<C>): Operation<void> {
@@ -246,8 +271,18 @@ export class ConnectionServer<C extends ServedConnection> {
    *
    * @example
    * ```ts
-   * const server = yield* listenTcp({ port: 0 });
-   * try { yield* handleOne(yield* server.accept()); } finally { server.close(); }
+   * function* handleOne(conn: TcpConnection): Operation<void> {
+   *   using c = conn;
+   *   yield* c.write("bye\n");
+   * }
+   * const server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   *     console.log(yield* client.readLine()); // prints bye
+   *   });
+   *   try { yield* handleOne(yield* server.accept()); } finally { server.close(); }
+   * });
    * ```
    */
   close(): void {

@@ -29,7 +29,8 @@ export interface HostAddress {
  *
  * @example
  * ```ts
- * const v6 = yield* resolveHost("example.com", { family: 6 });
+ * const v4 = yield* resolveHost("localhost", { family: 4 });
+ * console.log(v4.every((a) => a.family === 4)); // prints true
  * ```
  */
 export interface ResolveHostOptions {

@@ -21,7 +21,13 @@ export const DEFAULT_LINGER_MS = 10_000;
  *
  * @example
  * ```ts
- * const conn = new TcpConnection(socket, { lingerMs: 2000 });
+ * import { connect } from "node:net";
+ *
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * const socket = connect(server.port, "127.0.0.1");
+ * yield* call(() => new Promise((resolve) => socket.once("connect", resolve)));
+ * using conn = new TcpConnection(socket, { lingerMs: 2000 });
+ * console.log(conn.remotePort === server.port); // prints true
  * ```
  */
 export interface TcpConnectionOptions {
@@ -68,9 +74,13 @@ function familyOf(name: string | undefined): 4 | 6 {
  *
  * @example
  * ```ts
- * using conn = yield* connectTcp({ host: "localhost", port: 7 });
- * yield* conn.write("hello\n");
- * console.log(yield* conn.readLine()); // "hello"
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (peer) { yield* peer.writeReader(peer); }), { daemon: true }); // an echo service
+ *   using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+ *   yield* conn.write("hello\n");
+ *   console.log(yield* conn.readLine()); // prints hello
+ * });
  * ```
  */
 export class TcpConnection extends DuplexBase {
@@ -101,7 +111,13 @@ export class TcpConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * const conn = new TcpConnection(net.connect(port, "127.0.0.1")); // after its "connect" event
+   * import * as net from "node:net";
+   *
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * const socket = net.connect(server.port, "127.0.0.1");
+   * yield* call(() => new Promise((resolve) => socket.once("connect", resolve)));
+   * using conn = new TcpConnection(socket); // after its "connect" event
+   * console.log(conn.remoteAddress); // prints 127.0.0.1
    * ```
    */
   constructor(socket: Socket, options?: TcpConnectionOptions) {
@@ -174,9 +190,19 @@ export class TcpConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * yield* conn.write(request);
-   * conn.shutdownWrite();                     // "that was all"
-   * const reply = yield* conn.readAll();
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     using peer = yield* server.accept();
+   *     const request = (yield* peer.readAll()).text(); // until the client's shutdownWrite
+   *     yield* peer.write(`got ${request.length} bytes`);
+   *   });
+   *   using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   *   yield* conn.write("a request");
+   *   conn.shutdownWrite(); // "that was all"
+   *   const reply = yield* conn.readAll();
+   *   console.log(reply.text()); // prints got 9 bytes
+   * });
    * ```
    */
   shutdownWrite(): void {
@@ -199,8 +225,15 @@ export class TcpConnection extends DuplexBase {
    *
    * @example
    * ```ts
+   * function* talk(conn: TcpConnection): Operation<void> {
+   *   yield* conn.write("hi\n");
+   * }
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * const [host, port] = ["127.0.0.1", server.port];
    * const conn = yield* connectTcp({ host, port });
    * try { yield* talk(conn); } finally { conn.close(); }
+   * using peer = yield* server.accept();
+   * console.log(yield* peer.readLine()); // prints hi
    * ```
    */
   close(): void {
@@ -238,7 +271,10 @@ export class TcpConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * conn.setNoDelay(false); // batch many tiny writes
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   * conn.setNoDelay(false); // batch many tiny writes (Nagle's algorithm)
+   * console.log("Nagle on"); // prints Nagle on
    * ```
    */
   setNoDelay(noDelay = true): void {
@@ -252,7 +288,10 @@ export class TcpConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * conn.setKeepAlive(true, 60_000);
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   * conn.setKeepAlive(true, 60_000); // probe an idle peer after a minute
+   * console.log("keep-alive on"); // prints keep-alive on
    * ```
    */
   setKeepAlive(enable: boolean, initialDelayMs = 0): void {

@@ -19,7 +19,8 @@ const ignore = (): void => {};
  *
  * @example
  * ```ts
- * const server = yield* listenTcp({ host: "127.0.0.1", port: 0, backlog: 128 });
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0, backlog: 128 });
+ * console.log(server.port > 0); // prints true: port 0 picks a free port
  * ```
  */
 export interface ListenTcpOptions {
@@ -46,9 +47,16 @@ export interface ListenTcpOptions {
  * @example
  * ```ts
  * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
- * console.log(`listening on port ${server.port}`);
- * yield* server.serve(function* (conn) {
- *   yield* conn.writeReader(conn); // echo
+ * console.log(server.address); // prints 127.0.0.1
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() =>
+ *     server.serve(function* (conn) {
+ *       yield* conn.writeReader(conn); // echo
+ *     }),
+ *   { daemon: true });
+ *   using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+ *   yield* client.write("echo\n");
+ *   console.log(yield* client.readLine()); // prints echo
  * });
  * ```
  */
@@ -59,7 +67,12 @@ export class TcpServer extends ConnectionServer<TcpConnection> {
    *
    * @example
    * ```ts
-   * const server = new TcpServer(listeningNodeServer, { lingerMs: 1000 });
+   * import { createServer } from "node:net";
+   *
+   * const listeningNodeServer = createServer();
+   * yield* call(() => new Promise<void>((resolve) => listeningNodeServer.listen(0, "127.0.0.1", resolve)));
+   * using server = new TcpServer(listeningNodeServer, { lingerMs: 1000 });
+   * console.log(server.address); // prints 127.0.0.1
    * ```
    */
   constructor(server: Server, options?: TcpConnectionOptions) {

@@ -22,7 +22,8 @@ const DEFAULT_MAX_QUEUED = 1024;
  *
  * @example
  * ```ts
- * const socket = yield* bindUdp({ host: "::1", port: 0, type: "udp6" });
+ * using socket = yield* bindUdp({ host: "127.0.0.1", port: 0, type: "udp4" });
+ * console.log(socket.family); // prints 4
  * ```
  */
 export interface BindUdpOptions {
@@ -47,8 +48,12 @@ export interface BindUdpOptions {
  *
  * @example
  * ```ts
- * const { data, address, port } = yield* socket.recv();
- * yield* socket.send(data, port, address); // echo it back
+ * using server = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * using client = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * yield* client.send("ping", server.port, "127.0.0.1");
+ * const { data, address, port } = yield* server.recv();
+ * yield* server.send(data, port, address); // echo it back
+ * console.log(new TextDecoder().decode((yield* client.recv()).data)); // prints ping
  * ```
  */
 export interface Datagram {
@@ -71,9 +76,18 @@ export interface Datagram {
  *
  * @example
  * ```ts
- * using socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
- * yield* socket.send("ping", serverPort, "127.0.0.1");
- * const reply = yield* withTimeout(1000, () => socket.recv());
+ * using echo = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * const serverPort = echo.port;
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     const { data, address, port } = yield* echo.recv();
+ *     yield* echo.send(data, port, address);
+ *   });
+ *   using socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ *   yield* socket.send("ping", serverPort, "127.0.0.1");
+ *   const reply = yield* withTimeout(1000, () => socket.recv());
+ *   console.log(new TextDecoder().decode(reply.data)); // prints ping
+ * });
  * ```
  */
 export class UdpSocket {
@@ -133,7 +147,11 @@ export class UdpSocket {
    *
    * @example
    * ```ts
-   * yield* socket.send(JSON.stringify({ ping: 1 }), 9999, "127.0.0.1");
+   * using server = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+   * using client = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+   * const socket = client;
+   * yield* socket.send(JSON.stringify({ ping: 1 }), server.port, "127.0.0.1");
+   * console.log(new TextDecoder().decode((yield* server.recv()).data)); // prints {"ping":1}
    * ```
    */
   *send(data: string | Uint8Array, port: number, host: string): Operation<void> {
@@ -159,8 +177,11 @@ export class UdpSocket {
    *
    * @example
    * ```ts
-   * const { data, address, port } = yield* socket.recv();
-   * console.log(`${new TextDecoder().decode(data)} from ${address}:${port}`);
+   * using server = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+   * using client = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+   * yield* client.send("hello", server.port, "127.0.0.1");
+   * const { data, address } = yield* server.recv();
+   * console.log(`${new TextDecoder().decode(data)} from ${address}`); // prints hello from 127.0.0.1
    * ```
    */
   *recv(): Operation<Datagram> {
@@ -186,7 +207,10 @@ export class UdpSocket {
    *
    * @example
    * ```ts
-   * const socket = yield* bindUdp({ port: 0 });
+   * function* serve(socket: UdpSocket): Operation<void> {
+   *   console.log(socket.port > 0); // prints true
+   * }
+   * const socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
    * try { yield* serve(socket); } finally { socket.close(); }
    * ```
    */
@@ -211,10 +235,17 @@ export class UdpSocket {
  * @example
  * ```ts
  * using socket = yield* bindUdp({ host: "127.0.0.1", port: 0 });
- * for (;;) {
- *   const { data, address, port } = yield* socket.recv();
- *   yield* socket.send(data, port, address);
- * }
+ * using client = yield* bindUdp({ host: "127.0.0.1", port: 0 });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     for (;;) {
+ *       const { data, address, port } = yield* socket.recv();
+ *       yield* socket.send(data, port, address);
+ *     }
+ *   }, { daemon: true }); // the echo loop ends with the group
+ *   yield* client.send("marco", socket.port, "127.0.0.1");
+ *   console.log(new TextDecoder().decode((yield* client.recv()).data)); // prints marco
+ * });
  * ```
  */
 export function* bindUdp(options?: BindUdpOptions): Operation<UdpSocket> {

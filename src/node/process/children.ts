@@ -25,8 +25,10 @@ import { othersListen, setLastResort } from "./signal_hub.ts";
  *
  * @example
  * ```ts
+ * using proc = yield* spawnProcess(process.execPath, ["-e", "process.kill(process.pid, 'SIGTERM')"]);
  * const { code, signal } = yield* proc.wait();
- * if (signal !== null) console.error(`killed by ${signal}`);
+ * if (signal !== null) console.log(`killed by ${signal}`); // prints killed by SIGTERM
+ * else console.log(`exit code ${code}`);
  * ```
  */
 export interface ExitStatus {

@@ -17,7 +17,14 @@ import { requireSignalName, setFallback, signalNumber } from "./signal_hub.ts";
  *
  * @example
  * ```ts
- * main(program, { signals: ["SIGINT", "SIGTERM", "SIGHUP"], debug: true });
+ * import { main, stdout } from "weftjs/node";
+ *
+ * main(
+ *   function* () {
+ *     yield* stdout.write("hello\n");
+ *   },
+ *   { signals: ["SIGINT", "SIGTERM", "SIGHUP"], debug: true },
+ * );
  * ```
  */
 export interface MainOptions {
@@ -75,10 +82,15 @@ let started = false;
  * {@link onSignal} goes to that task only and does not cancel the program.
  * Call `main` once, at the top of the program's entry module.
  *
+ * On SIGINT/SIGTERM the body is cancelled, so its `finally` runs in a
+ * cancelled task, where every suspension point throws `Cancelled` at once:
+ * cleanup that must still wait (writing a last message, flushing a file, a
+ * goodbye on a socket) goes inside `protectFromCancel`.
+ *
  * @example
  * ```ts
- * import { main, stdout } from "weft/node";
- * import { sleep } from "weft";
+ * import { main, stdout } from "weftjs/node";
+ * import { protectFromCancel, sleep } from "weftjs";
  *
  * main(function* () {
  *   try {
@@ -87,7 +99,8 @@ let started = false;
  *       yield* sleep(1000);
  *     }
  *   } finally {
- *     yield* stdout.write("stopped cleanly\n"); // runs on Ctrl-C; then exit status 130
+ *     // Runs on Ctrl-C, shielded so the write is not cut short; then exit status 130.
+ *     yield* protectFromCancel(() => stdout.write("stopped cleanly\n"));
  *   }
  * });
  * ```

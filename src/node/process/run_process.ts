@@ -29,8 +29,8 @@ export interface RunProcessOptions extends SpawnProcessOptions {
  *
  * @example
  * ```ts
- * const { code, stdout } = yield* runProcess("git", ["rev-parse", "HEAD"]);
- * if (code === 0) console.log(stdout.text().trim());
+ * const { code, stdout } = yield* runProcess(process.execPath, ["--version"]);
+ * if (code === 0) console.log(stdout.text().trim().startsWith("v")); // prints true
  * ```
  */
 export interface ProcessOutput extends ExitStatus {
@@ -56,11 +56,12 @@ const EMPTY = new Data(new Uint8Array(0));
  *
  * @example
  * ```ts
- * import { runProcess } from "weft/node";
- * import { withTimeoutOpt } from "weft";
+ * import { runProcess } from "weftjs/node";
+ * import { withTimeoutOpt } from "weftjs";
  *
- * const result = yield* withTimeoutOpt(10_000, () => runProcess("npm", ["test"]));
- * if (result === undefined) console.error("tests took too long (and were stopped)");
+ * const slowTests = ["-e", "setTimeout(() => {}, 60_000)"]; // a test run that hangs
+ * const result = yield* withTimeoutOpt(200, () => runProcess(process.execPath, slowTests));
+ * if (result === undefined) console.log("tests took too long (and were stopped)"); // prints that
  * else if (result.code !== 0) console.error(result.stderr.text());
  * ```
  */

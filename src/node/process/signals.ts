@@ -27,11 +27,17 @@ import { requireSignalName, subscribe } from "./signal_hub.ts";
  *
  * @example
  * ```ts
+ * let batches = 0;
+ * function* processNextBatch(): Operation<void> {
+ *   yield* sleep(5);
+ *   if (++batches === 3) process.kill(process.pid, "SIGINT"); // as if Ctrl-C was pressed now
+ * }
  * // Finish the current batch on Ctrl-C instead of dying in the middle of it.
  * yield* withTaskGroup<void>(function* (group) {
  *   const stop = group.spawn(() => waitSignal("SIGINT"), { daemon: true });
  *   while (!stop.done) yield* processNextBatch();
  * });
+ * console.log(batches >= 3); // prints true: the batches before the signal were all finished
  * ```
  */
 export function* waitSignal(signal: NodeJS.Signals): Operation<NodeJS.Signals> {
@@ -62,11 +68,19 @@ export function* waitSignal(signal: NodeJS.Signals): Operation<NodeJS.Signals> {
  *
  * @example
  * ```ts
+ * let config = { version: 1 };
+ * function* loadConfig(): Operation<{ version: number }> {
+ *   yield* sleep(1); // read it again
+ *   return { version: config.version + 1 };
+ * }
  * yield* withTaskGroup<void>(function* (group) {
  *   group.startSoon(() => onSignal("SIGHUP", function* () {
  *     config = yield* loadConfig();
  *   }), { daemon: true });
- *   yield* serve(() => config);
+ *   yield* sleep(20);
+ *   process.kill(process.pid, "SIGHUP"); // as `kill -HUP <pid>` would
+ *   while (config.version === 1) yield* sleep(5); // serving with the old config meanwhile
+ *   console.log(config.version); // prints 2
  * });
  * ```
  */

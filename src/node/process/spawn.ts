@@ -420,13 +420,13 @@ function* start(api: string, cmd: string, args: string[], plan: SpawnPlan, opene
  *
  * @example
  * ```ts
- * import { main, spawnProcess } from "weft/node";
- *
- * main(function* () {
- *   using server = yield* spawnProcess("node", ["server.js"], { stdout: "pipe" });
- *   const banner = yield* server.stdout.readLine();   // wait until it is up
- *   yield* runTests(banner);
- * }); // leaving the block terminates the server
+ * const serverJs = "console.log('listening'); setInterval(() => {}, 1000);"; // a server that runs until stopped
+ * {
+ *   using server = yield* spawnProcess(process.execPath, ["-e", serverJs], { stdout: "pipe" });
+ *   const banner = yield* server.stdout.readLine(); // wait until it is up
+ *   console.log(banner); // prints listening
+ *   // … run the tests against it …
+ * } // leaving the block terminates the server
  * ```
  */
 export function* spawnProcess(cmd: string, args?: readonly string[], options?: SpawnProcessOptions): Operation<Process> {

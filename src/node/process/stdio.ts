@@ -15,7 +15,7 @@ import { StreamReader, StreamWriter } from "./stream_io.ts";
  *
  * @example
  * ```ts
- * import { main, stdin, stdout } from "weft/node";
+ * import { main, stdin, stdout } from "weftjs/node";
  *
  * main(function* () {
  *   for (let line; (line = yield* stdin.readLine()) !== undefined; ) {
@@ -50,7 +50,8 @@ export const stdin: StreamReader = new StreamReader("stdin", {
  *
  * @example
  * ```ts
- * yield* stdout.write(`${count} lines\n`);
+ * const count = 3;
+ * yield* stdout.write(`${count} lines\n`); // prints 3 lines
  * ```
  */
 export const stdout: StreamWriter = new StreamWriter("stdout", {
@@ -63,7 +64,8 @@ export const stdout: StreamWriter = new StreamWriter("stdout", {
  *
  * @example
  * ```ts
- * yield* stderr.write(`warning: ${name} skipped\n`);
+ * const name = "cache.db";
+ * yield* stderr.write(`warning: ${name} skipped\n`); // prints warning: cache.db skipped, on stderr
  * ```
  */
 export const stderr: StreamWriter = new StreamWriter("stderr", {

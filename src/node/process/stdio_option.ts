@@ -23,8 +23,22 @@ import { osError } from "../os_error.ts";
  *
  * @example
  * ```ts
- * yield* spawnProcess("make", [], { stdout: "build.log", stderr: "build.log", stdin: "ignore" });
- * yield* spawnProcess("tee", [], { stdin: "pipe", stdout: { path: "all.log", append: true } });
+ * import { join } from "node:path";
+ *
+ * const build = "console.log('compiling'); console.error('1 warning');"; // a build writing to both streams
+ * yield* withTmpdir(function* (dir) {
+ *   const log = join(dir, "build.log");
+ *   using make = yield* spawnProcess(process.execPath, ["-e", build], { stdout: log, stderr: log, stdin: "ignore" });
+ *   yield* make.wait();
+ *   using tee = yield* spawnProcess(process.execPath, ["-e", "process.stdin.pipe(process.stdout)"], {
+ *     stdin: "pipe",
+ *     stdout: { path: log, append: true },
+ *   });
+ *   yield* tee.stdin.write("done\n");
+ *   tee.stdin.close();
+ *   yield* tee.wait();
+ *   console.log(yield* readTextFile(log)); // prints compiling, 1 warning, done: one line each
+ * });
  * ```
  */
 export type StdioOption = "inherit" | "pipe" | "ignore" | string | { path: string; append?: boolean };

@@ -66,7 +66,23 @@ export interface TlsClientOptions {
  *
  * @example
  * ```ts
- * const conn = yield* connectTls({ host: "localhost", port: 8443, ca: caPem });
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (conn) { yield* conn.writeReader(conn); }), { daemon: true }); // echo
+ *   using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert }); // trusts this certificate only
+ *   yield* conn.write("hello\n");
+ *   console.log(yield* conn.readLine()); // prints hello
+ * });
  * ```
  */
 export interface ConnectTlsOptions extends ConnectTcpOptions, TlsClientOptions {}
@@ -168,9 +184,27 @@ export function handshake(
  *
  * @example
  * ```ts
- * using conn = yield* connectTls({ host: "example.com", port: 443, alpn: ["http/1.1"] });
- * yield* conn.write("GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
- * console.log((yield* conn.readAll()).text());
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert, alpn: ["http/1.1"] });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using peer = yield* server.accept();
+ *     yield* peer.readUntil("\r\n\r\n");
+ *     yield* peer.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello");
+ *   });
+ *   using conn = yield* connectTls({ host: "localhost", port: server.port, ca: cert, alpn: ["http/1.1"] });
+ *   yield* conn.write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+ *   console.log(conn.alpnProtocol, (yield* conn.readAll()).text().endsWith("hello")); // prints http/1.1 true
+ * });
  * ```
  */
 export function* connectTls(options: ConnectTlsOptions): Operation<TlsConnection> {

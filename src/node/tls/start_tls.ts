@@ -157,9 +157,31 @@ function* handshake(
  *
  * @example
  * ```ts
- * const tcp = yield* connectTcp({ host: "mail.example.com", port: 587 });
- * // … EHLO, "STARTTLS", read "220 ready" …
- * using tls = yield* startTls(tcp, { servername: "mail.example.com" });
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 }); // a mail server offering STARTTLS
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using plain = yield* server.accept();
+ *     yield* plain.readLine(); // "STARTTLS"
+ *     yield* plain.write("220 ready\n");
+ *     using secure = yield* acceptTls(plain, { key, cert });
+ *     yield* secure.write("250 secured\n");
+ *   });
+ *   const tcp = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+ *   yield* tcp.write("STARTTLS\n");
+ *   yield* tcp.readLine(); // "220 ready"
+ *   using tls = yield* startTls(tcp, { servername: "localhost", ca: cert });
+ *   console.log(yield* tls.readLine()); // prints 250 secured
+ * });
  * ```
  */
 export function* startTls(stream: TlsTransport, options?: TlsClientOptions): Operation<TlsConnection> {

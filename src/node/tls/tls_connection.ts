@@ -18,7 +18,19 @@ import type { CipherChannel } from "./cipher_channel.ts";
  *
  * @example
  * ```ts
- * const conn = yield* connectTls({ host: "example.com", port: 443, lingerMs: 2000 });
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+ * using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert, lingerMs: 2000 });
+ * console.log(conn.authorized); // prints true
  * ```
  */
 export interface TlsConnectionOptions {
@@ -84,9 +96,23 @@ export function adoptChannel(
  *
  * @example
  * ```ts
- * using conn = yield* connectTls({ host: "example.com", port: 443 });
- * yield* conn.write("HEAD / HTTP/1.0\r\nHost: example.com\r\n\r\n");
- * console.log(yield* conn.readLine()); // "HTTP/1.0 200 OK"
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (conn) { yield* conn.writeReader(conn); }), { daemon: true }); // echo
+ *   using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert });
+ *   yield* conn.write("HEAD / HTTP/1.0\r\n\r\n");
+ *   console.log(yield* conn.readLine()); // prints HEAD / HTTP/1.0 (echoed)
+ * });
  * ```
  */
 export class TlsConnection extends DuplexBase {
@@ -127,7 +153,22 @@ export class TlsConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * const conn = new TlsConnection(tlsSocket); // after its "secureConnect" event
+   * import { join } from "node:path";
+   * import { connect } from "node:tls";
+   *
+   * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+   * const { key, cert } = yield* withTmpdir(function* (dir) {
+   *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+   *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+   *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+   *   if (made.code !== 0) throw new Error(made.stderr.text());
+   *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+   * });
+   * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+   * const tlsSocket = connect({ host: "127.0.0.1", port: server.port, ca: cert, servername: "localhost" });
+   * yield* call(() => new Promise((resolve) => tlsSocket.once("secureConnect", resolve)));
+   * using conn = new TlsConnection(tlsSocket); // after its "secureConnect" event
+   * console.log(conn.authorized); // prints true
    * ```
    */
   constructor(socket: TLSSocket, options?: TlsConnectionOptions) {
@@ -177,7 +218,19 @@ export class TlsConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * console.log(conn.peerCertificate()?.subject.CN);
+   * import { join } from "node:path";
+   *
+   * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+   * const { key, cert } = yield* withTmpdir(function* (dir) {
+   *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+   *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+   *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+   *   if (made.code !== 0) throw new Error(made.stderr.text());
+   *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+   * });
+   * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+   * using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert });
+   * console.log(conn.peerCertificate()?.subject.CN); // prints localhost
    * ```
    */
   peerCertificate(): PeerCertificate | undefined {
@@ -226,9 +279,29 @@ export class TlsConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * yield* conn.write(request);
-   * conn.shutdownWrite();
-   * const reply = yield* conn.readAll();
+   * import { join } from "node:path";
+   *
+   * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+   * const { key, cert } = yield* withTmpdir(function* (dir) {
+   *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+   *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+   *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+   *   if (made.code !== 0) throw new Error(made.stderr.text());
+   *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+   * });
+   * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     using peer = yield* server.accept();
+   *     const request = (yield* peer.readAll()).text(); // until the client's shutdownWrite
+   *     yield* peer.write(`got ${request}`);
+   *   });
+   *   using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert });
+   *   yield* conn.write("a request");
+   *   conn.shutdownWrite();
+   *   const reply = yield* conn.readAll();
+   *   console.log(reply.text()); // prints got a request
+   * });
    * ```
    */
   shutdownWrite(): void {
@@ -251,8 +324,29 @@ export class TlsConnection extends DuplexBase {
    *
    * @example
    * ```ts
-   * const conn = yield* connectTls({ host, port });
-   * try { yield* talk(conn); } finally { conn.close(); }
+   * import { join } from "node:path";
+   *
+   * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+   * const { key, cert } = yield* withTmpdir(function* (dir) {
+   *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+   *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+   *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+   *   if (made.code !== 0) throw new Error(made.stderr.text());
+   *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+   * });
+   * function* talk(conn: TlsConnection): Operation<void> {
+   *   yield* conn.write("hi\n");
+   * }
+   * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(function* () {
+   *     using peer = yield* server.accept();
+   *     console.log(yield* peer.readLine()); // prints hi
+   *   });
+   *   const [host, port] = ["127.0.0.1", server.port];
+   *   const conn = yield* connectTls({ host, port, ca: cert });
+   *   try { yield* talk(conn); } finally { conn.close(); }
+   * });
    * ```
    */
   close(): void {

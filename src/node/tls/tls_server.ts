@@ -33,7 +33,20 @@ import {
  *
  * @example
  * ```ts
- * const options: TlsServerOptions = { key: keyPem, cert: certPem, alpn: ["h2", "http/1.1"] };
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * const options: TlsServerOptions = { key, cert, alpn: ["h2", "http/1.1"] };
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, ...options });
+ * using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert, alpn: ["http/1.1"] });
+ * console.log(conn.alpnProtocol); // prints http/1.1
  * ```
  */
 export interface TlsServerOptions {
@@ -65,7 +78,19 @@ export interface TlsServerOptions {
  *
  * @example
  * ```ts
- * const server = yield* listenTls({ host: "127.0.0.1", port: 8443, key, cert });
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * const server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+ * console.log(server.port > 0); // prints true
+ * server.close();
  * ```
  */
 export interface ListenTlsOptions extends TlsServerOptions {
@@ -110,9 +135,22 @@ export function serverTlsOptions(api: string, options: TlsServerOptions): TlsOpt
  *
  * @example
  * ```ts
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
  * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
- * yield* server.serve(function* (conn) {
- *   yield* conn.writeReader(conn); // echo
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (conn) { yield* conn.writeReader(conn); }), { daemon: true }); // echo
+ *   using conn = yield* connectTls({ host: "127.0.0.1", port: server.port, ca: cert });
+ *   yield* conn.write("echo\n");
+ *   console.log(yield* conn.readLine()); // prints echo
  * });
  * ```
  */
@@ -123,7 +161,21 @@ export class TlsServer extends ConnectionServer<TlsConnection> {
    *
    * @example
    * ```ts
-   * const server = new TlsServer(listeningTlsServer, { lingerMs: 1000 });
+   * import { join } from "node:path";
+   * import { createServer } from "node:tls";
+   *
+   * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+   * const { key, cert } = yield* withTmpdir(function* (dir) {
+   *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+   *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+   *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+   *   if (made.code !== 0) throw new Error(made.stderr.text());
+   *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+   * });
+   * const listeningTlsServer = createServer({ key, cert });
+   * yield* call(() => new Promise<void>((resolve) => listeningTlsServer.listen(0, "127.0.0.1", resolve)));
+   * using server = new TlsServer(listeningTlsServer, { lingerMs: 1000 });
+   * console.log(server.address); // prints 127.0.0.1
    * ```
    */
   constructor(server: Server, options?: TlsConnectionOptions) {
@@ -152,8 +204,18 @@ function dropClient(_error: Error, socket: TLSSocket): void {
  *
  * @example
  * ```ts
- * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key: keyPem, cert: certPem });
- * console.log(server.port);
+ * import { join } from "node:path";
+ *
+ * // A self-signed certificate for 127.0.0.1, made with the openssl command.
+ * const { key, cert } = yield* withTmpdir(function* (dir) {
+ *   const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"];
+ *   args.push("-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost");
+ *   const made = yield* runProcess("openssl", [...args, "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]);
+ *   if (made.code !== 0) throw new Error(made.stderr.text());
+ *   return { key: yield* readTextFile(join(dir, "key.pem")), cert: yield* readTextFile(join(dir, "cert.pem")) };
+ * });
+ * using server = yield* listenTls({ host: "127.0.0.1", port: 0, key, cert });
+ * console.log(server.port > 0); // prints true
  * ```
  */
 export function* listenTls(options: ListenTlsOptions): Operation<TlsServer> {

@@ -12,7 +12,13 @@ import { requireOptionalMs } from "../net/validate.ts";
  *
  * @example
  * ```ts
- * const ca: Credential = readFileSync("ca.pem", "utf8");
+ * import { join } from "node:path";
+ *
+ * yield* withTmpdir(function* (dir) {
+ *   yield* writeFile(join(dir, "ca.pem"), "-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n");
+ *   const ca: Credential = yield* readTextFile(join(dir, "ca.pem")); // PEM text, or its bytes
+ *   console.log(ca.startsWith("-----BEGIN")); // prints true
+ * });
  * ```
  */
 export type Credential = string | Uint8Array | readonly (string | Uint8Array)[];
