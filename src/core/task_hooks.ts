@@ -23,6 +23,14 @@ export function addTaskHook(task: Coroutine, hook: TaskHook): void {
   task.flags |= Flag.HOOKED;
 }
 
+/** Detaches `hook` from `task` (a subscription closed before its task ended). */
+export function removeTaskHook(task: Coroutine, hook: TaskHook): void {
+  const list = hooks.get(task);
+  if (list === undefined) return;
+  const index = list.indexOf(hook);
+  if (index >= 0) list.splice(index, 1);
+}
+
 export function runCancelHooks(task: Coroutine): void {
   const list = hooks.get(task);
   if (list !== undefined) for (const hook of list) hook.cancelled();
