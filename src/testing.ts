@@ -10,5 +10,5 @@
  *
  * @module
  */
-export { runVirtual, createVirtualClock } from "./drivers/virtual_time.ts";
-export type { VirtualClock } from "./drivers/virtual_time.ts";
+export { runVirtual, createVirtualClock, DEFAULT_AUTOJUMP_THRESHOLD_MS } from "./drivers/virtual_time.ts";
+export type { VirtualClock, VirtualRunOptions } from "./drivers/virtual_time.ts";
