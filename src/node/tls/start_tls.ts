@@ -27,7 +27,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, handshakeTimeoutError } from "./validate.
  * const [a, b] = pipe(); // weft/io: each end is a TlsTransport
  * ```
  */
-export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void };
+export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void; abort?: () => void };
 
 function requireTransport(api: string, stream: unknown): asserts stream is TlsTransport {
   const s = stream as Partial<TlsTransport> | null;
