@@ -62,6 +62,8 @@ export { Lazy } from "./sync/lazy.ts";
 export { call, until } from "./interop/call.ts";
 export { each } from "./interop/each.ts";
 export type { ItemSource } from "./interop/each.ts";
+export { on, once, EventOverflow } from "./interop/events.ts";
+export type { EventEmitterLike, EventOverflowPolicy, EventSubscription, EventTargetLike, OnOptions } from "./interop/events.ts";
 export { useAbortSignal } from "./interop/abort_signal.ts";
 export { toAsyncIterable } from "./interop/async_iterable.ts";
 export { fromReadableStream, toReadableStream } from "./interop/streams.ts";

@@ -12,5 +12,5 @@
  *
  * @module
  */
-export { runVirtual, createVirtualClock } from "./drivers/virtual_time.ts";
-export type { VirtualClock, VirtualClockOptions } from "./drivers/virtual_time.ts";
+export { runVirtual, createVirtualClock, DEFAULT_AUTOJUMP_THRESHOLD_MS } from "./drivers/virtual_time.ts";
+export type { VirtualClock, VirtualClockOptions, VirtualRunOptions } from "./drivers/virtual_time.ts";

@@ -886,27 +886,31 @@ async function settle(tree: Tree): Promise<void> {
 }
 
 async function onVirtualTime(tree: Tree): Promise<void> {
-  await runVirtual(function* () {
-    yield* withTaskGroup<void>(function* (host) {
-      // Fake IO completes from a task sleeping on the virtual clock (so completions and
-      // timeouts share deadlines), or from a real host microtask.
-      tree.later = (ms, micro, callback) => {
-        if (micro) {
-          queueMicrotask(callback);
-          return () => {};
-        }
-        const timer = host.spawn(
-          function* () {
-            yield* sleep(ms);
-            callback();
-          },
-          { daemon: true },
-        );
-        return () => timer.cancel();
-      };
-      yield* runTree(tree);
-    });
-  });
+  await runVirtual(
+    function* () {
+      yield* withTaskGroup<void>(function* (host) {
+        // Fake IO completes from a task sleeping on the virtual clock (so completions and
+        // timeouts share deadlines), or from a real host microtask.
+        tree.later = (ms, micro, callback) => {
+          if (micro) {
+            queueMicrotask(callback);
+            return () => {};
+          }
+          const timer = host.spawn(
+            function* () {
+              yield* sleep(ms);
+              callback();
+            },
+            { daemon: true },
+          );
+          return () => timer.cancel();
+        };
+        yield* runTree(tree);
+      });
+      // The fake IO is completed by virtual timers, not by the host: the clock must not wait for it.
+    },
+    { autojumpThreshold: 0 },
+  );
   await settle(tree);
 }
 

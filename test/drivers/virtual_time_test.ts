@@ -605,11 +605,27 @@ test("an action resolved by a real host timer completes inside runVirtual, at vi
   assert.deepEqual(result, ["host", 0]);
 });
 
-test("a sleeper beside a pending promise: the clock jumps to the sleeper's deadline without waiting for the promise", async () => {
-  // Documented behaviour (autojump, as Trio's MockClock): the clock jumps
-  // whenever no task is ready, even while a host promise is still pending.
-  // So the virtual sleep of 1000 ms ends before a 20 ms real promise settles,
-  // and the promise's task resumes at the virtual time reached by then.
+// ── real work under virtual time: the auto-jump threshold ────────────────────
+// While a task waits on the host the clock stands still, for up to
+// `autojumpThreshold` real ms without a host callback (250 by default). These
+// tests never depend on how fast the host runs: a real promise armed before the
+// idle timer, with an earlier deadline, settles first even on a stalled host
+// (timers fire in deadline order, and a settle that already asked for a step
+// makes the idle timer stand down).
+
+test("a real promise that settles in a few real ms wins against a 60 s virtual timeout (default threshold)", {
+  timeout: 30_000,
+}, async () => {
+  const result = await runVirtual(function* () {
+    const value = yield* withTimeoutOpt(60_000, () => call((signal) => realDelay(5, "real", signal)));
+    return { value, at: now() };
+  });
+  assert.deepEqual(result, { value: "real", at: 0 });
+});
+
+test("a sleeper beside a pending promise: the clock waits for the promise, then jumps to the sleeper's deadline", {
+  timeout: 30_000,
+}, async () => {
   const log = new Log();
   await runVirtual(function* () {
     yield* withTaskGroup<void>(function* (group) {
@@ -623,51 +639,150 @@ test("a sleeper beside a pending promise: the clock jumps to the sleeper's deadl
       });
     });
   });
-  assert.deepEqual(log.entries, ["sleeper@1000", "promise@1000"]);
+  assert.deepEqual(log.entries, ["promise@0", "sleeper@1000"]);
 });
 
-test("a virtual timeout around a pending real promise fires without waiting for it, and aborts its signal", async () => {
-  // Consequence of the autojump above: nothing is ready, so the clock jumps
-  // to the timeout's deadline while the 20 ms real promise is still pending.
+test("a chain of real promises keeps the clock still as long as each settles within the threshold of the last", {
+  timeout: 30_000,
+}, async () => {
+  const result = await runVirtual(
+    function* () {
+      return yield* withTimeoutOpt(1_000, function* () {
+        for (let i = 0; i < 10; i++) yield* until(realDelay(10, i));
+        return now();
+      });
+    },
+    { autojumpThreshold: 200 },
+  );
+  assert.equal(result, 0);
+});
+
+test("pure virtual code still jumps at once whatever the threshold, Infinity included", { timeout: 30_000 }, async () => {
+  for (const autojumpThreshold of [undefined, 0, 10_000, Infinity]) {
+    const at = await runVirtual(
+      function* () {
+        for (let i = 0; i < 100; i++) yield* sleep(3_600_000);
+        return now();
+      },
+      { autojumpThreshold },
+    );
+    assert.equal(at, 360_000_000);
+  }
+  // Waiting for a threshold here would never end (Infinity) or take 1000 s (10 s × 100): the test's limit catches either.
+});
+
+test("with nothing from the host for the threshold, the clock jumps: a timeout around a promise that never settles fires", {
+  timeout: 30_000,
+}, async () => {
   let signalSeen: AbortSignal | undefined;
+  const started = Date.now();
   const error = await rejectionOf(
-    runVirtual(function* () {
-      yield* withTimeout(60_000, () =>
-        call((signal) => {
-          signalSeen = signal;
-          return realDelay(20, "too late", signal);
-        }),
-      );
-    }),
+    runVirtual(
+      function* () {
+        yield* withTimeout(60_000, () =>
+          call((signal) => {
+            signalSeen = signal;
+            return new Promise<never>(() => {});
+          }),
+        );
+      },
+      { autojumpThreshold: 30 },
+    ),
   );
   assert.ok(error instanceof TimeoutError, `expected TimeoutError, got ${String(error)}`);
-  assert.ok(signalSeen !== undefined);
-  assert.equal(signalSeen.aborted, true);
-  assert.ok(signalSeen.reason instanceof Cancelled);
+  assert.equal(signalSeen?.aborted, true);
+  assert.ok(signalSeen?.reason instanceof Cancelled);
+  // The clock did wait for the threshold in real time first (a stall only makes this longer).
+  assert.ok(Date.now() - started >= 25, `jumped after ${Date.now() - started} ms`);
 });
 
-test("a ticking virtual timer does not starve a pending promise: the run completes when it settles", async () => {
+test("autojumpThreshold 0 jumps at once even while a real promise is pending (the behaviour before the threshold)", {
+  timeout: 30_000,
+}, async () => {
+  let signalSeen: AbortSignal | undefined;
+  const error = await rejectionOf(
+    runVirtual(
+      function* () {
+        yield* withTimeout(60_000, () =>
+          call((signal) => {
+            signalSeen = signal;
+            return realDelay(20, "too late", signal);
+          }),
+        );
+      },
+      { autojumpThreshold: 0 },
+    ),
+  );
+  assert.ok(error instanceof TimeoutError, `expected TimeoutError, got ${String(error)}`);
+  assert.equal(signalSeen?.aborted, true);
+});
+
+test("autojumpThreshold 0: a ticking virtual timer does not starve a pending promise: the run completes when it settles", {
+  timeout: 30_000,
+}, async () => {
   let ticks = 0;
-  const result = await runVirtual(function* () {
-    return yield* withTaskGroup<{ value: string; at: number }>(function* (group) {
-      group.startSoon(
-        function* () {
-          for (;;) {
-            yield* sleep(1000);
-            ticks++;
-          }
-        },
-        { daemon: true },
-      );
-      const value = yield* until(realDelay(10, "arrived"));
-      return { value, at: now() };
-    });
-  });
+  const result = await runVirtual(
+    function* () {
+      return yield* withTaskGroup<{ value: string; at: number }>(function* (group) {
+        group.startSoon(
+          function* () {
+            for (;;) {
+              yield* sleep(1000);
+              ticks++;
+            }
+          },
+          { daemon: true },
+        );
+        const value = yield* until(realDelay(10, "arrived"));
+        return { value, at: now() };
+      });
+    },
+    { autojumpThreshold: 0 },
+  );
   assert.equal(result.value, "arrived");
   // Time raced ahead in whole ticks while the promise was pending.
   assert.ok(result.at >= 1000, `expected the clock to have moved, it is at ${result.at}`);
   assert.equal(result.at % 1000, 0);
   assert.ok(ticks === result.at / 1000 || ticks === result.at / 1000 - 1, `ticks ${ticks} at ${result.at}`);
+});
+
+test("autojumpThreshold Infinity: the clock never moves while a promise is pending, however long it takes", {
+  timeout: 30_000,
+}, async () => {
+  const result = await runVirtual(
+    function* () {
+      return yield* withTaskGroup<{ value: string; at: number }>(function* (group) {
+        group.startSoon(
+          function* () {
+            for (;;) yield* sleep(1);
+          },
+          { daemon: true },
+        );
+        const value = yield* withTimeoutOpt(1, () => until(realDelay(50, "arrived")));
+        return { value: value ?? "timed out", at: now() };
+      });
+    },
+    { autojumpThreshold: Infinity },
+  );
+  assert.deepEqual(result, { value: "arrived", at: 0 });
+});
+
+test("runVirtual checks its options", { timeout: 30_000 }, () => {
+  const body = function* () {};
+  assert.throws(() => runVirtual(body, 5 as unknown as { autojumpThreshold: number }), {
+    name: "TypeError",
+    message: /^runVirtual\(\): options must be an object, got number 5/,
+  });
+  assert.throws(() => runVirtual(body, { autojumpThreshold: "1" as unknown as number }), {
+    name: "TypeError",
+    message: /^runVirtual\(\): options\.autojumpThreshold must be a number/,
+  });
+  for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+    assert.throws(() => runVirtual(body, { autojumpThreshold: bad }), {
+      name: "RangeError",
+      message: /^runVirtual\(\): options\.autojumpThreshold must be an integer number of milliseconds/,
+    });
+  }
 });
 
 // ── deadlocks ─────────────────────────────────────────────────────────────────

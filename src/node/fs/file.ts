@@ -197,12 +197,12 @@ export class File extends DuplexBase {
     return this.#writePosition;
   }
 
-  /** True once the file was closed. */
   /** A write the OS was handed completes even if its task is cancelled meanwhile; one cancelled before that took nothing (see `Writer.cancelledWrite`). */
   get cancelledWrite(): "queued" {
     return "queued";
   }
 
+  /** True once the file was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }

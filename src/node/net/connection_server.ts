@@ -109,6 +109,8 @@ export class ConnectionServer<C extends ServedConnection> {
   readonly family: 4 | 6;
 
   readonly #server: Server;
+  /** The connections whose `serve()` handler is running. */
+  readonly #served = new Set<C>();
   /** Connections that arrived and wait for `accept()`; FIFO to the waiting accepts. */
   readonly #queue = new Queue<C>();
   readonly #target: string;
@@ -156,6 +158,43 @@ export class ConnectionServer<C extends ServedConnection> {
       this.#error ??= annotateOsError(`${kind}.accept()`, error, this.#target);
       this.#queue.close();
     });
+  }
+
+  /**
+   * The connections whose {@link ConnectionServer.serve} handler is running,
+   * live: a connection is in it from just before its handler starts until
+   * just after it is closed, when the handler ends. Another task can use it to
+   * drop a client at once (`conn.abort()` on a `TcpConnection`: the
+   * handler's read or write then throws `ECONNABORTED`) or to close every
+   * connection on shutdown. Connections taken with `accept()` belong to their
+   * caller and are not in it.
+   *
+   * @example
+   * ```ts
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup<void>(function* (group) {
+   *   const serving = group.spawn(() =>
+   *     server.serve(
+   *       function* (conn) {
+   *         yield* conn.readLine(); // waits until the client is dropped
+   *       },
+   *       { onError: (e) => console.log((e as { code?: string }).code) }, // prints ECONNABORTED
+   *     ),
+   *   );
+   *   using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   *   while (server.connections.size === 0) yield* sleep(1);
+   *   for (const conn of server.connections) conn.abort(); // drop every client now
+   *   try {
+   *     yield* client.readLine();
+   *   } catch (e) {
+   *     console.log((e as { code?: string }).code); // prints ECONNRESET
+   *   }
+   *   serving.cancel();
+   * });
+   * ```
+   */
+  get connections(): ReadonlySet<C> {
+    return this.#served;
   }
 
   /** How many connections arrived and wait for `accept()`. */
@@ -245,6 +284,7 @@ export class ConnectionServer<C extends ServedConnection> {
             if (server.#closed && error instanceof WeftUsageError) return;
             throw error;
           }
+          server.#served.add(conn);
           group.startSoon(function* () {
             try {
               yield* callBody(api, () => handler(conn));
@@ -254,6 +294,7 @@ export class ConnectionServer<C extends ServedConnection> {
               else reportHandlerFailure(api, error, conn);
             } finally {
               conn.close();
+              server.#served.delete(conn);
               slots?.release();
             }
           });

@@ -102,6 +102,8 @@ export class TcpConnection extends DuplexBase {
   readonly #lingerMs: number;
   #closed = false;
   #writeShut = false;
+  #aborted = false;
+  #released = false;
 
   /**
    * Wraps a connected Node socket (the connection then owns it). Normally you
@@ -146,41 +148,57 @@ export class TcpConnection extends DuplexBase {
     if (this.#closed || this.#writeShut || this.buffered > 0) return undefined;
     if (socket.destroyed || socket.writableLength > 0 || socket.writableEnded) return undefined;
     this.#closed = true;
+    this.#released = true;
     this.#reader.detach();
     return socket;
   }
 
-  /** True once the connection was closed. */
   /** A cancelled write's bytes stay queued in the socket and are still sent (see `Writer.cancelledWrite`). */
   get cancelledWrite(): "queued" {
     return "queued";
   }
 
+  /** True once the connection was closed (not aborted: reads then report the abort). */
   protected get isClosed(): boolean {
-    return this.#closed;
+    return this.#closed && !this.#aborted;
   }
 
-  /** True once the connection was closed or its write side shut down. */
+  /** True once the connection was closed or its write side shut down (not aborted: writes then report the abort). */
   protected override get isWriteClosed(): boolean {
-    return this.#closed || this.#writeShut;
+    return (this.#closed && !this.#aborted) || this.#writeShut;
   }
 
   /** The next bytes from the peer; `undefined` once the peer has ended its side. */
   protected *readChunk(): Operation<Uint8Array | undefined> {
+    const api = "TcpConnection.read()";
+    if (this.#aborted) throw this.#abortedError(api);
+    let chunk: Uint8Array | undefined;
     try {
-      return yield* this.#reader.read();
+      chunk = yield* this.#reader.read();
     } catch (error) {
-      throw annotateOsError("TcpConnection.read()", error, this.#peer);
+      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
+    // Woken by our own reset: that is no end of stream from the peer.
+    if (this.#aborted) throw this.#abortedError(api);
+    return chunk;
   }
 
   /** Sends `bytes` and waits until the socket has taken them. */
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    const api = "TcpConnection.write()";
+    if (this.#aborted) throw this.#abortedError(api);
     try {
       yield* this.#writer.write(bytes);
     } catch (error) {
-      throw annotateOsError("TcpConnection.write()", error, this.#peer);
+      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
+    // Woken by our own reset while waiting for room: the queued bytes were dropped, not sent.
+    if (this.#aborted) throw this.#abortedError(api);
+  }
+
+  #abortedError(api: string): Error {
+    const error = new Error(`${api}: the connection was aborted by abort() on this side (${this.#peer})`);
+    return Object.assign(error, { code: "ECONNABORTED" });
   }
 
   /**
@@ -263,6 +281,44 @@ export class TcpConnection extends DuplexBase {
     socket.once("finish", destroy);
     socket.once("close", destroy);
     if (!socket.writableEnded) socket.end();
+  }
+
+  /**
+   * Drops the connection at once: the socket is reset (the peer's next read or
+   * write fails with `ECONNRESET`), bytes still queued for sending are
+   * discarded, and its file descriptor is released now, with no linger, also
+   * when a `close()` was still letting queued bytes drain. A task blocked in
+   * a read or a write on this connection, and every later read or write,
+   * throws an error with code `ECONNABORTED` (bytes already buffered for
+   * reading may still be read first). Idempotent. Any task may call it: a
+   * server drops a client that another task is handling (see
+   * {@link TcpServer.connections}).
+   *
+   * @example
+   * ```ts
+   * using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+   * using client = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   * using served = yield* server.accept();
+   * served.abort(); // reset, no linger
+   * try {
+   *   yield* client.readLine();
+   * } catch (e) {
+   *   console.log((e as { code?: string }).code); // prints ECONNRESET
+   * }
+   * ```
+   */
+  abort(): void {
+    if (this.#aborted) return;
+    const socket = this.#socket;
+    // Released to TLS (STARTTLS), or closed and gone already: nothing of ours to reset.
+    if (this.#released || (this.#closed && socket.destroyed)) return;
+    this.#aborted = true;
+    this.#closed = true;
+    if (socket.destroyed) return;
+    const reset = (socket as { resetAndDestroy?: () => void }).resetAndDestroy;
+    // resetAndDestroy sets SO_LINGER to 0 and closes: the kernel sends RST. Hosts without it just destroy.
+    if (typeof reset === "function") reset.call(socket);
+    else socket.destroy();
   }
 
   /**

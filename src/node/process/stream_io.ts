@@ -124,12 +124,12 @@ export class StreamWriter extends WriterBase {
     this.#source = source;
   }
 
-  /** True once this writer was closed. */
   /** A cancelled write's bytes stay queued in the stream and are still written (see `Writer.cancelledWrite`). */
   get cancelledWrite(): "queued" {
     return "queued";
   }
 
+  /** True once this writer was closed. */
   protected get isClosed(): boolean {
     return this.#closed;
   }

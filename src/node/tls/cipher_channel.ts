@@ -198,4 +198,14 @@ export class CipherChannel {
     this.#under.close();
     this.notify();
   }
+
+  /** Drops the stream under TLS at once: its own `abort()` where it has one (a `TcpConnection`), else `close()`. */
+  abort(): void {
+    const under = this.#under;
+    if (typeof under.abort === "function") under.abort();
+    if (this.#closed) return;
+    this.#closed = true;
+    under.close();
+    this.notify();
+  }
 }

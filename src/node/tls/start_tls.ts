@@ -48,7 +48,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT_MS, handshakeTimeoutError } from "./validate.
  * console.log(end.cancelledWrite); // prints "dropped"
  * ```
  */
-export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void };
+export type TlsTransport = Reader & Writer & { close(): void; shutdownWrite?: () => void; abort?: () => void };
 
 function requireTransport(api: string, stream: unknown): asserts stream is TlsTransport {
   const s = stream as Partial<TlsTransport> | null;

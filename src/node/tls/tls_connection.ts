@@ -145,6 +145,7 @@ export class TlsConnection extends DuplexBase {
   readonly #lingerMs: number;
   #closed = false;
   #writeShut = false;
+  #aborted = false;
 
   /**
    * Wraps a TLS socket whose handshake has completed (the connection then
@@ -197,19 +198,19 @@ export class TlsConnection extends DuplexBase {
     this.#peer = this.remoteAddress === "" ? "TLS peer" : `peer ${formatAddress(this.remoteAddress, this.remotePort)}`;
   }
 
-  /** True once the connection was closed. */
   /** A cancelled write's bytes stay queued (in the TLS engine, or its ciphertext in the socket or the stream under it) and are still sent (see `Writer.cancelledWrite`). */
   get cancelledWrite(): "queued" {
     return "queued";
   }
 
+  /** True once the connection was closed. */
   protected get isClosed(): boolean {
-    return this.#closed;
+    return this.#closed && !this.#aborted;
   }
 
-  /** True once the connection was closed or its write side shut down. */
+  /** True once the connection was closed or its write side shut down (not aborted: writes then report the abort). */
   protected override get isWriteClosed(): boolean {
-    return this.#closed || this.#writeShut;
+    return (this.#closed && !this.#aborted) || this.#writeShut;
   }
 
   /**
@@ -240,34 +241,50 @@ export class TlsConnection extends DuplexBase {
 
   /** The next decrypted bytes; `undefined` once the peer has ended its side. */
   protected *readChunk(): Operation<Uint8Array | undefined> {
+    const api = "TlsConnection.read()";
+    if (this.#aborted) throw this.#abortedError(api);
+    let chunk: Uint8Array | undefined;
     try {
-      const channel = this.#channel;
-      if (channel === undefined) return yield* this.#reader.read();
-      let waited = false;
-      for (;;) {
-        if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-        const got = this.#reader.poll();
-        if (got !== null) return got;
-        waited = true;
-        yield* channel.wait(true);
-      }
+      chunk = yield* this.#readDecrypted();
     } catch (error) {
-      throw annotateOsError("TlsConnection.read()", error, this.#peer);
+      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
+    // Woken by our own abort: that is no end of stream from the peer.
+    if (this.#aborted) throw this.#abortedError(api);
+    return chunk;
+  }
+
+  *#readDecrypted(): Operation<Uint8Array | undefined> {
+    const channel = this.#channel;
+    if (channel === undefined) return yield* this.#reader.read();
+    let waited = false;
+    for (;;) {
+      if (waited && requireTask("read()").cancelDue) throw new Cancelled();
+      const got = this.#reader.poll();
+      if (got !== null) return got;
+      waited = true;
+      yield* channel.wait(true);
+    }
+  }
+
+  #abortedError(api: string): Error {
+    const error = new Error(`${api}: the connection was aborted by abort() on this side (${this.#peer})`);
+    return Object.assign(error, { code: "ECONNABORTED" });
   }
 
   /** Encrypts and sends `bytes`; waits until the socket (or the stream under TLS) has taken them. */
   protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    const api = "TlsConnection.write()";
+    if (this.#aborted) throw this.#abortedError(api);
     try {
       const channel = this.#channel;
-      if (channel === undefined) {
-        yield* this.#writer.write(bytes);
-        return;
-      }
-      yield* writeThrough(this.#socket, channel, bytes);
+      if (channel === undefined) yield* this.#writer.write(bytes);
+      else yield* writeThrough(this.#socket, channel, bytes);
     } catch (error) {
-      throw annotateOsError("TlsConnection.write()", error, this.#peer);
+      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
+    // Woken by our own abort while waiting for room: the queued bytes were dropped, not sent.
+    if (this.#aborted) throw this.#abortedError(api);
   }
 
   /**
@@ -377,6 +394,36 @@ export class TlsConnection extends DuplexBase {
     socket.once("close", destroy);
     if (!socket.writableEnded) socket.end();
     else if (socket.writableFinished) destroy();
+  }
+
+  /**
+   * Drops the connection at once, with no close_notify and no linger: bytes
+   * still queued are discarded and the socket is destroyed now, also when a
+   * `close()` was still letting them drain. On a socket the peer sees the
+   * connection end without close_notify (Node's TLS socket cannot send a
+   * reset). Over a weft stream (see `close()`) the stream under TLS is
+   * aborted when it has an `abort()` (a `TcpConnection`: a reset), else closed. A task blocked in a read or a write on this
+   * connection, and every later read or write, throws an error with code
+   * `ECONNABORTED`. Idempotent; any task may call it (see
+   * `TlsServer.connections`).
+   *
+   * @example
+   * ```ts
+   * function dropAll(server: TlsServer): void {
+   *   for (const conn of server.connections) conn.abort(); // every client, now, without close_notify
+   * }
+   * console.log(typeof dropAll); // prints function
+   * ```
+   */
+  abort(): void {
+    if (this.#aborted) return;
+    const socket = this.#socket;
+    const channel = this.#channel;
+    if (this.#closed && socket.destroyed && channel === undefined) return;
+    this.#aborted = true;
+    this.#closed = true;
+    socket.destroy();
+    channel?.abort();
   }
 }
 
