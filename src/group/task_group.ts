@@ -300,7 +300,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     this.count++;
     if ((flags & Flag.DAEMON) === 0) this.waiting++;
     // A group that has failed or finished cancels newcomers; they still start (docs/semantics.md, «Groups»).
-    if (this.state !== GroupState.RUNNING) child.flags |= Flag.CANCELLED;
+    if (this.state !== GroupState.RUNNING) child.flags |= Flag.CANCELLED | Flag.TASK_CANCELLED;
     return child;
   }
 

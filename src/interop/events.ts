@@ -95,7 +95,7 @@ export interface OnOptions {
  * @example
  * ```ts
  * const target = new EventTarget();
- * const sub = yield* on(target, "tick", { capacity: 1 });
+ * const sub = yield* on<Event>(target, "tick", { capacity: 1 });
  * target.dispatchEvent(new Event("tick"));
  * target.dispatchEvent(new Event("tick")); // no room: the subscription fails
  * console.log((yield* sub.get()).type); // prints tick
