@@ -178,8 +178,8 @@ export class Scheduler {
 
   /**
    * Delivers a cancellation just set on `task` (whose flags were `before`):
-   * unless it was already cancelled or is shielded, wakes it and passes the
-   * cancellation on to the group it is parked in. Also used by a timeout
+   * unless it is shielded, wakes it, and if it was not cancelled already,
+   * passes the cancellation on to the group it is parked in. Also used by a timeout
    * scope whose deadline passed (see `cancel_scope.ts`).
    */
   interrupt(task: Coroutine, before: number): void {

@@ -40,7 +40,7 @@ export function addTaskHook(task: Coroutine, hook: TaskHook): void {
  * innermost timeout scope, or the task. Returns that owner.
  */
 export function addScopeHook(task: Coroutine, hook: TaskHook): HookOwner {
-  const owner = task.scope ?? task;
+  const owner = currentHookOwner(task);
   addHook(task, owner, hook);
   return owner;
 }
@@ -84,9 +84,9 @@ export function runEndHooks(owner: HookOwner): void {
   for (const hook of list.hooks) hook.ended();
 }
 
-/** Detaches `hook` from `task`, if it is attached: for hooks that outlive their use (a subscription ended early). */
-export function removeTaskHook(task: Coroutine, hook: TaskHook): void {
-  const list = lists.get(task);
+/** Detaches `hook` from `owner`, if it is attached: for hooks that outlive their use (a subscription ended early). */
+export function removeHook(owner: HookOwner, hook: TaskHook): void {
+  const list = lists.get(owner);
   if (list === undefined) return;
   const i = list.hooks.indexOf(hook);
   if (i >= 0) list.hooks.splice(i, 1);

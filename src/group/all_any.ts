@@ -5,7 +5,7 @@ import { callBody } from "../core/cancel.ts";
 import { Cancelled } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { Semaphore } from "../sync/semaphore.ts";
-import { withTaskGroup, type TaskGroup } from "./task_group.ts";
+import { withTaskGroup, type SpawnOptions, type TaskGroup } from "./task_group.ts";
 
 /** Throws a TypeError naming `api` unless `bodies` is an array of functions. */
 export function validateBodies(api: string, bodies: unknown): asserts bodies is Array<() => Operation<unknown>> {
@@ -36,6 +36,30 @@ export type BodyResults<B extends Bodies> = { -readonly [K in keyof B]: B[K] ext
 /** The semaphore that enforces `maxConcurrent`, or null when it limits nothing. */
 export function limiter(max: number | undefined, count: number): Semaphore | null {
   return max === undefined || max >= count ? null : new Semaphore(max);
+}
+
+/**
+ * Starts task `i` of `group` for each i below `n`, in order, waiting for a
+ * permit of `permits` (when limited) before each start; a task releases its
+ * permit when `work(i)` ends, however it ends.
+ */
+export function* startLimited(
+  group: TaskGroup<void>,
+  n: number,
+  permits: Semaphore | null,
+  work: (i: number) => Operation<void>,
+  options?: SpawnOptions,
+): Operation<void> {
+  for (let i = 0; i < n; i++) {
+    if (permits !== null) yield* permits.acquire();
+    group.startSoon(function* () {
+      try {
+        yield* work(i);
+      } finally {
+        permits?.release();
+      }
+    }, options);
+  }
 }
 
 /**
@@ -100,19 +124,11 @@ export function* all(bodies: Bodies, options?: AllOptions): Operation<unknown[]>
   const results = new Array<unknown>(n);
   if (n === 0) return results;
   const permits = limiter(options?.maxConcurrent, n);
-  yield* withTaskGroup<void>(function* (group) {
-    for (let i = 0; i < n; i++) {
-      const body = bodies[i]!;
-      if (permits !== null) yield* permits.acquire();
-      group.startSoon(function* () {
-        try {
-          results[i] = yield* callBody("all()", body);
-        } finally {
-          permits?.release();
-        }
-      });
-    }
-  });
+  yield* withTaskGroup<void>((group) =>
+    startLimited(group, n, permits, function* (i) {
+      results[i] = yield* callBody("all()", bodies[i]!);
+    }),
+  );
   return results;
 }
 
@@ -154,32 +170,28 @@ export function* any(bodies: Bodies, options?: AnyOptions): Operation<unknown> {
   let won = false;
   let value: T | undefined;
   let lastError: unknown;
-  const race = function* (group: TaskGroup<void>): Operation<void> {
-    for (let i = 0; i < n; i++) {
-      const body = bodies[i]!;
-      if (permits !== null) yield* permits.acquire();
-      group.startSoon(
-        function* () {
-          let result: T;
-          try {
-            result = yield* callBody("any()", body);
-          } catch (error) {
-            lastError = error;
-            throw error;
-          } finally {
-            permits?.release();
-          }
-          // The first success decides; a late one cannot replace it.
-          if (!won) {
-            won = true;
-            value = result;
-          }
-          group.returnImmediately(undefined);
-        },
-        { allowFailure },
-      );
-    }
-  };
+  const race = (group: TaskGroup<void>): Operation<void> =>
+    startLimited(
+      group,
+      n,
+      permits,
+      function* (i) {
+        let result: T;
+        try {
+          result = yield* callBody("any()", bodies[i]!);
+        } catch (error) {
+          lastError = error;
+          throw error;
+        }
+        // The first success decides; a late one cannot replace it.
+        if (!won) {
+          won = true;
+          value = result;
+        }
+        group.returnImmediately(undefined);
+      },
+      { allowFailure },
+    );
   try {
     yield* withTaskGroup<void>(race);
   } catch (error) {

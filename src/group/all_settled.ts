@@ -4,7 +4,7 @@
 import { callBody, isCancellationError } from "../core/cancel.ts";
 import { Cancelled } from "../core/errors.ts";
 import type { Operation } from "../core/operation.ts";
-import { limiter, validateBodies, validateMaxConcurrent, type Bodies, type BodyResults } from "./all_any.ts";
+import { limiter, startLimited, validateBodies, validateMaxConcurrent, type Bodies, type BodyResults } from "./all_any.ts";
 import { withTaskGroup } from "./task_group.ts";
 
 /**
@@ -73,21 +73,15 @@ export function* allSettled(bodies: Bodies, options?: AllSettledOptions): Operat
   if (n === 0) return [];
   const permits = limiter(options?.maxConcurrent, n);
   try {
-    yield* withTaskGroup<void>(function* (group) {
-      for (let i = 0; i < n; i++) {
-        const body = bodies[i]!;
-        if (permits !== null) yield* permits.acquire();
-        group.startSoon(function* () {
-          try {
-            results[i] = { ok: true, value: yield* callBody("allSettled()", body) };
-          } catch (error) {
-            results[i] = { ok: false, error };
-          } finally {
-            permits?.release();
-          }
-        });
-      }
-    });
+    yield* withTaskGroup<void>((group) =>
+      startLimited(group, n, permits, function* (i) {
+        try {
+          results[i] = { ok: true, value: yield* callBody("allSettled()", bodies[i]!) };
+        } catch (error) {
+          results[i] = { ok: false, error };
+        }
+      }),
+    );
   } catch (error) {
     // The children never throw, so only the starting loop can: cancelled
     // while it waited for a permit. The started bodies have settled (the

@@ -5,7 +5,7 @@
 import { action } from "../core/action.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { requireTask } from "../core/scheduler.ts";
-import { addTaskHook, removeTaskHook, type TaskHook } from "../core/task_hooks.ts";
+import { tieToOwner } from "../group/lifetime.ts";
 import { Queue, QueueClosed } from "../sync/queue.ts";
 
 /**
@@ -120,8 +120,9 @@ export class EventOverflow extends Error {
 
 /**
  * A subscription made by {@link on}: the events of one name, buffered in
- * arrival order until a task takes them. It ends when the task that made it
- * ends, or earlier by `close()` (also by leaving the block of a `using`
+ * arrival order until a task takes them. It ends when the code that made it
+ * ends (its task, or the `withTimeout` body it runs in; made in a task
+ * group's body, when the whole group has ended), or earlier by `close()` (also by leaving the block of a `using`
  * declaration); from then on its listener is gone.
  *
  * @example
@@ -263,8 +264,10 @@ class Subscription<E> implements EventSubscription<E> {
  * Subscribes the current task to the events named `eventName` of `target`
  * (an {@link EventTargetLike} or an {@link EventEmitterLike}): from now on each
  * event is buffered, in arrival order, until a task takes it with `get`. The
- * listener is removed when the task that subscribed ends (by value, error or
- * cancellation) or when the subscription is closed, whichever comes first.
+ * listener is removed when the code that subscribed ends (its task by value,
+ * error or cancellation, or the `withTimeout` body it runs in; made in a
+ * task group's body, when the whole group has ended) or when the
+ * subscription is closed, whichever comes first.
  *
  * The buffer is bounded (`capacity`, 1024 by default): an event that finds it
  * full ends the subscription with {@link EventOverflow} (`policy: "fail"`,
@@ -328,15 +331,15 @@ export function* on<E = unknown>(
     }
   };
   const onError: Listener = (error) => subscription.end(error);
-  const hook: TaskHook = { cancelled: () => {}, ended: () => subscription.close() };
   const subscription = new Subscription<E>(queue, () => {
     attachment.remove(eventName, onEvent);
     if (listenForError) attachment.remove("error", onError);
-    removeTaskHook(task, hook);
+    untie();
   });
+  // Ends with the code that made it; in a group's body, with the whole group.
+  const untie = tieToOwner(task, () => subscription.close());
   attachment.add(eventName, onEvent);
   if (listenForError) attachment.add("error", onError);
-  addTaskHook(task, hook);
   return subscription;
 }
 

@@ -206,20 +206,23 @@ export class BufferedWriter implements Writer {
 
   /** Sends the overflow, then the buffer; each stays here until the wrapped writer took it. */
   *#flush(): Operation<void> {
+    // What a cancelled pass-on left queued in the writer (`#taken`) is gone from here too.
     const overflow = this.#overflow;
     if (overflow !== undefined) {
       try {
         yield* this.#passOn(overflow);
-      } finally {
+      } catch (error) {
         if (this.#taken) this.#overflow = undefined;
+        throw error;
       }
       this.#overflow = undefined;
     }
     if (this.#length > 0) {
       try {
         yield* this.#passOn(this.#buffer.subarray(0, this.#length));
-      } finally {
+      } catch (error) {
         if (this.#taken) this.#length = 0;
+        throw error;
       }
       this.#length = 0;
     }

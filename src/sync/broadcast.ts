@@ -8,11 +8,10 @@
  * every buffer before it touches any: that is what makes a blocked publish
  * all-or-nothing.
  */
-import { Flag, type Coroutine } from "../core/coroutine.ts";
+import type { Coroutine } from "../core/coroutine.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { requireTask } from "../core/scheduler.ts";
-import { addTaskHook, removeTaskHook, type TaskHook } from "../core/task_hooks.ts";
-import type { TaskGroup } from "../group/task_group.ts";
+import { tieToOwner } from "../group/lifetime.ts";
 import type { ItemSource } from "../interop/each.ts";
 import { CondVar } from "./cond_var.ts";
 import { Mutex } from "./mutex.ts";
@@ -84,9 +83,9 @@ const POLICIES: readonly string[] = ["block", "dropOldest", "dropSubscriber"];
 /**
  * A publish/subscribe channel: every subscriber gets every message published
  * after it subscribed, in publish order, unless its buffer overflowed under
- * a dropping policy. A subscription belongs to the task that made it and
- * ends with that task, so a subscriber that forgot to unsubscribe never
- * holds publishers back.
+ * a dropping policy. A subscription belongs to the code that made it (its
+ * task, or the `withTimeout` body it runs in) and ends with it, so a
+ * subscriber that forgot to unsubscribe never holds publishers back.
  *
  * Cancellation loses nothing: a cancelled `publish` delivered its message to
  * every subscriber or to none (under `block` it delivers only once every
@@ -153,7 +152,8 @@ export class Broadcast<T> {
 
   /**
    * Subscribes the running task: the subscription receives every message
-   * published from now on, and ends when the task ends, or at
+   * published from now on, and ends when the task (or the `withTimeout`
+   * body it runs in) ends, or at
    * `unsubscribe()`. Made in the body of a task group, it ends when the
    * whole group has ended, so the tasks the body starts can read it. On a closed
    * broadcast the subscription is already at its end. Throws
@@ -251,7 +251,7 @@ export class Broadcast<T> {
  * One subscriber's view of a {@link Broadcast}: its own buffer of the
  * messages published since it subscribed. Read it with `get`, or loop over
  * it with `each` (the loop ends when the broadcast is closed or the
- * subscription ended). It ends with the task that made it; `unsubscribe()`
+ * subscription ended). It ends with the code that made it; `unsubscribe()`
  * ends it sooner. (It is not `Disposable`, so that the portable entry point
  * typechecks without the `esnext.disposable` lib.)
  *
@@ -296,27 +296,17 @@ export interface Subscription<T> extends ItemSource<T> {
 class Subscriber<T> implements Subscription<T> {
   readonly #buffer = new Queue<T>();
   readonly #broadcast: Broadcast<T>;
-  readonly #task: Coroutine;
   readonly #onChange: (sub: Subscriber<T> | null) => void;
-  readonly #hook: TaskHook;
+  /** Unties the subscription from the life of the code that made it. */
+  readonly #untie: () => void;
   #ended = false;
   #dropped = 0;
 
   constructor(broadcast: Broadcast<T>, task: Coroutine, onChange: (sub: Subscriber<T> | null) => void) {
     this.#broadcast = broadcast;
-    this.#task = task;
     this.#onChange = onChange;
-    this.#hook = { cancelled: () => {}, ended: () => this.unsubscribe() };
-    if ((task.flags & Flag.GROUP_BODY) !== 0) {
-      // A group's body ends before the tasks it starts: a subscription made
-      // there is for them, so it lasts until the whole group has ended.
-      const unsubscribe = this.unsubscribe.bind(this);
-      (task.owner as unknown as TaskGroup<unknown>).addDefer(function* () {
-        unsubscribe();
-      });
-    } else {
-      addTaskHook(task, this.#hook);
-    }
+    // Ends with the code that made it; in a group's body, with the whole group.
+    this.#untie = tieToOwner(task, () => this.unsubscribe());
   }
 
   /** The broadcast this subscription listens to. */
@@ -382,7 +372,7 @@ class Subscriber<T> implements Subscription<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#buffer.close(error, { clear });
-    if ((this.#task.flags & Flag.GROUP_BODY) === 0) removeTaskHook(this.#task, this.#hook);
+    this.#untie();
     this.#onChange(this);
   }
 

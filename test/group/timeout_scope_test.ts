@@ -8,9 +8,11 @@
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import {
+  Broadcast,
   Cancelled,
   TimeoutError,
   isBeingCancelled,
+  on,
   pause,
   protectFromCancel,
   sleep,
@@ -144,5 +146,32 @@ testOnEveryDriver(
       };
     });
     assert.deepEqual(out, { timedOut: true, abortedInside: false, finishedAfterBody: true, own: false });
+  },
+);
+
+testOnEveryDriver(
+  "a Broadcast or on subscription made in a timeout's body ends with the body; one made before it does not",
+  async (run) => {
+    const out = await run(function* () {
+      const news = new Broadcast<number>({ capacity: 4 });
+      const target = new EventTarget();
+      const before = news.subscribe();
+      let inBody: { ended: boolean } | undefined;
+      let eventsInBody: { closed: boolean } | undefined;
+      yield* withTimeoutOpt(U, function* () {
+        inBody = news.subscribe();
+        eventsInBody = yield* on<Event>(target, "ping");
+        yield* sleep(100 * U);
+      });
+      news.tryPublish(1);
+      return {
+        before: before.ended,
+        beforeGot: before.tryGet(),
+        inBody: inBody?.ended,
+        events: eventsInBody?.closed,
+        subscribers: news.subscribers,
+      };
+    });
+    assert.deepEqual(out, { before: false, beforeGot: 1, inBody: true, events: true, subscribers: 1 });
   },
 );
