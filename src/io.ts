@@ -37,8 +37,8 @@
  * @module
  */
 export { Data } from "./io/data.ts";
-export { PipeClosed, ReaderClosed } from "./io/errors.ts";
-export { ReaderBase, type Reader } from "./io/reader.ts";
+export { PipeClosed, ReadLimitExceeded, ReaderClosed } from "./io/errors.ts";
+export { ReaderBase, type Reader, type ReadUntilOptions } from "./io/reader.ts";
 export { WriterBase, type Writer } from "./io/writer.ts";
 export { DuplexBase } from "./io/duplex.ts";
 export { BufferedWriter } from "./io/buffered_writer.ts";

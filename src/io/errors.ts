@@ -61,3 +61,45 @@ export class PipeClosed extends Error {
     this.name = "PipeClosed";
   }
 }
+
+/**
+ * Thrown by {@link Reader.readUntil} and {@link Reader.readLine} given a
+ * `maxLength` when more than that many bytes arrive without the separator:
+ * the caller asked for a bounded read (a protocol's header line, say) and the
+ * peer sent an unbounded one. Nothing is lost: the bytes read so far stay
+ * buffered (at most `maxLength` plus one chunk of the source), so the caller
+ * may answer the peer, `drop()` them or close the stream.
+ *
+ * @example
+ * ```ts
+ * const [conn, peer] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using p = peer; // a peer that never ends its line
+ *     yield* p.write("x".repeat(100_000));
+ *   });
+ *   try {
+ *     yield* conn.readLine({ maxLength: 8192 });
+ *   } catch (e) {
+ *     if (e instanceof ReadLimitExceeded) console.log(`line over ${e.limit} bytes`); // prints line over 8192 bytes
+ *   }
+ *   conn.close();
+ * });
+ * ```
+ */
+export class ReadLimitExceeded extends Error {
+  /** The `maxLength` that was exceeded, in bytes. */
+  readonly limit: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param limit the `maxLength` that was exceeded
+   * @param message what the error says
+   */
+  constructor(limit: number, message = `more than ${limit} bytes arrived without the separator`) {
+    super(message);
+    this.name = "ReadLimitExceeded";
+    this.limit = limit;
+  }
+}

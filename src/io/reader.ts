@@ -14,7 +14,7 @@ import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import { Data, decodeUtf8 } from "./data.ts";
-import { ReaderClosed } from "./errors.ts";
+import { ReadLimitExceeded, ReaderClosed } from "./errors.ts";
 
 /**
  * A source of bytes. Only one task may read from a reader at a time: a second
@@ -32,10 +32,15 @@ export interface Reader {
    * UTF-8 text up to `separator` (consumed, not returned); the rest at end of
    * stream; `undefined` if nothing is left. Bytes that are not UTF-8 give a
    * TypeError and stay buffered (read them with `readSome` or `readAll`).
+   * With `options.maxLength`, text longer than that many bytes throws
+   * `ReadLimitExceeded` instead of growing the buffer without bound.
    */
-  readUntil(separator: string | Uint8Array): Operation<string | undefined>;
-  /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
-  readLine(): Operation<string | undefined>;
+  readUntil(separator: string | Uint8Array, options?: ReadUntilOptions): Operation<string | undefined>;
+  /**
+   * One line without its `\n` (and a `\r` before it); `undefined` at end of
+   * stream. With `options.maxLength`, a longer line throws `ReadLimitExceeded`.
+   */
+  readLine(options?: ReadUntilOptions): Operation<string | undefined>;
   /** Everything up to end of stream. */
   readAll(): Operation<Data>;
   /**
@@ -46,6 +51,47 @@ export interface Reader {
   drop(n: number): Operation<number>;
   /** Bytes already received and not yet read. */
   readonly buffered: number;
+}
+
+/**
+ * Options for {@link Reader.readUntil} and {@link Reader.readLine}.
+ *
+ * @example
+ * ```ts
+ * const [conn, peer] = pipe(); // stands in for a socket
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     using p = peer;
+ *     yield* p.write("GET / HTTP/1.1\r\n");
+ *   });
+ *   const requestLine = yield* conn.readLine({ maxLength: 8192 }); // a peer cannot make this buffer grow past 8 KiB and a chunk
+ *   console.log(requestLine); // prints GET / HTTP/1.1
+ *   conn.close();
+ * });
+ * ```
+ */
+export interface ReadUntilOptions {
+  /**
+   * The most bytes of text (the separator, and for `readLine` the `\r\n`,
+   * not counted) to accept. When more arrive without the separator, or the
+   * stream ends with more than this left, the read throws
+   * `ReadLimitExceeded` and the bytes stay buffered. The reader then holds
+   * at most `maxLength` plus the separator plus one chunk of its source.
+   * Unbounded when left out.
+   */
+  maxLength?: number;
+}
+
+/** Reads `options.maxLength` (Infinity when absent), or throws a TypeError/RangeError naming it. */
+function maxLengthOf(api: string, options: unknown): number {
+  if (options === undefined) return Infinity;
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
+  }
+  const { maxLength } = options as ReadUntilOptions;
+  if (maxLength === undefined) return Infinity;
+  requireCount(api, "options.maxLength", maxLength);
+  return maxLength;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -196,14 +242,15 @@ export abstract class ReaderBase implements Reader {
    * UTF-8 text up to `separator` (consumed, not returned); the rest at end of
    * stream; `undefined` if nothing is left.
    */
-  *readUntil(separator: string | Uint8Array): Operation<string | undefined> {
+  *readUntil(separator: string | Uint8Array, options?: ReadUntilOptions): Operation<string | undefined> {
     const sep = typeof separator === "string" ? utf8.encode(separator) : separator;
     if (!(sep instanceof Uint8Array)) throw new TypeError("readUntil(): separator must be a string or a Uint8Array");
     if (sep.length === 0) throw new RangeError("readUntil(): separator must not be empty");
+    const maxLength = maxLengthOf("readUntil()", options);
     this.#enter("readUntil()");
     try {
-      const found = yield* this.#scanFor(sep);
-      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readUntil()", this.buffered);
+      const found = yield* this.#scanFor(sep, maxLength, "readUntil()", maxLength);
+      if (found === -1) return this.#takeRest("readUntil()", maxLength);
       const text = decodeUtf8("readUntil()", this.#buffer.subarray(this.#start, found));
       this.#consume(found - this.#start + sep.length);
       return text;
@@ -213,12 +260,15 @@ export abstract class ReaderBase implements Reader {
   }
 
   /** One line without its `\n` (and a `\r` before it); `undefined` at end of stream. */
-  *readLine(): Operation<string | undefined> {
+  *readLine(options?: ReadUntilOptions): Operation<string | undefined> {
+    const maxLength = maxLengthOf("readLine()", options);
     this.#enter("readLine()");
     try {
-      const found = yield* this.#scanFor(NEWLINE_BYTES);
-      if (found === -1) return this.buffered === 0 ? undefined : this.#takeText("readLine()", this.buffered);
+      // The `\n` may sit one byte further on when a `\r` (not counted) precedes it.
+      const found = yield* this.#scanFor(NEWLINE_BYTES, maxLength + 1, "readLine()", maxLength);
+      if (found === -1) return this.#takeRest("readLine()", maxLength);
       const end = found > this.#start && this.#buffer[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
+      if (end - this.#start > maxLength) throw this.#overLimit("readLine()", maxLength);
       const text = decodeUtf8("readLine()", this.#buffer.subarray(this.#start, end));
       this.#consume(found - this.#start + 1);
       return text;
@@ -268,12 +318,18 @@ export abstract class ReaderBase implements Reader {
     this.#reading = true;
   }
 
-  /** Waits until `sep` is buffered; returns its index in `#buffer`, or -1 at end of stream. */
-  *#scanFor(sep: Uint8Array): Operation<number> {
+  /**
+   * Waits until `sep` is buffered; returns its index in `#buffer`, or -1 at
+   * end of stream. A separator must start within `within` bytes of the
+   * buffered data: once enough has arrived to rule that out, throws
+   * `ReadLimitExceeded` (naming `api` and `limit`) rather than reading on.
+   */
+  *#scanFor(sep: Uint8Array, within: number, api: string, limit: number): Operation<number> {
     let from = this.#start;
     for (;;) {
       const found = indexOf(this.#buffer, sep, from, this.#end);
-      if (found !== -1) return found;
+      if (found !== -1 && found - this.#start <= within) return found;
+      if (found !== -1 || this.buffered >= within + sep.length) throw this.#overLimit(api, limit);
       // Only the tail that could start a separator needs to be searched again.
       const searched = Math.max(this.#start, this.#end - sep.length + 1) - this.#start;
       if (!(yield* this.#fill(DEFAULT_CHUNK))) return -1;
@@ -330,6 +386,20 @@ export abstract class ReaderBase implements Reader {
       this.#start = this.#end = 0;
       this.#ownsSpare = false;
     }
+  }
+
+  /** At end of stream: the rest as text, `undefined` if nothing is left, `ReadLimitExceeded` if over `limit`. */
+  #takeRest(api: string, limit: number): string | undefined {
+    if (this.buffered === 0) return undefined;
+    if (this.buffered > limit) throw this.#overLimit(api, limit);
+    return this.#takeText(api, this.buffered);
+  }
+
+  #overLimit(api: string, limit: number): ReadLimitExceeded {
+    return new ReadLimitExceeded(
+      limit,
+      `${api}: more than ${limit} bytes arrived without the separator (options.maxLength); they stay buffered`,
+    );
   }
 
   /** Removes the next `n` buffered bytes as text; bytes that are not UTF-8 stay buffered. */
