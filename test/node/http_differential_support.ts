@@ -35,6 +35,9 @@
 import http from "node:http";
 import net from "node:net";
 import fc from "fast-check";
+import { withTaskGroup, type Operation } from "../../src/index.ts";
+import { PipeClosed, ReaderClosed, pipe, type Reader } from "../../src/io.ts";
+import { runVirtual } from "../../src/testing.ts";
 
 // ---------------------------------------------------------------------------
 // Cases
@@ -504,7 +507,7 @@ export const HOSTILE: Record<string, fc.Arbitrary<string>> = {
       );
     }),
   "chunk-size-bad": fc
-    .tuple(openSpecArb, fc.constantFrom("g", "0x3", " 3", "-3", "+3", "", "3\t", "3 ", "3\u0000", "3 ;a"))
+    .tuple(openSpecArb, fc.constantFrom("g", "0x3", " 3", "-3", "+3", "", "3\t", "3 ", "3\u0000"))
     .map(([s, size]) =>
       serialize(
         { ...s, method: "POST", body: { kind: "chunked", chunks: [], last: "0", trailers: [] } },
@@ -551,16 +554,7 @@ export const HOSTILE: Record<string, fc.Arbitrary<string>> = {
   "bad-request-line": fc
     .tuple(
       openSpecArb,
-      fc.constantFrom(
-        "double-space",
-        "tab",
-        "no-target",
-        "no-version",
-        "space-in-target",
-        "leading-space",
-        "lower-method",
-        "obs-text-target",
-      ),
+      fc.constantFrom("double-space", "tab", "no-target", "no-version", "space-in-target", "leading-space", "obs-text-target"),
     )
     .map(([s, how]) => {
       const t = s.target;
@@ -571,14 +565,13 @@ export const HOSTILE: Record<string, fc.Arbitrary<string>> = {
         "no-version": `${s.method} ${t}`,
         "space-in-target": `${s.method} ${t} x ${s.version}`,
         "leading-space": ` ${s.method} ${t} ${s.version}`,
-        "lower-method": `${s.method.toLowerCase()} ${t} ${s.version}`,
         "obs-text-target": `${s.method} /\u00e9${t} ${s.version}`,
       };
       return serialize(s, { requestLine: lines[how] });
     }),
   // RFC 9110 §9.1: a method is any token; llhttp knows a fixed list.
   "method-extension": fc
-    .tuple(openSpecArb, fc.constantFrom("FOO", "BREW", "X-METHOD", "PROPPATCH2", "Get"))
+    .tuple(openSpecArb, fc.constantFrom("FOO", "BREW", "X-METHOD", "PROPPATCH2", "Get", "get", "post"))
     .map(([s, method]) => serialize({ ...s, method })),
   // RFC 9112 §3: 414 for a request-target longer than the server parses (weft: 8 KiB); llhttp's bound is the 16 KiB head.
   "long-request-line": fc
@@ -807,4 +800,187 @@ export class LlhttpOracle {
       this.#server.closeAllConnections();
     });
   }
+}
+
+// ---------------------------------------------------------------------------
+// The weft side
+
+/**
+ * The codec contract the differential test drives (src/http/codec/*, issue 13),
+ * written out structurally: the codec is loaded at run time by `loadWeftCodec`,
+ * so this file compiles on a branch where the codec has not landed yet and the
+ * weft half of the test is skipped there (with a message saying so).
+ */
+export interface WeftHeaders extends Iterable<[string, string]> {
+  get(name: string): string | undefined;
+}
+export interface WeftRequestHead {
+  method: string;
+  target: string;
+  minorVersion: 0 | 1;
+  headers: WeftHeaders;
+}
+export interface WeftBodyReader extends Reader {
+  readonly complete: boolean;
+  readonly trailers: WeftHeaders | undefined;
+  close(): void;
+}
+export type WeftLimits = { maxStartLineLength: number; maxHeaderSize: number; maxHeaderCount: number };
+export interface WeftCodec {
+  HttpInput: new (
+    transport: Reader,
+  ) => {
+    readRequestHead(limits: WeftLimits): Operation<WeftRequestHead | undefined>;
+    readonly buffered: number;
+  };
+  requestFraming(head: WeftRequestHead): unknown;
+  keepsAlive(minorVersion: 0 | 1, headers: WeftHeaders): boolean;
+  bodyReader(input: InstanceType<WeftCodec["HttpInput"]>, framing: unknown, limits: WeftLimits): WeftBodyReader;
+  HttpProtocolError: new (...args: never[]) => Error & { status: number };
+  resolveLimits(api: string, limits: Partial<WeftLimits> | undefined): WeftLimits;
+}
+
+/**
+ * The codec's modules, from beside the compiled tests (`<out>/src/http/…`),
+ * or `undefined` (and why) when they are not there.
+ */
+export async function loadWeftCodec(): Promise<{ codec: WeftCodec } | { missing: string }> {
+  const load = async (path: string): Promise<Record<string, unknown>> =>
+    (await import(new URL(`../../src/http/${path}`, import.meta.url).href)) as Record<string, unknown>;
+  try {
+    const [input, framing, body, errors, limits] = await Promise.all([
+      load("codec/input.js"),
+      load("codec/framing.js"),
+      load("codec/body_reader.js"),
+      load("errors.js"),
+      load("limits.js"),
+    ]);
+    return {
+      codec: {
+        HttpInput: input.HttpInput as WeftCodec["HttpInput"],
+        requestFraming: framing.requestFraming as WeftCodec["requestFraming"],
+        keepsAlive: framing.keepsAlive as WeftCodec["keepsAlive"],
+        bodyReader: body.bodyReader as WeftCodec["bodyReader"],
+        HttpProtocolError: errors.HttpProtocolError as WeftCodec["HttpProtocolError"],
+        resolveLimits: limits.resolveLimits as WeftCodec["resolveLimits"],
+      },
+    };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as Error).name;
+    return { missing: `the weft/http codec (src/http/codec) is not built beside this test (${code})` };
+  }
+}
+
+/**
+ * What weft's codec makes of `pieces`: written one by one into a `pipe()`,
+ * read as the server will (head, framing, the whole body, keep-alive), on
+ * virtual time so nothing depends on the host's clock.
+ */
+export function weftRequestOutcome(codec: WeftCodec, pieces: readonly Uint8Array[]): Promise<Outcome> {
+  const limits = codec.resolveLimits("differential test", undefined);
+  return runVirtual(function* () {
+    const [reader, writer] = pipe();
+    return yield* withTaskGroup<Outcome>(function* (group) {
+      group.startSoon(function* () {
+        try {
+          for (const piece of pieces) yield* writer.write(piece);
+        } catch (error) {
+          // The codec stopped reading (a rejection, or a message that closes the connection).
+          if (!(error instanceof PipeClosed)) throw error;
+        } finally {
+          writer.close();
+        }
+      });
+      const input = new codec.HttpInput(reader);
+      const requests: ParsedRequest[] = [];
+      try {
+        for (;;) {
+          const head = yield* input.readRequestHead(limits);
+          if (head === undefined) return { requests, rejected: undefined };
+          const body = codec.bodyReader(input, codec.requestFraming(head), limits);
+          const data = yield* body.readAll();
+          requests.push({
+            method: head.method,
+            target: head.target,
+            version: `1.${head.minorVersion}`,
+            fields: [...head.headers],
+            body: latin1Text(data.bytes()),
+            trailers: body.trailers === undefined ? [] : [...body.trailers],
+          });
+          if (!codec.keepsAlive(head.minorVersion, head.headers)) return { requests, rejected: undefined };
+        }
+      } catch (error) {
+        if (error instanceof codec.HttpProtocolError) return { requests, rejected: { status: error.status, reason: error.message } };
+        // The stream ended inside a head or a body: llhttp's HPE_INVALID_EOF_STATE.
+        if (error instanceof ReaderClosed) return { requests, rejected: { status: 400, reason: `end of stream: ${error.message}` } };
+        throw error;
+      } finally {
+        reader.close();
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Judging two outcomes
+
+/**
+ * Kinds where weft may reject what llhttp accepts, each with the rule that
+ * makes the rejection right. Only a rejection by weft of the message of that
+ * kind, with everything before it parsed the same, counts as "stricter".
+ */
+export const WEFT_STRICTER: Record<string, string> = {
+  "host-double": "RFC 9112 §3.2: a server MUST answer 400 to a request with more than one Host field line",
+  "bad-version":
+    "RFC 9112 §2.3, RFC 9110 §15.6.6: only HTTP/1.0 and 1.1 are this protocol; llhttp takes HTTP/2.0, 3.0, 9.9 as versions (weft: 505)",
+  "te-unknown-coding": "RFC 9112 §6.1: a server that receives a transfer coding it does not understand SHOULD answer 501",
+  "te-http10": "RFC 9112 §6.1: a 1.0 message with Transfer-Encoding has faulty framing",
+  "long-request-line": "RFC 9112 §3: 414 for a request line over the server's limit (weft 8 KiB; llhttp only bounds the 16 KiB head)",
+  "many-fields": "RFC 6585 §5: 431 over the field-line count limit (weft 100; llhttp has none)",
+  "bad-request-line": "RFC 9112 §3: the request-line's elements are separated by exactly one SP (llhttp skips extra spaces)",
+  "leading-crlf": "RFC 9112 §2.2: ignoring an empty line before a request-line is a SHOULD, not a MUST",
+};
+
+/** Kinds where weft may accept what llhttp rejects, because the RFC allows it. */
+export const LLHTTP_STRICTER: Record<string, string> = {
+  "method-extension": "RFC 9110 §9.1: a method is any token, case-sensitive; llhttp knows a fixed list of upper-case names",
+  "cl-duplicate": "RFC 9112 §6.3 (5): identical Content-Length values MAY be taken as one",
+};
+
+export type Judgement =
+  | { verdict: "agree" }
+  | { verdict: "weft-stricter" | "llhttp-stricter"; kind: string }
+  | { verdict: "disagree"; why: string };
+
+/** Compares what llhttp and weft made of one case. */
+export function judge(c: HttpCase, oracle: Outcome, weft: Outcome): Judgement {
+  const same = (a: ParsedRequest, b: ParsedRequest): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const common = Math.min(oracle.requests.length, weft.requests.length);
+  for (let i = 0; i < common; i++) {
+    if (!same(oracle.requests[i]!, weft.requests[i]!)) {
+      return {
+        verdict: "disagree",
+        why: `request ${i} differs:\n llhttp ${JSON.stringify(oracle.requests[i])}\n weft   ${JSON.stringify(weft.requests[i])}`,
+      };
+    }
+  }
+  const decided = (o: Outcome): string =>
+    o.rejected === undefined ? `end after ${o.requests.length}` : `reject after ${o.requests.length}`;
+  if (decided(oracle) === decided(weft)) return { verdict: "agree" };
+  // The message at the first difference decides which table may explain it.
+  const kind = c.messages[common]?.kind ?? "(past the last message)";
+  if (
+    weft.rejected !== undefined &&
+    weft.requests.length < oracle.requests.length + (oracle.rejected === undefined ? 1 : 0) &&
+    kind in WEFT_STRICTER
+  ) {
+    return { verdict: "weft-stricter", kind };
+  }
+  if (oracle.rejected !== undefined && oracle.requests.length <= weft.requests.length && kind in LLHTTP_STRICTER) {
+    return { verdict: "llhttp-stricter", kind };
+  }
+  return {
+    verdict: "disagree",
+    why: `llhttp: ${decided(oracle)} (${oracle.rejected?.reason ?? "clean"}); weft: ${decided(weft)} (${weft.rejected?.reason ?? "clean"}); message ${common} is ${kind}`,
+  };
 }
