@@ -122,7 +122,7 @@ const RESERVED_NAMES = new Set([
 ]);
 
 const chars = (set: string, min: number, max: number): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom(...set), { minLength: min, maxLength: max }).map((a) => a.join(""));
+  fc.array(fc.constantFrom(...set.split("")), { minLength: min, maxLength: max }).map((a) => a.join(""));
 
 const tokenArb = (min: number, max: number): fc.Arbitrary<string> => chars(TCHAR, min, max);
 
@@ -315,9 +315,6 @@ const openSpecArb = requestSpecArb.map((s) => ({
   hosts: s.hosts.length === 0 ? ["a"] : s.hosts,
   connection: undefined,
 }));
-
-const withBody = (data: string): fc.Arbitrary<RequestSpec> =>
-  openSpecArb.map((s) => ({ ...s, method: "POST", body: { kind: "length", data } as BodySpec }));
 
 const insertField = (spec: RequestSpec, at: number, field: [string, string]): [string, string][] => {
   const fields = specFields(spec);
@@ -983,4 +980,13 @@ export function judge(c: HttpCase, oracle: Outcome, weft: Outcome): Judgement {
     verdict: "disagree",
     why: `llhttp: ${decided(oracle)} (${oracle.rejected?.reason ?? "clean"}); weft: ${decided(weft)} (${weft.rejected?.reason ?? "clean"}); message ${common} is ${kind}`,
   };
+}
+
+/** One module of weft/http from beside the compiled tests (`src/http/<path>`, e.g. "codec/serialize.js"), or why not. */
+export async function loadHttpModule(path: string): Promise<{ module: Record<string, unknown> } | { missing: string }> {
+  try {
+    return { module: (await import(new URL(`../../src/http/${path}`, import.meta.url).href)) as Record<string, unknown> };
+  } catch (error) {
+    return { missing: `src/http/${path} is not built beside this test (${(error as { code?: string }).code ?? (error as Error).name})` };
+  }
 }
