@@ -946,7 +946,8 @@ export const LLHTTP_STRICTER: Record<string, string> = {
 
 export type Judgement =
   | { verdict: "agree" }
-  | { verdict: "weft-stricter" | "llhttp-stricter"; kind: string }
+  | { verdict: "weft-stricter"; kind: string }
+  | { verdict: "llhttp-stricter"; kind: string }
   | { verdict: "disagree"; why: string };
 
 /** Compares what llhttp and weft made of one case. */
@@ -989,4 +990,57 @@ export async function loadHttpModule(path: string): Promise<{ module: Record<str
   } catch (error) {
     return { missing: `src/http/${path} is not built beside this test (${(error as { code?: string }).code ?? (error as Error).name})` };
   }
+}
+
+/** The counts of a differential run. */
+export interface DifferentialCounts {
+  cases: number;
+  agreed: number;
+  weftStricter: Map<string, number>;
+  llhttpStricter: Map<string, number>;
+  /** the first disagreements, described (the run stops at the first when `stopAtFirst`) */
+  disagreements: string[];
+  disagreed: number;
+}
+
+/** Runs `runs` generated cases through both parsers and judges each. */
+export async function runDifferential(
+  codec: WeftCodec,
+  oracle: LlhttpOracle,
+  options: { runs: number; seed?: number; stopAtFirst: boolean },
+): Promise<DifferentialCounts> {
+  const counts: DifferentialCounts = {
+    cases: 0,
+    agreed: 0,
+    weftStricter: new Map(),
+    llhttpStricter: new Map(),
+    disagreements: [],
+    disagreed: 0,
+  };
+  const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+  await fc.assert(
+    fc.asyncProperty(caseArb, async (c) => {
+      const pieces = casePieces(c);
+      const expected = await oracle.run(pieces);
+      const got = await weftRequestOutcome(codec, pieces);
+      counts.cases++;
+      const j = judge(c, expected, got);
+      if (j.verdict === "agree") counts.agreed++;
+      else if (j.verdict === "weft-stricter") bump(counts.weftStricter, j.kind);
+      else if (j.verdict === "llhttp-stricter") bump(counts.llhttpStricter, j.kind);
+      else {
+        counts.disagreed++;
+        if (counts.disagreements.length < 20) counts.disagreements.push(`${j.why}\n  case ${showCase(c)}`);
+        if (options.stopAtFirst) throw new Error(`weft and llhttp disagree: ${j.why}\n${showCase(c)}`);
+      }
+    }),
+    { numRuns: options.runs, seed: options.seed, endOnFailure: !options.stopAtFirst },
+  );
+  return counts;
+}
+
+/** One line: `cases, agreed, weft stricter by kind, llhttp stricter by kind, disagreements`. */
+export function describeCounts(counts: DifferentialCounts): string {
+  const list = (m: Map<string, number>): string => [...m].map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+  return `${counts.cases} cases: ${counts.agreed} agreed; weft stricter: ${list(counts.weftStricter)}; llhttp stricter: ${list(counts.llhttpStricter)}; disagreements: ${counts.disagreed}`;
 }

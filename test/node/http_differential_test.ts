@@ -24,7 +24,8 @@ import {
   requestSpecArb,
   serialize,
   showCase,
-  weftRequestOutcome,
+  runDifferential,
+  describeCounts,
   type HttpCase,
 } from "./http_differential_support.ts";
 
@@ -118,34 +119,11 @@ test("weft agrees with llhttp on generated requests, except where it is stricter
     t.skip(loaded.missing);
     return;
   }
-  const { codec } = loaded;
-  const stricter = new Map<string, number>();
-  const laxer = new Map<string, number>();
-  const disagreements: string[] = [];
-  let cases = 0;
-  let agreed = 0;
   const started = performance.now();
-  await fc.assert(
-    fc.asyncProperty(caseArb, async (c) => {
-      const pieces = casePieces(c);
-      const [expected, got] = [await oracle.run(pieces), await weftRequestOutcome(codec, pieces)];
-      cases++;
-      const j = judge(c, expected, got);
-      if (j.verdict === "agree") agreed++;
-      else if (j.verdict === "weft-stricter") stricter.set(j.kind, (stricter.get(j.kind) ?? 0) + 1);
-      else if (j.verdict === "llhttp-stricter") laxer.set(j.kind, (laxer.get(j.kind) ?? 0) + 1);
-      else if (j.verdict === "disagree") {
-        if (disagreements.length < 20) disagreements.push(`${j.why}\n  case ${showCase(c)}`);
-        assert.fail(`weft and llhttp disagree: ${j.why}\n${showCase(c)}`);
-      }
-    }),
-    { numRuns: RUNS },
-  );
-  const list = (m: Map<string, number>): string => [...m].map(([k, n]) => `${k} ${n}`).join(", ") || "none";
-  console.log(
-    `differential: ${cases} cases in ${((performance.now() - started) / 1000).toFixed(1)} s: ${agreed} agreed; weft stricter: ${list(stricter)}; llhttp stricter: ${list(laxer)}; disagreements: ${disagreements.length}`,
-  );
-  for (const kind of stricter.keys()) assert.ok(kind in WEFT_STRICTER);
-  for (const kind of laxer.keys()) assert.ok(kind in LLHTTP_STRICTER);
-  assert.ok(cases >= RUNS);
+  const counts = await runDifferential(loaded.codec, oracle, { runs: RUNS, stopAtFirst: true });
+  console.log(`differential: ${describeCounts(counts)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  for (const kind of counts.weftStricter.keys()) assert.ok(kind in WEFT_STRICTER, kind);
+  for (const kind of counts.llhttpStricter.keys()) assert.ok(kind in LLHTTP_STRICTER, kind);
+  assert.equal(counts.disagreed, 0, counts.disagreements.join("\n"));
+  assert.equal(counts.cases, RUNS);
 });
