@@ -27,6 +27,8 @@ import {
   runDifferential,
   describeCounts,
   type HttpCase,
+  type Outcome,
+  type ParsedRequest,
 } from "./http_differential_support.ts";
 
 const soak = process.env.WEFT_SOAK;
@@ -111,6 +113,37 @@ test("the oracle does not depend on where the bytes were cut: the same case whol
     }),
     { numRuns: 500 },
   );
+});
+
+test("the judge: same fields agree; weft rejecting a named stricter kind is stricter; weft accepting what llhttp rejects, or a field that differs, is a disagreement", {
+  timeout: 30_000,
+}, () => {
+  const request = (target: string): ParsedRequest => ({
+    method: "GET",
+    target,
+    version: "1.1",
+    fields: [["Host", "a"]],
+    body: "",
+    trailers: [],
+  });
+  const c = (...kinds: string[]): HttpCase => ({ messages: kinds.map((kind) => ({ kind, text: "" })), cuts: [] });
+  const ok = (...targets: string[]): Outcome => ({ requests: targets.map(request), rejected: undefined });
+  const bad = (...targets: string[]): Outcome => ({ requests: targets.map(request), rejected: { status: 400, reason: "x" } });
+  assert.deepEqual(judge(c("valid", "valid"), ok("/a", "/b"), ok("/a", "/b")), { verdict: "agree" });
+  assert.deepEqual(judge(c("valid", "cl-and-te"), bad("/a"), bad("/a")), { verdict: "agree" });
+  assert.deepEqual(judge(c("valid", "host-double", "valid"), ok("/a", "/b", "/c"), bad("/a")), {
+    verdict: "weft-stricter",
+    kind: "host-double",
+  });
+  assert.deepEqual(judge(c("method-extension"), bad(), ok("/a")), { verdict: "llhttp-stricter", kind: "method-extension" });
+  // weft laxer than llhttp where the RFC forbids it: a codec bug
+  assert.equal(judge(c("cl-and-te", "valid"), bad(), ok("/a", "/b")).verdict, "disagree");
+  // weft stricter on a kind no rule names: a codec bug too
+  assert.equal(judge(c("valid"), ok("/a"), bad()).verdict, "disagree");
+  // a field parsed differently
+  assert.equal(judge(c("valid"), ok("/a"), ok("/b")).verdict, "disagree");
+  // more requests after a rejection than llhttp saw
+  assert.equal(judge(c("host-double", "valid"), ok("/a", "/b"), bad("/a", "/b")).verdict, "disagree");
 });
 
 test("weft agrees with llhttp on generated requests, except where it is stricter by a named RFC rule", { timeout: 600_000 }, async (t) => {
