@@ -592,6 +592,38 @@ export const HOSTILE: Record<string, fc.Arbitrary<string>> = {
     const text = serialize(s);
     return text.slice(0, Math.max(1, Math.floor(text.length * at)));
   }),
+  // Valid spellings of the framing fields that a naive comparison would miss (codings and field names are case-insensitive, OWS is optional).
+  "framing-spelling": fc
+    .tuple(openSpecArb, bodyDataArb(12), fc.constantFrom("cl-zeros", "te-case", "name-case", "no-ows"))
+    .map(([s, data, how]) => {
+      const chunked = `${data.length === 0 ? "" : `${data.length.toString(16)}\r\n${data}\r\n`}0\r\n\r\n`;
+      const spec = { ...s, method: "POST" };
+      const framing: Record<string, [[string, string], string]> = {
+        "cl-zeros": [["Content-Length", `00${data.length}`], data],
+        "te-case": [["Transfer-Encoding", "Chunked"], chunked],
+        "name-case": [["tRANSFER-eNCODING", "CHUNKED"], chunked],
+        "no-ows": [["Content-Length", `${data.length}`], data],
+      };
+      const [[name, value], body] = framing[how]!;
+      const fields = specFields({ ...spec, body: { kind: "none" } }, []);
+      fields.splice(Math.min(spec.framingAt + spec.hosts.length, fields.length), 0, [name, how === "no-ows" ? value : ` ${value}`]);
+      return serialize(spec, { fields, body });
+    }),
+  // RFC 9112 §5: OWS after a field value is not part of it; llhttp refuses "chunked " as a coding.
+  "te-trailing-ows": fc
+    .tuple(openSpecArb, chunkedArb, fc.constantFrom(" ", "\t", " \t"))
+    .map(([s, body, ows]) =>
+      serialize({ ...s, method: "POST", body }, { fields: specFields({ ...s, body }, [["Transfer-Encoding", `chunked${ows}`]]) }),
+    ),
+  // RFC 9112 §7.1.1: chunk-ext allows BWS around ';' and '='; llhttp refuses it.
+  "chunk-ext-bws": fc
+    .tuple(openSpecArb, fc.constantFrom("3 ;a=b", "3;a =b", "3; a=b", "3\t;a"))
+    .map(([s, size]) =>
+      serialize(
+        { ...s, method: "POST", body: { kind: "chunked", chunks: [], last: "0", trailers: [] } },
+        { body: `${size}\r\nabc\r\n0\r\n\r\n` },
+      ),
+    ),
   // RFC 9112 §2.2: a server SHOULD ignore an empty line before a request-line.
   "leading-crlf": openSpecArb.map((s) => `\r\n${serialize(s)}`),
 };
@@ -942,6 +974,7 @@ export const WEFT_STRICTER: Record<string, string> = {
 export const LLHTTP_STRICTER: Record<string, string> = {
   "method-extension": "RFC 9110 §9.1: a method is any token, case-sensitive; llhttp knows a fixed list of upper-case names",
   "cl-duplicate": "RFC 9112 §6.3 (5): identical Content-Length values MAY be taken as one",
+  "chunk-ext-bws": 'RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )',
 };
 
 export type Judgement =
