@@ -974,6 +974,8 @@ export const WEFT_STRICTER: Record<string, string> = {
 export const LLHTTP_STRICTER: Record<string, string> = {
   "method-extension": "RFC 9110 §9.1: a method is any token, case-sensitive; llhttp knows a fixed list of upper-case names",
   "cl-duplicate": "RFC 9112 §6.3 (5): identical Content-Length values MAY be taken as one",
+  "te-trailing-ows":
+    "RFC 9112 §5: whitespace after a field value is not part of it, so `chunked ` is chunked (llhttp takes some and refuses others)",
   "chunk-ext-bws": 'RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )',
 };
 
