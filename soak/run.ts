@@ -1,20 +1,23 @@
 /**
  * The soak: `npm run soak [-- --quick] [--only name] [--trees N] [--tasks N]
- * [--connections N] [--seed N]`. Prints one figure a line and a verdict per
+ * [--connections N] [--http-cases N] [--seed N]`. Prints one figure a line and a verdict per
  * section; exits 1 when an invariant broke. Sizes can also come from the
- * environment (SOAK_TREES, SOAK_TASKS, SOAK_CONNECTIONS).
+ * environment (SOAK_TREES, SOAK_TASKS, SOAK_CONNECTIONS, SOAK_HTTP_CASES).
  */
 import { soakFiles } from "./files.ts";
+import { soakHttp } from "./http.ts";
 import { soakProperty } from "./property.ts";
 import { soakTasks } from "./tasks.ts";
 import { soakTcp } from "./tcp.ts";
 
-const SECTIONS = ["property", "tasks", "tcp", "files"] as const;
+const SECTIONS = ["property", "tasks", "tcp", "files", "http"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 function usage(message: string): never {
   console.error(`soak: ${message}`);
-  console.error(`usage: npm run soak -- [--quick] [--only ${SECTIONS.join("|")}] [--trees N] [--tasks N] [--connections N] [--seed N]`);
+  console.error(
+    `usage: npm run soak -- [--quick] [--only ${SECTIONS.join("|")}] [--trees N] [--tasks N] [--connections N] [--http-cases N] [--seed N]`,
+  );
   process.exit(2);
 }
 
@@ -31,6 +34,8 @@ let trees: number | undefined = process.env.SOAK_TREES !== undefined ? count("SO
 let tasks: number | undefined = process.env.SOAK_TASKS !== undefined ? count("SOAK_TASKS", process.env.SOAK_TASKS) : undefined;
 let connections: number | undefined =
   process.env.SOAK_CONNECTIONS !== undefined ? count("SOAK_CONNECTIONS", process.env.SOAK_CONNECTIONS) : undefined;
+let httpCases: number | undefined =
+  process.env.SOAK_HTTP_CASES !== undefined ? count("SOAK_HTTP_CASES", process.env.SOAK_HTTP_CASES) : undefined;
 let seed: number | undefined;
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
@@ -52,6 +57,9 @@ for (let i = 0; i < args.length; i++) {
       break;
     case "--connections":
       connections = count("--connections", args[++i]);
+      break;
+    case "--http-cases":
+      httpCases = count("--http-cases", args[++i]);
       break;
     case "--seed":
       seed = count("--seed", args[++i]);
@@ -76,6 +84,7 @@ if (selected("files")) {
     : { readers: 50, lines: 6_000, ownLines: 3_000, writers: 50, records: 100 };
   ok = (await soakFiles(sizes)) && ok;
 }
+if (selected("http")) ok = (await soakHttp(httpCases ?? (quick ? 2_000 : 50_000), seed)) && ok;
 console.log(`soak.time: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`soak: ${ok ? "ok" : "FAIL"}`);
 process.exit(ok ? 0 : 1);
