@@ -968,6 +968,8 @@ export const WEFT_STRICTER: Record<string, string> = {
   "many-fields": "RFC 6585 §5: 431 over the field-line count limit (weft 100; llhttp has none)",
   "bad-request-line": "RFC 9112 §3: the request-line's elements are separated by exactly one SP (llhttp skips extra spaces)",
   "leading-crlf": "RFC 9112 §2.2: ignoring an empty line before a request-line is a SHOULD, not a MUST",
+  truncated:
+    "RFC 9112 §8: a message cut short is incomplete; weft reports it (400), where node:http, after an HTTP/1.0 keep-alive exchange, ends the connection without a word",
 };
 
 /** Kinds where weft may accept what llhttp rejects, because the RFC allows it. */

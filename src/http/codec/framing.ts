@@ -105,12 +105,12 @@ function chunkedOrError(lines: string[], status: number): BodyFraming {
 }
 
 function lastCoding(lines: string[]): string {
-  const items = lines[lines.length - 1]!.split(",");
-  for (let i = items.length - 1; i >= 0; i--) {
-    const coding = items[i]!.trim().toLowerCase();
-    if (coding !== "") return coding;
-  }
-  return "";
+  // An empty last element ("chunked,") is not chunked: llhttp refuses it, and so do we.
+  const line = lines[lines.length - 1]!;
+  return line
+    .slice(line.lastIndexOf(",") + 1)
+    .trim()
+    .toLowerCase();
 }
 
 /** The one Content-Length, undefined when absent; `status` for a malformed or repeated one. */

@@ -30,7 +30,7 @@ import { COLON, CR, FIELD_VALUE, HTAB, LF, SP, TARGET, TOKEN, latin1 } from "./c
 export interface RequestHead {
   method: string;
   target: string;
-  /** 0 for HTTP/1.0, 1 for HTTP/1.1 (and any later 1.x). */
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minorVersion: 0 | 1;
   headers: HttpHeaders;
 }
@@ -361,11 +361,10 @@ function parseVersion(buf: Uint8Array, start: number, end: number, status: numbe
     buf[start + 6] === 46 && // .
     isDigit(buf[start + 7]!);
   if (!ok) throw new HttpProtocolError(status, "the HTTP version is not of the form HTTP/d.d (or something follows it)");
-  if (buf[start + 5] !== 49) {
-    throw new HttpProtocolError(
-      status === 400 ? 505 : status,
-      `HTTP/${String.fromCharCode(buf[start + 5]!)}.x is not supported; only HTTP/1.0 and HTTP/1.1`,
-    );
+  // Only 1.0 and 1.1: llhttp refuses 1.2 and later too, and no client sends them (RFC 9110 §2.5 would read them as 1.1).
+  if (buf[start + 5] !== 49 || buf[start + 7]! > 49) {
+    const version = `${String.fromCharCode(buf[start + 5]!)}.${String.fromCharCode(buf[start + 7]!)}`;
+    throw new HttpProtocolError(status === 400 ? 505 : status, `HTTP/${version} is not supported; only HTTP/1.0 and HTTP/1.1`);
   }
   return buf[start + 7] === 48 ? 0 : 1;
 }
@@ -378,7 +377,7 @@ function isDigit(c: number): boolean {
 function parseFields(buf: Uint8Array, base: number, ends: number[], from: number, to: number, status: number): HttpHeaders {
   const headers = new HttpHeaders();
   for (let n = from; n < to; n++) {
-    const start = base + ends[n - 1]! + 1;
+    const start = n === 0 ? base : base + ends[n - 1]! + 1;
     const end = base + ends[n]! - 1; // the CR
     const c = buf[start]!;
     if (c === SP || c === HTAB) {
