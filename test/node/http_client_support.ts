@@ -60,6 +60,8 @@ export interface RawServer {
   readonly port: number;
   received: number;
   connections: number;
+  /** Connections that ended so far. */
+  closed: number;
   stop(): void;
 }
 
@@ -69,6 +71,9 @@ export async function startRawServer(onConnection: (socket: net.Socket, server: 
     socket.on("error", () => {});
     sockets.push(socket);
     state.connections++;
+    socket.on("close", () => {
+      state.closed++;
+    });
     socket.on("data", (chunk: Buffer) => {
       state.received += chunk.length;
     });
@@ -78,6 +83,7 @@ export async function startRawServer(onConnection: (socket: net.Socket, server: 
     port: 0,
     received: 0,
     connections: 0,
+    closed: 0,
     stop: () => {
       for (const socket of sockets) socket.destroy();
       server.close();
