@@ -8,6 +8,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { call, run, TimeoutError, withTimeout } from "../../src/index.ts";
+import { MemoryReader } from "../../src/io.ts";
 import { HttpClient } from "../../src/http/client/index.ts";
 import { startRawServer, startServer, until } from "./http_client_support.ts";
 
@@ -100,6 +101,27 @@ for (const reset of [false, true]) {
         assert.equal(yield* (yield* client.request({ method: "PUT", url, body: "x" })).text(), "ok");
       });
       assert.equal(server.connections, 3);
+    } finally {
+      server.stop();
+    }
+  });
+
+  test(`a PUT whose body is a Reader, on a pooled connection the server ${how}, is not retried`, T, async () => {
+    const server = await oneShotServer(reset);
+    try {
+      await run(function* () {
+        using client = new HttpClient();
+        const url = `http://127.0.0.1:${server.port}/`;
+        assert.equal(yield* (yield* client.get(url)).text(), "ok");
+        yield* call(() => until(() => server.closed === 1));
+        try {
+          yield* client.put(url, new MemoryReader("streamed once"));
+          assert.fail("the PUT was retried");
+        } catch (error) {
+          assert.match(String((error as { code?: string }).code), /ECONNRESET|EPIPE|ECONNABORTED/);
+        }
+      });
+      assert.equal(server.connections, 1);
     } finally {
       server.stop();
     }
