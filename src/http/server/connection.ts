@@ -98,7 +98,7 @@ export class ServerConnection implements ConnectionPort {
   readonly #remoteAddress: string;
   #group: TaskGroup<void> | undefined = undefined;
   readonly #readHead: () => Operation<RequestHead | undefined>;
-  readonly #waitReadable: () => Operation<void>;
+  readonly #waitReadable: () => Operation<true>;
 
   constructor(transport: HttpTransport, handler: HttpHandler, config: ConnectionConfig, registry: ServerRegistry | undefined) {
     this.transport = transport;

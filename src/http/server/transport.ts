@@ -117,9 +117,10 @@ export class WatchedReader extends ReaderBase {
     hook?.();
   }
 
-  /** Waits until a byte is there to read or the stream ended, taking nothing. */
-  *waitReadable(): Operation<void> {
+  /** Waits until a byte is there to read or the stream ended, taking nothing; returns true (for `withTimeoutOpt`). */
+  *waitReadable(): Operation<true> {
     while (!this.hasBytes && !this.peerGone) yield* this.#arrived.wait();
+    return true;
   }
 
   protected *readChunk(): Operation<Uint8Array | undefined> {
