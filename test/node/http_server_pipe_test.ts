@@ -17,7 +17,11 @@ const LIMIT = { timeout: 30_000 };
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 
 /** Serves one pipe connection with `handler` while `client` talks to it; returns when both are done. */
-function* served(handler: HttpHandler, client: (c: RawClient) => Operation<void>, config: ConnectionConfig = serverConfig()): Operation<void> {
+function* served(
+  handler: HttpHandler,
+  client: (c: RawClient) => Operation<void>,
+  config: ConnectionConfig = serverConfig(),
+): Operation<void> {
   const [serverEnd, clientEnd] = duplexPair();
   yield* withTaskGroup<void>(function* (group) {
     group.startSoon(() => serveHttpConnection(serverEnd, handler, config));
@@ -334,16 +338,19 @@ test("slowloris: a head trickled a byte a second is cut with 408 at the headers 
         closedAt = now();
       });
       const c = new RawClient(clientEnd);
-      group.startSoon(function* () {
-        try {
-          for (const byte of "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaa") {
-            yield* clientEnd.write(byte);
-            yield* sleep(1000);
+      group.startSoon(
+        function* () {
+          try {
+            for (const byte of "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaa") {
+              yield* clientEnd.write(byte);
+              yield* sleep(1000);
+            }
+          } catch {
+            // the server closed
           }
-        } catch {
-          // the server closed
-        }
-      }, { daemon: true });
+        },
+        { daemon: true },
+      );
       const r = yield* c.response();
       assert.equal(r?.status, 408);
       assert.equal(now(), 10_000);
@@ -433,23 +440,30 @@ test("upgrade: the 101 head goes out and the raw connection reads the bytes sent
   );
 });
 
-test("serveFetch's adapter: the Request carries method, URL, headers and a streamed body; the Response is streamed back", LIMIT, async () => {
-  await runVirtual(() =>
-    served(
-      fetchHandler(async (request) => {
-        const text = await request.text();
-        return new Response(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-a")} ${text}`, { status: 201, headers: { "x-b": "2" } });
-      }),
-      function* (c) {
-        yield* c.send("POST /f HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody");
-        const r = yield* c.response();
-        assert.equal(r?.status, 201);
-        assert.equal(r?.head.headers.get("x-b"), "2");
-        assert.equal(r?.body, "POST /f 1 body");
-      },
-    ),
-  );
-});
+test(
+  "serveFetch's adapter: the Request carries method, URL, headers and a streamed body; the Response is streamed back",
+  LIMIT,
+  async () => {
+    await runVirtual(() =>
+      served(
+        fetchHandler(async (request) => {
+          const text = await request.text();
+          return new Response(`${request.method} ${new URL(request.url).pathname} ${request.headers.get("x-a")} ${text}`, {
+            status: 201,
+            headers: { "x-b": "2" },
+          });
+        }),
+        function* (c) {
+          yield* c.send("POST /f HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Length: 4\r\n\r\nbody");
+          const r = yield* c.response();
+          assert.equal(r?.status, 201);
+          assert.equal(r?.head.headers.get("x-b"), "2");
+          assert.equal(r?.body, "POST /f 1 body");
+        },
+      ),
+    );
+  },
+);
 
 test("serveFetch's adapter: the Request's signal aborts when the client goes away", LIMIT, async () => {
   let aborted = false;

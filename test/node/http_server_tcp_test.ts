@@ -65,7 +65,10 @@ test("curl: a chunked upload from stdin is read whole by the handler", LIMIT, as
   await run(() =>
     serving(echo, function* (server) {
       const data = "x".repeat(100_000);
-      const { stdout } = yield* curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `http://127.0.0.1:${server.port}/up`], data);
+      const { stdout } = yield* curl(
+        ["-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `http://127.0.0.1:${server.port}/up`],
+        data,
+      );
       assert.equal(stdout, `POST /up 100000 ${data}`);
     }),
   );
@@ -74,7 +77,10 @@ test("curl: a chunked upload from stdin is read whole by the handler", LIMIT, as
 test("curl: Expect: 100-continue gets 100 Continue before the body, then the answer", LIMIT, async () => {
   await run(() =>
     serving(echo, function* (server) {
-      const { stdout, stderr } = yield* curl(["-v", "-H", "Expect: 100-continue", "--data-binary", "@-", `http://127.0.0.1:${server.port}/c`], "payload");
+      const { stdout, stderr } = yield* curl(
+        ["-v", "-H", "Expect: 100-continue", "--data-binary", "@-", `http://127.0.0.1:${server.port}/c`],
+        "payload",
+      );
       assert.match(stderr, /HTTP\/1\.1 100 Continue/);
       assert.equal(stdout, "POST /c 7 payload");
     }),
@@ -175,32 +181,36 @@ test("shutdown: idle connections close, an in-flight request finishes with Conne
   });
 });
 
-test("slowloris: a client trickling its head is cut by the headers timeout with 408, and its maxConnections slot serves the next client", LIMIT, async () => {
-  await run(function* () {
-    using server = yield* listenHttp({ host: "127.0.0.1", port: 0, timeouts: { headers: 300 } });
-    yield* withTaskGroup<void>(function* (group) {
-      const serving = group.spawn(() => server.serve(echo, { maxConnections: 1 }));
-      const slow = call(
-        () =>
-          new Promise<string>((resolve) => {
-            const socket = connect(server.port, "127.0.0.1");
-            let text = "";
-            const timer = setInterval(() => socket.write("a"), 50);
-            socket.write("GET / HTTP/1.1\r\nX-Slow: ");
-            socket.on("data", (d) => (text += d.toString()));
-            socket.on("close", () => {
-              clearInterval(timer);
-              resolve(text);
-            });
-            socket.on("error", () => {});
-          }),
-      );
-      const cut = group.spawn(() => slow);
-      yield* sleep(20);
-      const { stdout } = yield* curl([`http://127.0.0.1:${server.port}/next`]);
-      assert.equal(stdout, "hello /next");
-      assert.match(yield* cut.wait(), /^HTTP\/1\.1 408 /);
-      serving.cancel();
+test(
+  "slowloris: a client trickling its head is cut by the headers timeout with 408, and its maxConnections slot serves the next client",
+  LIMIT,
+  async () => {
+    await run(function* () {
+      using server = yield* listenHttp({ host: "127.0.0.1", port: 0, timeouts: { headers: 300 } });
+      yield* withTaskGroup<void>(function* (group) {
+        const serving = group.spawn(() => server.serve(echo, { maxConnections: 1 }));
+        const slow = call(
+          () =>
+            new Promise<string>((resolve) => {
+              const socket = connect(server.port, "127.0.0.1");
+              let text = "";
+              const timer = setInterval(() => socket.write("a"), 50);
+              socket.write("GET / HTTP/1.1\r\nX-Slow: ");
+              socket.on("data", (d) => (text += d.toString()));
+              socket.on("close", () => {
+                clearInterval(timer);
+                resolve(text);
+              });
+              socket.on("error", () => {});
+            }),
+        );
+        const cut = group.spawn(() => slow);
+        yield* sleep(20);
+        const { stdout } = yield* curl([`http://127.0.0.1:${server.port}/next`]);
+        assert.equal(stdout, "hello /next");
+        assert.match(yield* cut.wait(), /^HTTP\/1\.1 408 /);
+        serving.cancel();
+      });
     });
-  });
-});
+  },
+);

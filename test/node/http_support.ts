@@ -62,7 +62,9 @@ export function duplexPair(): [PipeEnd, PipeEnd] {
 }
 
 /** A server connection's settings, with the defaults of `listenHttp` unless overridden. */
-export function serverConfig(overrides: Omit<Partial<ConnectionConfig>, "timeouts"> & { timeouts?: Partial<ConnectionConfig["timeouts"]> } = {}): ConnectionConfig {
+export function serverConfig(
+  overrides: Omit<Partial<ConnectionConfig>, "timeouts"> & { timeouts?: Partial<ConnectionConfig["timeouts"]> } = {},
+): ConnectionConfig {
   const { timeouts, ...rest } = overrides;
   return {
     limits: resolveLimits("test", undefined),

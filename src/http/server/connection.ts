@@ -71,7 +71,10 @@ export interface ServerRegistry {
 /** A handler failure nobody asked to hear about: say so on stderr rather than lose it. */
 function reportFailure(error: unknown, req: HttpRequest | undefined): void {
   const what = req === undefined ? "a connection" : `${req.method} ${req.target}`;
-  console.error(`HttpServer.serve(): the handler for ${what} from ${req?.remoteAddress || "a client"} failed (pass options.onError to handle this yourself):`, error);
+  console.error(
+    `HttpServer.serve(): the handler for ${what} from ${req?.remoteAddress || "a client"} failed (pass options.onError to handle this yourself):`,
+    error,
+  );
 }
 
 const encoder = new TextEncoder();
@@ -206,7 +209,8 @@ export class ServerConnection implements ConnectionPort {
       if (req.awaitingContinue) return false;
       const left = req.bodyTimeLeft;
       try {
-        const drained = left === Infinity ? yield* body.drain(this.maxBodyDrain) : yield* withTimeoutOpt(left, () => body.drain(this.maxBodyDrain));
+        const drained =
+          left === Infinity ? yield* body.drain(this.maxBodyDrain) : yield* withTimeoutOpt(left, () => body.drain(this.maxBodyDrain));
         if (drained !== true) return false;
       } catch (error) {
         if (error instanceof Cancelled) throw error;
@@ -221,13 +225,20 @@ export class ServerConnection implements ConnectionPort {
   *#failed(error: unknown, req: HttpRequest, res: HttpResponse): Operation<void> {
     if (!res.headersSent) {
       const status =
-        error instanceof HttpProtocolError ? error.status : error instanceof HttpBodyTooLarge ? 413 : error instanceof RequestBodyTimeout ? 408 : 500;
+        error instanceof HttpProtocolError
+          ? error.status
+          : error instanceof HttpBodyTooLarge
+            ? 413
+            : error instanceof RequestBodyTimeout
+              ? 408
+              : 500;
       yield* this.#reject(status);
     } else {
       this.#drop();
     }
     // A request the client broke (bad framing, too large, too slow) is answered above, not the handler's failure.
-    const clientFault = !res.headersSent && (error instanceof HttpProtocolError || error instanceof HttpBodyTooLarge || error instanceof RequestBodyTimeout);
+    const clientFault =
+      !res.headersSent && (error instanceof HttpProtocolError || error instanceof HttpBodyTooLarge || error instanceof RequestBodyTimeout);
     if (clientFault) return;
     if (!this.#config.allowFailure) throw error;
     const onError = this.#config.onError;

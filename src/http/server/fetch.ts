@@ -86,7 +86,9 @@ export function fetchHandler(handler: FetchHandler): HttpHandler {
           response = yield* until(out as PromiseLike<unknown>);
         } else response = out;
         if (!(response instanceof Response)) {
-          throw new TypeError(`HttpServer.serveFetch(): the handler must return a Response, got ${response === null ? "null" : typeof response}`);
+          throw new TypeError(
+            `HttpServer.serveFetch(): the handler must return a Response, got ${response === null ? "null" : typeof response}`,
+          );
         }
         yield* respond(res, response);
       });

@@ -282,7 +282,8 @@ export class HttpResponse {
     if (noContent) {
       framing = NONE;
     } else if (length !== undefined) {
-      if (!/^\d{1,15}$/.test(length)) throw new TypeError(`${api}: the content-length header must be a number of bytes, got ${JSON.stringify(length)}`);
+      if (!/^\d{1,15}$/.test(length))
+        throw new TypeError(`${api}: the content-length header must be a number of bytes, got ${JSON.stringify(length)}`);
       if (coding !== undefined) throw new TypeError(`${api}: set content-length or transfer-encoding, not both`);
       const n = Number(length);
       if (isEnd && !head && bytes.length !== n) {
@@ -293,7 +294,8 @@ export class HttpResponse {
       }
       framing = { kind: "length", length: n };
     } else if (coding !== undefined) {
-      if (coding.toLowerCase() !== "chunked") throw new TypeError(`${api}: the only transfer-encoding a response may set is chunked, got ${JSON.stringify(coding)}`);
+      if (coding.toLowerCase() !== "chunked")
+        throw new TypeError(`${api}: the only transfer-encoding a response may set is chunked, got ${JSON.stringify(coding)}`);
       framing = CHUNKED;
     } else if (isEnd) {
       headers.set("content-length", bytes.length);

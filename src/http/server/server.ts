@@ -130,8 +130,15 @@ export function* listenHttp(options?: ListenHttpOptions): Operation<HttpServer> 
     keepAlive: requireTimeout(api, "options.timeouts.keepAlive", timeouts?.keepAlive, DEFAULT_TIMEOUTS.keepAlive),
   };
   const listener: Listener =
-    tls === undefined ? yield* listenTcp(host === undefined ? { port } : { host, port }) : yield* listenTls({ ...tls, ...(host === undefined ? {} : { host }), port });
-  return new HttpServer(listener, { limits: resolved, maxBodyDrain, timeouts: resolvedTimeouts, scheme: tls === undefined ? "http" : "https" });
+    tls === undefined
+      ? yield* listenTcp(host === undefined ? { port } : { host, port })
+      : yield* listenTls({ ...tls, ...(host === undefined ? {} : { host }), port });
+  return new HttpServer(listener, {
+    limits: resolved,
+    maxBodyDrain,
+    timeouts: resolvedTimeouts,
+    scheme: tls === undefined ? "http" : "https",
+  });
 }
 
 /**
@@ -250,8 +257,10 @@ export class HttpServer implements ServerRegistry {
     const api = "HttpServer.shutdown()";
     requireOptions(api, options, true);
     const grace = options?.gracePeriod ?? DEFAULT_GRACE;
-    if (typeof grace !== "number") throw new TypeError(`${api}: options.gracePeriod must be a number of milliseconds, got ${describe(grace)}`);
-    if (!Number.isFinite(grace) || grace < 0) throw new RangeError(`${api}: options.gracePeriod must be a finite number of milliseconds >= 0, got ${grace}`);
+    if (typeof grace !== "number")
+      throw new TypeError(`${api}: options.gracePeriod must be a number of milliseconds, got ${describe(grace)}`);
+    if (!Number.isFinite(grace) || grace < 0)
+      throw new RangeError(`${api}: options.gracePeriod must be a finite number of milliseconds >= 0, got ${grace}`);
     this.#shuttingDown = true;
     this.#listener.close();
     for (const connection of this.#connections) if (connection.idle) connection.cancel();
