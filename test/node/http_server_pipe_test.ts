@@ -488,3 +488,88 @@ test("serveFetch's adapter: the Request's signal aborts when the client goes awa
   });
   assert.equal(aborted, true);
 });
+
+test("CONNECT: upgrade(200) answers 200 and hands over the raw connection, bytes after the head first", LIMIT, async () => {
+  await runVirtual(() =>
+    served(
+      function* (req, res) {
+        assert.equal(req.url.host, "example.test:443");
+        using tunnel = yield* res.upgrade();
+        yield* tunnel.write(yield* tunnel.readExactly(5));
+      },
+      function* (c) {
+        yield* c.send("CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\nhello");
+        const r = yield* c.response("CONNECT");
+        assert.equal(r?.status, 200);
+        assert.equal(new TextDecoder().decode(yield* c.input.readExactly(5)), "hello");
+      },
+    ),
+  );
+});
+
+test("bad handler input is a typed error before any byte: a status out of range, upgrade without Upgrade", LIMIT, async () => {
+  const errors: string[] = [];
+  await runVirtual(() =>
+    served(
+      function* (_req, res) {
+        for (const attempt of [() => res.send(99), () => res.send(600), () => res.upgrade(), () => res.write(42 as unknown as string)]) {
+          try {
+            yield* attempt();
+          } catch (e) {
+            errors.push((e as Error).constructor.name);
+          }
+        }
+        assert.equal(res.headersSent, false);
+        yield* res.end("fine");
+      },
+      function* (c) {
+        yield* c.send(GET("/"));
+        assert.equal((yield* c.response())?.body, "fine");
+      },
+    ),
+  );
+  assert.deepEqual(errors, ["RangeError", "RangeError", "WeftUsageError", "TypeError"]);
+});
+
+test("serveHttpConnection without a config uses listenHttp's defaults (keep-alive closes after 5 s idle)", LIMIT, async () => {
+  await runVirtual(function* () {
+    const [serverEnd, clientEnd] = duplexPair();
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(() => serveHttpConnection(serverEnd, hello));
+      const c = new RawClient(clientEnd);
+      yield* c.send(GET("/d"));
+      assert.equal((yield* c.response())?.body, "hello /d");
+      const at = now();
+      assert.equal(yield* c.atEnd(), true);
+      assert.equal(now() - at, 5_000);
+      clientEnd.close();
+    });
+  });
+});
+
+test("allowFailure: false throws the handler's failure out of the connection after its 500", LIMIT, async () => {
+  await runVirtual(function* () {
+    const [serverEnd, clientEnd] = duplexPair();
+    let thrown: unknown;
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(function* () {
+        try {
+          yield* serveHttpConnection(
+            serverEnd,
+            function* () {
+              throw new Error("fatal");
+            },
+            serverConfig({ allowFailure: false }),
+          );
+        } catch (e) {
+          thrown = e;
+        }
+      });
+      const c = new RawClient(clientEnd);
+      yield* c.send(GET("/"));
+      assert.equal((yield* c.response())?.status, 500);
+      clientEnd.close();
+    });
+    assert.equal((thrown as Error).message, "fatal");
+  });
+});

@@ -214,3 +214,36 @@ test(
     });
   },
 );
+
+test("listenHttp and serve validate their options with typed errors naming them", LIMIT, async () => {
+  await run(function* () {
+    const attempts: [() => Operation<unknown>, string, RegExp][] = [
+      [() => listenHttp({ port: -1 }), "RangeError", /options\.port/],
+      [() => listenHttp({ timeouts: { headers: 0 } }), "RangeError", /options\.timeouts\.headers/],
+      [() => listenHttp({ timeouts: { keepAlive: "5" as unknown as number } }), "TypeError", /options\.timeouts\.keepAlive/],
+      [() => listenHttp({ limits: { maxBodyDrain: -1 } }), "RangeError", /options\.limits\.maxBodyDrain/],
+    ];
+    for (const [attempt, kind, message] of attempts) {
+      try {
+        yield* attempt();
+        assert.fail("expected an error");
+      } catch (e) {
+        assert.equal((e as Error).constructor.name, kind);
+        assert.match((e as Error).message, message);
+      }
+    }
+    using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+    for (const [attempt, kind] of [
+      [() => server.serve(null as unknown as HttpHandler), "TypeError"],
+      [() => server.serve(echo, { maxConnections: 0 }), "RangeError"],
+      [() => server.shutdown({ gracePeriod: -1 }), "RangeError"],
+    ] as const) {
+      try {
+        yield* attempt();
+        assert.fail("expected an error");
+      } catch (e) {
+        assert.equal((e as Error).constructor.name, kind);
+      }
+    }
+  });
+});

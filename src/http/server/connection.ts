@@ -31,7 +31,7 @@ import { requestFraming, keepsAlive, type BodyFraming } from "../codec/framing.t
 import { HttpInput, type RequestHead } from "../codec/input.ts";
 import { reasonPhrase } from "../codec/serialize.ts";
 import { HttpProtocolError } from "../errors.ts";
-import type { HttpLimits } from "../limits.ts";
+import { resolveLimits, type HttpLimits } from "../limits.ts";
 import type { ConnectionPort, ResolvedTimeouts } from "./exchange.ts";
 import { HttpBodyTooLarge, HttpRequest, RequestBodyTimeout } from "./request.ts";
 import { HttpResponse } from "./response.ts";
@@ -265,25 +265,44 @@ export class ServerConnection implements ConnectionPort {
   }
 }
 
+/** The settings `serveHttpConnection` uses when given none: those of `listenHttp`'s defaults. */
+function defaultConfig(): ConnectionConfig {
+  return {
+    limits: resolveLimits("serveHttpConnection()", undefined),
+    maxBodyDrain: 64 * 1024,
+    timeouts: { headers: 60_000, requestBody: 300_000, keepAlive: 5_000 },
+    scheme: "http",
+    allowFailure: true,
+    onError: undefined,
+  };
+}
+
 /**
  * Serves HTTP/1.1 over one connection (any weft duplex: a TCP or TLS
  * connection, a tunnel, joined pipes) until the client goes, the connection
- * may not be kept alive, or a timeout; then closes it. The server
- * (`HttpServer.serve`) runs this for each connection it accepts.
+ * may not be kept alive, or a timeout; then closes it. `HttpServer.serve`
+ * runs this for each connection it accepts; `config` defaults to
+ * `listenHttp`'s defaults.
  *
  * @example
  * ```ts
- * // serve one connection taken by hand from a TCP server
- * using conn = yield* tcpServer.accept();
- * yield* serveHttpConnection(conn, function* (req, res) {
- *   yield* res.end("hi\n");
+ * using listener = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     const conn = yield* listener.accept(); // one connection, served by hand
+ *     yield* serveHttpConnection(conn, function* (req, res) {
+ *       yield* res.end(`hi from ${req.target}`);
+ *     });
+ *   });
+ *   const reply = yield* call(() => fetch(`http://127.0.0.1:${listener.port}/x`, { headers: { connection: "close" } }).then((r) => r.text()));
+ *   console.log(reply); // prints hi from /x
  * });
  * ```
  */
 export function* serveHttpConnection(
   transport: HttpTransport,
   handler: HttpHandler,
-  config: ConnectionConfig,
+  config: ConnectionConfig = defaultConfig(),
   registry?: ServerRegistry,
 ): Operation<void> {
   const connection = new ServerConnection(transport, handler, config, registry);

@@ -114,12 +114,16 @@ class RequestBodyReader extends ReaderBase {
  * @example
  * ```ts
  * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
- * yield* server.serve(function* (req, res) {
- *   if (req.method === "POST" && req.url.pathname === "/echo") {
- *     yield* res.send(200, yield* req.bytes({ maxSize: 64 * 1024 }), { "content-type": "application/octet-stream" });
- *   } else {
- *     yield* res.send(404, `no ${req.target}\n`);
- *   }
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (req, res) {
+ *     if (req.method === "POST" && req.url.pathname === "/echo") {
+ *       yield* res.send(200, yield* req.bytes({ maxSize: 64 * 1024 }), { "content-type": "application/octet-stream" });
+ *     } else {
+ *       yield* res.send(404, `no ${req.target}\n`);
+ *     }
+ *   }), { daemon: true });
+ *   const reply = yield* call(() => fetch(`http://127.0.0.1:${server.port}/echo`, { method: "POST", body: "ping" }).then((r) => r.text()));
+ *   console.log(reply); // prints ping
  * });
  * ```
  */

@@ -223,7 +223,13 @@ export class HttpResponse {
    *   if (req.method !== "CONNECT") return yield* res.send(405);
    *   using upstream = yield* connectTcp({ host: req.url.hostname, port: Number(req.url.port) });
    *   using client = yield* res.upgrade(200);
-   *   yield* all([() => upstream.writeReader(client), () => client.writeReader(upstream)]);
+   *   yield* withTaskGroup(function* (group) {
+   *     group.startSoon(function* () {
+   *       yield* upstream.writeReader(client);
+   *       upstream.shutdownWrite();
+   *     });
+   *     yield* client.writeReader(upstream);
+   *   });
    * }
    * ```
    */

@@ -33,7 +33,8 @@ import type { HttpTransport } from "./transport.ts";
  *
  * @example
  * ```ts
- * using server = yield* listenHttp({ port: 0, timeouts: { headers: 10_000, keepAlive: 2_000 } });
+ * using server = yield* listenHttp({ host: "127.0.0.1", port: 0, timeouts: { headers: 10_000, keepAlive: 2_000 } });
+ * console.log(server.port > 0); // prints true
  * ```
  */
 export interface HttpServerTimeouts {
@@ -50,7 +51,8 @@ export interface HttpServerTimeouts {
  *
  * @example
  * ```ts
- * using server = yield* listenHttp({ host: "127.0.0.1", port: 8080, limits: { maxHeaderSize: 8192, maxBodyDrain: 0 } });
+ * using server = yield* listenHttp({ host: "127.0.0.1", port: 0, limits: { maxHeaderSize: 8192, maxBodyDrain: 0 } });
+ * console.log(server.host); // prints 127.0.0.1
  * ```
  */
 export interface ListenHttpOptions {
@@ -71,7 +73,9 @@ export interface ListenHttpOptions {
  *
  * @example
  * ```ts
- * yield* server.serve(handler, { maxConnections: 1000, onError: (e, req) => console.error(req?.target, e) });
+ * function* serveLogged(server: HttpServer, handler: HttpHandler): Operation<void> {
+ *   yield* server.serve(handler, { maxConnections: 1000, onError: (e, req) => console.error(req?.target, e) });
+ * }
  * ```
  */
 export interface HttpServeOptions {
@@ -107,9 +111,12 @@ type Listener = ConnectionServer<HttpTransport & ServedConnection>;
  * @example
  * ```ts
  * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
- * console.log(`listening on ${server.port}`);
- * yield* server.serve(function* (req, res) {
- *   yield* res.end("hello\n");
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(() => server.serve(function* (req, res) {
+ *     yield* res.end("hello");
+ *   }), { daemon: true });
+ *   const reply = yield* call(() => fetch(`http://127.0.0.1:${server.port}/`).then((r) => r.text()));
+ *   console.log(reply); // prints hello
  * });
  * ```
  */
@@ -151,9 +158,10 @@ export function* listenHttp(options?: ListenHttpOptions): Operation<HttpServer> 
  * ```ts
  * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
  * yield* withTaskGroup(function* (group) {
- *   group.startSoon(() => server.serve(function* (req, res) { yield* res.end("ok\n"); }));
- *   yield* sleep(60_000);
- *   yield* server.shutdown({ gracePeriod: 5_000 }); // in-flight requests get 5 s
+ *   group.startSoon(() => server.serve(function* (req, res) { yield* res.end("ok"); }));
+ *   const reply = yield* call(() => fetch(`http://127.0.0.1:${server.port}/`).then((r) => r.text()));
+ *   console.log(reply); // prints ok
+ *   yield* server.shutdown({ gracePeriod: 5_000 }); // in-flight requests get 5 s; serve then returns
  * });
  * ```
  */
@@ -200,11 +208,15 @@ export class HttpServer implements ServerRegistry {
    *
    * @example
    * ```ts
-   * using server = yield* listenHttp({ port: 0 });
-   * yield* server.serve(function* (req, res) {
-   *   if (req.target === "/") yield* res.send(200, "home\n", { "content-type": "text/plain" });
-   *   else yield* res.send(404, "not found\n");
-   * }, { maxConnections: 512 });
+   * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(() => server.serve(function* (req, res) {
+   *     if (req.target === "/") yield* res.send(200, "home\n", { "content-type": "text/plain" });
+   *     else yield* res.send(404, "not found\n");
+   *   }, { maxConnections: 512 }), { daemon: true });
+   *   const status = yield* call(() => fetch(`http://127.0.0.1:${server.port}/nope`).then((r) => r.status));
+   *   console.log(status); // prints 404
+   * });
    * ```
    */
   *serve(handler: HttpHandler, options?: HttpServeOptions): Operation<void> {
@@ -233,8 +245,12 @@ export class HttpServer implements ServerRegistry {
    *
    * @example
    * ```ts
-   * using server = yield* listenHttp({ port: 0 });
-   * yield* server.serveFetch(async (request) => new Response(`you asked for ${new URL(request.url).pathname}\n`));
+   * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(() => server.serveFetch(async (request) => new Response(`you asked for ${new URL(request.url).pathname}`)), { daemon: true });
+   *   const reply = yield* call(() => fetch(`http://127.0.0.1:${server.port}/page`).then((r) => r.text()));
+   *   console.log(reply); // prints you asked for /page
+   * });
    * ```
    */
   serveFetch(handler: FetchHandler, options?: HttpServeOptions): Operation<void> {
@@ -250,7 +266,9 @@ export class HttpServer implements ServerRegistry {
    *
    * @example
    * ```ts
-   * yield* server.shutdown({ gracePeriod: 2_000 });
+   * function* stop(server: HttpServer): Operation<void> {
+   *   yield* server.shutdown({ gracePeriod: 2_000 });
+   * }
    * ```
    */
   *shutdown(options?: { gracePeriod?: number }): Operation<void> {
