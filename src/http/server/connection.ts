@@ -22,11 +22,11 @@
  * its `maxConnections` slot freed), and the body within the request-body
  * timeout from the end of the head.
  */
-import { Cancelled, TimeoutError } from "../../core/errors.ts";
+import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
-import { now } from "../../core/sleep.ts";
+import { now, sleep } from "../../core/sleep.ts";
 import { withTaskGroup, type TaskGroup } from "../../group/task_group.ts";
-import { withTimeout, withTimeoutOpt } from "../../group/timeout.ts";
+import { withTimeoutOpt } from "../../group/timeout.ts";
 import { requestFraming, keepsAlive, type BodyFraming } from "../codec/framing.ts";
 import { HttpInput, type RequestHead } from "../codec/input.ts";
 import { reasonPhrase } from "../codec/serialize.ts";
@@ -61,6 +61,16 @@ export interface ConnectionConfig {
   readonly onError: ((error: unknown, req: HttpRequest | undefined) => void) | undefined;
 }
 
+/** What a connection is doing, for its watchdog. */
+const enum Phase {
+  /** Waiting for a request's first byte (keep-alive idle): closed quietly at the deadline. */
+  IDLE,
+  /** Reading a request head: answered 408 at the deadline. */
+  HEAD,
+  /** Running a handler (its body reads have their own deadline): no deadline. */
+  BUSY,
+}
+
 /** What the server tracks of each connection (for shutdown). */
 export interface ServerRegistry {
   readonly shuttingDown: boolean;
@@ -92,8 +102,8 @@ export class ServerConnection implements ConnectionPort {
   readonly timeouts: ResolvedTimeouts;
   readonly scheme: string;
   upgraded = false;
-  /** True while waiting for the first byte of a request: shutdown may close it at once. */
-  idle = false;
+  #phase = Phase.BUSY;
+  #deadline = Infinity;
 
   readonly #handler: HttpHandler;
   readonly #config: ConnectionConfig;
@@ -119,6 +129,11 @@ export class ServerConnection implements ConnectionPort {
     this.#waitReadable = () => this.watched.waitReadable();
   }
 
+  /** True while waiting for the first byte of a request: shutdown may close it at once. */
+  get idle(): boolean {
+    return this.#phase === Phase.IDLE;
+  }
+
   get shuttingDown(): boolean {
     return this.#registry?.shuttingDown ?? false;
   }
@@ -138,11 +153,49 @@ export class ServerConnection implements ConnectionPort {
         connection.#group = group;
         connection.watched.onPeerGone = () => group.returnImmediately();
         group.startSoon(() => connection.watched.pump(), { daemon: true });
+        const minPhase = Math.min(connection.timeouts.headers, connection.timeouts.keepAlive);
+        if (minPhase !== Infinity) group.startSoon(() => connection.watch(minPhase), { daemon: true });
         yield* connection.#loop();
       });
     } finally {
       this.#group = undefined;
       registry?.delete(this);
+    }
+  }
+
+  /**
+   * Sets the phase's deadline for the watchdog. Every deadline set at time
+   * `t` is at least `t + minPhase` (see {@link ServerConnection.watch}).
+   */
+  #arm(phase: Phase, deadline: number): void {
+    this.#phase = phase;
+    this.#deadline = deadline;
+  }
+
+  /**
+   * The connection's timeouts, without a timer per request: one daemon task
+   * sleeps toward the current phase's deadline, never longer than the
+   * shortest phase (`minPhase`). A deadline set later is never earlier than
+   * its setting time plus `minPhase`, so the watchdog always wakes by then
+   * and fires exactly on time; a busy connection costs it one wake-up per
+   * `minPhase` (5 s by default) instead of two timers per request. At the
+   * deadline it answers 408 to a head that is still arriving and ends the
+   * connection (a silent idle one is just closed).
+   */
+  *watch(minPhase: number): Operation<void> {
+    for (;;) {
+      const t = now();
+      const deadline = this.#deadline;
+      if (deadline > t) {
+        yield* sleep(Math.min(deadline, t + minPhase) - t);
+        continue;
+      }
+      if (this.#phase === Phase.HEAD) yield* this.#reject(408);
+      if (this.#phase !== Phase.BUSY) {
+        this.cancel();
+        return;
+      }
+      yield* sleep(minPhase);
     }
   }
 
@@ -154,26 +207,19 @@ export class ServerConnection implements ConnectionPort {
       if (this.shuttingDown) return;
       // Waiting for a request's first byte: the keep-alive idle time (for the first request, the headers timeout).
       if (!this.watched.hasBytes && this.input.buffered === 0) {
-        const wait = first ? timeouts.headers : timeouts.keepAlive;
-        this.idle = true;
-        try {
-          if (wait === Infinity) yield* this.#waitReadable();
-          else if ((yield* withTimeoutOpt(wait, this.#waitReadable)) === undefined) return;
-        } finally {
-          this.idle = false;
-        }
+        this.#arm(Phase.IDLE, first ? started + timeouts.headers : now() + timeouts.keepAlive);
+        yield* this.#waitReadable();
         if (this.shuttingDown || this.watched.peerGone) return;
       }
-      const headStart = first ? started : now();
+      this.#arm(Phase.HEAD, (first ? started : now()) + timeouts.headers);
       let head: RequestHead | undefined;
       try {
-        const left = timeouts.headers === Infinity ? Infinity : Math.max(0, headStart + timeouts.headers - now());
-        head = left === Infinity ? yield* this.#readHead() : yield* withTimeout(left, this.#readHead);
+        head = yield* this.#readHead();
       } catch (error) {
-        if (error instanceof TimeoutError) return yield* this.#reject(408);
         if (error instanceof HttpProtocolError) return yield* this.#reject(error.status);
         throw error;
       }
+      this.#arm(Phase.BUSY, Infinity);
       if (head === undefined) return;
       first = false;
       let framing: BodyFraming;
