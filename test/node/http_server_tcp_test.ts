@@ -14,6 +14,7 @@ import { connect } from "node:net";
 import { call, run, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 import { listenHttp, type HttpServer } from "../../src/http/server/server.ts";
 import type { HttpHandler } from "../../src/http/server/connection.ts";
+import { makeTestPki } from "./tls_support.ts";
 
 const LIMIT = { timeout: 30_000 };
 
@@ -246,4 +247,25 @@ test("listenHttp and serve validate their options with typed errors naming them"
       }
     }
   });
+});
+
+test("https: listenHttp with tls serves curl (verifying against the test CA), and req.url says https", LIMIT, async () => {
+  const pki = makeTestPki();
+  try {
+    await run(function* () {
+      using server = yield* listenHttp({ host: "127.0.0.1", port: 0, tls: { key: pki.server.key, cert: pki.server.cert } });
+      yield* withTaskGroup<void>(function* (group) {
+        const task = group.spawn(() =>
+          server.serve(function* (req, res) {
+            yield* res.end(`${req.url.protocol} ${req.target}`);
+          }),
+        );
+        const { stdout } = yield* curl(["--cacert", pki.ca.certFile, `https://127.0.0.1:${server.port}/secure`]);
+        assert.equal(stdout, "https: /secure");
+        task.cancel();
+      });
+    });
+  } finally {
+    pki.remove();
+  }
 });

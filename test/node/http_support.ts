@@ -106,6 +106,19 @@ export class RawClient {
     return { head, status: head.status, body };
   }
 
+  /** Exactly `n` raw bytes after a response head, as text (an upgraded connection's). */
+  *readText(n: number): Operation<string> {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < n) {
+      const chunk = yield* this.input.readSome(n - got);
+      if (chunk === undefined) throw new Error(`the stream ended after ${got} of ${n} bytes`);
+      parts.push(chunk.slice());
+      got += chunk.length;
+    }
+    return parts.map((part) => new TextDecoder().decode(part)).join("");
+  }
+
   /** True when the server closed the connection (nothing more arrives). */
   *atEnd(): Operation<boolean> {
     try {
