@@ -269,3 +269,57 @@ test("https: listenHttp with tls serves curl (verifying against the test CA), an
     pki.remove();
   }
 });
+
+test("serveFetch over TCP: curl's upload streams into the Request and a streamed Response comes back chunked", LIMIT, async () => {
+  await run(function* () {
+    using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+    yield* withTaskGroup<void>(function* (group) {
+      const task = group.spawn(() =>
+        server.serveFetch(async (request) => {
+          const text = await request.text();
+          const parts = [`${request.method} `, `${text.length} `, text.slice(0, 5)];
+          const stream = new ReadableStream<Uint8Array>({
+            pull(controller) {
+              const part = parts.shift();
+              if (part === undefined) controller.close();
+              else controller.enqueue(new TextEncoder().encode(part));
+            },
+          });
+          return new Response(stream, { headers: { "x-weft": "fetch" } });
+        }),
+      );
+      const { stdout, stderr } = yield* curl(["-v", "--data-binary", "@-", `http://127.0.0.1:${server.port}/f`], "y".repeat(50_000));
+      assert.equal(stdout, "POST 50000 yyyyy");
+      assert.match(stderr, /transfer-encoding: chunked/i);
+      assert.match(stderr, /x-weft: fetch/i);
+      task.cancel();
+    });
+  });
+});
+
+test("a TCP client that goes away mid-request cancels its handler, whose finally runs", LIMIT, async () => {
+  await run(function* () {
+    using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+    let started = false;
+    let cleaned = false;
+    yield* withTaskGroup<void>(function* (group) {
+      const task = group.spawn(() =>
+        server.serve(function* () {
+          started = true;
+          try {
+            yield* sleep(60_000);
+          } finally {
+            cleaned = true;
+          }
+        }),
+      );
+      const socket = connect(server.port, "127.0.0.1", () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      socket.on("error", () => {});
+      while (!started) yield* sleep(5);
+      socket.destroy();
+      while (!cleaned) yield* sleep(5);
+      task.cancel();
+    });
+    assert.equal(cleaned, true);
+  });
+});
