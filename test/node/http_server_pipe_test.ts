@@ -44,6 +44,7 @@ test("keep-alive: two requests on one connection are both answered, each with it
       assert.equal(a?.body, "hello /a");
       assert.equal(a?.head.headers.get("content-length"), "8");
       assert.equal(a?.head.headers.get("connection"), undefined);
+      assert.equal(a?.head.headers.get("keep-alive"), "timeout=5");
       assert.equal(b?.body, "hello /b");
     }),
   );

@@ -317,7 +317,12 @@ export class HttpResponse {
     let keepAlive = this.#keepAlive && !port.shuttingDown && framing.kind !== "close" && !request.awaitingContinue;
     if (keepAlive && headers.hasToken("connection", "close")) keepAlive = false;
     if (!keepAlive) headers.set("connection", "close");
-    else if (request.minorVersion === 0) headers.set("connection", "keep-alive");
+    else {
+      if (request.minorVersion === 0) headers.set("connection", "keep-alive");
+      // Tells a pooling client how long an idle connection stays open, so it does not reuse one being closed.
+      const idle = port.timeouts.keepAlive;
+      if (idle !== Infinity && !headers.has("keep-alive")) headers.set("keep-alive", `timeout=${Math.floor(idle / 1000)}`);
+    }
     this.#keepAlive = keepAlive;
     if (!headers.has("date")) headers.set("date", httpDate());
     const headBytes = responseHeadBytes(status, undefined, headers);
