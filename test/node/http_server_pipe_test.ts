@@ -574,3 +574,36 @@ test("allowFailure: false throws the handler's failure out of the connection aft
     assert.equal((thrown as Error).message, "fatal");
   });
 });
+
+test(
+  "pipelined requests with bodies (length and chunked), split at every few bytes, are all answered in order with their bodies",
+  LIMIT,
+  async () => {
+    await runVirtual(() =>
+      served(
+        function* (req, res) {
+          yield* res.end(`${req.target}=${yield* req.text()}`);
+        },
+        function* (c) {
+          let wire = "";
+          const expected: string[] = [];
+          for (let i = 0; i < 20; i++) {
+            const body = "b".repeat(i * 3);
+            if (i % 2 === 0) wire += `POST /${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+            else
+              wire += `POST /${i} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+            expected.push(`/${i}=${body}`);
+          }
+          yield* withTaskGroup<void>(function* (group) {
+            group.startSoon(function* () {
+              for (let at = 0, step = 1; at < wire.length; at += step, step = (step % 7) + 1) yield* c.send(wire.slice(at, at + step));
+            });
+            const got: string[] = [];
+            for (let i = 0; i < 20; i++) got.push((yield* c.response("POST"))?.body ?? "");
+            assert.deepEqual(got, expected);
+          });
+        },
+      ),
+    );
+  },
+);
