@@ -339,8 +339,8 @@ function defaultConfig(): ConnectionConfig {
  *     yield* serveHttpConnection(conn, function* (req, res) {
  *       yield* res.end(`hi from ${req.target}`);
  *     });
- *   });
- *   const reply = yield* call(() => fetch(`http://127.0.0.1:${listener.port}/x`, { headers: { connection: "close" } }).then((r) => r.text()));
+ *   }, { daemon: true }); // cancelled (and the connection closed) when the body below is done
+ *   const reply = yield* call(() => fetch(`http://127.0.0.1:${listener.port}/x`).then((r) => r.text()));
  *   console.log(reply); // prints hi from /x
  * });
  * ```
