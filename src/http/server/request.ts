@@ -236,19 +236,46 @@ export class HttpRequest {
    * The whole body as bytes; {@link HttpBodyTooLarge} if it is larger than
    * `options.maxSize` (1 MiB by default; a `Content-Length` over it is
    * refused before a byte is read, and before `100 Continue` is sent).
+   *
+   * @example
+   * ```ts
+   * function* upload(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   const data = yield* req.bytes({ maxSize: 10 * 1024 * 1024 });
+   *   yield* res.end(`${data.length} bytes\n`);
+   * }
+   * ```
    */
   *bytes(options?: { maxSize?: number }): Operation<Uint8Array> {
     const maxSize = maxSizeOf("HttpRequest.bytes()", options);
     return yield* this.#readWhole(maxSize);
   }
 
-  /** The whole body as UTF-8 text (size limit as {@link HttpRequest.bytes}); a TypeError if it is not UTF-8. */
+  /**
+   * The whole body as UTF-8 text (size limit as {@link HttpRequest.bytes}); a TypeError if it is not UTF-8.
+   *
+   * @example
+   * ```ts
+   * function* shout(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   yield* res.end((yield* req.text()).toUpperCase());
+   * }
+   * ```
+   */
   *text(options?: { maxSize?: number }): Operation<string> {
     const maxSize = maxSizeOf("HttpRequest.text()", options);
     return decodeUtf8("HttpRequest.text()", yield* this.#readWhole(maxSize));
   }
 
-  /** The whole body parsed as JSON (size limit as {@link HttpRequest.bytes}); a SyntaxError if it is not JSON. */
+  /**
+   * The whole body parsed as JSON (size limit as {@link HttpRequest.bytes}); a SyntaxError if it is not JSON.
+   *
+   * @example
+   * ```ts
+   * function* sum(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   const { a, b } = yield* req.json<{ a: number; b: number }>({ maxSize: 4096 });
+   *   yield* res.send(200, JSON.stringify({ sum: a + b }), { "content-type": "application/json" });
+   * }
+   * ```
+   */
   *json<T = unknown>(options?: { maxSize?: number }): Operation<T> {
     const maxSize = maxSizeOf("HttpRequest.json()", options);
     return JSON.parse(decodeUtf8("HttpRequest.json()", yield* this.#readWhole(maxSize))) as T;

@@ -291,7 +291,17 @@ export class HttpServer implements ServerRegistry {
     while (this.#connections.size > 0) yield* this.#ended.wait();
   }
 
-  /** Stops listening (later connects are refused); connections in progress go on. Idempotent. */
+  /**
+   * Stops listening (later connects are refused); connections in progress go
+   * on, and `serve` returns once they have ended. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+   * server.close();
+   * console.log("closed"); // prints closed
+   * ```
+   */
   close(): void {
     this.#listener.close();
   }
