@@ -160,6 +160,14 @@ export class HttpResponse {
    * Writes part of the body, sending the head first (chunked, unless a
    * `Content-Length` header was set: then writing more than it says throws
    * `HttpBodyLengthError` before a byte goes out).
+   *
+   * @example
+   * ```ts
+   * function* countdown(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   for (let i = 3; i > 0; i--) yield* res.write(`${i}\n`); // each piece goes out as a chunk
+   *   yield* res.end("liftoff\n");
+   * }
+   * ```
    */
   *write(data: string | Uint8Array): Operation<void> {
     const bytes = toBytes("HttpResponse.write()", data);
@@ -177,6 +185,14 @@ export class HttpResponse {
    * `Content-Length`, head and body in one write. Ending a response whose
    * `Content-Length` was not reached throws `HttpBodyLengthError` (and the
    * connection is dropped).
+   *
+   * @example
+   * ```ts
+   * function* plain(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   res.headers.set("content-type", "text/plain");
+   *   yield* res.end("one write: head, Content-Length and body\n");
+   * }
+   * ```
    */
   *end(data?: string | Uint8Array): Operation<void> {
     const bytes = data === undefined ? EMPTY : toBytes("HttpResponse.end()", data);
@@ -194,7 +210,16 @@ export class HttpResponse {
     yield* this.#through!.flush();
   }
 
-  /** Sets `status` and `headers` (replacing fields of the same names) and ends the response with `body`. */
+  /**
+   * Sets `status` and `headers` (replacing fields of the same names) and ends the response with `body`.
+   *
+   * @example
+   * ```ts
+   * function* missing(req: HttpRequest, res: HttpResponse): Operation<void> {
+   *   yield* res.send(404, `no ${req.target}\n`, { "content-type": "text/plain" });
+   * }
+   * ```
+   */
   *send(status: number, body?: string | Uint8Array, headers?: HttpHeadersInit): Operation<void> {
     const api = "HttpResponse.send()";
     this.#checkOpen(api);
