@@ -323,3 +323,36 @@ test("a TCP client that goes away mid-request cancels its handler, whose finally
     assert.equal(cleaned, true);
   });
 });
+
+test("cancelling serve is a shutdown without grace: an in-flight handler is cancelled at once and its finally runs", LIMIT, async () => {
+  await run(function* () {
+    using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+    let started = false;
+    let cleaned = false;
+    yield* withTaskGroup<void>(function* (group) {
+      const task = group.spawn(() =>
+        server.serve(function* () {
+          started = true;
+          try {
+            yield* sleep(60_000);
+          } finally {
+            cleaned = true;
+          }
+        }),
+      );
+      const closed = call(
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect(server.port, "127.0.0.1", () => socket.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+            socket.on("error", () => {});
+            socket.on("close", () => resolve());
+          }),
+      );
+      const peer = group.spawn(() => closed);
+      while (!started) yield* sleep(5);
+      task.cancel();
+      yield* peer.wait();
+      assert.equal(cleaned, true);
+    });
+  });
+});
