@@ -1,0 +1,31 @@
+/**
+ * What a request and its response need from the connection that carries
+ * them: kept as one small interface so `HttpRequest` and `HttpResponse`
+ * reach the transport without a closure per request.
+ */
+import type { HttpInput } from "../codec/input.ts";
+import type { HttpLimits } from "../limits.ts";
+import type { HttpTransport, WatchedReader } from "./transport.ts";
+
+/** The server's timeouts, resolved (ms; `Infinity` when off). */
+export interface ResolvedTimeouts {
+  headers: number;
+  requestBody: number;
+  keepAlive: number;
+}
+
+/** The parts of a server connection a request and its response use. */
+export interface ConnectionPort {
+  readonly transport: HttpTransport;
+  readonly watched: WatchedReader;
+  readonly input: HttpInput;
+  readonly limits: Required<HttpLimits>;
+  readonly maxBodyDrain: number;
+  readonly timeouts: ResolvedTimeouts;
+  /** "https" over TLS, else "http" (for `req.url`). */
+  readonly scheme: string;
+  /** True once the server is shutting down: responses say `Connection: close`. */
+  readonly shuttingDown: boolean;
+  /** True once an upgraded connection owns the transport. */
+  upgraded: boolean;
+}

@@ -1,0 +1,130 @@
+/**
+ * Helpers for the weft/http server tests: a duplex made of two in-memory
+ * pipes (so a server connection runs under virtual time), a server config,
+ * and a small client that writes raw requests and reads responses with the
+ * codec's own parser.
+ */
+import type { Operation } from "../../src/core/operation.ts";
+import { bodyReader } from "../../src/http/codec/body_reader.ts";
+import { responseFraming } from "../../src/http/codec/framing.ts";
+import { HttpInput, type ResponseHead } from "../../src/http/codec/input.ts";
+import { resolveLimits } from "../../src/http/limits.ts";
+import type { ConnectionConfig } from "../../src/http/server/connection.ts";
+import { DuplexBase } from "../../src/io/duplex.ts";
+import { pipe, type PipeReader, type PipeWriter } from "../../src/io/pipe.ts";
+
+/** One end of a {@link duplexPair}: reads one pipe, writes the other. */
+export class PipeEnd extends DuplexBase {
+  readonly #reader: PipeReader;
+  readonly #writer: PipeWriter;
+  #closed = false;
+  readonly remoteAddress = "pipe";
+
+  constructor(reader: PipeReader, writer: PipeWriter) {
+    super();
+    this.#reader = reader;
+    this.#writer = writer;
+  }
+
+  get cancelledWrite(): "dropped" {
+    return "dropped";
+  }
+
+  protected *readChunk(): Operation<Uint8Array | undefined> {
+    return yield* this.#reader.readSome();
+  }
+
+  protected writeChunk(bytes: Uint8Array): Operation<void> {
+    return this.#writer.write(bytes);
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Ends what this end writes (the other end reads end of stream). */
+  shutdownWrite(): void {
+    this.#writer.close();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#reader.close();
+    this.#writer.close();
+  }
+}
+
+/** Two joined ends: what one writes the other reads. */
+export function duplexPair(): [PipeEnd, PipeEnd] {
+  const [aRead, bWrite] = pipe();
+  const [bRead, aWrite] = pipe();
+  return [new PipeEnd(aRead, aWrite), new PipeEnd(bRead, bWrite)];
+}
+
+/** A server connection's settings, with the defaults of `listenHttp` unless overridden. */
+export function serverConfig(
+  overrides: Omit<Partial<ConnectionConfig>, "timeouts"> & { timeouts?: Partial<ConnectionConfig["timeouts"]> } = {},
+): ConnectionConfig {
+  const { timeouts, ...rest } = overrides;
+  return {
+    limits: resolveLimits("test", undefined),
+    maxBodyDrain: 64 * 1024,
+    scheme: "http",
+    allowFailure: true,
+    onError: () => {},
+    ...rest,
+    timeouts: { headers: 60_000, requestBody: 300_000, keepAlive: 5_000, ...timeouts },
+  };
+}
+
+/** A response as the test client read it. */
+export interface ReadResponse {
+  head: ResponseHead;
+  status: number;
+  body: string;
+}
+
+/** A raw HTTP client over one end of a pair. */
+export class RawClient {
+  readonly input: HttpInput;
+  constructor(readonly end: PipeEnd) {
+    this.input = new HttpInput(end);
+  }
+
+  send(text: string): Operation<void> {
+    return this.end.write(text);
+  }
+
+  /** Reads the next response (1xx heads included) to `method`; undefined at end of stream. */
+  *response(method = "GET"): Operation<ReadResponse | undefined> {
+    const limits = resolveLimits("test", undefined);
+    const head = yield* this.input.readResponseHead(limits);
+    if (head === undefined) return undefined;
+    if (head.status < 200) return { head, status: head.status, body: "" };
+    const reader = bodyReader(this.input, responseFraming(head, method), limits);
+    const body = (yield* reader.readAll()).text();
+    return { head, status: head.status, body };
+  }
+
+  /** Exactly `n` raw bytes after a response head, as text (an upgraded connection's). */
+  *readText(n: number): Operation<string> {
+    const parts: Uint8Array[] = [];
+    let got = 0;
+    while (got < n) {
+      const chunk = yield* this.input.readSome(n - got);
+      if (chunk === undefined) throw new Error(`the stream ended after ${got} of ${n} bytes`);
+      parts.push(chunk.slice());
+      got += chunk.length;
+    }
+    return parts.map((part) => new TextDecoder().decode(part)).join("");
+  }
+
+  /** True when the server closed the connection (nothing more arrives). */
+  *atEnd(): Operation<boolean> {
+    try {
+      return (yield* this.input.readSome(1)) === undefined;
+    } catch {
+      return true;
+    }
+  }
+}
