@@ -63,29 +63,3 @@ export class HttpBodyLengthError extends Error {
     this.actual = actual;
   }
 }
-
-/**
- * A body read whole (`text()`, `json()`, `bytes()`) was larger than the
- * size limit given. What was read is dropped; a server answers 413.
- *
- * @example
- * ```ts
- * const error = new HttpBodyTooLarge(1024);
- * console.log(error.limit); // prints 1024
- * ```
- */
-export class HttpBodyTooLarge extends Error {
-  /** The limit, in bytes. */
-  readonly limit: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param limit the limit that was exceeded, in bytes
-   */
-  constructor(limit: number) {
-    super(`the body is larger than ${limit} bytes (options.maxSize)`);
-    this.name = "HttpBodyTooLarge";
-    this.limit = limit;
-  }
-}

@@ -165,27 +165,6 @@ export class BodyReader extends ReaderBase {
   }
 }
 
-/** Reads a body whole, refusing more than `maxSize` bytes (it then throws `tooLarge()`). */
-export function* readWhole(reader: ReaderBase, maxSize: number, tooLarge: () => Error): Operation<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const chunk = yield* reader.readSome();
-    if (chunk === undefined) break;
-    total += chunk.length;
-    if (total > maxSize) throw tooLarge();
-    parts.push(chunk);
-  }
-  if (parts.length === 1) return parts[0]!;
-  const whole = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    whole.set(part, at);
-    at += part.length;
-  }
-  return whole;
-}
-
 /** `chunk-size [ chunk-ext ]` (RFC 9112 §7.1.1) → the size. */
 function parseChunkSize(line: string, status: number): number {
   let i = 0;

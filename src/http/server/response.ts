@@ -318,10 +318,10 @@ export class HttpResponse {
       if (coding !== undefined) throw new TypeError(`${api}: set content-length or transfer-encoding, not both`);
       const n = Number(length);
       if (isEnd && !head && bytes.length !== n) {
-        throw new HttpBodyLengthError(`${api}: the body has ${bytes.length} bytes but content-length says ${n}`);
+        throw new HttpBodyLengthError(n, bytes.length);
       }
       if (!isEnd && !head && bytes.length > n) {
-        throw new HttpBodyLengthError(`${api}: ${bytes.length} bytes written but content-length says ${n}`);
+        throw new HttpBodyLengthError(n, bytes.length);
       }
       framing = { kind: "length", length: n };
     } else if (coding !== undefined) {
