@@ -350,3 +350,70 @@ test("http-file-server on SIGINT finishes the download in progress, then exits 0
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A tinyproxy on a free port of 127.0.0.1, in the foreground, for the length of `body`. */
+async function withTinyproxy<T>(body: (port: number) => Promise<T>): Promise<T> {
+  const port = await withServer(
+    () => {},
+    async (p) => p,
+  );
+  const dir = mkdtempSync(join(tmpdir(), "weft-tinyproxy-"));
+  const config = join(dir, "tinyproxy.conf");
+  writeFileSync(config, `Port ${port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Error\n`);
+  const proxy = spawn("tinyproxy", ["-d", "-c", config], { stdio: "ignore" });
+  const exited = once(proxy, "exit");
+  try {
+    // Ready once it accepts a connection (a bounded wait: 100 tries).
+    for (let tries = 0; ; tries++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const probe = http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
+          res.resume();
+          resolve(true);
+        });
+        probe.on("error", () => resolve(false));
+      });
+      if (ok) break;
+      if (tries === 100 || proxy.exitCode !== null) throw new Error("tinyproxy did not start");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return await body(port);
+  } finally {
+    proxy.kill("SIGKILL");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("curl -x goes through tinyproxy: plain http forwarded, https tunnelled with CONNECT", {
+  timeout: 60_000,
+  skip: (!hasCommand("tinyproxy", "-v") && "tinyproxy is not installed") || (!hasCommand("openssl") && "openssl is not installed"),
+}, async () => {
+  const pki = makeTestPki();
+  try {
+    await withTinyproxy(async (proxyPort) => {
+      await withServer(echoHeaders, async (port) => {
+        const ran = await runExample("curl", ["-x", `127.0.0.1:${proxyPort}`, "-H", "X-Test: proxied", `http://127.0.0.1:${port}/p`]);
+        assert.equal(ran.code, 0, ran.stderr);
+        assert.deepEqual(JSON.parse(String(ran.stdout)), { method: "GET", url: "/p", test: "proxied", more: null });
+      });
+      const secure = https.createServer({ key: pki.server.key, cert: pki.server.cert });
+      await withServer(
+        (req, res) => res.end(`tunnelled ${req.url}\n`),
+        async (port) => {
+          const ran = await runExample("curl", [
+            "-x",
+            `http://127.0.0.1:${proxyPort}`,
+            "--cacert",
+            pki.ca.certFile,
+            `https://localhost:${port}/s`,
+          ]);
+          assert.equal(ran.code, 0, ran.stderr);
+          assert.equal(String(ran.stdout), "tunnelled /s\n");
+        },
+        secure,
+      );
+    });
+  } finally {
+    pki.remove();
+  }
+});
