@@ -158,6 +158,8 @@ function* sendFile(req: HttpRequest, res: HttpResponse, file: string, size: numb
     // The compressed length is not known in advance: the body goes out chunked.
     res.headers.set("content-encoding", "gzip");
     if (head) {
+      // What a GET would say: its compressed body goes out chunked.
+      res.headers.set("transfer-encoding", "chunked");
       yield* res.end();
       return;
     }
