@@ -104,15 +104,19 @@ function exitCodeOf(error: unknown, args: Args): number {
 }
 
 function* curl(args: Args): Operation<void> {
-  const options: HttpClientOptions = {};
-  if (args.proxy !== undefined) options.proxy = args.proxy.includes("://") ? args.proxy : `http://${args.proxy}`;
+  let ca: string | undefined;
   if (args.cacert !== undefined) {
     try {
-      options.tls = { ca: yield* readTextFile(args.cacert) };
+      ca = yield* readTextFile(args.cacert);
     } catch (error) {
       throw new CurlError(77, `error setting certificate file: ${args.cacert} (${(error as Error).message})`);
     }
   }
+  const options: HttpClientOptions = {
+    // curl takes a bare host:port as an http proxy.
+    ...(args.proxy !== undefined && { proxy: args.proxy.includes("://") ? args.proxy : `http://${args.proxy}` }),
+    ...(ca !== undefined && { tls: { ca } }),
+  };
   using client = new HttpClient(options);
   let res;
   try {
