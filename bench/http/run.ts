@@ -17,6 +17,8 @@
  * run one after the other on the same machine, so compare their ratio, not
  * absolute numbers across invocations.
  */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CLIENT_CONNECTIONS, httpClientLoad, type HttpClientKind } from "./client_load.ts";
 import { httpServerLoad, type ServerLoadResult } from "./server_load.ts";
 
@@ -100,7 +102,8 @@ export function formatHttpBench(report: HttpBenchReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"))) {
+// Run as a program (not imported by the smoke test).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const quick = process.argv.includes("--quick");
   const report = await httpBench({ duration: quick ? 2 : 10, requests: quick ? 1_000 : 10_000, runs: quick ? 3 : 5 });
   console.log(formatHttpBench(report));
