@@ -88,6 +88,13 @@ export const workloads: readonly WorkloadInfo[] = [
     op: "tcp_echo over TLS: one round trip of 64 bytes to a TLS echo server in its own process, 50 connections (handshakes included), checked (the await-microtask column is the server on raw node:tls callbacks)",
     nodeOnly: true,
   },
+  {
+    name: "http_client",
+    family: "http_client",
+    ops: 10_000,
+    op: "one keep-alive GET to a node:http hello server in its own process, 16 connections, body read and checked (the await-microtask column is undici's request on a Pool of 16); http_server (wrk) is in bench/http/run.ts",
+    nodeOnly: true,
+  },
 ];
 
 export type WorkloadName = string;

@@ -1,5 +1,5 @@
 /**
- * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `gzip_pipe`, `tls_echo`) for every peer:
+ * The Node-only IO workloads (`buffered_io_pipe`, `tcp_echo`, `gzip_pipe`, `tls_echo`, `http_client`) for every peer:
  * an implementation or the reason there is none. Kept apart from the peers'
  * own modules, which are also bundled for browsers and QuickJS: a cell loads
  * this module only for a workload the catalog marks `nodeOnly`.
@@ -9,6 +9,7 @@ import type { BenchEnv, PeerWorkloads } from "../peer.ts";
 import { loadPeer } from "./index.ts";
 import { consumeForAwait, consumeReadable, streamsBufferedPipe, weftBufferedPipe } from "../io/buffered_pipe.ts";
 import { echoLoad } from "../io/echo_load.ts";
+import { httpClientLoad } from "../http/client_load.ts";
 import { streamsGzipPipe, weftGzipPipe } from "../io/gzip_pipe.ts";
 
 const pumpReason =
@@ -32,12 +33,17 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: run(); listenTls + server.serve, conn.readSome/conn.write (load: raw node:tls client)",
       run: echoLoad("weft-tls"),
     },
+    http_client: {
+      api: "run(); one HttpClient({ maxConnectionsPerOrigin: 16 }), 16 tasks each client.get(url) + res.text() in turn (server: node:http)",
+      run: httpClientLoad("weft"),
+    },
   },
   "weft-pump": {
     buffered_io_pipe: { unavailable: pumpReason },
     tcp_echo: { unavailable: pumpReason },
     gzip_pipe: { unavailable: pumpReason },
     tls_echo: { unavailable: pumpReason },
+    http_client: { unavailable: pumpReason },
   },
   "await-microtask": {
     buffered_io_pipe: {
@@ -56,6 +62,10 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       api: "server: raw node:tls callbacks (no await): 'data' → write, pause/resume on 'drain' (load: raw node:tls client)",
       run: echoLoad("raw-tls"),
     },
+    http_client: {
+      api: "undici 7 request(url, { dispatcher: new Pool(origin, { connections: 16 }) }) + body.text(), 16 async loops (server: node:http)",
+      run: httpClientLoad("undici"),
+    },
   },
   "await-immediate": {
     buffered_io_pipe: {
@@ -71,6 +81,7 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
       run: (n) => streamsGzipPipe(n, consumeReadable),
     },
     tls_echo: { unavailable: "measured against the raw node:tls server only (the await-microtask column)" },
+    http_client: { unavailable: "measured against undici only (the await-microtask column)" },
   },
   effection: {
     buffered_io_pipe: {
@@ -79,18 +90,21 @@ const ioWorkloads: Record<PeerId, PeerWorkloads> = {
     tcp_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
     gzip_pipe: { unavailable: "Effection 4 has no compression streams of its own; a wrapper over node:zlib would measure the wrapper" },
     tls_echo: { unavailable: "Effection 4 has no sockets of its own; a hand-made wrapper over net would measure the wrapper" },
+    http_client: { unavailable: "Effection 4 has no HTTP client of its own; a wrapper over undici would measure undici" },
   },
   effect: {
     buffered_io_pipe: { unavailable: "Effect's IO is in @effect/platform-node, which this benchmark does not install" },
     tcp_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
     gzip_pipe: { unavailable: "Effect's compression is in @effect/platform-node, which this benchmark does not install" },
     tls_echo: { unavailable: "Effect's sockets are in @effect/platform-node, which this benchmark does not install" },
+    http_client: { unavailable: "Effect's HTTP client is in @effect/platform, which this benchmark does not install" },
   },
   trampoline: {
     buffered_io_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     tcp_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     gzip_pipe: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
     tls_echo: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
+    http_client: { unavailable: "the bare trampoline has no IO: it stands for the scheduler alone" },
   },
 };
 
