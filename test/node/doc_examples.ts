@@ -2,7 +2,7 @@
  * Turns the TSDoc `@example` blocks of src/ into modules that can be
  * typechecked and run (issue 15: no example may rot). The rule each example
  * follows: its code is the body of a generator function run with `run()` on
- * Node, with every export of the five entry points in scope (or, when it has
+ * Node, with every export of the entry points in scope (or, when it has
  * a top-level `await`, as `await run(…)`, the module's own top level); `import … from
  * "weftjs…"` lines are dropped, other imports (`node:…`) are lifted to the
  * top of the module. Not a test file (no `_test` suffix).
@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join, relative } from "node:path";
 
 /** The entry points whose exports an example sees, as paths under src/. */
-export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts"] as const;
+export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts", "http.ts"] as const;
 
 /** One ```ts block of an `@example`. */
 export interface DocExample {
