@@ -18,6 +18,7 @@ import { decodeUtf8 } from "../../io/data.ts";
 import { ReadLimitExceeded } from "../../io/errors.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import type { BodyReader } from "../codec/body_reader.ts";
+import { readWholeBody } from "../codec/read_whole.ts";
 import type { HttpHeaders } from "../headers.ts";
 import type { PooledConnection } from "./pool.ts";
 
@@ -175,25 +176,11 @@ export class HttpClientResponse {
     this.#read = true;
     const body = this.body;
     try {
-      const chunks: Uint8Array[] = [];
-      let size = 0;
-      for (;;) {
-        const chunk = yield* body.readSome();
-        if (chunk === undefined) break;
-        size += chunk.length;
-        if (size > maxSize) {
-          throw new ReadLimitExceeded(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`);
-        }
-        chunks.push(chunk);
-      }
-      if (chunks.length === 1) return chunks[0]!;
-      const all = new Uint8Array(size);
-      let at = 0;
-      for (const chunk of chunks) {
-        all.set(chunk, at);
-        at += chunk.length;
-      }
-      return all;
+      return yield* readWholeBody(
+        body,
+        maxSize,
+        () => new ReadLimitExceeded(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`),
+      );
     } finally {
       body.close();
     }

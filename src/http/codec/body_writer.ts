@@ -106,6 +106,11 @@ export class BodyWriter extends WriterBase {
     }
   }
 
+  /** Sends the head now if no body bytes have taken it along yet (a streamed response that starts late). */
+  *flushHead(): Operation<void> {
+    if (this.#head !== undefined) yield* this.#send(undefined);
+  }
+
   /**
    * Ends the body: the last chunk (with `trailers`) for a chunked body; for
    * a declared length, an {@link HttpBodyLengthError} when bytes are missing.

@@ -20,6 +20,7 @@ import { bodyReader, type BodyReader } from "../codec/body_reader.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import type { RequestHead } from "../codec/input.ts";
 import type { HttpHeaders } from "../headers.ts";
+import { readWholeBody } from "../codec/read_whole.ts";
 import type { ConnectionPort } from "./exchange.ts";
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
@@ -284,23 +285,6 @@ export class HttpRequest {
   *#readWhole(maxSize: number): Operation<Uint8Array> {
     const framing = this.#framing;
     if (framing.kind === "length" && framing.length > maxSize) throw new HttpBodyTooLarge(maxSize);
-    const body = this.body;
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = yield* body.readSome();
-      if (chunk === undefined) break;
-      total += chunk.length;
-      if (total > maxSize) throw new HttpBodyTooLarge(maxSize);
-      chunks.push(chunk);
-    }
-    if (chunks.length === 1) return chunks[0]!;
-    const whole = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      whole.set(chunk, at);
-      at += chunk.length;
-    }
-    return whole;
+    return yield* readWholeBody(this.body, maxSize, () => new HttpBodyTooLarge(maxSize));
   }
 }

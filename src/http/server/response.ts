@@ -16,7 +16,7 @@
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
-import { toBytes, type Writer } from "../../io/writer.ts";
+import { toBytes } from "../../io/writer.ts";
 import { BodyWriter } from "../codec/body_writer.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import { responseHeadBytes } from "../codec/serialize.ts";
@@ -38,58 +38,6 @@ function httpDate(): string {
     cachedDate = new Date(cachedDateAt).toUTCString();
   }
   return cachedDate;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (b.length === 0) return a;
-  const both = new Uint8Array(a.length + b.length);
-  both.set(a);
-  both.set(b, a.length);
-  return both;
-}
-
-/**
- * Writes the head together with the first body bytes: a `BodyWriter` writes
- * through it, so a streamed response's head and first chunk leave in one
- * write.
- */
-class HeadFirstWriter implements Writer {
-  #head: Uint8Array | undefined;
-  readonly #transport: Writer;
-
-  constructor(transport: Writer, head: Uint8Array) {
-    this.#transport = transport;
-    this.#head = head;
-  }
-
-  get cancelledWrite(): "queued" | "dropped" | undefined {
-    return this.#transport.cancelledWrite;
-  }
-
-  *write(data: string | Uint8Array): Operation<void> {
-    const bytes = toBytes("write()", data);
-    const head = this.#head;
-    this.#head = undefined;
-    yield* this.#transport.write(head === undefined ? bytes : concat(head, bytes));
-  }
-
-  *writeReader(reader: import("../../io/reader.ts").Reader): Operation<number> {
-    let copied = 0;
-    for (;;) {
-      const chunk = yield* reader.readSome();
-      if (chunk === undefined) return copied;
-      yield* this.write(chunk);
-      copied += chunk.length;
-    }
-  }
-
-  /** Sends the head if no body bytes took it along. */
-  *flush(): Operation<void> {
-    const head = this.#head;
-    if (head === undefined) return;
-    this.#head = undefined;
-    yield* this.#transport.write(head);
-  }
 }
 
 function requireStatus(api: string, status: unknown, min: number, max: number): asserts status is number {
@@ -130,7 +78,6 @@ export class HttpResponse {
   /** The body goes nowhere (HEAD). */
   #discard = false;
   #body: BodyWriter | undefined = undefined;
-  #through: HeadFirstWriter | undefined = undefined;
   /** Whether the connection may carry another request after this response. */
   #keepAlive: boolean;
 
@@ -207,7 +154,6 @@ export class HttpResponse {
     const body = this.#body!;
     if (bytes.length > 0) yield* body.write(bytes);
     yield* body.end();
-    yield* this.#through!.flush();
   }
 
   /**
@@ -358,17 +304,12 @@ export class HttpResponse {
       yield* port.transport.write(headBytes);
       return;
     }
-    if (isEnd && framing.kind === "length") {
-      yield* port.transport.write(concat(headBytes, bytes));
-      return;
-    }
-    const through = new HeadFirstWriter(port.transport, headBytes);
-    this.#through = through;
-    const body = new BodyWriter(through, framing);
+    // The head waits in the body writer and leaves with the first body bytes: one write for a small response.
+    const body = new BodyWriter(port.transport, framing, headBytes);
     this.#body = body;
     if (bytes.length > 0) yield* body.write(bytes);
     if (isEnd) yield* body.end();
-    yield* through.flush();
+    else yield* body.flushHead();
   }
 }
 
