@@ -10,6 +10,7 @@
  */
 import { WeftUsageError } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
+import { allocBytes } from "../../io/byte_pool.ts";
 import { WriterBase, type Writer } from "../../io/writer.ts";
 import { HttpBodyLengthError } from "../errors.ts";
 import type { HttpHeaders } from "../headers.ts";
@@ -88,7 +89,7 @@ export class BodyWriter extends WriterBase {
       default: {
         const size = bytes.length.toString(16);
         if (bytes.length <= COALESCE) {
-          const framed = new Uint8Array(size.length + 4 + bytes.length);
+          const framed = allocBytes(size.length + 4 + bytes.length);
           putLatin1(framed, 0, size);
           framed[size.length] = 13;
           framed[size.length + 1] = 10;
@@ -140,7 +141,7 @@ export class BodyWriter extends WriterBase {
     }
     let out = head;
     if (bytes !== undefined && bytes.length <= COALESCE) {
-      out = new Uint8Array(head.length + bytes.length);
+      out = allocBytes(head.length + bytes.length);
       out.set(head);
       out.set(bytes, head.length);
       bytes = undefined;
@@ -156,7 +157,7 @@ function ascii(text: string): Uint8Array {
 }
 
 function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
+  const out = allocBytes(text.length);
   putLatin1(out, 0, text);
   return out;
 }

@@ -5,6 +5,7 @@
  * put into their {@link HttpHeaders}. So a CR, LF or NUL smuggled into any of
  * them is a TypeError, never a second header or a second message.
  */
+import { allocBytes } from "../../io/byte_pool.ts";
 import type { HttpHeaders } from "../headers.ts";
 import { TARGET, describeChar, putLatin1, requireFieldValue, requireToken } from "./chars.ts";
 
@@ -90,7 +91,7 @@ export function requestHeadBytes(method: string, target: string, headers: HttpHe
   requireToken("request", "method", method);
   requireTarget(target);
   const size = method.length + target.length + 12 + fieldsLength(headers);
-  const out = new Uint8Array(size);
+  const out = allocBytes(size);
   let at = putLatin1(out, 0, method);
   out[at++] = 32;
   at = putLatin1(out, at, target);
@@ -99,14 +100,19 @@ export function requestHeadBytes(method: string, target: string, headers: HttpHe
   return out;
 }
 
-/** `HTTP/1.1 SP status SP reason CRLF fields CRLF`. Throws a TypeError (or RangeError) naming the bad part. */
-export function responseHeadBytes(status: number, reason: string | undefined, headers: HttpHeaders): Uint8Array {
+/**
+ * `HTTP/1.1 SP status SP reason CRLF fields CRLF`, followed by `body` when
+ * one is given (so that a small response is built in one buffer and sent in
+ * one write). Throws a TypeError (or RangeError) naming the bad part.
+ */
+export function responseHeadBytes(status: number, reason: string | undefined, headers: HttpHeaders, body?: Uint8Array): Uint8Array {
   requireStatus("response", status);
   const phrase = reason ?? reasonPhrase(status);
   if (typeof phrase !== "string") throw new TypeError(`response: reason must be a string, got ${typeof phrase}`);
   requireFieldValue("response", "the reason phrase", phrase);
   const size = 13 + phrase.length + 2 + fieldsLength(headers);
-  const out = new Uint8Array(size);
+  const out = allocBytes(body === undefined ? size : size + body.length);
+  if (body !== undefined) out.set(body, size);
   let at = putLatin1(out, 0, "HTTP/1.1 ");
   out[at++] = 48 + Math.floor(status / 100);
   out[at++] = 48 + (Math.floor(status / 10) % 10);

@@ -27,6 +27,21 @@ import type { HttpRequest } from "./request.ts";
 
 const EMPTY = new Uint8Array(0);
 
+/** A body up to this size goes out in the same buffer as the head (larger ones are not copied). */
+const COALESCE = 16 * 1024;
+
+let keepAliveIdle = -1;
+let keepAliveText = "";
+
+/** The `Keep-Alive` header's value for an idle timeout of `idle` ms (the same for every response of a server). */
+function keepAliveValue(idle: number): string {
+  if (idle !== keepAliveIdle) {
+    keepAliveIdle = idle;
+    keepAliveText = `timeout=${Math.floor(idle / 1000)}`;
+  }
+  return keepAliveText;
+}
+
 let cachedDate = "";
 let cachedDateAt = -Infinity;
 
@@ -292,10 +307,18 @@ export class HttpResponse {
       if (request.minorVersion === 0) headers.set("connection", "keep-alive");
       // Tells a pooling client how long an idle connection stays open, so it does not reuse one being closed.
       const idle = port.timeouts.keepAlive;
-      if (idle !== Infinity && !headers.has("keep-alive")) headers.set("keep-alive", `timeout=${Math.floor(idle / 1000)}`);
+      if (idle !== Infinity && !headers.has("keep-alive")) headers.set("keep-alive", keepAliveValue(idle));
     }
     this.#keepAlive = keepAlive;
     if (!headers.has("date")) headers.set("date", httpDate());
+    if (isEnd && !head && framing.kind === "length" && bytes.length <= COALESCE) {
+      // The common case, a whole small response: head and body built in one buffer, one write, no body writer.
+      const message = responseHeadBytes(status, undefined, headers, bytes);
+      this.#headersSent = true;
+      request.headSent = true;
+      yield* port.transport.write(message);
+      return;
+    }
     const headBytes = responseHeadBytes(status, undefined, headers);
     this.#headersSent = true;
     request.headSent = true;

@@ -104,6 +104,9 @@ export class WatchedReader extends ReaderBase {
         this.#gone();
         return;
       }
+      // A Node Buffer's subarray() builds its view through the species constructor, several times the cost of a
+      // plain Uint8Array's; the parser takes many views of each chunk, so it gets a plain view of the same bytes.
+      if (chunk.constructor !== Uint8Array) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       this.#chunks.push(chunk);
       this.#stashed += chunk.length;
       this.#arrived.broadcast();
