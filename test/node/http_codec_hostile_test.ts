@@ -12,6 +12,8 @@
 import { test, type TestContext } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { latin1, latin1Portable } from "../../src/http/codec/chars.ts";
 import type { Operation } from "../../src/index.ts";
 import { ReaderBase } from "../../src/io.ts";
 import { runVirtual } from "../../src/testing.ts";
@@ -240,4 +242,19 @@ test("the serializer refuses CR, LF and NUL in a method, target or reason phrase
     assert.match(typeErrorOf(() => responseHeadBytes(200, `OK${bad}`, h)).message, /reason/);
   }
   assert.ok(requestHeadBytes("GET", "/", h).length > 0, "a clean head is still accepted");
+});
+
+test("Latin-1 decoding: Node's native decoder and the portable one give every byte value as the same char", { timeout: 30_000 }, () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 9000 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+      const start = bytes.length === 0 ? 0 : a % bytes.length;
+      const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
+      let expected = "";
+      for (let i = start; i < end; i++) expected += String.fromCharCode(bytes[i]!);
+      assert.equal(latin1Portable(bytes, start, end), expected);
+      assert.equal(latin1(bytes, start, end), expected);
+      assert.equal(latin1(Buffer.from(bytes), start, end), expected);
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -36,11 +36,37 @@ export function isToken(text: string): boolean {
   return true;
 }
 
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+
+/**
+ * Node's own Latin-1 decoder (`Buffer.prototype.latin1Slice`), which reads
+ * any Uint8Array: about twice as fast as `String.fromCharCode` over a view,
+ * and the parser decodes every method, target, name and value with it. Used
+ * only where the host has it and it decodes a probe correctly (Bun and Deno
+ * mimic Node's Buffer to different depths); otherwise the portable path.
+ */
+const nativeLatin1: Latin1Slice | undefined = (() => {
+  const candidate = (globalThis as { Buffer?: { prototype?: { latin1Slice?: unknown } } }).Buffer?.prototype?.latin1Slice;
+  if (typeof candidate !== "function") return undefined;
+  try {
+    const probe = Uint8Array.of(0x41, 0x7a, 0x80, 0xe9, 0xff);
+    const text = (candidate as Latin1Slice).call(probe, 1, 5);
+    return text === "z\x80\xe9\xff" ? (candidate as Latin1Slice) : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 /** Bytes `[start, end)` of `bytes` as a string, one char per byte. */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return nativeLatin1 !== undefined ? nativeLatin1.call(bytes, start, end) : latin1Portable(bytes, start, end);
+}
+
+/** {@link latin1} on a host without Node's decoder. */
+export function latin1Portable(bytes: Uint8Array, start: number, end: number): string {
   if (end - start <= 4096) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   let text = "";
-  for (let at = start; at < end; at += 4096) text += latin1(bytes, at, Math.min(end, at + 4096));
+  for (let at = start; at < end; at += 4096) text += latin1Portable(bytes, at, Math.min(end, at + 4096));
   return text;
 }
 
