@@ -167,6 +167,22 @@ export class HttpHeaders implements Iterable<[name: string, value: string]> {
     return out;
   }
 
+  /**
+   * @internal {@link HttpHeaders.set} for a field the library makes itself
+   * (`Date`, `Content-Length`, `Connection`...): `key` is a lower-case token
+   * and `value` is known to be clean, so neither is checked again.
+   */
+  setTrusted(key: string, value: string): void {
+    const at = this.#keys.indexOf(key);
+    if (at === -1) {
+      this.#push(key, key, value);
+      return;
+    }
+    this.#names[at] = key;
+    this.#values[at] = value;
+    for (let i = this.#keys.length - 1; i > at; i--) if (this.#keys[i] === key) this.#removeAt(i);
+  }
+
   /** @internal For the parser: a field it has already checked (`key` is `name` in lower case). */
   appendParsed(name: string, key: string, value: string): void {
     this.#push(name, key, value);

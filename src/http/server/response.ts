@@ -290,27 +290,27 @@ export class HttpResponse {
         throw new TypeError(`${api}: the only transfer-encoding a response may set is chunked, got ${JSON.stringify(coding)}`);
       framing = CHUNKED;
     } else if (isEnd) {
-      headers.set("content-length", bytes.length);
+      headers.setTrusted("content-length", String(bytes.length));
       framing = { kind: "length", length: bytes.length };
     } else if (request.minorVersion === 0) {
       framing = CLOSE;
     } else {
-      headers.set("transfer-encoding", "chunked");
+      headers.setTrusted("transfer-encoding", "chunked");
       framing = CHUNKED;
     }
     const port = this.#port;
     // A client still waiting for 100 Continue may or may not send the body: the connection cannot be trusted after it.
     let keepAlive = this.#keepAlive && !port.shuttingDown && framing.kind !== "close" && !request.awaitingContinue;
     if (keepAlive && headers.hasToken("connection", "close")) keepAlive = false;
-    if (!keepAlive) headers.set("connection", "close");
+    if (!keepAlive) headers.setTrusted("connection", "close");
     else {
-      if (request.minorVersion === 0) headers.set("connection", "keep-alive");
+      if (request.minorVersion === 0) headers.setTrusted("connection", "keep-alive");
       // Tells a pooling client how long an idle connection stays open, so it does not reuse one being closed.
       const idle = port.timeouts.keepAlive;
-      if (idle !== Infinity && !headers.has("keep-alive")) headers.set("keep-alive", keepAliveValue(idle));
+      if (idle !== Infinity && !headers.has("keep-alive")) headers.setTrusted("keep-alive", keepAliveValue(idle));
     }
     this.#keepAlive = keepAlive;
-    if (!headers.has("date")) headers.set("date", httpDate());
+    if (!headers.has("date")) headers.setTrusted("date", httpDate());
     if (isEnd && !head && framing.kind === "length" && bytes.length <= COALESCE) {
       // The common case, a whole small response: head and body built in one buffer, one write, no body writer.
       const message = responseHeadBytes(status, undefined, headers, bytes);
