@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const portableEntries = ["weftjs", "weftjs/io", "weftjs/host", "weftjs/testing"];
-const allEntries = [...portableEntries, "weftjs/node", "weftjs/http"];
+const allEntries = [...portableEntries, "weftjs/node", "weftjs/http", "weftjs/ws"];
 const compilers = [
   { name: "TypeScript 5.9", tsc: join(root, "node_modules", "typescript5", "bin", "tsc") },
   { name: "TypeScript 7", tsc: join(root, "node_modules", "typescript", "bin", "tsc") },

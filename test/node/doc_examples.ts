@@ -11,7 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join, relative } from "node:path";
 
 /** The entry points whose exports an example sees, as paths under src/. */
-export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts", "http.ts"] as const;
+export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts", "http.ts", "ws.ts"] as const;
 
 /** One ```ts block of an `@example`. */
 export interface DocExample {
