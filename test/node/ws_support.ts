@@ -4,7 +4,11 @@
  * client would not send, and raw servers for answers a real server would
  * not give.
  */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { call, withTaskGroup, type Operation } from "../../src/index.ts";
 import { listenHttp, type HttpServer } from "../../src/http/server/server.ts";
 import type { HttpHandler } from "../../src/http/server/connection.ts";
@@ -109,4 +113,83 @@ export function keyOf(head: string): string {
   const match = /\r\nsec-websocket-key: *([^\r]+)/i.exec(head);
   if (match === null) throw new Error("no Sec-WebSocket-Key in the request");
   return match[1]!.trim();
+}
+
+/** A queue of what a `ws` peer receives, awaited one at a time. */
+export class PeerInbox<T> {
+  readonly #items: T[] = [];
+  readonly #waiters: ((item: T) => void)[] = [];
+
+  push(item: T): void {
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined) waiter(item);
+    else this.#items.push(item);
+  }
+
+  next(): Promise<T> {
+    const item = this.#items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when tinyproxy can be started. */
+export const HAS_TINYPROXY = spawnSync("tinyproxy", ["-v"], { stdio: "ignore" }).error === undefined;
+
+/**
+ * Starts tinyproxy on a free port, as test/node/http_client_proxy_test.ts
+ * does (tinyproxy cannot listen on port 0: a port is picked and the start
+ * retried on a clash).
+ */
+export async function startTinyproxy(): Promise<{ port: number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), "weft-ws-proxy-"));
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const config = join(dir, "tinyproxy.conf");
+    writeFileSync(config, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\nLogLevel Critical\n`);
+    const child: ChildProcess = spawn("tinyproxy", ["-d", "-c", config], { stdio: "ignore" });
+    let exited = false;
+    child.once("exit", () => (exited = true));
+    const deadline = Date.now() + 5000;
+    while (!exited && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 20));
+    if (exited || !(await canConnect(port))) {
+      child.kill("SIGKILL");
+      continue;
+    }
+    return {
+      port,
+      stop: async () => {
+        if (!exited) {
+          const gone = new Promise((resolve) => child.once("exit", resolve));
+          child.kill("SIGTERM");
+          await gone;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error("tinyproxy did not start");
 }
