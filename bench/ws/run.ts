@@ -1,0 +1,73 @@
+/**
+ * The ws_echo benchmark (Node only): `node dist/bench/ws/run.js [--quick]`
+ * prints a Markdown report. 32-byte binary messages in strict ping-pong over
+ * 1 and 64 connections, the weft echo server (`listenHttp` +
+ * `acceptWebSocket`) against the `ws` package's server, the same `ws` client
+ * driving both (see echo_load.ts). Each row is the median of `runs` timed
+ * runs, each on a fresh server process after a warm-up; the two servers'
+ * runs are interleaved so load on a shared machine falls on both. Compare
+ * the ratio, not absolute numbers across invocations.
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { echoLoad, type EchoLoadResult, MESSAGE_SIZE } from "./echo_load.ts";
+import type { EchoServerKind } from "./echo_server.ts";
+
+/** What a run of the benchmark measured: per server and connection count, every timed run. */
+export interface WsBenchReport {
+  rows: Array<{ kind: EchoServerKind; connections: number; runs: EchoLoadResult[] }>;
+}
+
+/** Round trips per connection in a timed run, for a total of about `messages` round trips. */
+function perClient(messages: number, connections: number): number {
+  return Math.max(1, Math.round(messages / connections));
+}
+
+/** The benchmark; `messages` round trips in all per timed run. */
+export async function wsBench(options: { messages: number; runs: number; connections?: readonly number[] }): Promise<WsBenchReport> {
+  const report: WsBenchReport = { rows: [] };
+  for (const connections of options.connections ?? [1, 64]) {
+    const rows = { weft: [] as EchoLoadResult[], ws: [] as EchoLoadResult[] };
+    for (let run = 0; run < options.runs; run++) {
+      for (const kind of ["weft", "ws"] as const) {
+        const count = perClient(options.messages, connections);
+        rows[kind].push(await echoLoad(kind, { connections, perClient: count, warmup: Math.max(1, Math.round(count / 10)) }));
+      }
+    }
+    report.rows.push({ kind: "weft", connections, runs: rows.weft }, { kind: "ws", connections, runs: rows.ws });
+  }
+  return report;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The report as Markdown, with weft's messages/s over ws's for each connection count. */
+export function formatWsBench(report: WsBenchReport): string {
+  const lines = [
+    `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving both servers)`,
+    "",
+    "| server | connections | messages/s (median) | server CPU per message | weft / ws |",
+    "|---|---:|---:|---:|---:|",
+  ];
+  const rate = (row: WsBenchReport["rows"][number]): number => median(row.runs.map((r) => r.messagesPerSecond));
+  for (const row of report.rows) {
+    const label = row.kind === "weft" ? "weft (listenHttp + acceptWebSocket)" : "ws WebSocketServer";
+    const cpus = row.runs.map((r) => r.cpuNsPerMessage).filter((n): n is number => n !== undefined);
+    const cpu = cpus.length === 0 ? "n/a" : `${(median(cpus) / 1000).toFixed(1)} µs`;
+    const other = report.rows.find((r) => r.kind === "ws" && r.connections === row.connections);
+    const ratio = row.kind === "weft" && other !== undefined ? `${(rate(row) / rate(other)).toFixed(2)}×` : "";
+    lines.push(`| ${label} | ${row.connections} | ${Math.round(rate(row)).toLocaleString("en-US")} | ${cpu} | ${ratio} |`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// Run as a program (not imported by the smoke test).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const quick = process.argv.includes("--quick");
+  const report = await wsBench({ messages: quick ? 20_000 : 200_000, runs: quick ? 3 : 5 });
+  console.log(formatWsBench(report));
+}
