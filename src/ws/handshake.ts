@@ -37,11 +37,8 @@ export function isValidKey(key: string): boolean {
 
 /**
  * The `Sec-WebSocket-Accept` value for `key`: base64(SHA-1(key + GUID)).
- *
- * @example
- * ```ts
- * console.log(acceptKey("dGhlIHNhbXBsZSBub25jZQ==")); // prints s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
- * ```
+ * RFC 6455's sample key `dGhlIHNhbXBsZSBub25jZQ==` gives
+ * `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=` (a test checks it).
  */
 export function acceptKey(key: string): string {
   const input = new Uint8Array(key.length + GUID.length);
