@@ -158,7 +158,10 @@ export function* connectWebSocket(url: string | URL, options?: ConnectWebSocketO
     return ws;
   } finally {
     // A failed or cancelled handshake leaves nothing half-open.
-    if (!done) transport.abort ? transport.abort() : transport.close();
+    if (!done) {
+      if (transport.abort !== undefined) transport.abort();
+      else transport.close();
+    }
   }
 }
 
