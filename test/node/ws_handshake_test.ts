@@ -12,7 +12,9 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import WebSocketPeer from "ws";
-import { call, run, type Operation } from "../../src/index.ts";
+import { createServer } from "node:net";
+import { call, run, TimeoutError, withTimeout, type Operation } from "../../src/index.ts";
+import { ProxyError } from "../../src/http.ts";
 import { acceptKey, isValidKey, sha1 } from "../../src/ws/handshake.ts";
 import { acceptWebSocket, connectWebSocket, HandshakeRejected, isWebSocketRequest } from "../../src/ws.ts";
 import type { HttpHandler } from "../../src/http/server/connection.ts";
@@ -332,3 +334,52 @@ function* captured(body: () => Operation<unknown>): Operation<unknown> {
   }
   throw new assert.AssertionError({ message: "expected an error" });
 }
+
+test("client: a handshake cancelled while the server is silent drops the connection", T, async () => {
+  await run(function* () {
+    let closed: Promise<void> | undefined;
+    const server = yield* call(
+      () =>
+        new Promise<{ port: number; close(): void }>((resolve) => {
+          const listener = createServer((socket) => {
+            // Never answers; notes when the client goes away.
+            closed = new Promise((gone) => socket.once("close", () => gone()));
+            socket.on("error", () => {}); // the client aborts: a reset
+            socket.resume();
+          });
+          listener.listen(0, "127.0.0.1", () =>
+            resolve({ port: (listener.address() as { port: number }).port, close: () => listener.close() }),
+          );
+        }),
+    );
+    try {
+      const error = yield* captured(() => withTimeout(50, () => connectWebSocket(`ws://127.0.0.1:${server.port}/`)));
+      assert.ok(error instanceof TimeoutError, String(error));
+      assert.ok(closed !== undefined, "the client connected");
+      yield* call(() => closed!);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+test("client: a proxy refusing CONNECT is a ProxyError with its answer", T, async () => {
+  await run(function* () {
+    let request = "";
+    const proxy = yield* rawServer((head) => {
+      request = head;
+      return "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n";
+    });
+    try {
+      const error = yield* captured(() =>
+        connectWebSocket("ws://example.invalid:8080/chat", { proxy: `http://user:pa%20ss@127.0.0.1:${proxy.port}` }),
+      );
+      assert.ok(error instanceof ProxyError, String(error));
+      assert.equal(error.response.status, 407);
+    } finally {
+      proxy.close();
+    }
+    assert.match(request, /^CONNECT example\.invalid:8080 HTTP\/1\.1\r\n/);
+    assert.equal(headerOf(request, "proxy-authorization"), `Basic ${Buffer.from("user:pa ss").toString("base64")}`);
+  });
+});
