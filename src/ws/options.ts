@@ -1,0 +1,77 @@
+/**
+ * `WebSocketOptions` and their validation.
+ */
+import { describe } from "../core/operation.ts";
+
+/**
+ * Limits and timeouts of a {@link WebSocket}.
+ *
+ * @example
+ * ```ts
+ * const options: WebSocketOptions = { maxMessageSize: 1024 * 1024, closeTimeout: 5_000 };
+ * console.log(options.maxMessageSize); // prints 1048576
+ * ```
+ */
+export interface WebSocketOptions {
+  /**
+   * The largest message accepted, in bytes (64 MiB by default). A frame
+   * header that would take a message past it fails the connection with 1009
+   * before any of its payload is read.
+   */
+  maxMessageSize?: number;
+  /** The largest frame accepted, in bytes (by default `maxMessageSize`); a larger one fails the connection with 1009. */
+  maxFrameSize?: number;
+  /**
+   * How long `close()` waits for the peer's CLOSE frame after sending its
+   * own, in milliseconds (30 s by default); the transport is then dropped.
+   */
+  closeTimeout?: number;
+}
+
+/** The options with their defaults applied. */
+export interface ResolvedWebSocketOptions {
+  readonly maxMessageSize: number;
+  readonly maxFrameSize: number;
+  readonly closeTimeout: number;
+}
+
+/** 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/** 30 s. */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+function size(api: string, name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+    throw new TypeError(`${api}: options.${name} must be a safe integer, got ${describe(value)}`);
+  }
+  if (value < 1) throw new RangeError(`${api}: options.${name} must be at least 1, got ${value}`);
+  return value;
+}
+
+/**
+ * Validates `options` (TypeError/RangeError naming the option) and applies the defaults.
+ *
+ * @param api the operation to name in errors
+ * @param options what the caller passed
+ */
+export function resolveWebSocketOptions(api: string, options: unknown): ResolvedWebSocketOptions {
+  if (options === undefined) {
+    return { maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE, maxFrameSize: DEFAULT_MAX_MESSAGE_SIZE, closeTimeout: DEFAULT_CLOSE_TIMEOUT };
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`${api}: options must be an object, got ${describe(options)}`);
+  }
+  const o = options as WebSocketOptions;
+  const maxMessageSize = size(api, "maxMessageSize", o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
+  const maxFrameSize = size(api, "maxFrameSize", o.maxFrameSize, maxMessageSize);
+  let closeTimeout = DEFAULT_CLOSE_TIMEOUT;
+  if (o.closeTimeout !== undefined) {
+    if (typeof o.closeTimeout !== "number" || Number.isNaN(o.closeTimeout)) {
+      throw new TypeError(`${api}: options.closeTimeout must be a number of milliseconds, got ${describe(o.closeTimeout)}`);
+    }
+    if (o.closeTimeout < 0) throw new RangeError(`${api}: options.closeTimeout must be >= 0, got ${o.closeTimeout}`);
+    closeTimeout = o.closeTimeout;
+  }
+  return { maxMessageSize, maxFrameSize, closeTimeout };
+}

@@ -1,0 +1,806 @@
+/**
+ * `WebSocket`: RFC 6455 messages over any weft duplex stream (a TCP or TLS
+ * connection after an HTTP upgrade, a proxy tunnel, an in-memory pipe).
+ *
+ * No background task: the task that reads (a `recv`, a message's reader, a
+ * `ping` waiting for its pong, a `close` waiting for the peer's CLOSE) is the
+ * one that reads frames from the transport, and it answers the PINGs and the
+ * CLOSE it meets on the way. Frame writes are serialised by a lock, so such
+ * an answer never lands in the middle of a frame another task is writing.
+ */
+import { Cancelled, WeftUsageError } from "../core/errors.ts";
+import { describe, type Operation } from "../core/operation.ts";
+import { protectFromCancel } from "../core/cancel.ts";
+import { withTimeoutOpt } from "../group/timeout.ts";
+import { Mutex } from "../sync/mutex.ts";
+import { CondVar } from "../sync/cond_var.ts";
+import { ReaderBase, type Reader } from "../io/reader.ts";
+import { WriterBase, dropsCancelledWrites, toBytes, type Writer } from "../io/writer.ts";
+import { ConnectionClosed, ProtocolError } from "./errors.ts";
+import {
+  MAX_CONTROL_PAYLOAD,
+  Opcode,
+  type ClosePayload,
+  applyMask,
+  encodeClosePayload,
+  headerSize,
+  isControlOpcode,
+  isKnownOpcode,
+  parseClosePayload,
+  writeHeader,
+} from "./frame.ts";
+import { resolveWebSocketOptions, type ResolvedWebSocketOptions, type WebSocketOptions } from "./options.ts";
+import { Utf8Validator } from "./utf8.ts";
+
+/**
+ * What a {@link WebSocket} runs over: a weft duplex stream. `close()` ends it
+ * gracefully (written bytes drain); `abort()`, where the stream has one,
+ * drops it at once.
+ */
+export type WebSocketTransport = Reader & Writer & { close(): void; abort?(): void };
+
+/**
+ * A received message: its kind and its payload as a weft `Reader` (the
+ * fragments joined, read from the transport only as fast as the reader is
+ * read). The reader ends at the end of the message; it ends early if a later
+ * `recv()` discarded the unread rest.
+ */
+export interface WebSocketMessage {
+  /** "text" (UTF-8, checked as it arrives) or "binary". */
+  readonly kind: "text" | "binary";
+  /** The payload. */
+  readonly reader: Reader;
+}
+
+/**
+ * A message being sent in pieces, from {@link WebSocket.startMessage}: each
+ * `write` goes out as one or more frames at once, `end()` sends the final
+ * frame. No other data message is sent until it ends (control frames may go
+ * between its frames). Closing it (or leaving its `using` block) before
+ * `end()` after some of it was sent cuts the message off: the connection is
+ * then failed with 1011, as when a write of it is cancelled.
+ */
+export interface WebSocketMessageWriter extends Writer {
+  /** Sends the final frame of the message. */
+  end(): Operation<void>;
+  /** Gives the message up: nothing more is sent; if some was, the connection fails with 1011. */
+  close(): void;
+  /** As `close()`. */
+  [Symbol.dispose](): void;
+}
+
+/** One frame is written with one `transport.write` up to this size. */
+const WRITE_PIECE = 64 * 1024;
+/** The most bytes a discarding read asks for at a time. */
+const DISCARD_PIECE = 64 * 1024;
+const EMPTY = new Uint8Array(0);
+
+/** Mask keys come from a pool of random bytes, refilled 4 KiB at a time, so a frame costs no call into the crypto API. */
+const keyPool = new Uint8Array(4096);
+let keyPoolUsed = keyPool.length;
+function nextMaskKey(): Uint8Array {
+  if (keyPoolUsed === keyPool.length) {
+    crypto.getRandomValues(keyPool);
+    keyPoolUsed = 0;
+  }
+  const key = keyPool.subarray(keyPoolUsed, keyPoolUsed + 4);
+  keyPoolUsed += 4;
+  return key;
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += (bytes[i]! < 16 ? "0" : "") + bytes[i]!.toString(16);
+  return s;
+}
+
+/** The payload of one message, read frame by frame through its WebSocket. */
+class MessageReader extends ReaderBase {
+  #closed = false;
+  constructor(private readonly source: (sizeHint: number) => Operation<Uint8Array | undefined>) {
+    super();
+  }
+  protected readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
+    return this.source(sizeHint);
+  }
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+  /** Stops reading this message (the next `recv()` discards its rest). */
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+/** How the WebSocket lets a message writer send frames and fail the connection. */
+interface MessageSink {
+  frame(opcode: number, fin: boolean, data: Uint8Array, start: number, end: number): Operation<void>;
+  cutOff(): Operation<void>;
+  cutOffLater(): void;
+  release(): void;
+  readonly transport: WebSocketTransport;
+}
+
+class MessageWriter extends WriterBase implements WebSocketMessageWriter {
+  #started = false;
+  #done = false;
+  constructor(
+    private readonly sink: MessageSink,
+    private readonly opcode: number,
+  ) {
+    super();
+  }
+
+  get cancelledWrite(): "queued" | "dropped" {
+    return this.sink.transport.cancelledWrite ?? "queued";
+  }
+
+  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+    // Pieces of at most WRITE_PIECE bytes, each one frame written at once, so a
+    // cancelled write leaves whole frames behind.
+    for (let start = 0; start < bytes.length; start += WRITE_PIECE) {
+      const end = Math.min(bytes.length, start + WRITE_PIECE);
+      yield* this.#frame(false, bytes, start, end);
+    }
+  }
+
+  *#frame(fin: boolean, bytes: Uint8Array, start: number, end: number): Operation<void> {
+    try {
+      yield* this.sink.frame(this.#started ? Opcode.Continuation : this.opcode, fin, bytes, start, end);
+      this.#started = true;
+    } catch (error) {
+      // A frame whose cancelled write the transport queued still goes out.
+      const maybeSent = error instanceof Cancelled && !dropsCancelledWrites(this.sink.transport);
+      if (this.#started || maybeSent) {
+        this.#done = true;
+        this.sink.release();
+        yield* this.sink.cutOff();
+      }
+      throw error;
+    }
+  }
+
+  *end(): Operation<void> {
+    if (this.#done) throw new WeftUsageError("end(): the message was already ended or given up");
+    yield* this.#frame(true, EMPTY, 0, 0);
+    this.#done = true;
+    this.sink.release();
+  }
+
+  protected get isClosed(): boolean {
+    return this.#done;
+  }
+
+  close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.sink.release();
+    if (this.#started) this.sink.cutOffLater();
+  }
+}
+
+/**
+ * A WebSocket connection (RFC 6455) over a weft duplex stream: messages
+ * whose payloads stream as weft `Reader`s, PINGs answered by whichever task
+ * is reading, and the close handshake as an operation.
+ *
+ * Made by `acceptWebSocket` (server) and `connectWebSocket` (client) after
+ * the HTTP handshake; the constructor is for those and for tests, which join
+ * two of them with in-memory pipes. Client frames are masked with a fresh
+ * random key each, server frames are not, and each side fails the
+ * connection with 1002 when the peer gets this wrong.
+ *
+ * Extensions are not supported yet: `permessage-deflate`, which browsers
+ * offer by default, is declined in the handshake, and a frame with an RSV bit
+ * set fails the connection with 1002.
+ *
+ * Reading: one task at a time calls `recv` (or `recvText`/`recvBytes`) and
+ * reads the message's reader. Any task may `ping` or `close` meanwhile.
+ * Writing: `sendText`, `sendBinary` and `startMessage` queue behind each
+ * other (one data message at a time); PONG and CLOSE frames go between.
+ *
+ * @example
+ * ```ts
+ * const [a, b] = pipe();
+ * const [c, d] = pipe();
+ * // Two ends of a duplex made of two pipes (a socket stands here in real code).
+ * const serverSide = Object.assign(a, { write: d.write.bind(d), writeReader: d.writeReader.bind(d), close: () => { a.close(); d.close(); } });
+ * const clientSide = Object.assign(c, { write: b.write.bind(b), writeReader: b.writeReader.bind(b), close: () => { c.close(); b.close(); } });
+ * const server = new WebSocket(serverSide, "server");
+ * const client = new WebSocket(clientSide, "client");
+ * yield* withTaskGroup(function* (group) {
+ *   group.startSoon(function* () {
+ *     const text = yield* server.recvText();
+ *     yield* server.sendText(text.toUpperCase());
+ *     try {
+ *       yield* server.recv();
+ *     } catch (e) {
+ *       if (e instanceof ConnectionClosed) console.log("closed with", e.code); // prints closed with 1000
+ *     }
+ *   });
+ *   yield* client.sendText("hello");
+ *   console.log(yield* client.recvText()); // prints HELLO
+ *   yield* client.close();
+ * });
+ * ```
+ */
+export class WebSocket {
+  /** The negotiated subprotocol, "" when none. */
+  readonly protocol: string;
+  /** Which end of the connection this is: clients mask their frames. */
+  readonly role: "client" | "server";
+
+  readonly #t: WebSocketTransport;
+  readonly #opts: ResolvedWebSocketOptions;
+  readonly #masks: boolean;
+
+  // Reading. The read lock is held by whichever task reads frames; `#changed` is broadcast when it is released or a pong arrives.
+  readonly #readLock = new Mutex();
+  readonly #changed = new CondVar();
+  #receiving = false;
+  /** A message `recvText`/`recvBytes` was reading when it was cancelled: the next one goes on with it. */
+  #whole: WebSocketMessage | null = null;
+  // The frame header being read survives a cancelled read: 0 = first two bytes due, 1 = the rest of the header, 2 = a control frame's payload.
+  #hdrStage = 0;
+  #b0 = 0;
+  #b1 = 0;
+  #ctlLength = 0;
+  readonly #ctlKey = new Uint8Array(4);
+  #ctlMasked = false;
+  // The data frame being read.
+  #frameRemaining = 0;
+  #frameFin = true;
+  readonly #frameKey = new Uint8Array(4);
+  #frameMasked = false;
+  #maskPhase = 0;
+  // The message being read: active while frames of it remain on the wire; pending until a recv took it.
+  #msgActive = false;
+  #msgPending = false;
+  #msgSeq = 0;
+  #msgText = false;
+  #msgSize = 0;
+  readonly #utf8 = new Utf8Validator();
+
+  // Pings waiting for their pong, by payload.
+  readonly #pings = new Map<string, { done: boolean }>();
+  #pingCount = 0;
+
+  // Writing.
+  readonly #writeLock = new Mutex();
+  readonly #messageLock = new Mutex();
+  /** A message writer was given up mid-message outside an operation: the next operation fails the connection with 1011. */
+  #cutOffDue = false;
+
+  // Closing.
+  #closeSent = false;
+  #closeReceived: ClosePayload | null = null;
+  /** What operations throw once the connection is closed. */
+  #closed: ConnectionClosed | null = null;
+  #dropped = false;
+
+  /**
+   * @internal Made by `acceptWebSocket`/`connectWebSocket` (and tests): the
+   * HTTP handshake must have happened on `transport` already.
+   *
+   * @param transport the stream the frames go over; the WebSocket owns it
+   * @param role "server" or "client"
+   * @param options limits and the close timeout
+   * @param protocol the negotiated subprotocol
+   */
+  constructor(transport: WebSocketTransport, role: "client" | "server", options?: WebSocketOptions, protocol = "") {
+    if (
+      transport === null ||
+      typeof transport !== "object" ||
+      typeof transport.readSome !== "function" ||
+      typeof transport.write !== "function" ||
+      typeof transport.close !== "function"
+    ) {
+      throw new TypeError(`WebSocket: transport must be a Reader and a Writer with close(), got ${describe(transport)}`);
+    }
+    if (role !== "client" && role !== "server") throw new TypeError(`WebSocket: role must be "client" or "server", got ${describe(role)}`);
+    if (typeof protocol !== "string") throw new TypeError(`WebSocket: protocol must be a string, got ${describe(protocol)}`);
+    this.#opts = resolveWebSocketOptions("WebSocket", options);
+    this.#t = transport;
+    this.role = role;
+    this.protocol = protocol;
+    this.#masks = role === "client";
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  /**
+   * The next message, its payload streamed as a `Reader`. The unread rest of
+   * the previous message is read and discarded first. PINGs met on the way
+   * are answered; a CLOSE from the peer is echoed and raises
+   * `ConnectionClosed`, as does every later call. A peer's protocol
+   * violation fails the connection and raises `ProtocolError`. Cancelling it
+   * loses no bytes: a frame header half read is kept for the next read.
+   */
+  *recv(): Operation<WebSocketMessage> {
+    if (this.#receiving) throw new WeftUsageError("recv(): another task is receiving; receive from one task and fan out with a Queue");
+    if (this.#cutOffDue) yield* this.#cutOff();
+    if (this.#closed !== null) throw this.#closed;
+    this.#receiving = true;
+    this.#whole = null;
+    try {
+      yield* this.#readLock.acquire();
+      try {
+        for (;;) {
+          if (this.#msgPending) {
+            this.#msgPending = false;
+            return this.#message();
+          }
+          if (this.#msgActive) yield* this.#readPayload(DISCARD_PIECE);
+          else yield* this.#pumpOne();
+        }
+      } finally {
+        this.#readLock.release();
+        this.#changed.broadcast();
+      }
+    } finally {
+      this.#receiving = false;
+    }
+  }
+
+  /** A whole message as text (at most `maxMessageSize` bytes; a binary message is decoded as UTF-8). Cancelling it loses nothing: the next call goes on with the same message. */
+  *recvText(): Operation<string> {
+    return (yield* this.#recvWhole()).text();
+  }
+
+  /** A whole message (binary or text) as bytes. Cancelling it loses nothing: the next call goes on with the same message. */
+  *recvBytes(): Operation<Uint8Array> {
+    return (yield* this.#recvWhole()).bytes();
+  }
+
+  *#recvWhole(): Operation<{ text(): string; bytes(): Uint8Array }> {
+    const message = this.#whole ?? (yield* this.recv());
+    this.#whole = message;
+    const data = yield* message.reader.readAll();
+    this.#whole = null;
+    return data;
+  }
+
+  #message(): WebSocketMessage {
+    const seq = this.#msgSeq;
+    const reader = new MessageReader((hint) => this.#readMessageChunk(seq, hint));
+    return { kind: this.#msgText ? "text" : "binary", reader };
+  }
+
+  *#readMessageChunk(seq: number, hint: number): Operation<Uint8Array | undefined> {
+    if (seq !== this.#msgSeq || !this.#msgActive) return undefined;
+    yield* this.#readLock.acquire();
+    try {
+      if (seq !== this.#msgSeq) return undefined;
+      return yield* this.#readPayload(hint);
+    } finally {
+      this.#readLock.release();
+      this.#changed.broadcast();
+    }
+  }
+
+  /**
+   * The next payload bytes of the current message (at most `max`), unmasked
+   * and checked; `undefined` once it has ended. Holds the read lock.
+   */
+  *#readPayload(max: number): Operation<Uint8Array | undefined> {
+    for (;;) {
+      if (!this.#msgActive) return undefined;
+      if (this.#closed !== null) throw this.#closed;
+      if (this.#frameRemaining === 0) {
+        yield* this.#pumpOne(); // the next frame of this message, after any control frames
+        continue;
+      }
+      const chunk = yield* this.#readSome(Math.min(max, this.#frameRemaining));
+      // From here on nothing suspends before the bytes are returned, so a cancellation cannot lose them.
+      if (this.#frameMasked) this.#maskPhase = applyMask(chunk, this.#frameKey, this.#maskPhase);
+      this.#frameRemaining -= chunk.length;
+      if (this.#msgText) {
+        const bad = this.#utf8.feed(chunk);
+        if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${this.#msgSizeRead(chunk.length) + bad}`);
+      }
+      if (this.#frameRemaining === 0 && this.#frameFin) yield* this.#endMessage();
+      return chunk;
+    }
+  }
+
+  #msgSizeRead(justRead: number): number {
+    return this.#msgSize - this.#frameRemaining - justRead;
+  }
+
+  *#endMessage(): Operation<void> {
+    this.#msgActive = false;
+    if (this.#msgText && !this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+  }
+
+  /**
+   * Reads one frame header; handles a control frame (and its payload) or
+   * starts a data frame. Holds the read lock. Throws the closing error once
+   * the connection is closed.
+   */
+  *#pumpOne(): Operation<void> {
+    if (this.#cutOffDue) yield* this.#cutOff();
+    if (this.#closed !== null) throw this.#closed;
+    if (this.#hdrStage === 0) {
+      const two = yield* this.#readExactly(2);
+      this.#b0 = two[0]!;
+      this.#b1 = two[1]!;
+      this.#hdrStage = 1;
+    }
+    const b0 = this.#b0;
+    const b1 = this.#b1;
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    const masked = (b1 & 0x80) !== 0;
+    const len7 = b1 & 0x7f;
+    if (this.#hdrStage === 1) {
+      // Everything the first two bytes can tell is checked before reading on.
+      if ((b0 & 0x70) !== 0) yield* this.#fail(1002, "RSV bits set, but no extension was negotiated");
+      if (!isKnownOpcode(opcode)) yield* this.#fail(1002, `reserved opcode ${opcode}`);
+      if (isControlOpcode(opcode)) {
+        if (!fin) yield* this.#fail(1002, "a fragmented control frame");
+        if (len7 > MAX_CONTROL_PAYLOAD) yield* this.#fail(1002, "a control frame over 125 bytes");
+      } else if (opcode === Opcode.Continuation) {
+        if (!this.#msgActive) yield* this.#fail(1002, "a continuation frame outside a fragmented message");
+      } else if (this.#msgActive) {
+        yield* this.#fail(1002, "a new data frame inside a fragmented message");
+      }
+      if (masked !== !this.#masks) {
+        yield* this.#fail(1002, this.#masks ? "a masked frame from the server" : "an unmasked frame from the client");
+      }
+      const extra = (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
+      const rest = extra > 0 ? yield* this.#readExactly(extra) : EMPTY;
+      let length = len7;
+      let at = 0;
+      if (len7 === 126) {
+        length = (rest[0]! << 8) | rest[1]!;
+        at = 2;
+      } else if (len7 === 127) {
+        const hi = ((rest[0]! << 24) | (rest[1]! << 16) | (rest[2]! << 8) | rest[3]!) >>> 0;
+        const lo = ((rest[4]! << 24) | (rest[5]! << 16) | (rest[6]! << 8) | rest[7]!) >>> 0;
+        // Past 2^53 - 1 the length is not even a safe number (and 2^63 and up is not a length at all).
+        if (hi > 0x1fffff) yield* this.#fail(1009, "a frame length over 2^53 - 1 bytes");
+        length = hi * 0x100000000 + lo;
+        at = 8;
+      }
+      if (isControlOpcode(opcode)) {
+        this.#ctlLength = length;
+        this.#ctlMasked = masked;
+        if (masked) this.#ctlKey.set(rest.subarray(at, at + 4));
+        this.#hdrStage = 2;
+      } else {
+        if (length > this.#opts.maxFrameSize) {
+          yield* this.#fail(1009, `a frame of ${length} bytes is over maxFrameSize (${this.#opts.maxFrameSize})`);
+        }
+        const size = (opcode === Opcode.Continuation ? this.#msgSize : 0) + length;
+        if (size > this.#opts.maxMessageSize) {
+          yield* this.#fail(1009, `a message of more than ${this.#opts.maxMessageSize} bytes (maxMessageSize)`);
+        }
+        this.#hdrStage = 0;
+        if (opcode !== Opcode.Continuation) {
+          this.#msgActive = true;
+          this.#msgPending = true;
+          this.#msgSeq++;
+          this.#msgText = opcode === Opcode.Text;
+          this.#utf8.reset();
+        }
+        this.#msgSize = size;
+        this.#frameRemaining = length;
+        this.#frameFin = fin;
+        this.#frameMasked = masked;
+        if (masked) this.#frameKey.set(rest.subarray(at, at + 4));
+        this.#maskPhase = 0;
+        if (length === 0 && fin) yield* this.#endMessage();
+        return;
+      }
+    }
+    // hdrStage 2: a control frame's payload.
+    const payload = this.#ctlLength > 0 ? yield* this.#readExactly(this.#ctlLength) : EMPTY;
+    this.#hdrStage = 0;
+    if (this.#ctlMasked) applyMask(payload, this.#ctlKey);
+    yield* this.#control(opcode, payload);
+  }
+
+  *#control(opcode: number, payload: Uint8Array): Operation<void> {
+    if (opcode === Opcode.Ping) {
+      if (this.#closeSent) return; // after our CLOSE only the peer's CLOSE matters
+      const pong = payload.slice();
+      // Shielded: a PONG half-way through the write lock is sent whole even if this read is cancelled.
+      yield* this.#shielded(() => this.#frame(Opcode.Pong, true, pong, 0, pong.length));
+      return;
+    }
+    if (opcode === Opcode.Pong) {
+      const waiting = this.#pings.get(hex(payload));
+      if (waiting !== undefined) {
+        waiting.done = true;
+        this.#changed.broadcast();
+      }
+      return; // an unsolicited PONG is ignored
+    }
+    // CLOSE
+    const parsed = parseClosePayload(payload);
+    if (typeof parsed === "number")
+      yield* this.#fail(parsed, parsed === 1007 ? "a close reason that is not UTF-8" : "a malformed CLOSE frame");
+    const close = parsed as ClosePayload;
+    this.#closeReceived = close;
+    this.#closed ??= new ConnectionClosed(close.code, close.reason);
+    yield* this.#sendClose(close.code === 1005 ? EMPTY : encodeClosePayload(close.code));
+    this.#drop(false);
+    throw this.#closed;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Sends a text message as one frame. Cancelled, it sent the whole message
+   * or nothing: once the first bytes of the frame went out, the rest follows
+   * shielded (a frame cut in the middle would break the framing).
+   */
+  *sendText(text: string): Operation<void> {
+    if (typeof text !== "string") throw new TypeError(`sendText(): text must be a string, got ${describe(text)}`);
+    yield* this.#sendWhole(Opcode.Text, toBytes("sendText()", text));
+  }
+
+  /** Sends a binary message as one frame; all or nothing under cancellation, as {@link WebSocket.sendText}. */
+  *sendBinary(bytes: Uint8Array): Operation<void> {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`sendBinary(): bytes must be a Uint8Array, got ${describe(bytes)}`);
+    yield* this.#sendWhole(Opcode.Binary, bytes);
+  }
+
+  *#sendWhole(opcode: number, bytes: Uint8Array): Operation<void> {
+    yield* this.#checkSend();
+    yield* this.#messageLock.acquire();
+    try {
+      yield* this.#frame(opcode, true, bytes, 0, bytes.length);
+    } finally {
+      this.#messageLock.release();
+    }
+  }
+
+  /**
+   * Starts a message sent in pieces: every `write` sends frames at once and
+   * `end()` the final one. Other data messages wait until it ends; PINGs are
+   * still answered between its frames. Use it with `using` so an error
+   * gives it up.
+   */
+  *startMessage(kind: "text" | "binary"): Operation<WebSocketMessageWriter> {
+    if (kind !== "text" && kind !== "binary") throw new TypeError(`startMessage(): kind must be "text" or "binary", got ${describe(kind)}`);
+    yield* this.#checkSend();
+    yield* this.#messageLock.acquire();
+    const sink: MessageSink = {
+      frame: (opcode, fin, data, start, end) => this.#frame(opcode, fin, data, start, end),
+      cutOff: () => this.#cutOff(),
+      cutOffLater: () => {
+        this.#cutOffDue = true;
+      },
+      release: () => this.#messageLock.release(),
+      transport: this.#t,
+    };
+    return new MessageWriter(sink, kind === "text" ? Opcode.Text : Opcode.Binary);
+  }
+
+  *#checkSend(): Operation<void> {
+    if (this.#cutOffDue) yield* this.#cutOff();
+    if (this.#closed !== null) throw this.#closed;
+    if (this.#closeSent) throw new ConnectionClosed(1000, "", "the WebSocket is closing: close() was called");
+  }
+
+  /**
+   * Sends a PING and waits for the PONG with the same payload (by default a
+   * fresh one), reading frames itself when no other task is; data messages
+   * that arrive meanwhile wait for `recv`. Cancellable. A second ping with
+   * the payload of one still waiting is a `WeftUsageError`.
+   */
+  *ping(payload?: string | Uint8Array): Operation<void> {
+    let bytes: Uint8Array;
+    if (payload === undefined) {
+      const n = ++this.#pingCount;
+      bytes = Uint8Array.of(0x77, (n / 0x1000000) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+    } else {
+      bytes = toBytes("ping()", payload);
+    }
+    if (bytes.length > MAX_CONTROL_PAYLOAD) throw new RangeError(`ping(): payload must be at most 125 bytes, got ${bytes.length}`);
+    const key = hex(bytes);
+    if (this.#pings.has(key)) throw new WeftUsageError("ping(): a ping with this payload is still waiting for its pong");
+    yield* this.#checkSend();
+    const waiting = { done: false };
+    this.#pings.set(key, waiting);
+    try {
+      yield* this.#frame(Opcode.Ping, true, bytes, 0, bytes.length);
+      yield* this.#pumpUntil(() => waiting.done, false);
+    } finally {
+      if (this.#pings.get(key) === waiting) this.#pings.delete(key);
+    }
+  }
+
+  /**
+   * Runs the close handshake: sends a CLOSE frame with `code` (1000 by
+   * default) and `reason` (at most 123 bytes of UTF-8), reads (discarding
+   * data) until the peer's CLOSE or `closeTimeout`, then closes the
+   * transport. Returns at once if the connection is already closed. Every
+   * later operation raises `ConnectionClosed`.
+   */
+  *close(code = 1000, reason = ""): Operation<void> {
+    const payload = encodeClosePayload(code, reason);
+    try {
+      if (this.#dropped) return;
+      if (!this.#closeSent) {
+        this.#closeSent = true;
+        try {
+          yield* this.#frame(Opcode.Close, true, payload, 0, payload.length);
+        } catch (error) {
+          if (error instanceof ConnectionClosed) return;
+          throw error;
+        }
+      }
+      if (this.#closeReceived === null && !this.#dropped) {
+        yield* withTimeoutOpt(this.#opts.closeTimeout, () => this.#pumpUntil(() => this.#closeReceived !== null || this.#dropped, true));
+      }
+    } catch (error) {
+      // The handshake ended with the connection anyway.
+      if (!(error instanceof ConnectionClosed || error instanceof ProtocolError)) throw error;
+    } finally {
+      this.#closed ??= new ConnectionClosed(code, reason, `the WebSocket was closed by this side (${code})`);
+      this.#drop(false);
+    }
+  }
+
+  /** Drops the transport at once (`abort()` where it has one), without a close handshake. */
+  [Symbol.dispose](): void {
+    this.#closed ??= new ConnectionClosed(1006, "", "the WebSocket was dropped by this side");
+    this.#drop(true);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * Reads frames (taking the read lock when it is free) until `done()`.
+   * With `discard`, data messages are read and thrown away; without, a
+   * data message waiting for `recv` stops it until someone reads it.
+   */
+  *#pumpUntil(done: () => boolean, discard: boolean): Operation<void> {
+    for (;;) {
+      if (done()) return;
+      if (this.#closed !== null) throw this.#closed;
+      const busy = !discard && (this.#msgActive || this.#msgPending);
+      if (busy || !this.#readLock.tryAcquire()) {
+        yield* this.#changed.wait();
+        continue;
+      }
+      try {
+        if (discard && this.#msgPending) {
+          this.#msgPending = false;
+          this.#msgSeq++; // readers of that message see its end
+        }
+        if (discard && this.#msgActive) yield* this.#readPayload(DISCARD_PIECE);
+        else yield* this.#pumpOne();
+      } finally {
+        this.#readLock.release();
+        this.#changed.broadcast();
+      }
+    }
+  }
+
+  /**
+   * Writes one frame of `data[start..end)` under the write lock. Up to
+   * WRITE_PIECE bytes it is one transport write (all or nothing); a larger
+   * frame's first piece is cancellable, the rest is written shielded.
+   */
+  *#frame(opcode: number, fin: boolean, data: Uint8Array, start: number, end: number): Operation<void> {
+    const length = end - start;
+    const key = this.#masks ? nextMaskKey().slice() : null;
+    const head = headerSize(length, key !== null);
+    yield* this.#writeLock.acquire();
+    try {
+      if (this.#dropped) throw this.#closed ?? new ConnectionClosed(1006);
+      const first = Math.min(length, WRITE_PIECE);
+      const out = new Uint8Array(head + first);
+      writeHeader(out, 0, fin, opcode, length, key);
+      out.set(data.subarray(start, start + first), head);
+      let phase = key === null ? 0 : applyMask(out, key, 0, head);
+      yield* this.#write(out);
+      if (first === length) return;
+      yield* protectFromCancel(
+        function* (this: WebSocket): Operation<void> {
+          for (let at = start + first; at < end; at += WRITE_PIECE) {
+            const stop = Math.min(end, at + WRITE_PIECE);
+            if (key === null) {
+              yield* this.#write(data.subarray(at, stop)); // the transport copies if it keeps them
+            } else {
+              const piece = data.slice(at, stop);
+              phase = applyMask(piece, key, phase);
+              yield* this.#write(piece);
+            }
+          }
+        }.bind(this),
+      );
+    } finally {
+      this.#writeLock.release();
+    }
+  }
+
+  *#write(bytes: Uint8Array): Operation<void> {
+    try {
+      yield* this.#t.write(bytes);
+    } catch (error) {
+      if (error instanceof Cancelled) throw error;
+      throw this.#lost(error);
+    }
+  }
+
+  *#readExactly(n: number): Operation<Uint8Array> {
+    try {
+      return yield* this.#t.readExactly(n);
+    } catch (error) {
+      if (error instanceof Cancelled) throw error;
+      throw this.#lost(error);
+    }
+  }
+
+  *#readSome(max: number): Operation<Uint8Array> {
+    let chunk: Uint8Array | undefined;
+    try {
+      chunk = yield* this.#t.readSome(max);
+    } catch (error) {
+      if (error instanceof Cancelled) throw error;
+      throw this.#lost(error);
+    }
+    if (chunk === undefined) throw this.#lost(undefined);
+    return chunk;
+  }
+
+  /** The transport ended or failed without a CLOSE frame: 1006. */
+  #lost(cause: unknown): ConnectionClosed {
+    if (this.#closed === null) {
+      this.#closed = new ConnectionClosed(1006, "", "the transport ended without a CLOSE frame");
+      if (cause !== undefined) (this.#closed as { cause?: unknown }).cause = cause;
+    }
+    this.#drop(true);
+    return this.#closed;
+  }
+
+  /** Fails the connection: CLOSE with `code` (if none was sent), transport closed, `ProtocolError` thrown. */
+  *#fail(code: number, message: string): Operation<never> {
+    this.#closed ??= new ConnectionClosed(code, "", `the WebSocket connection was failed with ${code}: ${message}`);
+    yield* this.#sendClose(encodeClosePayload(code));
+    this.#drop(false);
+    throw new ProtocolError(code, message);
+  }
+
+  /** A message being sent was cut off: fail the connection with 1011. */
+  *#cutOff(): Operation<void> {
+    this.#cutOffDue = false;
+    this.#closed ??= new ConnectionClosed(1011, "", "the WebSocket was failed with 1011: a message being sent was cut off");
+    yield* this.#sendClose(encodeClosePayload(1011));
+    this.#drop(false);
+  }
+
+  /** Sends a CLOSE frame once, shielded and bounded by `closeTimeout`; a transport that fails is ignored (it is dropped next). */
+  *#sendClose(payload: Uint8Array): Operation<void> {
+    if (this.#closeSent || this.#dropped) return;
+    this.#closeSent = true;
+    yield* this.#shielded(() => this.#frame(Opcode.Close, true, payload, 0, payload.length));
+  }
+
+  /** Runs a small control write shielded, for at most `closeTimeout`; a lost transport is left to the caller's next step. */
+  *#shielded(body: () => Operation<void>): Operation<void> {
+    try {
+      yield* protectFromCancel(() => withTimeoutOpt(this.#opts.closeTimeout, body));
+    } catch (error) {
+      if (!(error instanceof ConnectionClosed)) throw error;
+    }
+  }
+
+  #drop(abort: boolean): void {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    this.#closed ??= new ConnectionClosed(1006);
+    const t = this.#t;
+    try {
+      if (abort && typeof t.abort === "function") t.abort();
+      else t.close();
+    } catch {
+      // Closing a transport that already failed may throw; it is gone either way.
+    }
+    this.#changed.broadcast();
+  }
+}
