@@ -706,7 +706,8 @@ export class WebSocket {
             if (key === null) {
               yield* this.#write(data.subarray(at, stop)); // the transport copies if it keeps them
             } else {
-              const piece = data.slice(at, stop);
+              // A copy to mask: not data.slice(), which is a view when data is a Node Buffer (the caller's bytes would be masked).
+              const piece = new Uint8Array(data.subarray(at, stop));
               phase = applyMask(piece, key, phase);
               yield* this.#write(piece);
             }
