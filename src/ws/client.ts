@@ -173,7 +173,7 @@ function* readSomeBody(input: HttpInput, head: ResponseHead): Operation<Uint8Arr
   while (total < MAX_REJECTED_BODY) {
     const chunk = yield* body.readSome(MAX_REJECTED_BODY - total);
     if (chunk === undefined) break;
-    chunks.push(chunk.slice());
+    chunks.push(chunk); // the input never overwrites bytes it handed out
     total += chunk.length;
   }
   const whole = new Uint8Array(total);
