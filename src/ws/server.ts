@@ -62,6 +62,8 @@ export function isWebSocketRequest(req: HttpRequest): boolean {
  * for a method other than GET, a missing `Upgrade: websocket` or `Connection:
  * upgrade`, or a `Sec-WebSocket-Key` that is not base64 of 16 bytes; `426
  * Upgrade Required` with `Sec-WebSocket-Version: 13` for another version.
+ * Catch it to end the handler quietly; left to escape, it reaches the
+ * server's `onError` like any handler failure (the answer is already out).
  * Extensions are declined: `permessage-deflate` (which browsers offer by
  * default) is not supported yet, so the answer has no
  * `Sec-WebSocket-Extensions` and frames are never compressed. Options are
