@@ -176,8 +176,9 @@ export class HttpInput {
    * clean end of stream). Consumes nothing.
    */
   *#scanHead(limits: ResolvedHttpLimits, startLineStatus: number): Operation<number> {
+    // Filled by index, never truncated: `length = 0` would drop the array's storage and regrow it for every head.
     const ends = this.#lineEnds;
-    ends.length = 0;
+    let count = 0;
     const isRequest = startLineStatus === 414;
     let lineStart = 0; // offsets from #start
     let from = 0;
@@ -209,7 +210,7 @@ export class HttpInput {
         throw new HttpProtocolError(isRequest ? 400 : 502, "a line of the message head ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
       const length = at - 1 - lineStart;
-      ends.push(at);
+      ends[count++] = at;
       if (!startLineSeen) {
         if (length > limits.maxStartLineLength || at > limits.maxStartLineLength + 2) {
           throw new HttpProtocolError(
@@ -219,10 +220,10 @@ export class HttpInput {
         }
         if (length > 0) startLineSeen = true;
       } else {
-        if (length === 0) return ends.length;
+        if (length === 0) return count;
         fieldBytes += length + 2;
         if (fieldBytes > limits.maxHeaderSize) throw tooLarge(isRequest ? 431 : 502, limits.maxHeaderSize);
-        if (ends.length - 1 > limits.maxHeaderCount) {
+        if (count - 1 > limits.maxHeaderCount) {
           throw new HttpProtocolError(isRequest ? 431 : 502, `the head has more than ${limits.maxHeaderCount} header fields`);
         }
       }
@@ -232,8 +233,9 @@ export class HttpInput {
 
   /** Like {@link HttpInput.#scanHead} for a block of field lines with no start line. */
   *#scanFields(limits: ResolvedHttpLimits, status: number): Operation<number> {
+    // Filled by index, never truncated: `length = 0` would drop the array's storage and regrow it for every head.
     const ends = this.#lineEnds;
-    ends.length = 0;
+    let count = 0;
     let lineStart = 0;
     let from = 0;
     for (;;) {
@@ -249,10 +251,10 @@ export class HttpInput {
       if (at === lineStart || this.#buf[this.#start + at - 1] !== CR) {
         throw new HttpProtocolError(status, "a trailer line ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
-      ends.push(at);
-      if (at - 1 === lineStart) return ends.length;
+      ends[count++] = at;
+      if (at - 1 === lineStart) return count;
       if (at + 1 > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
-      if (ends.length > limits.maxHeaderCount) throw new HttpProtocolError(status, `more than ${limits.maxHeaderCount} trailer fields`);
+      if (count > limits.maxHeaderCount) throw new HttpProtocolError(status, `more than ${limits.maxHeaderCount} trailer fields`);
       lineStart = from = at + 1;
     }
   }
