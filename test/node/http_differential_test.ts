@@ -82,6 +82,7 @@ const LLHTTP_ACCEPTS = new Set([
   "many-fields",
   "bad-request-line",
   "leading-crlf",
+  "leading-bare-lf",
   "framing-spelling",
 ]);
 

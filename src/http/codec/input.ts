@@ -106,8 +106,7 @@ export class HttpInput {
     const buf = this.#buf;
     const base = this.#start;
     const ends = this.#lineEnds;
-    let first = 0;
-    while (ends[first] === 1) first++; // skipped empty lines
+    const first = firstNonEmptyLine(ends);
     const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
     const head = parseRequestLine(buf, lineStart, base + ends[first]! - 1);
     head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 400);
@@ -126,8 +125,7 @@ export class HttpInput {
     const buf = this.#buf;
     const base = this.#start;
     const ends = this.#lineEnds;
-    let first = 0;
-    while (ends[first] === 1) first++;
+    const first = firstNonEmptyLine(ends);
     const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
     const head = parseStatusLine(buf, lineStart, base + ends[first]! - 1);
     head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 502);
@@ -307,6 +305,21 @@ export class HttpInput {
       this.#ownsSpare = false;
     }
   }
+}
+
+/**
+ * The index of the start line among the scanned line ends: the empty lines
+ * (a lone CRLF each) before it are skipped, as RFC 9112 §2.2 advises and
+ * llhttp does; how many fit is bounded by the start line's limit.
+ */
+function firstNonEmptyLine(ends: number[]): number {
+  let first = 0;
+  let lineStart = 0;
+  while (ends[first] === lineStart + 1) {
+    lineStart = ends[first]! + 1;
+    first++;
+  }
+  return first;
 }
 
 function tooLarge(status: number, limit: number): HttpProtocolError {
