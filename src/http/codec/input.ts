@@ -100,18 +100,8 @@ export class HttpInput {
    * The next request head; `undefined` when the stream ends cleanly before
    * its first byte. Throws {@link HttpProtocolError} (400, 414, 431, 505).
    */
-  *readRequestHead(limits: ResolvedHttpLimits): Operation<RequestHead | undefined> {
-    const lines = yield* this.#scanHead(limits, 414);
-    if (lines === 0) return undefined;
-    const buf = this.#buf;
-    const base = this.#start;
-    const ends = this.#lineEnds;
-    const first = firstNonEmptyLine(ends);
-    const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
-    const head = parseRequestLine(buf, lineStart, base + ends[first]! - 1);
-    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 400);
-    this.#consume(ends[lines - 1]! + 1);
-    return head;
+  readRequestHead(limits: ResolvedHttpLimits): Operation<RequestHead | undefined> {
+    return this.#readHead(limits, 414, 400, parseRequestLine);
   }
 
   /**
@@ -119,16 +109,26 @@ export class HttpInput {
    * `undefined` when the stream ends before its first byte. Throws
    * {@link HttpProtocolError} with status 502.
    */
-  *readResponseHead(limits: ResolvedHttpLimits): Operation<ResponseHead | undefined> {
-    const lines = yield* this.#scanHead(limits, 502);
+  readResponseHead(limits: ResolvedHttpLimits): Operation<ResponseHead | undefined> {
+    return this.#readHead(limits, 502, 502, parseStatusLine);
+  }
+
+  /** A whole head: its start line parsed by `parseStartLine`, then its fields (a bad one is a `fieldStatus` error). */
+  *#readHead<H extends { headers: HttpHeaders }>(
+    limits: ResolvedHttpLimits,
+    startLineStatus: number,
+    fieldStatus: number,
+    parseStartLine: (buf: Uint8Array, start: number, end: number) => H,
+  ): Operation<H | undefined> {
+    const lines = yield* this.#scanHead(limits, startLineStatus);
     if (lines === 0) return undefined;
     const buf = this.#buf;
     const base = this.#start;
     const ends = this.#lineEnds;
     const first = firstNonEmptyLine(ends);
     const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
-    const head = parseStatusLine(buf, lineStart, base + ends[first]! - 1);
-    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 502);
+    const head = parseStartLine(buf, lineStart, base + ends[first]! - 1);
+    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, fieldStatus);
     this.#consume(ends[lines - 1]! + 1);
     return head;
   }
