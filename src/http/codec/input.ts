@@ -21,6 +21,7 @@
  */
 import type { Operation } from "../../core/operation.ts";
 import type { Reader } from "../../io/reader.ts";
+import { ByteWindow } from "../../io/byte_window.ts";
 import { HttpProtocolError } from "../errors.ts";
 import { HttpHeaders } from "../headers.ts";
 import type { ResolvedHttpLimits } from "../limits.ts";
@@ -43,19 +44,16 @@ export interface ResponseHead {
   headers: HttpHeaders;
 }
 
-const EMPTY = new Uint8Array(0);
 /** A chunk-size line (size and extensions) longer than this is refused. */
 export const MAX_CHUNK_LINE = 4096;
 
 /** The input side of one HTTP/1.1 connection. */
 export class HttpInput {
   readonly #transport: Reader;
-  #buf: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
-  #ownsSpare = false;
+  /** Received bytes not yet parsed or handed out. */
+  readonly #window = new ByteWindow();
   #ended = false;
-  /** Line ends (offsets from `#start` of each LF) found by the last head scan; reused. */
+  /** Line ends (offsets from the window's start of each LF) found by the last head scan; reused. */
   readonly #lineEnds: number[] = [];
 
   /**
@@ -69,7 +67,7 @@ export class HttpInput {
 
   /** Bytes received and not yet taken. */
   get buffered(): number {
-    return this.#end - this.#start;
+    return this.#window.end - this.#window.start;
   }
 
   /** True once the transport reported its end. */
@@ -82,18 +80,18 @@ export class HttpInput {
    * transport; `undefined` at end of stream. Takes nothing when cancelled.
    */
   *readSome(max: number): Operation<Uint8Array | undefined> {
-    if (this.#end === this.#start && !(yield* this.#fill())) return undefined;
-    return this.#take(Math.min(max, this.#end - this.#start));
+    if (this.#window.end === this.#window.start && !(yield* this.#fill())) return undefined;
+    return this.#window.take(Math.min(max, this.#window.end - this.#window.start));
   }
 
   /** Waits until at least one byte is buffered; false at end of stream. */
   *waitForBytes(): Operation<boolean> {
-    return this.#end > this.#start || (yield* this.#fill());
+    return this.#window.end > this.#window.start || (yield* this.#fill());
   }
 
   /** Removes and returns every buffered byte (for an upgrade or a tunnel). */
   takeBuffered(): Uint8Array {
-    return this.#take(this.#end - this.#start);
+    return this.#window.take(this.#window.end - this.#window.start);
   }
 
   /**
@@ -122,14 +120,14 @@ export class HttpInput {
   ): Operation<H | undefined> {
     const lines = yield* this.#scanHead(limits, startLineStatus);
     if (lines === 0) return undefined;
-    const buf = this.#buf;
-    const base = this.#start;
+    const buf = this.#window.bytes;
+    const base = this.#window.start;
     const ends = this.#lineEnds;
     const first = firstNonEmptyLine(ends);
     const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
     const head = parseStartLine(buf, lineStart, base + ends[first]! - 1);
     head.headers = parseFields(buf, base, ends, first + 1, lines - 1, fieldStatus);
-    this.#consume(ends[lines - 1]! + 1);
+    this.#window.consume(ends[lines - 1]! + 1);
     return head;
   }
 
@@ -139,20 +137,22 @@ export class HttpInput {
    * `status` for a bare LF, an overlong line or the end of the stream.
    */
   *readLine(maxLength: number, status: number, what: string): Operation<string> {
-    let from = this.#start;
+    let from = this.#window.start;
     for (;;) {
-      const lf = this.#buf.indexOf(LF, from);
-      if (lf !== -1 && lf < this.#end) {
-        if (lf === this.#start || this.#buf[lf - 1] !== CR) throw new HttpProtocolError(status, `${what} ends in a bare LF`);
-        if (lf - 1 - this.#start > maxLength) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
-        const text = latin1(this.#buf, this.#start, lf - 1);
-        this.#consume(lf + 1 - this.#start);
+      const lf = this.#window.bytes.indexOf(LF, from);
+      if (lf !== -1 && lf < this.#window.end) {
+        if (lf === this.#window.start || this.#window.bytes[lf - 1] !== CR)
+          throw new HttpProtocolError(status, `${what} ends in a bare LF`);
+        if (lf - 1 - this.#window.start > maxLength) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
+        const text = latin1(this.#window.bytes, this.#window.start, lf - 1);
+        this.#window.consume(lf + 1 - this.#window.start);
         return text;
       }
-      if (this.#end - this.#start > maxLength + 1) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
-      const scanned = this.#end - this.#start;
+      if (this.#window.end - this.#window.start > maxLength + 1)
+        throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
+      const scanned = this.#window.end - this.#window.start;
       if (!(yield* this.#fill())) throw new HttpProtocolError(status, `the stream ended in ${what}`);
-      from = this.#start + scanned;
+      from = this.#window.start + scanned;
     }
   }
 
@@ -163,8 +163,8 @@ export class HttpInput {
    */
   *readFields(limits: ResolvedHttpLimits, status: number): Operation<HttpHeaders> {
     const lines = yield* this.#scanFields(limits, status);
-    const headers = parseFields(this.#buf, this.#start, this.#lineEnds, 0, lines - 1, status);
-    this.#consume(this.#lineEnds[lines - 1]! + 1);
+    const headers = parseFields(this.#window.bytes, this.#window.start, this.#lineEnds, 0, lines - 1, status);
+    this.#window.consume(this.#lineEnds[lines - 1]! + 1);
     return headers;
   }
 
@@ -178,16 +178,16 @@ export class HttpInput {
     const ends = this.#lineEnds;
     let count = 0;
     const isRequest = startLineStatus === 414;
-    let lineStart = 0; // offsets from #start
+    let lineStart = 0; // offsets from the window's start
     let from = 0;
     let startLineSeen = false;
     let fieldBytes = 0;
     for (;;) {
       // indexOf from an offset, not on a subarray: a view per line costs more than the scan (a Buffer's most of all).
-      let lf = this.#buf.indexOf(LF, this.#start + from);
-      lf = lf === -1 || lf >= this.#end ? -1 : lf - this.#start - from;
+      let lf = this.#window.bytes.indexOf(LF, this.#window.start + from);
+      lf = lf === -1 || lf >= this.#window.end ? -1 : lf - this.#window.start - from;
       if (lf === -1) {
-        const partial = this.#end - this.#start - lineStart;
+        const partial = this.#window.end - this.#window.start - lineStart;
         if (!startLineSeen) {
           if (partial > limits.maxStartLineLength + 1 || lineStart > limits.maxStartLineLength) {
             throw new HttpProtocolError(
@@ -198,13 +198,13 @@ export class HttpInput {
         } else if (fieldBytes + partial > limits.maxHeaderSize) {
           throw tooLarge(isRequest ? 431 : 502, limits.maxHeaderSize);
         }
-        from = this.#end - this.#start;
+        from = this.#window.end - this.#window.start;
         if (yield* this.#fill()) continue;
-        if (this.#end === this.#start || isOnlyEmptyLines(this.#buf, this.#start, this.#end)) return 0;
+        if (this.#window.end === this.#window.start || isOnlyEmptyLines(this.#window.bytes, this.#window.start, this.#window.end)) return 0;
         throw new HttpProtocolError(isRequest ? 400 : 502, "the stream ended in the middle of a message head");
       }
       const at = from + lf; // offset of the LF
-      if (at === lineStart || this.#buf[this.#start + at - 1] !== CR) {
+      if (at === lineStart || this.#window.bytes[this.#window.start + at - 1] !== CR) {
         throw new HttpProtocolError(isRequest ? 400 : 502, "a line of the message head ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
       const length = at - 1 - lineStart;
@@ -237,16 +237,16 @@ export class HttpInput {
     let lineStart = 0;
     let from = 0;
     for (;;) {
-      let lf = this.#buf.indexOf(LF, this.#start + from);
-      lf = lf === -1 || lf >= this.#end ? -1 : lf - this.#start - from;
+      let lf = this.#window.bytes.indexOf(LF, this.#window.start + from);
+      lf = lf === -1 || lf >= this.#window.end ? -1 : lf - this.#window.start - from;
       if (lf === -1) {
-        if (this.#end - this.#start > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
-        from = this.#end - this.#start;
+        if (this.#window.end - this.#window.start > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
+        from = this.#window.end - this.#window.start;
         if (yield* this.#fill()) continue;
         throw new HttpProtocolError(status, "the stream ended in the middle of the trailer fields");
       }
       const at = from + lf;
-      if (at === lineStart || this.#buf[this.#start + at - 1] !== CR) {
+      if (at === lineStart || this.#window.bytes[this.#window.start + at - 1] !== CR) {
         throw new HttpProtocolError(status, "a trailer line ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
       ends[count++] = at;
@@ -265,45 +265,8 @@ export class HttpInput {
       this.#ended = true;
       return false;
     }
-    this.#append(chunk);
+    this.#window.append(chunk);
     return true;
-  }
-
-  #append(chunk: Uint8Array): void {
-    const held = this.#end - this.#start;
-    if (held === 0) {
-      this.#buf = chunk;
-      this.#start = 0;
-      this.#end = chunk.length;
-      this.#ownsSpare = false;
-      return;
-    }
-    // Bytes before #end may have been handed out as views: never write them, grow into fresh memory.
-    if (!this.#ownsSpare || this.#buf.length - this.#end < chunk.length) {
-      const grown = new Uint8Array(Math.max(held + chunk.length, held * 2, 1024));
-      grown.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = grown;
-      this.#start = 0;
-      this.#end = held;
-      this.#ownsSpare = true;
-    }
-    this.#buf.set(chunk, this.#end);
-    this.#end += chunk.length;
-  }
-
-  #take(n: number): Uint8Array {
-    const bytes = this.#buf.subarray(this.#start, this.#start + n);
-    this.#consume(n);
-    return bytes;
-  }
-
-  #consume(n: number): void {
-    this.#start += n;
-    if (this.#start === this.#end) {
-      this.#buf = EMPTY;
-      this.#start = this.#end = 0;
-      this.#ownsSpare = false;
-    }
   }
 }
 
