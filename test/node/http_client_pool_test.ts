@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { run, sleep, WeftUsageError, withTaskGroup } from "../../src/index.ts";
 import { MemoryReader, ReadLimitExceeded } from "../../src/io.ts";
 import { get, HttpClient, post, put, request } from "../../src/http/client/index.ts";
+import { HttpBodyTooLarge } from "../../src/http.ts";
 import { startRawServer, startServer } from "./http_client_support.ts";
 
 const T = { timeout: 30_000 };
@@ -86,7 +87,7 @@ test("request bodies: text and bytes with Content-Length, a Reader chunked", T, 
   }
 });
 
-test("json() parses, bytes() returns the bytes, and a body over maxSize throws ReadLimitExceeded", T, async () => {
+test("json() parses, bytes() returns the bytes, and a body over maxSize throws HttpBodyTooLarge, a ReadLimitExceeded", T, async () => {
   const server = await startServer((req, res) => res.end(req.url === "/json" ? '{"a":[1,2]}' : "0123456789"));
   try {
     await run(function* () {
@@ -96,7 +97,10 @@ test("json() parses, bytes() returns the bytes, and a body over maxSize throws R
       const b = yield* client.get(`${server.origin}/`);
       assert.deepEqual([...(yield* b.bytes())], [...new TextEncoder().encode("0123456789")]);
       const c = yield* client.get(`${server.origin}/`);
-      yield* assertThrows(() => c.text({ maxSize: 9 }), ReadLimitExceeded);
+      const tooLarge = yield* assertThrows(() => c.text({ maxSize: 9 }), HttpBodyTooLarge);
+      assert.ok(tooLarge instanceof ReadLimitExceeded);
+      assert.equal((tooLarge as HttpBodyTooLarge).maxSize, 9);
+      assert.equal((tooLarge as HttpBodyTooLarge).limit, 9);
       const d = yield* client.get(`${server.origin}/`);
       assert.equal(yield* d.text({ maxSize: 10 }), "0123456789");
       yield* assertThrows(() => d.text(), WeftUsageError); // read once

@@ -11,6 +11,8 @@ import { now, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 import { serveHttpConnection, type ConnectionConfig, type HttpHandler } from "../../src/http/server/connection.ts";
 import { fetchHandler } from "../../src/http/server/fetch.ts";
 import { runVirtual } from "../../src/testing.ts";
+import { HttpBodyTooLarge } from "../../src/http.ts";
+import { ReadLimitExceeded } from "../../src/io.ts";
 import { duplexPair, RawClient, serverConfig } from "./http_support.ts";
 
 const LIMIT = { timeout: 30_000 };
@@ -328,6 +330,37 @@ test("req.text() over maxSize escaping the handler is answered 413", LIMIT, asyn
       },
     ),
   );
+});
+
+test("req.text() over maxSize throws HttpBodyTooLarge, which is a ReadLimitExceeded with maxSize and limit", LIMIT, async () => {
+  const caught: unknown[] = [];
+  await runVirtual(() =>
+    served(
+      function* (req, res) {
+        try {
+          yield* req.text({ maxSize: req.target === "/chunked" ? 3 : 4 });
+        } catch (error) {
+          caught.push(error);
+        }
+        yield* res.send(413, "no");
+      },
+      function* (c) {
+        // Refused by its Content-Length before a byte is read, and while reading a chunked one.
+        yield* c.send("POST /length HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n12345");
+        assert.equal((yield* c.response())?.status, 413);
+        yield* c.send("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n0\r\n\r\n");
+        assert.equal((yield* c.response())?.status, 413);
+      },
+    ),
+  );
+  assert.equal(caught.length, 2);
+  for (const [i, error] of caught.entries()) {
+    assert.ok(error instanceof HttpBodyTooLarge, String(error));
+    assert.ok(error instanceof ReadLimitExceeded);
+    assert.equal(error.maxSize, i === 0 ? 4 : 3);
+    assert.equal(error.limit, error.maxSize);
+    assert.equal(error.name, "HttpBodyTooLarge");
+  }
 });
 
 test("slowloris: a head trickled a byte a second is cut with 408 at the headers deadline, exactly", LIMIT, async () => {

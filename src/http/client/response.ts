@@ -15,10 +15,10 @@
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { decodeUtf8 } from "../../io/data.ts";
-import { ReadLimitExceeded } from "../../io/errors.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import type { BodyReader } from "../codec/body_reader.ts";
 import { readWholeBody } from "../codec/read_whole.ts";
+import { HttpBodyTooLarge } from "../errors.ts";
 import type { HttpHeaders } from "../headers.ts";
 import type { PooledConnection } from "./pool.ts";
 
@@ -89,7 +89,7 @@ export class ResponseBody extends ReaderBase {
  * ```
  */
 export interface ReadBodyOptions {
-  /** The most bytes (after decoding) to accept (default 16 MiB); more throw `ReadLimitExceeded`. */
+  /** The most bytes (after decoding) to accept (default 16 MiB); more throw `HttpBodyTooLarge` (a `ReadLimitExceeded`). */
   maxSize?: number;
 }
 
@@ -154,8 +154,9 @@ export class HttpClientResponse {
   }
 
   /**
-   * The whole body as bytes; `ReadLimitExceeded` when it is larger than
-   * `options.maxSize` (16 MiB by default). Closes the body.
+   * The whole body as bytes; {@link HttpBodyTooLarge} (a `ReadLimitExceeded`)
+   * when it is larger than `options.maxSize` (16 MiB by default). Closes the
+   * body.
    *
    * @example
    * ```ts
@@ -179,7 +180,7 @@ export class HttpClientResponse {
       return yield* readWholeBody(
         body,
         maxSize,
-        () => new ReadLimitExceeded(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`),
+        () => new HttpBodyTooLarge(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`),
       );
     } finally {
       body.close();

@@ -17,6 +17,7 @@ import { withTimeout } from "../../group/timeout.ts";
 import { decodeUtf8 } from "../../io/data.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import { bodyReader, type BodyReader } from "../codec/body_reader.ts";
+import { HttpBodyTooLarge } from "../errors.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import type { RequestHead } from "../codec/input.ts";
 import type { HttpHeaders } from "../headers.ts";
@@ -25,40 +26,6 @@ import type { ConnectionPort } from "./exchange.ts";
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const DEFAULT_MAX_SIZE = 1024 * 1024;
-
-/**
- * Thrown by {@link HttpRequest.text}, `json()` and `bytes()` when the body is
- * larger than `maxSize`. A handler that lets it escape before answering gets
- * a `413 Content Too Large` sent for it, and the connection is closed.
- *
- * @example
- * ```ts
- * function* handler(req: HttpRequest, res: HttpResponse): Operation<void> {
- *   try {
- *     yield* res.end(yield* req.text({ maxSize: 1024 }));
- *   } catch (e) {
- *     if (e instanceof HttpBodyTooLarge) yield* res.send(413, `at most ${e.maxSize} bytes`);
- *     else throw e;
- *   }
- * }
- * ```
- */
-export class HttpBodyTooLarge extends Error {
-  /** The limit the body went over. */
-  readonly maxSize: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param maxSize the limit the body went over
-   * @param message what the error says
-   */
-  constructor(maxSize: number, message = `the body is larger than ${maxSize} bytes`) {
-    super(message);
-    this.name = "HttpBodyTooLarge";
-    this.maxSize = maxSize;
-  }
-}
 
 /** Thrown by a body read that missed the request-body deadline (answered 408 when it escapes). */
 export class RequestBodyTimeout extends TimeoutError {
