@@ -110,6 +110,38 @@ test("json() parses, bytes() returns the bytes, and a body over maxSize throws H
   }
 });
 
+test("trailers: undefined until the body was read to its end, then the chunked body's trailer fields", T, async () => {
+  const server = await startServer((req, res) => {
+    if (req.url === "/plain") return res.end("plain");
+    res.setHeader("trailer", "x-sum, x-count");
+    res.write("chunk1,");
+    res.write("chunk2");
+    res.addTrailers({ "x-sum": "42", "x-count": "2" });
+    res.end();
+  });
+  try {
+    await run(function* () {
+      using client = new HttpClient();
+      const res = yield* client.get(`${server.origin}/trailers`);
+      assert.equal(res.headers.get("transfer-encoding"), "chunked");
+      const before = res.trailers;
+      assert.equal(yield* res.text(), "chunk1,chunk2");
+      assert.equal(before, undefined);
+      assert.equal(res.trailers?.get("x-sum"), "42");
+      assert.equal(res.trailers?.get("x-count"), "2");
+      assert.equal(res.headers.get("x-sum"), undefined); // not merged into the headers
+      const plain = yield* client.get(`${server.origin}/plain`);
+      const plainBefore = plain.trailers;
+      assert.equal(yield* plain.text(), "plain");
+      assert.equal(plainBefore, undefined);
+      assert.deepEqual([...(plain.trailers ?? [])], []);
+    });
+    assert.equal(server.connections, 1); // the trailers were read off the connection, which was reused
+  } finally {
+    await server.stop();
+  }
+});
+
 function* assertThrows(
   body: () => Generator<unknown, unknown, unknown>,
   type: new (...args: never[]) => Error,

@@ -516,7 +516,7 @@ export class HttpClient {
       if (coding === "gzip" || coding === "x-gzip") body = new DecodedBody(raw, gunzipReader(raw));
       else if (coding === "deflate") body = new DecodedBody(raw, inflateReader(raw));
     }
-    return new HttpClientResponse(head.status, head.reason, head.headers, req.url, body);
+    return new HttpClientResponse(head.status, head.reason, head.headers, req.url, body, raw);
   }
 
   #pool(url: URL): OriginPool {
