@@ -382,6 +382,12 @@ test("bad options are typed errors naming the argument", T, async () => {
     yield* assertThrows(() => client.get("not a url"), TypeError);
     yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: 42 as unknown as string }), TypeError);
     yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", redirect: "always" as "follow" }), TypeError);
+    yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: -1 }), RangeError);
+    yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: Number.NaN }), RangeError);
+    yield* assertThrows(
+      () => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: "yes" as unknown as boolean }),
+      TypeError,
+    );
     client.close();
     yield* assertThrows(() => client.get("http://127.0.0.1:1/"), WeftUsageError);
   });
