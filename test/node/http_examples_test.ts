@@ -4,7 +4,7 @@
  * server driven by Node's fetch and http.request, and stopped by SIGINT in
  * the middle of a download.
  */
-import { test } from "node:test";
+import { test } from "./host_skips.ts";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
