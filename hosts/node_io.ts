@@ -1,6 +1,7 @@
 /**
- * The weft/http tests of test/node on Bun or Deno, through their own
- * `node:net`, `node:tls` and `node:http`: `node dist/hosts/node_io.js bun|deno`
+ * The weft/http tests of test/node (and a few TCP and TLS ones) on Bun or
+ * Deno, through their own `node:net`, `node:tls` and `node:http`:
+ * `node dist/hosts/node_io.js bun|deno`
  * (hosts "bun-io" and "deno-io" of `npm run test:hosts`). The rest of
  * test/node stays Node-only. A test a host cannot run is skipped there by
  * test/node/host_skips.ts, which names it with the reason; this runner
@@ -14,7 +15,17 @@ import { HOST_SKIPS } from "../test/node/host_skips.ts";
 import { finish, finishFromSummary, lastNumber, root, runCommand } from "./common.ts";
 import { bunBinary, denoBinary, denoEnv } from "./launch.ts";
 
-/** The files of test/node run on Bun and Deno. */
+/**
+ * The files of test/node run on Bun and Deno: weft/http's, and three of the
+ * TCP and TLS files it stands on. The other net files fail on these hosts on
+ * a first run and are not sorted out yet, mostly over what the tests probe
+ * (Bun's process.getActiveResourcesInfo() lists no sockets, V8's wording of
+ * a TypeError, a listen backlog that never fills, examples started as `.js`
+ * on Deno), and some not (a refused client certificate is a clean close on
+ * both, not an error; on Deno a write fails with the peer's reset before the
+ * line that came ahead of it is read, and acceptTls over a pipe refuses a
+ * valid client certificate).
+ */
 export const NODE_IO_FILES: readonly string[] = [
   "http_client_body_test.ts",
   "http_client_cancel_test.ts",
@@ -27,6 +38,9 @@ export const NODE_IO_FILES: readonly string[] = [
   "http_examples_test.ts",
   "http_server_pipe_test.ts",
   "http_server_tcp_test.ts",
+  "net_cancel_test.ts",
+  "tcp_abort_test.ts",
+  "tls_abort_test.ts",
 ];
 
 const host = process.argv[2];
