@@ -876,8 +876,7 @@ export interface WeftCodec {
  * or `undefined` (and why) when they are not there.
  */
 export async function loadWeftCodec(): Promise<{ codec: WeftCodec } | { missing: string }> {
-  const load = async (path: string): Promise<Record<string, unknown>> =>
-    (await import(new URL(`../../src/http/${path}`, import.meta.url).href)) as Record<string, unknown>;
+  const load = async (path: string): Promise<Record<string, unknown>> => (await import(httpModuleUrl(path))) as Record<string, unknown>;
   try {
     const [input, framing, body, errors, limits] = await Promise.all([
       load("codec/input.js"),
@@ -1023,10 +1022,22 @@ export function judge(c: HttpCase, oracle: Outcome, weft: Outcome): Judgement {
   };
 }
 
+/**
+ * The URL of `src/http/<path>` (`path` names the compiled file, e.g.
+ * "codec/serialize.js") beside this file: the compiled module under dist/, or
+ * its TypeScript source when a host runs the tests from source (Bun and Deno;
+ * Deno does not resolve a `.js` name to the `.ts` file, and the tests that
+ * need the module then skipped themselves there).
+ */
+function httpModuleUrl(path: string): string {
+  const file = import.meta.url.endsWith(".ts") ? path.replace(/\.js$/, ".ts") : path;
+  return new URL(`../../src/http/${file}`, import.meta.url).href;
+}
+
 /** One module of weft/http from beside the compiled tests (`src/http/<path>`, e.g. "codec/serialize.js"), or why not. */
 export async function loadHttpModule(path: string): Promise<{ module: Record<string, unknown> } | { missing: string }> {
   try {
-    return { module: (await import(new URL(`../../src/http/${path}`, import.meta.url).href)) as Record<string, unknown> };
+    return { module: (await import(httpModuleUrl(path))) as Record<string, unknown> };
   } catch (error) {
     return { missing: `src/http/${path} is not built beside this test (${(error as { code?: string }).code ?? (error as Error).name})` };
   }

@@ -47,7 +47,10 @@ export class ResponseBody extends ReaderBase {
 
   protected *readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
     const body = this.#body;
-    if (body.complete) return undefined;
+    // `complete` means every byte was taken from the connection, not that it
+    // was read: a transport chunk larger than `sizeHint` (Bun and Deno hand
+    // over reads of hundreds of KiB) leaves the body's tail buffered in `body`.
+    if (body.complete && body.buffered === 0) return undefined;
     const chunk = yield* body.readSome(sizeHint);
     if (body.complete) this.#release();
     return chunk;
