@@ -6,10 +6,20 @@ import type { Server } from "node:http";
 import type { LaunchOptions } from "playwright-core";
 import RELEASE_SYNC from "@jitl/quickjs-wasmfile-release-sync";
 import type { newQuickJSWASMModuleFromVariant } from "quickjs-emscripten-core";
-import { bin } from "./common.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { bin, root } from "./common.ts";
 
-/** The Bun binary installed by npm. */
-export const bunBinary = bin("bun");
+/**
+ * The Bun binary installed by npm: the platform package's own binary when it
+ * is there. The `bun` package's bin/bun.exe is a stub that says "Bun's
+ * postinstall script was not run" until that script has copied the binary
+ * over it, and an install that does not run install scripts leaves the stub.
+ */
+export const bunBinary = ((): string => {
+  const own = join(root, "node_modules", "@oven", `bun-${process.platform}-${process.arch}`, "bin", "bun");
+  return existsSync(own) ? own : bin("bun");
+})();
 
 /** The Deno binary installed by npm (pinned). */
 export const denoBinary = bin("deno");

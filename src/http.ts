@@ -39,7 +39,7 @@
  * @module
  */
 export { HttpHeaders, type HttpHeadersInit } from "./http/headers.ts";
-export { HttpProtocolError, HttpBodyLengthError } from "./http/errors.ts";
+export { HttpProtocolError, HttpBodyLengthError, HttpBodyTooLarge } from "./http/errors.ts";
 export { resolveLimits, type HttpLimits } from "./http/limits.ts";
 export { reasonPhrase } from "./http/codec/serialize.ts";
 export * from "./http/server/index.ts";

@@ -1,6 +1,7 @@
 /**
  * The errors of `weft/http`.
  */
+import { ReadLimitExceeded } from "../io/errors.ts";
 
 /**
  * The peer sent something HTTP/1.1 forbids (RFC 9112): a malformed or
@@ -61,5 +62,37 @@ export class HttpBodyLengthError extends Error {
     this.name = "HttpBodyLengthError";
     this.declared = declared;
     this.actual = actual;
+  }
+}
+
+/**
+ * A body read whole was larger than its `maxSize`: the server's
+ * `req.bytes()`, `text()` and `json()` (1 MiB by default) and the client's
+ * `res.bytes()`, `text()` and `json()` (16 MiB by default) throw it. On the
+ * server, one that escapes a handler before it answered gets a
+ * `413 Content Too Large` sent for it, and the connection is closed. It is a
+ * `ReadLimitExceeded` (from `weftjs/io`), whose `limit` is the same number as
+ * `maxSize`, so code that catches that keeps working.
+ *
+ * @example
+ * ```ts
+ * const error = new HttpBodyTooLarge(1024);
+ * console.log(error.maxSize, error.limit, error instanceof ReadLimitExceeded); // prints 1024 1024 true
+ * ```
+ */
+export class HttpBodyTooLarge extends ReadLimitExceeded {
+  /** The limit the body went over (the same as `limit`). */
+  readonly maxSize: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param maxSize the limit the body went over
+   * @param message what the error says
+   */
+  constructor(maxSize: number, message = `the body is larger than ${maxSize} bytes`) {
+    super(maxSize, message);
+    this.name = "HttpBodyTooLarge";
+    this.maxSize = maxSize;
   }
 }

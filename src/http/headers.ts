@@ -183,6 +183,14 @@ export class HttpHeaders implements Iterable<[name: string, value: string]> {
     for (let i = this.#keys.length - 1; i > at; i--) if (this.#keys[i] === key) this.#removeAt(i);
   }
 
+  /** @internal How many `key` lines there are (`key` in lower case): for the framing rules, without building arrays. */
+  countOf(key: string): number {
+    const keys = this.#keys;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i] === key) n++;
+    return n;
+  }
+
   /** @internal For the parser: a field it has already checked (`key` is `name` in lower case). */
   appendParsed(name: string, key: string, value: string): void {
     this.#push(name, key, value);

@@ -13,6 +13,7 @@ import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
+import { ByteWindow } from "./byte_window.ts";
 import { Data, decodeUtf8 } from "./data.ts";
 import { ReadLimitExceeded, ReaderClosed } from "./errors.ts";
 
@@ -94,7 +95,6 @@ function maxLengthOf(api: string, options: unknown): number {
   return maxLength;
 }
 
-const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
 const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
@@ -138,12 +138,8 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from: number, to: number):
  * ```
  */
 export abstract class ReaderBase implements Reader {
-  /** Received bytes live in `#buffer[#start..#end)`. Bytes before `#end` are never overwritten (subarrays handed out stay valid). */
-  #buffer: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
-  /** Spare room after `#end` belongs to us (false for a chunk adopted as the buffer). */
-  #ownsSpare = false;
+  /** Received bytes not yet read (views handed out of it stay valid). */
+  readonly #window = new ByteWindow();
   #ended = false;
   #reading = false;
 
@@ -169,7 +165,7 @@ export abstract class ReaderBase implements Reader {
 
   /** Bytes already received and not yet read. */
   get buffered(): number {
-    return this.#end - this.#start;
+    return this.#window.end - this.#window.start;
   }
 
   /**
@@ -180,9 +176,7 @@ export abstract class ReaderBase implements Reader {
    */
   protected restart(api: string): void {
     if (this.#reading) throw new WeftUsageError(`${api}: another task is reading from this reader`);
-    this.#buffer = EMPTY;
-    this.#start = this.#end = 0;
-    this.#ownsSpare = false;
+    this.#window.clear();
     this.#ended = false;
   }
 
@@ -201,8 +195,8 @@ export abstract class ReaderBase implements Reader {
       if (length === 0) return 0;
       if (this.buffered === 0 && !(yield* this.#fill(length))) return 0;
       const n = Math.min(length, this.buffered);
-      buf.set(this.#buffer.subarray(this.#start, this.#start + n), offset);
-      this.#consume(n);
+      buf.set(this.#window.bytes.subarray(this.#window.start, this.#window.start + n), offset);
+      this.#window.consume(n);
       return n;
     } finally {
       this.#reading = false;
@@ -216,7 +210,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readSome()");
     try {
       if (this.buffered === 0 && !(yield* this.#fill(max === Infinity ? DEFAULT_CHUNK : max))) return undefined;
-      return this.#take(Math.min(max, this.buffered));
+      return this.#window.take(Math.min(max, this.buffered));
     } finally {
       this.#reading = false;
     }
@@ -232,7 +226,7 @@ export abstract class ReaderBase implements Reader {
           throw new ReaderClosed(`readExactly(): the stream ended after ${this.buffered} of ${n} bytes`);
         }
       }
-      return this.#take(n);
+      return this.#window.take(n);
     } finally {
       this.#reading = false;
     }
@@ -251,8 +245,8 @@ export abstract class ReaderBase implements Reader {
     try {
       const found = yield* this.#scanFor(sep, maxLength, "readUntil()", maxLength);
       if (found === -1) return this.#takeRest("readUntil()", maxLength);
-      const text = decodeUtf8("readUntil()", this.#buffer.subarray(this.#start, found));
-      this.#consume(found - this.#start + sep.length);
+      const text = decodeUtf8("readUntil()", this.#window.bytes.subarray(this.#window.start, found));
+      this.#window.consume(found - this.#window.start + sep.length);
       return text;
     } finally {
       this.#reading = false;
@@ -267,10 +261,10 @@ export abstract class ReaderBase implements Reader {
       // The `\n` may sit one byte further on when a `\r` (not counted) precedes it.
       const found = yield* this.#scanFor(NEWLINE_BYTES, maxLength + 1, "readLine()", maxLength);
       if (found === -1) return this.#takeRest("readLine()", maxLength);
-      const end = found > this.#start && this.#buffer[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
-      if (end - this.#start > maxLength) throw this.#overLimit("readLine()", maxLength);
-      const text = decodeUtf8("readLine()", this.#buffer.subarray(this.#start, end));
-      this.#consume(found - this.#start + 1);
+      const end = found > this.#window.start && this.#window.bytes[found - 1] === CARRIAGE_RETURN ? found - 1 : found;
+      if (end - this.#window.start > maxLength) throw this.#overLimit("readLine()", maxLength);
+      const text = decodeUtf8("readLine()", this.#window.bytes.subarray(this.#window.start, end));
+      this.#window.consume(found - this.#window.start + 1);
       return text;
     } finally {
       this.#reading = false;
@@ -282,7 +276,7 @@ export abstract class ReaderBase implements Reader {
     this.#enter("readAll()");
     try {
       while (yield* this.#fill(DEFAULT_CHUNK));
-      return new Data(this.#take(this.buffered));
+      return new Data(this.#window.take(this.buffered));
     } finally {
       this.#reading = false;
     }
@@ -301,7 +295,7 @@ export abstract class ReaderBase implements Reader {
       // caller still knows where the stream stands.
       while (this.buffered < n && (yield* this.#fill(n - this.buffered)));
       const dropped = Math.min(n, this.buffered);
-      this.#consume(dropped);
+      this.#window.consume(dropped);
       return dropped;
     } finally {
       this.#reading = false;
@@ -319,21 +313,21 @@ export abstract class ReaderBase implements Reader {
   }
 
   /**
-   * Waits until `sep` is buffered; returns its index in `#buffer`, or -1 at
+   * Waits until `sep` is buffered; returns its index in the window's bytes, or -1 at
    * end of stream. A separator must start within `within` bytes of the
    * buffered data: once enough has arrived to rule that out, throws
    * `ReadLimitExceeded` (naming `api` and `limit`) rather than reading on.
    */
   *#scanFor(sep: Uint8Array, within: number, api: string, limit: number): Operation<number> {
-    let from = this.#start;
+    let from = this.#window.start;
     for (;;) {
-      const found = indexOf(this.#buffer, sep, from, this.#end);
-      if (found !== -1 && found - this.#start <= within) return found;
+      const found = indexOf(this.#window.bytes, sep, from, this.#window.end);
+      if (found !== -1 && found - this.#window.start <= within) return found;
       if (found !== -1 || this.buffered >= within + sep.length) throw this.#overLimit(api, limit);
       // Only the tail that could start a separator needs to be searched again.
-      const searched = Math.max(this.#start, this.#end - sep.length + 1) - this.#start;
+      const searched = Math.max(this.#window.start, this.#window.end - sep.length + 1) - this.#window.start;
       if (!(yield* this.#fill(DEFAULT_CHUNK))) return -1;
-      from = this.#start + searched;
+      from = this.#window.start + searched;
     }
   }
 
@@ -352,39 +346,8 @@ export abstract class ReaderBase implements Reader {
       }
       // An empty chunk is not the end: callers rely on a true result meaning new bytes.
       if (chunk.length === 0) continue;
-      this.#append(chunk);
+      this.#window.append(chunk);
       return true;
-    }
-  }
-
-  #append(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    const held = this.#end - this.#start;
-    if (held === 0) {
-      this.#buffer = chunk;
-      this.#start = 0;
-      this.#end = chunk.length;
-      this.#ownsSpare = false;
-      return;
-    }
-    if (!this.#ownsSpare || this.#buffer.length - this.#end < chunk.length) {
-      const grown = new Uint8Array(Math.max(held + chunk.length, held * 2, 1024));
-      grown.set(this.#buffer.subarray(this.#start, this.#end));
-      this.#buffer = grown;
-      this.#start = 0;
-      this.#end = held;
-      this.#ownsSpare = true;
-    }
-    this.#buffer.set(chunk, this.#end);
-    this.#end += chunk.length;
-  }
-
-  #consume(n: number): void {
-    this.#start += n;
-    if (this.#start === this.#end) {
-      this.#buffer = EMPTY;
-      this.#start = this.#end = 0;
-      this.#ownsSpare = false;
     }
   }
 
@@ -404,16 +367,9 @@ export abstract class ReaderBase implements Reader {
 
   /** Removes the next `n` buffered bytes as text; bytes that are not UTF-8 stay buffered. */
   #takeText(api: string, n: number): string {
-    const text = decodeUtf8(api, this.#buffer.subarray(this.#start, this.#start + n));
-    this.#consume(n);
+    const text = decodeUtf8(api, this.#window.bytes.subarray(this.#window.start, this.#window.start + n));
+    this.#window.consume(n);
     return text;
-  }
-
-  /** Removes and returns the next `n` buffered bytes (a view that is never written again). */
-  #take(n: number): Uint8Array {
-    const bytes = this.#buffer.subarray(this.#start, this.#start + n);
-    this.#consume(n);
-    return bytes;
   }
 }
 

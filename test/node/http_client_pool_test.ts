@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { run, sleep, WeftUsageError, withTaskGroup } from "../../src/index.ts";
 import { MemoryReader, ReadLimitExceeded } from "../../src/io.ts";
 import { get, HttpClient, post, put, request } from "../../src/http/client/index.ts";
+import { HttpBodyTooLarge } from "../../src/http.ts";
 import { startRawServer, startServer } from "./http_client_support.ts";
 
 const T = { timeout: 30_000 };
@@ -86,7 +87,7 @@ test("request bodies: text and bytes with Content-Length, a Reader chunked", T, 
   }
 });
 
-test("json() parses, bytes() returns the bytes, and a body over maxSize throws ReadLimitExceeded", T, async () => {
+test("json() parses, bytes() returns the bytes, and a body over maxSize throws HttpBodyTooLarge, a ReadLimitExceeded", T, async () => {
   const server = await startServer((req, res) => res.end(req.url === "/json" ? '{"a":[1,2]}' : "0123456789"));
   try {
     await run(function* () {
@@ -96,11 +97,46 @@ test("json() parses, bytes() returns the bytes, and a body over maxSize throws R
       const b = yield* client.get(`${server.origin}/`);
       assert.deepEqual([...(yield* b.bytes())], [...new TextEncoder().encode("0123456789")]);
       const c = yield* client.get(`${server.origin}/`);
-      yield* assertThrows(() => c.text({ maxSize: 9 }), ReadLimitExceeded);
+      const tooLarge = yield* assertThrows(() => c.text({ maxSize: 9 }), HttpBodyTooLarge);
+      assert.ok(tooLarge instanceof ReadLimitExceeded);
+      assert.equal((tooLarge as HttpBodyTooLarge).maxSize, 9);
+      assert.equal((tooLarge as HttpBodyTooLarge).limit, 9);
       const d = yield* client.get(`${server.origin}/`);
       assert.equal(yield* d.text({ maxSize: 10 }), "0123456789");
       yield* assertThrows(() => d.text(), WeftUsageError); // read once
     });
+  } finally {
+    await server.stop();
+  }
+});
+
+test("trailers: undefined until the body was read to its end, then the chunked body's trailer fields", T, async () => {
+  const server = await startServer((req, res) => {
+    if (req.url === "/plain") return res.end("plain");
+    res.setHeader("trailer", "x-sum, x-count");
+    res.write("chunk1,");
+    res.write("chunk2");
+    res.addTrailers({ "x-sum": "42", "x-count": "2" });
+    res.end();
+  });
+  try {
+    await run(function* () {
+      using client = new HttpClient();
+      const res = yield* client.get(`${server.origin}/trailers`);
+      assert.equal(res.headers.get("transfer-encoding"), "chunked");
+      const before = res.trailers;
+      assert.equal(yield* res.text(), "chunk1,chunk2");
+      assert.equal(before, undefined);
+      assert.equal(res.trailers?.get("x-sum"), "42");
+      assert.equal(res.trailers?.get("x-count"), "2");
+      assert.equal(res.headers.get("x-sum"), undefined); // not merged into the headers
+      const plain = yield* client.get(`${server.origin}/plain`);
+      const plainBefore = plain.trailers;
+      assert.equal(yield* plain.text(), "plain");
+      assert.equal(plainBefore, undefined);
+      assert.deepEqual([...(plain.trailers ?? [])], []);
+    });
+    assert.equal(server.connections, 1); // the trailers were read off the connection, which was reused
   } finally {
     await server.stop();
   }
@@ -346,6 +382,12 @@ test("bad options are typed errors naming the argument", T, async () => {
     yield* assertThrows(() => client.get("not a url"), TypeError);
     yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: 42 as unknown as string }), TypeError);
     yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", redirect: "always" as "follow" }), TypeError);
+    yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: -1 }), RangeError);
+    yield* assertThrows(() => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: Number.NaN }), RangeError);
+    yield* assertThrows(
+      () => client.request({ url: "http://127.0.0.1:1/", body: "x", expectContinue: "yes" as unknown as boolean }),
+      TypeError,
+    );
     client.close();
     yield* assertThrows(() => client.get("http://127.0.0.1:1/"), WeftUsageError);
   });

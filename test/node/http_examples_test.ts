@@ -4,7 +4,7 @@
  * server driven by Node's fetch and http.request, and stopped by SIGINT in
  * the middle of a download.
  */
-import { test } from "node:test";
+import { test } from "./host_skips.ts";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
@@ -19,8 +19,16 @@ import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { hasCommand, makeTestPki } from "./tls_support.ts";
 
-function example(name: string): string {
-  return fileURLToPath(new URL(`../../examples/${name}.js`, import.meta.url));
+/**
+ * The command line that runs example `name` on this host. Node runs the
+ * compiled `dist/examples/<name>.js` next to this compiled test; Bun and Deno
+ * run this test from its TypeScript source, so the example's source too (Deno
+ * needs `run` and its permissions; process.execPath is the host's binary).
+ */
+function example(name: string, args: string[]): string[] {
+  const fromSource = import.meta.url.endsWith(".ts");
+  const file = fileURLToPath(new URL(`../../examples/${name}.${fromSource ? "ts" : "js"}`, import.meta.url));
+  return "Deno" in globalThis ? ["run", "-A", "--no-check", file, ...args] : [file, ...args];
 }
 
 interface Ran {
@@ -32,7 +40,7 @@ interface Ran {
 /** Runs an example to its end (never rejects: the exit code is part of what is checked). */
 function runExample(name: string, args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [example(name), ...args], { encoding: "buffer", timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, example(name, args), { encoding: "buffer", timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
       if (error !== null && code === null) reject(error);
       else resolve({ code, stdout, stderr: String(stderr) });
@@ -173,7 +181,7 @@ interface FileServer {
 }
 
 async function startFileServer(root: string): Promise<FileServer> {
-  const child = spawn(process.execPath, [example("http-file-server"), root, "0"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, example("http-file-server", [root, "0"]), { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );

@@ -11,6 +11,8 @@ import { now, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 import { serveHttpConnection, type ConnectionConfig, type HttpHandler } from "../../src/http/server/connection.ts";
 import { fetchHandler } from "../../src/http/server/fetch.ts";
 import { runVirtual } from "../../src/testing.ts";
+import { HttpBodyTooLarge } from "../../src/http.ts";
+import { ReadLimitExceeded } from "../../src/io.ts";
 import { duplexPair, RawClient, serverConfig } from "./http_support.ts";
 
 const LIMIT = { timeout: 30_000 };
@@ -328,6 +330,123 @@ test("req.text() over maxSize escaping the handler is answered 413", LIMIT, asyn
       },
     ),
   );
+});
+
+test("req.text() over maxSize throws HttpBodyTooLarge, which is a ReadLimitExceeded with maxSize and limit", LIMIT, async () => {
+  const caught: unknown[] = [];
+  await runVirtual(() =>
+    served(
+      function* (req, res) {
+        try {
+          yield* req.text({ maxSize: req.target === "/chunked" ? 3 : 4 });
+        } catch (error) {
+          caught.push(error);
+        }
+        yield* res.send(413, "no");
+      },
+      function* (c) {
+        // Refused by its Content-Length before a byte is read, and while reading a chunked one.
+        yield* c.send("POST /length HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n12345");
+        assert.equal((yield* c.response())?.status, 413);
+        yield* c.send("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n0\r\n\r\n");
+        assert.equal((yield* c.response())?.status, 413);
+      },
+    ),
+  );
+  assert.equal(caught.length, 2);
+  for (const [i, error] of caught.entries()) {
+    assert.ok(error instanceof HttpBodyTooLarge, String(error));
+    assert.ok(error instanceof ReadLimitExceeded);
+    assert.equal(error.maxSize, i === 0 ? 4 : 3);
+    assert.equal(error.limit, error.maxSize);
+    assert.equal(error.name, "HttpBodyTooLarge");
+  }
+});
+
+test(
+  "req.trailers: undefined until the body was read, then the chunked body's trailer fields (never merged into headers)",
+  LIMIT,
+  async () => {
+    const seen: unknown[] = [];
+    await runVirtual(() =>
+      served(
+        function* (req, res) {
+          const before = req.trailers;
+          const body = yield* req.text();
+          const after = req.trailers;
+          seen.push([
+            req.target,
+            before === undefined ? "undefined" : [...before],
+            body,
+            after === undefined ? "undefined" : [...after],
+            req.headers.get("x-sum") ?? null,
+          ]);
+          yield* res.end("ok");
+        },
+        function* (c) {
+          yield* c.send(
+            "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: x-sum\r\n\r\n" +
+              "3\r\nabc\r\n2\r\nde\r\n0\r\nx-sum: 15\r\nX-Note: a\r\nx-note: b\r\n\r\n",
+          );
+          assert.equal((yield* c.response())?.body, "ok");
+          yield* c.send("POST /no-trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n");
+          assert.equal((yield* c.response())?.body, "ok");
+          yield* c.send("POST /length HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+          assert.equal((yield* c.response())?.body, "ok");
+          yield* c.send(GET("/none"));
+          assert.equal((yield* c.response())?.body, "ok");
+        },
+      ),
+    );
+    assert.deepEqual(seen, [
+      [
+        "/chunked",
+        "undefined",
+        "abcde",
+        [
+          ["x-sum", "15"],
+          ["X-Note", "a"],
+          ["x-note", "b"],
+        ],
+        null,
+      ],
+      ["/no-trailers", "undefined", "z", [], null],
+      ["/length", "undefined", "hi", [], null],
+      ["/none", [], "", [], null],
+    ]);
+  },
+);
+
+test("req.trailers while the body is being read: undefined until the last chunk and its trailers arrived", LIMIT, async () => {
+  const seen: unknown[] = [];
+  await runVirtual(() =>
+    served(
+      function* (req, res) {
+        for (;;) {
+          const chunk = yield* req.body.readSome();
+          const { trailers } = req;
+          seen.push([
+            chunk === undefined ? null : new TextDecoder().decode(chunk),
+            trailers === undefined ? "undefined" : trailers.get("x-sum"),
+          ]);
+          if (chunk === undefined) break;
+        }
+        yield* res.end("ok");
+      },
+      function* (c) {
+        yield* c.send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+        yield* sleep(10);
+        yield* c.send("0\r\nx-sum: 6\r\n");
+        yield* sleep(10);
+        yield* c.send("\r\n");
+        assert.equal((yield* c.response())?.body, "ok");
+      },
+    ),
+  );
+  assert.deepEqual(seen, [
+    ["abc", "undefined"],
+    [null, "6"],
+  ]);
 });
 
 test("slowloris: a head trickled a byte a second is cut with 408 at the headers deadline, exactly", LIMIT, async () => {

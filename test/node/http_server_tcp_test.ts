@@ -88,6 +88,42 @@ test("curl: Expect: 100-continue gets 100 Continue before the body, then the ans
   );
 });
 
+/** Writes `request` on a new TCP connection and reads until the server closes it. */
+function rawExchange(port: number, request: string): Operation<string> {
+  return call(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () => socket.write(request));
+        let text = "";
+        socket.setEncoding("latin1");
+        socket.on("data", (chunk: string) => (text += chunk));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+      }),
+  );
+}
+
+test("a chunked request's trailers over TCP (raw socket: curl cannot send them) reach req.trailers", LIMIT, async () => {
+  await run(() =>
+    serving(
+      function* (req, res) {
+        const before = req.trailers;
+        const body = yield* req.text();
+        yield* res.end(`${body}|${String(before)}|${JSON.stringify(req.trailers)}`);
+      },
+      function* (server) {
+        const reply = yield* rawExchange(
+          server.port,
+          "POST /t HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: x-sum, x-digest\r\nConnection: close\r\n\r\n" +
+            "5\r\nhello\r\n6\r\n world\r\n0\r\nx-sum: 11\r\nX-Digest: sha-256=:abc=:\r\n\r\n",
+        );
+        assert.match(reply, /^HTTP\/1\.1 200 OK\r\n/);
+        assert.ok(reply.endsWith('\r\n\r\nhello world|undefined|{"x-sum":"11","x-digest":"sha-256=:abc=:"}'), reply);
+      },
+    ),
+  );
+});
+
 test("curl -I: HEAD gets the GET's headers (Content-Length included) and no body", LIMIT, async () => {
   await run(() =>
     serving(echo, function* (server) {

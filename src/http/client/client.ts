@@ -18,6 +18,11 @@
  * rare the pool does not reuse a connection idle for longer than the
  * server's `Keep-Alive: timeout` less a second, or than `keepAliveTimeout`.
  *
+ * With `expectContinue` the head goes out alone with `Expect: 100-continue`
+ * and the body follows `100 Continue` or the end of the wait; a final answer
+ * that comes first is returned without the body ever being sent, and that
+ * connection is not pooled (the server may still expect the body).
+ *
  * Proxies: an `http://` target is requested in absolute form from the proxy;
  * an `https://` one goes through a `CONNECT` tunnel, with TLS started over
  * it (`startTls`), so the proxy sees only ciphertext.
@@ -26,6 +31,8 @@ import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { gunzipReader, inflateReader } from "../../io/compression/decompress_reader.ts";
 import type { Reader } from "../../io/reader.ts";
+import { now } from "../../core/sleep.ts";
+import { withTimeoutOpt } from "../../group/timeout.ts";
 import { connectTcp } from "../../node/net/connect_tcp.ts";
 import { connectTls, type TlsClientOptions } from "../../node/tls/connect_tls.ts";
 import { startTls } from "../../node/tls/start_tls.ts";
@@ -93,6 +100,32 @@ export interface HttpRequestOptions {
    * `Authorization` and `Cookie` are not sent to another origin.
    */
   redirect?: "manual" | "follow";
+  /**
+   * Ask before sending the body (RFC 9110 §10.1.1): the head goes out with
+   * `Expect: 100-continue` and the body is held back until the server
+   * answers `100 Continue`, or for at most this many ms (`true`: 1 000, as
+   * curl), after which it is sent anyway. A server that answers with a final
+   * status instead (417, 413, 401, …) never gets the body; that response is
+   * returned and its connection is closed once its body was read, not
+   * pooled. Other 1xx answers are skipped. Only for a non-empty body;
+   * default `false`.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "node:http";
+   *
+   * const server = createServer((_req, res) => res.end("never read"));
+   * server.on("checkContinue", (_req, res) => res.writeHead(413).end()); // refuses before the body
+   * yield* call(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
+   * const { port } = server.address() as { port: number };
+   * using client = new HttpClient();
+   * const big = new Uint8Array(10 * 1024 * 1024);
+   * using res = yield* client.request({ method: "PUT", url: `http://127.0.0.1:${port}/upload`, body: big, expectContinue: true });
+   * console.log(res.status); // prints 413, and the 10 MiB were never sent
+   * server.close();
+   * ```
+   */
+  expectContinue?: boolean | number;
 }
 
 /** Options of {@link HttpClient.get} and the other shorthands. */
@@ -101,6 +134,8 @@ export type HttpMethodOptions = Omit<HttpRequestOptions, "url" | "method" | "bod
 const DEFAULT_MAX_CONNECTIONS = 16;
 const DEFAULT_KEEP_ALIVE_MS = 4_000;
 const MAX_REDIRECTS = 10;
+/** How long a request with `expectContinue: true` waits for `100 Continue` before it sends the body anyway (curl's default). */
+const DEFAULT_EXPECT_CONTINUE_MS = 1_000;
 /** A body up to this size goes out in the same write as the head. */
 const COALESCE_LIMIT = 64 * 1024;
 /** On a redirect, the old body is read to its end (to reuse the connection) when it is at most this long. */
@@ -121,6 +156,15 @@ interface Prepared {
   decode: boolean;
   /** The request asked for `Connection: close`. */
   close: boolean;
+  /** Milliseconds to wait for `100 Continue` before sending the body; undefined: send it at once. */
+  expectContinue: number | undefined;
+}
+
+/** What {@link HttpClient}'s `#send` got back: the final response head, and whether the body was withheld. */
+interface Sent {
+  head: ResponseHead;
+  /** The server answered before `100 Continue`: the body was not sent, so the connection cannot be reused. */
+  bodyWithheld: boolean;
 }
 
 function isReader(value: unknown): value is Reader {
@@ -406,7 +450,26 @@ export class HttpClient {
       for (const [name, value] of own) headers.append(name, value);
     }
     const decode = !headers.has("accept-encoding");
-    return { method, url, headers, body: bodyValue, decode, close: headers.hasToken("connection", "close") };
+    const { expectContinue = false } = options;
+    let expectMs: number | undefined;
+    if (expectContinue === true) expectMs = DEFAULT_EXPECT_CONTINUE_MS;
+    else if (typeof expectContinue === "number") {
+      if (!(expectContinue >= 0)) throw new RangeError(`${api}: options.expectContinue must be a number of ms >= 0, got ${expectContinue}`);
+      expectMs = expectContinue;
+    } else if (expectContinue !== false) {
+      throw new TypeError(`${api}: options.expectContinue must be a boolean or a number of ms, got ${describe(expectContinue)}`);
+    }
+    // Only a body worth holding back is held back.
+    if (bodyValue === undefined || (bodyValue instanceof Uint8Array && bodyValue.length === 0)) expectMs = undefined;
+    return {
+      method,
+      url,
+      headers,
+      body: bodyValue,
+      decode,
+      close: headers.hasToken("connection", "close"),
+      expectContinue: expectMs,
+    };
   }
 
   /** The head bytes of `req` as sent (validated by the serializer: a TypeError names what is wrong). */
@@ -417,6 +480,7 @@ export class HttpClient {
     if (req.decode) sent.set("accept-encoding", "gzip, deflate");
     sent.delete("content-length");
     sent.delete("transfer-encoding");
+    if (req.expectContinue !== undefined && body !== undefined) sent.set("expect", "100-continue");
     if (body instanceof Uint8Array) {
       if (body.length > 0 || req.method !== "GET") sent.set("content-length", body.length);
     } else if (body !== undefined) {
@@ -443,7 +507,7 @@ export class HttpClient {
     }
     const replayable = !isReader(req.body) && IDEMPOTENT.has(req.method);
     for (;;) {
-      let received: ResponseHead | undefined;
+      let received: Sent | undefined;
       try {
         received = yield* this.#send(conn, head, req);
       } catch (error) {
@@ -453,7 +517,7 @@ export class HttpClient {
       }
       if (received !== undefined) {
         try {
-          return this.#response(conn, req, received);
+          return this.#response(conn, req, received.head, !received.bodyWithheld);
         } catch (error) {
           conn.discard();
           throw error;
@@ -470,40 +534,68 @@ export class HttpClient {
   }
 
   /** Writes the request and reads the final response head; undefined when the connection ended first. */
-  *#send(conn: PooledConnection, head: Uint8Array, req: Prepared): Operation<ResponseHead | undefined> {
+  *#send(conn: PooledConnection, head: Uint8Array, req: Prepared): Operation<Sent | undefined> {
     const { transport } = conn;
     const { body } = req;
     if (body === undefined) {
       yield* transport.write(head);
-    } else if (body instanceof Uint8Array) {
-      if (body.length <= COALESCE_LIMIT) {
-        const all = new Uint8Array(head.length + body.length);
-        all.set(head);
-        all.set(body, head.length);
-        yield* transport.write(all);
-      } else {
-        yield* transport.write(head);
-        yield* transport.write(body);
-      }
+    } else if (req.expectContinue !== undefined) {
+      yield* transport.write(head);
+      const early = yield* this.#awaitContinue(conn, req.expectContinue);
+      if (early !== "continue") return early === "ended" ? undefined : { head: early, bodyWithheld: true };
+      yield* writeBody(transport, body);
+    } else if (body instanceof Uint8Array && body.length <= COALESCE_LIMIT) {
+      const all = new Uint8Array(head.length + body.length);
+      all.set(head);
+      all.set(body, head.length);
+      yield* transport.write(all);
     } else {
       yield* transport.write(head);
-      const writer = new BodyWriter(transport, { kind: "chunked" });
-      yield* writer.writeReader(body);
-      yield* writer.end();
+      yield* writeBody(transport, body);
     }
     for (;;) {
       const received = yield* conn.input.readResponseHead(this.#limits);
       if (received === undefined) return undefined;
       // 1xx interim answers (100 Continue, 103 Early Hints) precede the real one; 101 is final.
-      if (received.status >= 200 || received.status === 101) return received;
+      if (received.status >= 200 || received.status === 101) return { head: received, bodyWithheld: false };
     }
   }
 
-  /** Makes the response for `head`; the body then owns `conn`. */
-  #response(conn: PooledConnection, req: Prepared, head: ResponseHead): HttpClientResponse {
+  /**
+   * After a head with `Expect: 100-continue`: waits up to `ms` for the
+   * server's first answer. `"continue"` when it is `100 Continue` or nothing
+   * came in time (send the body), the head of a final response that came
+   * instead (do not), `"ended"` when the connection ended. Other 1xx
+   * answers are skipped, within the same `ms`. Both waits are cancel-safe:
+   * bytes are taken only with a whole head.
+   */
+  *#awaitContinue(conn: PooledConnection, ms: number): Operation<ResponseHead | "continue" | "ended"> {
+    const { input } = conn;
+    const deadline = now() + ms;
+    for (;;) {
+      const left = deadline - now();
+      if (left <= 0) return "continue";
+      // Only the first byte of an answer is timed: a head that has begun arriving is read to its end.
+      const arrived = left === Infinity ? yield* input.waitForBytes() : yield* withTimeoutOpt(left, () => input.waitForBytes());
+      if (arrived === undefined) return "continue";
+      if (!arrived) return "ended";
+      const answer = yield* input.readResponseHead(this.#limits);
+      if (answer === undefined) return "ended";
+      if (answer.status === 100) return "continue";
+      if (answer.status >= 200 || answer.status === 101) return answer;
+    }
+  }
+
+  /**
+   * Makes the response for `head`; the body then owns `conn`, which is
+   * pooled afterwards only when `reusable` (false: the request's body was
+   * withheld after `Expect: 100-continue`, so the server may still be
+   * waiting for it or about to close).
+   */
+  #response(conn: PooledConnection, req: Prepared, head: ResponseHead, reusable: boolean): HttpClientResponse {
     const framing = responseFraming(head, req.method);
     let idleLimit = 0;
-    if (framing.kind !== "close" && !req.close && head.status !== 101 && keepsAlive(head.minorVersion, head.headers)) {
+    if (reusable && framing.kind !== "close" && !req.close && head.status !== 101 && keepsAlive(head.minorVersion, head.headers)) {
       idleLimit = this.#keepAliveMs;
       const seconds = keepAliveSeconds(head.headers);
       // A margin of a second: the server's timer started when it sent the last byte, ours when we read it.
@@ -516,7 +608,7 @@ export class HttpClient {
       if (coding === "gzip" || coding === "x-gzip") body = new DecodedBody(raw, gunzipReader(raw));
       else if (coding === "deflate") body = new DecodedBody(raw, inflateReader(raw));
     }
-    return new HttpClientResponse(head.status, head.reason, head.headers, req.url, body);
+    return new HttpClientResponse(head.status, head.reason, head.headers, req.url, body, raw);
   }
 
   #pool(url: URL): OriginPool {
@@ -608,6 +700,17 @@ function nextRequest(prev: Prepared, response: HttpClientResponse): Prepared | u
     headers.delete("host");
   }
   return { ...prev, method, url, headers, body };
+}
+
+/** Writes a request body after its head: bytes as they are, a `Reader` chunked. */
+function* writeBody(transport: Transport, body: Uint8Array | Reader): Operation<void> {
+  if (body instanceof Uint8Array) {
+    yield* transport.write(body);
+    return;
+  }
+  const writer = new BodyWriter(transport, { kind: "chunked" });
+  yield* writer.writeReader(body);
+  yield* writer.end();
 }
 
 /** Reads a redirect's body to its end when it is short (to reuse the connection); else drops it. */

@@ -15,11 +15,11 @@
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { decodeUtf8 } from "../../io/data.ts";
-import { ReadLimitExceeded } from "../../io/errors.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import type { BodyReader } from "../codec/body_reader.ts";
 import { readWholeBody } from "../codec/read_whole.ts";
-import type { HttpHeaders } from "../headers.ts";
+import { HttpBodyTooLarge } from "../errors.ts";
+import { HttpHeaders } from "../headers.ts";
 import type { PooledConnection } from "./pool.ts";
 
 /** The default `maxSize` of `text()`, `json()` and `bytes()`: 16 MiB. */
@@ -35,6 +35,7 @@ export class ResponseBody extends ReaderBase {
   /** How long the connection may idle in the pool once the body is done; 0: close it then. */
   readonly #idleLimit: number;
   #closed = false;
+  #noTrailers: HttpHeaders | undefined = undefined;
 
   constructor(body: BodyReader, conn: PooledConnection, idleLimit: number) {
     super();
@@ -46,7 +47,10 @@ export class ResponseBody extends ReaderBase {
 
   protected *readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
     const body = this.#body;
-    if (body.complete) return undefined;
+    // `complete` means every byte was taken from the connection, not that it
+    // was read: a transport chunk larger than `sizeHint` (Bun and Deno hand
+    // over reads of hundreds of KiB) leaves the body's tail buffered in `body`.
+    if (body.complete && body.buffered === 0) return undefined;
     const chunk = yield* body.readSome(sizeHint);
     if (body.complete) this.#release();
     return chunk;
@@ -55,6 +59,13 @@ export class ResponseBody extends ReaderBase {
   /** True once the whole body arrived (the connection went back to the pool or was closed cleanly). */
   get complete(): boolean {
     return this.#body.complete;
+  }
+
+  /** The trailer fields once the whole body arrived (empty when there were none), else undefined. */
+  get trailers(): HttpHeaders | undefined {
+    const body = this.#body;
+    if (!body.complete) return undefined;
+    return body.trailers ?? (this.#noTrailers ??= new HttpHeaders());
   }
 
   protected get isClosed(): boolean {
@@ -89,7 +100,7 @@ export class ResponseBody extends ReaderBase {
  * ```
  */
 export interface ReadBodyOptions {
-  /** The most bytes (after decoding) to accept (default 16 MiB); more throw `ReadLimitExceeded`. */
+  /** The most bytes (after decoding) to accept (default 16 MiB); more throw `HttpBodyTooLarge` (a `ReadLimitExceeded`). */
   maxSize?: number;
 }
 
@@ -138,14 +149,57 @@ export class HttpClientResponse {
   readonly url: URL;
   /** The body, decoded when the client asked for compression; end of stream at the end of the body. */
   readonly body: Reader & { close(): void };
+  readonly #raw: { readonly trailers: HttpHeaders | undefined } | undefined;
   #read = false;
 
-  constructor(status: number, reason: string, headers: HttpHeaders, url: URL, body: Reader & { close(): void }) {
+  /**
+   * @internal Made by {@link HttpClient.request}; `raw` is the body as it
+   * comes off the connection (before decoding), which knows the trailers.
+   */
+  constructor(
+    status: number,
+    reason: string,
+    headers: HttpHeaders,
+    url: URL,
+    body: Reader & { close(): void },
+    raw?: { readonly trailers: HttpHeaders | undefined },
+  ) {
     this.status = status;
     this.reason = reason;
     this.headers = headers;
     this.url = url;
     this.body = body;
+    this.#raw = raw;
+  }
+
+  /**
+   * The trailer fields the server sent after a chunked body (RFC 9112
+   * §7.1.2), or `undefined` while the body has not been read to its end.
+   * Once it has been, an `HttpHeaders`, empty when there were none (always,
+   * for a body that was not chunked). Trailers are never merged into
+   * `headers`.
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "node:http";
+   *
+   * const server = createServer((_req, res) => {
+   *   res.setHeader("trailer", "x-sum");
+   *   res.write("data"); // no Content-Length: the body is chunked
+   *   res.addTrailers({ "x-sum": "42" });
+   *   res.end();
+   * });
+   * yield* call(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve)));
+   * const { port } = server.address() as { port: number };
+   * using client = new HttpClient();
+   * using res = yield* client.get(`http://127.0.0.1:${port}/`);
+   * console.log(res.trailers); // prints undefined
+   * console.log(yield* res.text(), res.trailers?.get("x-sum")); // prints data 42
+   * server.close();
+   * ```
+   */
+  get trailers(): HttpHeaders | undefined {
+    return this.#raw?.trailers;
   }
 
   /** True for a status in 200–299. */
@@ -154,8 +208,9 @@ export class HttpClientResponse {
   }
 
   /**
-   * The whole body as bytes; `ReadLimitExceeded` when it is larger than
-   * `options.maxSize` (16 MiB by default). Closes the body.
+   * The whole body as bytes; {@link HttpBodyTooLarge} (a `ReadLimitExceeded`)
+   * when it is larger than `options.maxSize` (16 MiB by default). Closes the
+   * body.
    *
    * @example
    * ```ts
@@ -179,7 +234,7 @@ export class HttpClientResponse {
       return yield* readWholeBody(
         body,
         maxSize,
-        () => new ReadLimitExceeded(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`),
+        () => new HttpBodyTooLarge(maxSize, `HttpClientResponse: the body is larger than options.maxSize (${maxSize} bytes)`),
       );
     } finally {
       body.close();

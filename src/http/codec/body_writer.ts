@@ -18,7 +18,7 @@ import { putLatin1 } from "./chars.ts";
 import type { BodyFraming } from "./framing.ts";
 
 /** Chunks up to this size are copied into one buffer with their framing: one write. */
-const COALESCE = 16 * 1024;
+export const COALESCE = 16 * 1024;
 const CRLF = Uint8Array.of(13, 10);
 
 /** A body being written to a connection. */

@@ -29,7 +29,7 @@ export const UNTIL_CLOSE: BodyFraming = Object.freeze({ kind: "close" });
 export function requestFraming(head: RequestHead): BodyFraming {
   const headers = head.headers;
   if (head.minorVersion === 1) {
-    const hosts = headers.getAll("host").length;
+    const hosts = headers.countOf("host");
     if (hosts !== 1)
       throw new HttpProtocolError(
         400,
@@ -38,9 +38,9 @@ export function requestFraming(head: RequestHead): BodyFraming {
           : "the request carries more than one Host header (RFC 9112 §3.2)",
       );
   }
-  const codings = headers.getAll("transfer-encoding");
-  if (codings.length > 0) {
-    if (headers.has("content-length")) {
+  if (headers.countOf("transfer-encoding") > 0) {
+    const codings = headers.getAll("transfer-encoding");
+    if (headers.countOf("content-length") > 0) {
       throw new HttpProtocolError(
         400,
         "the request carries both Content-Length and Transfer-Encoding (RFC 9112 §6.1: a smuggling attempt)",
@@ -62,9 +62,9 @@ export function responseFraming(head: ResponseHead, method: string): BodyFraming
   if (method === "HEAD" || status < 200 || status === 204 || status === 304) return NO_BODY;
   if (method === "CONNECT" && status < 300) return NO_BODY;
   const headers = head.headers;
-  const codings = headers.getAll("transfer-encoding");
-  if (codings.length > 0) {
-    if (headers.has("content-length")) {
+  if (headers.countOf("transfer-encoding") > 0) {
+    const codings = headers.getAll("transfer-encoding");
+    if (headers.countOf("content-length") > 0) {
       throw new HttpProtocolError(502, "the response carries both Content-Length and Transfer-Encoding (RFC 9112 §6.1)");
     }
     const last = lastCoding(codings);
@@ -115,9 +115,10 @@ function lastCoding(lines: string[]): string {
 
 /** The one Content-Length, undefined when absent; `status` for a malformed or repeated one. */
 function contentLength(headers: HttpHeaders, status: number): number | undefined {
+  const count = headers.countOf("content-length");
+  if (count === 0) return undefined;
   const values = headers.getAll("content-length");
-  if (values.length === 0) return undefined;
-  if (values.length > 1) throw new HttpProtocolError(status, "the message carries more than one Content-Length");
+  if (count > 1) throw new HttpProtocolError(status, "the message carries more than one Content-Length");
   const text = values[0]!;
   if (text.length === 0 || text.length > 15)
     throw new HttpProtocolError(status, `Content-Length ${JSON.stringify(text)} is not a decimal length weft accepts`);

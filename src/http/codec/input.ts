@@ -21,6 +21,7 @@
  */
 import type { Operation } from "../../core/operation.ts";
 import type { Reader } from "../../io/reader.ts";
+import { ByteWindow } from "../../io/byte_window.ts";
 import { HttpProtocolError } from "../errors.ts";
 import { HttpHeaders } from "../headers.ts";
 import type { ResolvedHttpLimits } from "../limits.ts";
@@ -43,19 +44,16 @@ export interface ResponseHead {
   headers: HttpHeaders;
 }
 
-const EMPTY = new Uint8Array(0);
 /** A chunk-size line (size and extensions) longer than this is refused. */
 export const MAX_CHUNK_LINE = 4096;
 
 /** The input side of one HTTP/1.1 connection. */
 export class HttpInput {
   readonly #transport: Reader;
-  #buf: Uint8Array = EMPTY;
-  #start = 0;
-  #end = 0;
-  #ownsSpare = false;
+  /** Received bytes not yet parsed or handed out. */
+  readonly #window = new ByteWindow();
   #ended = false;
-  /** Line ends (offsets from `#start` of each LF) found by the last head scan; reused. */
+  /** Line ends (offsets from the window's start of each LF) found by the last head scan; reused. */
   readonly #lineEnds: number[] = [];
 
   /**
@@ -69,7 +67,7 @@ export class HttpInput {
 
   /** Bytes received and not yet taken. */
   get buffered(): number {
-    return this.#end - this.#start;
+    return this.#window.end - this.#window.start;
   }
 
   /** True once the transport reported its end. */
@@ -82,37 +80,26 @@ export class HttpInput {
    * transport; `undefined` at end of stream. Takes nothing when cancelled.
    */
   *readSome(max: number): Operation<Uint8Array | undefined> {
-    if (this.#end === this.#start && !(yield* this.#fill())) return undefined;
-    return this.#take(Math.min(max, this.#end - this.#start));
+    if (this.#window.end === this.#window.start && !(yield* this.#fill())) return undefined;
+    return this.#window.take(Math.min(max, this.#window.end - this.#window.start));
   }
 
   /** Waits until at least one byte is buffered; false at end of stream. */
   *waitForBytes(): Operation<boolean> {
-    return this.#end > this.#start || (yield* this.#fill());
+    return this.#window.end > this.#window.start || (yield* this.#fill());
   }
 
   /** Removes and returns every buffered byte (for an upgrade or a tunnel). */
   takeBuffered(): Uint8Array {
-    return this.#take(this.#end - this.#start);
+    return this.#window.take(this.#window.end - this.#window.start);
   }
 
   /**
    * The next request head; `undefined` when the stream ends cleanly before
    * its first byte. Throws {@link HttpProtocolError} (400, 414, 431, 505).
    */
-  *readRequestHead(limits: ResolvedHttpLimits): Operation<RequestHead | undefined> {
-    const lines = yield* this.#scanHead(limits, 414);
-    if (lines === 0) return undefined;
-    const buf = this.#buf;
-    const base = this.#start;
-    const ends = this.#lineEnds;
-    let first = 0;
-    while (ends[first] === 1) first++; // skipped empty lines
-    const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
-    const head = parseRequestLine(buf, lineStart, base + ends[first]! - 1);
-    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 400);
-    this.#consume(ends[lines - 1]! + 1);
-    return head;
+  readRequestHead(limits: ResolvedHttpLimits): Operation<RequestHead | undefined> {
+    return this.#readHead(limits, 414, 400, parseRequestLine);
   }
 
   /**
@@ -120,18 +107,27 @@ export class HttpInput {
    * `undefined` when the stream ends before its first byte. Throws
    * {@link HttpProtocolError} with status 502.
    */
-  *readResponseHead(limits: ResolvedHttpLimits): Operation<ResponseHead | undefined> {
-    const lines = yield* this.#scanHead(limits, 502);
+  readResponseHead(limits: ResolvedHttpLimits): Operation<ResponseHead | undefined> {
+    return this.#readHead(limits, 502, 502, parseStatusLine);
+  }
+
+  /** A whole head: its start line parsed by `parseStartLine`, then its fields (a bad one is a `fieldStatus` error). */
+  *#readHead<H extends { headers: HttpHeaders }>(
+    limits: ResolvedHttpLimits,
+    startLineStatus: number,
+    fieldStatus: number,
+    parseStartLine: (buf: Uint8Array, start: number, end: number) => H,
+  ): Operation<H | undefined> {
+    const lines = yield* this.#scanHead(limits, startLineStatus);
     if (lines === 0) return undefined;
-    const buf = this.#buf;
-    const base = this.#start;
+    const buf = this.#window.bytes;
+    const base = this.#window.start;
     const ends = this.#lineEnds;
-    let first = 0;
-    while (ends[first] === 1) first++;
+    const first = firstNonEmptyLine(ends);
     const lineStart = first === 0 ? base : base + ends[first - 1]! + 1;
-    const head = parseStatusLine(buf, lineStart, base + ends[first]! - 1);
-    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, 502);
-    this.#consume(ends[lines - 1]! + 1);
+    const head = parseStartLine(buf, lineStart, base + ends[first]! - 1);
+    head.headers = parseFields(buf, base, ends, first + 1, lines - 1, fieldStatus);
+    this.#window.consume(ends[lines - 1]! + 1);
     return head;
   }
 
@@ -141,20 +137,22 @@ export class HttpInput {
    * `status` for a bare LF, an overlong line or the end of the stream.
    */
   *readLine(maxLength: number, status: number, what: string): Operation<string> {
-    let from = this.#start;
+    let from = this.#window.start;
     for (;;) {
-      const lf = this.#buf.indexOf(LF, from);
-      if (lf !== -1 && lf < this.#end) {
-        if (lf === this.#start || this.#buf[lf - 1] !== CR) throw new HttpProtocolError(status, `${what} ends in a bare LF`);
-        if (lf - 1 - this.#start > maxLength) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
-        const text = latin1(this.#buf, this.#start, lf - 1);
-        this.#consume(lf + 1 - this.#start);
+      const lf = this.#window.bytes.indexOf(LF, from);
+      if (lf !== -1 && lf < this.#window.end) {
+        if (lf === this.#window.start || this.#window.bytes[lf - 1] !== CR)
+          throw new HttpProtocolError(status, `${what} ends in a bare LF`);
+        if (lf - 1 - this.#window.start > maxLength) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
+        const text = latin1(this.#window.bytes, this.#window.start, lf - 1);
+        this.#window.consume(lf + 1 - this.#window.start);
         return text;
       }
-      if (this.#end - this.#start > maxLength + 1) throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
-      const scanned = this.#end - this.#start;
+      if (this.#window.end - this.#window.start > maxLength + 1)
+        throw new HttpProtocolError(status, `${what} is longer than ${maxLength} bytes`);
+      const scanned = this.#window.end - this.#window.start;
       if (!(yield* this.#fill())) throw new HttpProtocolError(status, `the stream ended in ${what}`);
-      from = this.#start + scanned;
+      from = this.#window.start + scanned;
     }
   }
 
@@ -165,8 +163,8 @@ export class HttpInput {
    */
   *readFields(limits: ResolvedHttpLimits, status: number): Operation<HttpHeaders> {
     const lines = yield* this.#scanFields(limits, status);
-    const headers = parseFields(this.#buf, this.#start, this.#lineEnds, 0, lines - 1, status);
-    this.#consume(this.#lineEnds[lines - 1]! + 1);
+    const headers = parseFields(this.#window.bytes, this.#window.start, this.#lineEnds, 0, lines - 1, status);
+    this.#window.consume(this.#lineEnds[lines - 1]! + 1);
     return headers;
   }
 
@@ -176,19 +174,20 @@ export class HttpInput {
    * clean end of stream). Consumes nothing.
    */
   *#scanHead(limits: ResolvedHttpLimits, startLineStatus: number): Operation<number> {
+    // Filled by index, never truncated: `length = 0` would drop the array's storage and regrow it for every head.
     const ends = this.#lineEnds;
-    ends.length = 0;
+    let count = 0;
     const isRequest = startLineStatus === 414;
-    let lineStart = 0; // offsets from #start
+    let lineStart = 0; // offsets from the window's start
     let from = 0;
     let startLineSeen = false;
     let fieldBytes = 0;
     for (;;) {
       // indexOf from an offset, not on a subarray: a view per line costs more than the scan (a Buffer's most of all).
-      let lf = this.#buf.indexOf(LF, this.#start + from);
-      lf = lf === -1 || lf >= this.#end ? -1 : lf - this.#start - from;
+      let lf = this.#window.bytes.indexOf(LF, this.#window.start + from);
+      lf = lf === -1 || lf >= this.#window.end ? -1 : lf - this.#window.start - from;
       if (lf === -1) {
-        const partial = this.#end - this.#start - lineStart;
+        const partial = this.#window.end - this.#window.start - lineStart;
         if (!startLineSeen) {
           if (partial > limits.maxStartLineLength + 1 || lineStart > limits.maxStartLineLength) {
             throw new HttpProtocolError(
@@ -199,17 +198,17 @@ export class HttpInput {
         } else if (fieldBytes + partial > limits.maxHeaderSize) {
           throw tooLarge(isRequest ? 431 : 502, limits.maxHeaderSize);
         }
-        from = this.#end - this.#start;
+        from = this.#window.end - this.#window.start;
         if (yield* this.#fill()) continue;
-        if (this.#end === this.#start || isOnlyEmptyLines(this.#buf, this.#start, this.#end)) return 0;
+        if (this.#window.end === this.#window.start || isOnlyEmptyLines(this.#window.bytes, this.#window.start, this.#window.end)) return 0;
         throw new HttpProtocolError(isRequest ? 400 : 502, "the stream ended in the middle of a message head");
       }
       const at = from + lf; // offset of the LF
-      if (at === lineStart || this.#buf[this.#start + at - 1] !== CR) {
+      if (at === lineStart || this.#window.bytes[this.#window.start + at - 1] !== CR) {
         throw new HttpProtocolError(isRequest ? 400 : 502, "a line of the message head ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
       const length = at - 1 - lineStart;
-      ends.push(at);
+      ends[count++] = at;
       if (!startLineSeen) {
         if (length > limits.maxStartLineLength || at > limits.maxStartLineLength + 2) {
           throw new HttpProtocolError(
@@ -219,10 +218,10 @@ export class HttpInput {
         }
         if (length > 0) startLineSeen = true;
       } else {
-        if (length === 0) return ends.length;
+        if (length === 0) return count;
         fieldBytes += length + 2;
         if (fieldBytes > limits.maxHeaderSize) throw tooLarge(isRequest ? 431 : 502, limits.maxHeaderSize);
-        if (ends.length - 1 > limits.maxHeaderCount) {
+        if (count - 1 > limits.maxHeaderCount) {
           throw new HttpProtocolError(isRequest ? 431 : 502, `the head has more than ${limits.maxHeaderCount} header fields`);
         }
       }
@@ -232,27 +231,28 @@ export class HttpInput {
 
   /** Like {@link HttpInput.#scanHead} for a block of field lines with no start line. */
   *#scanFields(limits: ResolvedHttpLimits, status: number): Operation<number> {
+    // Filled by index, never truncated: `length = 0` would drop the array's storage and regrow it for every head.
     const ends = this.#lineEnds;
-    ends.length = 0;
+    let count = 0;
     let lineStart = 0;
     let from = 0;
     for (;;) {
-      let lf = this.#buf.indexOf(LF, this.#start + from);
-      lf = lf === -1 || lf >= this.#end ? -1 : lf - this.#start - from;
+      let lf = this.#window.bytes.indexOf(LF, this.#window.start + from);
+      lf = lf === -1 || lf >= this.#window.end ? -1 : lf - this.#window.start - from;
       if (lf === -1) {
-        if (this.#end - this.#start > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
-        from = this.#end - this.#start;
+        if (this.#window.end - this.#window.start > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
+        from = this.#window.end - this.#window.start;
         if (yield* this.#fill()) continue;
         throw new HttpProtocolError(status, "the stream ended in the middle of the trailer fields");
       }
       const at = from + lf;
-      if (at === lineStart || this.#buf[this.#start + at - 1] !== CR) {
+      if (at === lineStart || this.#window.bytes[this.#window.start + at - 1] !== CR) {
         throw new HttpProtocolError(status, "a trailer line ends in a bare LF (RFC 9112 §2.2 asks for CRLF)");
       }
-      ends.push(at);
-      if (at - 1 === lineStart) return ends.length;
+      ends[count++] = at;
+      if (at - 1 === lineStart) return count;
       if (at + 1 > limits.maxHeaderSize + 2) throw tooLarge(status, limits.maxHeaderSize);
-      if (ends.length > limits.maxHeaderCount) throw new HttpProtocolError(status, `more than ${limits.maxHeaderCount} trailer fields`);
+      if (count > limits.maxHeaderCount) throw new HttpProtocolError(status, `more than ${limits.maxHeaderCount} trailer fields`);
       lineStart = from = at + 1;
     }
   }
@@ -265,46 +265,24 @@ export class HttpInput {
       this.#ended = true;
       return false;
     }
-    this.#append(chunk);
+    this.#window.append(chunk);
     return true;
   }
+}
 
-  #append(chunk: Uint8Array): void {
-    const held = this.#end - this.#start;
-    if (held === 0) {
-      this.#buf = chunk;
-      this.#start = 0;
-      this.#end = chunk.length;
-      this.#ownsSpare = false;
-      return;
-    }
-    // Bytes before #end may have been handed out as views: never write them, grow into fresh memory.
-    if (!this.#ownsSpare || this.#buf.length - this.#end < chunk.length) {
-      const grown = new Uint8Array(Math.max(held + chunk.length, held * 2, 1024));
-      grown.set(this.#buf.subarray(this.#start, this.#end));
-      this.#buf = grown;
-      this.#start = 0;
-      this.#end = held;
-      this.#ownsSpare = true;
-    }
-    this.#buf.set(chunk, this.#end);
-    this.#end += chunk.length;
+/**
+ * The index of the start line among the scanned line ends: the empty lines
+ * (a lone CRLF each) before it are skipped, as RFC 9112 §2.2 advises and
+ * llhttp does; how many fit is bounded by the start line's limit.
+ */
+function firstNonEmptyLine(ends: number[]): number {
+  let first = 0;
+  let lineStart = 0;
+  while (ends[first] === lineStart + 1) {
+    lineStart = ends[first]! + 1;
+    first++;
   }
-
-  #take(n: number): Uint8Array {
-    const bytes = this.#buf.subarray(this.#start, this.#start + n);
-    this.#consume(n);
-    return bytes;
-  }
-
-  #consume(n: number): void {
-    this.#start += n;
-    if (this.#start === this.#end) {
-      this.#buf = EMPTY;
-      this.#start = this.#end = 0;
-      this.#ownsSpare = false;
-    }
-  }
+  return first;
 }
 
 function tooLarge(status: number, limit: number): HttpProtocolError {

@@ -30,10 +30,10 @@ import { withTimeoutOpt } from "../../group/timeout.ts";
 import { requestFraming, keepsAlive, type BodyFraming } from "../codec/framing.ts";
 import { HttpInput, type RequestHead } from "../codec/input.ts";
 import { reasonPhrase } from "../codec/serialize.ts";
-import { HttpProtocolError } from "../errors.ts";
+import { HttpBodyTooLarge, HttpProtocolError } from "../errors.ts";
 import { resolveLimits, type HttpLimits } from "../limits.ts";
 import type { ConnectionPort, ResolvedTimeouts } from "./exchange.ts";
-import { HttpBodyTooLarge, HttpRequest, RequestBodyTimeout } from "./request.ts";
+import { HttpRequest, RequestBodyTimeout } from "./request.ts";
 import { HttpResponse } from "./response.ts";
 import { WatchedReader, type HttpTransport } from "./transport.ts";
 

@@ -5,7 +5,7 @@
  */
 export { listenHttp, HttpServer } from "./server.ts";
 export type { ListenHttpOptions, HttpServerTimeouts, HttpServeOptions } from "./server.ts";
-export { HttpRequest, HttpBodyTooLarge } from "./request.ts";
+export { HttpRequest } from "./request.ts";
 export { HttpResponse, HttpUpgradedConnection } from "./response.ts";
 export { serveHttpConnection } from "./connection.ts";
 export type { HttpHandler, ConnectionConfig } from "./connection.ts";

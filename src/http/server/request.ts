@@ -17,48 +17,15 @@ import { withTimeout } from "../../group/timeout.ts";
 import { decodeUtf8 } from "../../io/data.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import { bodyReader, type BodyReader } from "../codec/body_reader.ts";
+import { HttpBodyTooLarge } from "../errors.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import type { RequestHead } from "../codec/input.ts";
-import type { HttpHeaders } from "../headers.ts";
+import { HttpHeaders } from "../headers.ts";
 import { readWholeBody } from "../codec/read_whole.ts";
 import type { ConnectionPort } from "./exchange.ts";
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 const DEFAULT_MAX_SIZE = 1024 * 1024;
-
-/**
- * Thrown by {@link HttpRequest.text}, `json()` and `bytes()` when the body is
- * larger than `maxSize`. A handler that lets it escape before answering gets
- * a `413 Content Too Large` sent for it, and the connection is closed.
- *
- * @example
- * ```ts
- * function* handler(req: HttpRequest, res: HttpResponse): Operation<void> {
- *   try {
- *     yield* res.end(yield* req.text({ maxSize: 1024 }));
- *   } catch (e) {
- *     if (e instanceof HttpBodyTooLarge) yield* res.send(413, `at most ${e.maxSize} bytes`);
- *     else throw e;
- *   }
- * }
- * ```
- */
-export class HttpBodyTooLarge extends Error {
-  /** The limit the body went over. */
-  readonly maxSize: number;
-
-  /**
-   * Creates the error.
-   *
-   * @param maxSize the limit the body went over
-   * @param message what the error says
-   */
-  constructor(maxSize: number, message = `the body is larger than ${maxSize} bytes`) {
-    super(message);
-    this.name = "HttpBodyTooLarge";
-    this.maxSize = maxSize;
-  }
-}
 
 /** Thrown by a body read that missed the request-body deadline (answered 408 when it escapes). */
 export class RequestBodyTimeout extends TimeoutError {
@@ -145,6 +112,7 @@ export class HttpRequest {
   #url: URL | undefined = undefined;
   #body: Reader | undefined = undefined;
   #codecBody: BodyReader | undefined = undefined;
+  #noTrailers: HttpHeaders | undefined = undefined;
   /** Set by the response when its head is sent (a 100 Continue would then be too late). */
   headSent = false;
   #expectContinue: boolean;
@@ -185,6 +153,37 @@ export class HttpRequest {
       else this.#url = new URL(target);
     }
     return this.#url;
+  }
+
+  /**
+   * The trailer fields sent after a chunked body (RFC 9112 §7.1.2), or
+   * `undefined` while the body has not been read to its end: they come after
+   * the last byte of the body. Once it has been, an `HttpHeaders`, empty when
+   * there were none (and for a request without a body, or with a
+   * `Content-Length`, which cannot carry trailers). Trailers are never
+   * merged into `headers`: a field that only a trailer carries is only here.
+   *
+   * @example
+   * ```ts
+   * using server = yield* listenHttp({ host: "127.0.0.1", port: 0 });
+   * yield* withTaskGroup(function* (group) {
+   *   group.startSoon(() => server.serve(function* (req, res) {
+   *     const before = req.trailers; // undefined: the body has not been read yet
+   *     const body = yield* req.text();
+   *     yield* res.end(`${body} ${before} ${req.trailers?.get("x-sum")}`);
+   *   }), { daemon: true });
+   *   using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
+   *   yield* conn.write("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+   *   yield* conn.write("2\r\nhi\r\n0\r\nx-sum: 42\r\n\r\n"); // the last chunk, then a trailer field
+   *   const reply = (yield* conn.readAll()).text();
+   *   console.log(reply.endsWith("hi undefined 42")); // prints true
+   * });
+   * ```
+   */
+  get trailers(): HttpHeaders | undefined {
+    const body = this.#codecBody;
+    if (body !== undefined && !body.complete) return undefined;
+    return body?.trailers ?? (this.#noTrailers ??= new HttpHeaders());
   }
 
   /** The body as a weft `Reader` (at end of stream at once when the request has none). */

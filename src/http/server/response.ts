@@ -17,7 +17,7 @@ import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
 import { toBytes } from "../../io/writer.ts";
-import { BodyWriter } from "../codec/body_writer.ts";
+import { BodyWriter, COALESCE } from "../codec/body_writer.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import { responseHeadBytes } from "../codec/serialize.ts";
 import { HttpBodyLengthError } from "../errors.ts";
@@ -26,9 +26,6 @@ import type { ConnectionPort } from "./exchange.ts";
 import type { HttpRequest } from "./request.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/** A body up to this size goes out in the same buffer as the head (larger ones are not copied). */
-const COALESCE = 16 * 1024;
 
 let keepAliveIdle = -1;
 let keepAliveText = "";
