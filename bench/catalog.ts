@@ -92,7 +92,7 @@ export const workloads: readonly WorkloadInfo[] = [
     name: "http_client",
     family: "http_client",
     ops: 10_000,
-    op: "one keep-alive GET to a node:http hello server in its own process, 16 connections, body read and checked (the await-microtask column is undici's request on a Pool of 16); http_server (wrk) is in bench/http/run.ts",
+    op: "one keep-alive GET to a node:http hello server in its own process, 16 connections, body read and checked (the await-microtask column is undici's request on a Pool of 16); http_server (wrk) is a load section after the cells",
     nodeOnly: true,
   },
 ];

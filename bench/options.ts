@@ -6,12 +6,15 @@
  * both work.
  */
 import { hosts, peers, workloads, type HostId, type PeerId } from "./catalog.ts";
+import { loadSectionNames } from "./load_sections.ts";
 
 export interface BenchOptions {
   quick: boolean;
   hosts: HostId[];
   peers: PeerId[];
   workloads: string[];
+  /** The load sections to run after the cells (Node only): see bench/load_sections.ts. */
+  loads: string[];
   /** Timed runs per process (default: 5, or 3 with --quick). */
   runs: number;
   /** Processes per cell on Node (default: 3, or 1 with --quick); other hosts use 1. */
@@ -27,6 +30,7 @@ export const usage = `usage: npm run bench -- [--quick] [--hosts ${hosts.join(",
                       [--workloads name|family,…] [--runs N] [--processes N]
        npm run bench -- --render bench/results/latest.json   (report and chart again, from the samples)
 workloads: ${workloads.map((w) => w.name).join(", ")}
+load sections (Node only, after the cells): ${loadSectionNames.join(", ")}
 families: ${[...new Set(workloads.map((w) => w.family))].filter((f) => !workloads.some((w) => w.name === f)).join(", ")}`;
 
 function list<T extends string>(option: string, value: string, known: readonly T[], aliases: (name: string) => T[] = () => []): T[] {
@@ -56,6 +60,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     hosts: [...hosts],
     peers: [...peers],
     workloads: workloads.map((w) => w.name),
+    loads: [...loadSectionNames],
     runs: 5,
     processes: undefined,
     render: undefined,
@@ -92,12 +97,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         options.complete = false;
         break;
       case "--workloads":
-        options.workloads = list(
-          name,
-          value,
-          workloads.map((w) => w.name),
-          (family) => workloads.filter((w) => w.family === family).map((w) => w.name),
-        );
+        {
+          const named = list(name, value, [...workloads.map((w) => w.name), ...loadSectionNames], (family) =>
+            workloads.filter((w) => w.family === family).map((w) => w.name),
+          );
+          options.workloads = named.filter((n) => !loadSectionNames.includes(n));
+          options.loads = named.filter((n) => loadSectionNames.includes(n));
+        }
         options.complete = false;
         break;
       case "--runs":

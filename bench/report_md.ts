@@ -6,6 +6,7 @@
 import { hostLabels, peerLabels, type HostId } from "./catalog.ts";
 import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
 import { nodeTargets } from "./targets.ts";
+import { formatLoadSection } from "./load_sections.ts";
 import { MODE_GAP, processModes } from "./stats.ts";
 
 /** ns/op: one decimal below 100, whole numbers with thousands separators above. */
@@ -189,14 +190,19 @@ export function formatMarkdown(results: BenchResults): string {
     "Each cell is median ns/op (min–max over every timed run of the cell). Each workload checks its own result, " +
       "so a broken run reports no time. Compare ratios within one run: the machine is shared and noisy.",
     "",
-    "| workload | one op is | full N |",
-    "|---|---|--:|",
-    ...results.workloads.map((w) => `| ${w.name} | ${w.op} | ${formatCount(w.ops)} |`),
-    "",
   ];
+  if (results.workloads.length > 0) {
+    lines.push(
+      "| workload | one op is | full N |",
+      "|---|---|--:|",
+      ...results.workloads.map((w) => `| ${w.name} | ${w.op} | ${formatCount(w.ops)} |`),
+      "",
+    );
+  }
   for (const h of results.hosts) lines.push(...hostSection(results, h.id));
   lines.push(...targetSection(results));
   lines.push(...memorySection(results));
-  lines.push(...apiSection(results));
+  for (const section of results.loads ?? []) lines.push(...formatLoadSection(section));
+  if (results.workloads.length > 0) lines.push(...apiSection(results));
   return lines.join("\n");
 }

@@ -1,5 +1,6 @@
 /** The shape of `bench/results/latest.json`: everything a report is made from. */
 import type { HostId, PeerId, WorkloadInfo } from "./catalog.ts";
+import type { LoadSectionResult } from "./load_sections.ts";
 
 export interface CellResult {
   host: HostId;
@@ -53,6 +54,8 @@ export interface BenchResults {
   cells: CellResult[];
   /** The memory section (Node, weft), or why it is missing; absent when the run did not ask for it. */
   memory?: MemoryResult[] | { unavailable: string };
+  /** The load sections (Node only: http_server), absent when the run did not ask for them. */
+  loads?: LoadSectionResult[];
 }
 
 export function findCell(results: BenchResults, host: HostId, peer: PeerId, workload: string): CellResult | undefined {

@@ -19,6 +19,7 @@ import { ProcessHost } from "./hosts/process_host.ts";
 import { QuickJsHost } from "./hosts/quickjs_host.ts";
 import type { BenchHost } from "./hosts/bench_host.ts";
 import type { CellOutcome } from "./measure.ts";
+import { runLoadSections } from "./load_sections.ts";
 import { parseOptions, usage, type BenchOptions } from "./options.ts";
 import { planCell } from "./plan.ts";
 import { formatMarkdown, formatNs, formatCount } from "./report_md.ts";
@@ -70,7 +71,7 @@ process.stderr.write(
   `weft benchmark: ${options.quick ? "--quick, " : ""}${options.hosts.length} hosts × ${chosen.length} workloads × ${options.peers.length} peers = ${total} cells\n`,
 );
 
-for (const hostId of options.hosts) {
+for (const hostId of chosen.length === 0 ? [] : options.hosts) {
   const host = makeHost(hostId, options.quick);
   const firstPlan = planCell(hostId, options.peers[0]!, chosen[0]!.name, options);
   const hostResult: HostResult = { id: hostId, label: hostLabels[hostId], processes: firstPlan.processes, runs: firstPlan.runs };
@@ -158,7 +159,7 @@ for (const hostId of options.hosts) {
  * the run includes Node and weft. 100k and 1M sleeping tasks (100k only with --quick).
  */
 async function memorySection(): Promise<BenchResults["memory"]> {
-  if (!options.hosts.includes("node") || !options.peers.includes("weft")) return undefined;
+  if (chosen.length === 0 || !options.hosts.includes("node") || !options.peers.includes("weft")) return undefined;
   const probe = join(root, "dist", "bench", "memory_probe.js");
   const out: MemoryResult[] = [];
   for (const tasks of options.quick ? [100_000] : [100_000, 1_000_000]) {
@@ -179,6 +180,10 @@ async function memorySection(): Promise<BenchResults["memory"]> {
 }
 
 const memory = await memorySection();
+const loads =
+  options.hosts.includes("node") && options.loads.length > 0
+    ? await runLoadSections(options.loads, options.quick, (line) => process.stderr.write(`${line}\n`))
+    : undefined;
 const cpuList = cpus();
 const results: BenchResults = {
   date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -197,6 +202,7 @@ const results: BenchResults = {
   workloads: chosen,
   cells,
   ...(memory === undefined ? {} : { memory }),
+  ...(loads === undefined ? {} : { loads }),
 };
 
 const markdown = formatMarkdown(results);

@@ -10,6 +10,7 @@ import { median, processModes, summarize } from "../../bench/stats.ts";
 import { niceFloor } from "../../bench/measure.ts";
 import { parseOptions } from "../../bench/options.ts";
 import { formatMarkdown, formatNs, formatRatio } from "../../bench/report_md.ts";
+import type { LoadSectionResult } from "../../bench/load_sections.ts";
 import { logScale, logTicks, renderSvg, shortName, tickLabel } from "../../bench/report_svg.ts";
 import { nodeTargets } from "../../bench/targets.ts";
 import { planCell } from "../../bench/plan.ts";
@@ -41,7 +42,19 @@ test("options: the defaults are the complete run", () => {
   assert.deepEqual(o.hosts, ["node", "bun", "deno", "chromium", "quickjs"]);
   assert.equal(o.peers.length, 7);
   assert.equal(o.workloads.length, workloads.length);
+  assert.deepEqual(o.loads, ["http_server"]);
   assert.equal(o.runs, 5);
+});
+
+test("options: --workloads names load sections beside the cells' workloads, and may name only them", () => {
+  const both = parseOptions(["--workloads", "http_server,pause_loop"]);
+  assert.deepEqual(both.workloads, ["pause_loop"]);
+  assert.deepEqual(both.loads, ["http_server"]);
+  assert.equal(both.complete, false);
+  const onlyLoad = parseOptions(["--workloads=http_server"]);
+  assert.deepEqual(onlyLoad.workloads, []);
+  assert.deepEqual(onlyLoad.loads, ["http_server"]);
+  assert.deepEqual(parseOptions(["--workloads", "pause_loop"]).loads, []);
 });
 
 test("options: lists, families, both spellings, catalogue order", () => {
@@ -197,6 +210,34 @@ test("markdown: the memory section gives bytes per sleeping task and the cancel 
   assert.match(formatMarkdown(results), /Not measured: the probe of 100,000 tasks failed: out of memory\./);
   delete results.memory;
   assert.doesNotMatch(formatMarkdown(results), /Memory on Node/);
+});
+
+test("markdown: a load section is a table after the cells' sections, or says why it was not measured; a run of only load sections has no workload table", () => {
+  const results = sample({ weft: 10 });
+  const section: LoadSectionResult = {
+    name: "http_server",
+    title: "http_server on Node",
+    method: "wrk against both servers.",
+    header: ["server", "requests/s"],
+    rows: [
+      ["weft", "40,000"],
+      ["node:http", "37,000"],
+    ],
+  };
+  results.loads = [section];
+  const md = formatMarkdown(results);
+  assert.match(
+    md,
+    /## http_server on Node\n\nwrk against both servers\.\n\n\| server \| requests\/s \|\n\|---\|--:\|\n\| weft \| 40,000 \|\n\| node:http \| 37,000 \|/,
+  );
+  assert.ok(md.indexOf("## http_server") > md.indexOf("## Memory") || !md.includes("## Memory"));
+  results.loads = [{ ...section, rows: [], unavailable: "wrk is not installed" }];
+  assert.match(formatMarkdown(results), /## http_server on Node\n\nNot measured: wrk is not installed\./);
+  const onlyLoads: BenchResults = { ...results, workloads: [], cells: [], loads: [section] };
+  const small = formatMarkdown(onlyLoads);
+  assert.doesNotMatch(small, /\| workload \| one op is/);
+  assert.doesNotMatch(small, /## API used by each peer/);
+  assert.match(small, /\| weft \| 40,000 \|/);
 });
 
 test("process modes: processes far apart in speed are counted per mode; one mode is no split", () => {
