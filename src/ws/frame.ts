@@ -31,11 +31,8 @@ export const MAX_CONTROL_PAYLOAD = 125;
  * Whether `code` may appear in a CLOSE frame, sent or received: 1000-1003,
  * 1007-1014 and 3000-4999. 1004 is reserved, and 1005, 1006 and 1015 only
  * report what happened locally (no code, no CLOSE frame, a TLS failure).
- *
- * @example
- * ```ts
- * console.log(isValidCloseCode(1000), isValidCloseCode(1006), isValidCloseCode(4000)); // prints true false true
- * ```
+ * So 1000 and 4000 are valid and 1006 is not. (Internal: not exported from
+ * `weftjs/ws`, so no runnable example.)
  */
 export function isValidCloseCode(code: number): boolean {
   return Number.isInteger(code) && ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999));
@@ -93,15 +90,9 @@ const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
  * taking key byte `phase` (0-3), as a frame's payload is masked and
  * unmasked; returns the phase of the byte after `end`, to continue a payload
  * that arrives in pieces. Aligned stretches go 32 bits at a time.
- *
- * @example
- * ```ts
- * const key = Uint8Array.of(1, 2, 3, 4);
- * const data = Uint8Array.of(10, 20, 30, 40, 50);
- * const phase = applyMask(data, key, 0, 0, 3);
- * applyMask(data, key, phase, 3, 5);
- * console.log([...data].join(" ")); // prints 11 22 29 44 51
- * ```
+ * Masking `10 20 30 40 50` with the key `1 2 3 4` in two calls (bytes 0-2,
+ * then 3-4 with the phase the first returned) gives `11 22 29 44 51`, as one
+ * call would.
  */
 export function applyMask(data: Uint8Array, key: Uint8Array, phase = 0, start = 0, end = data.length): number {
   let i = start;
@@ -134,12 +125,7 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase = 0, start = 
  * One whole frame as bytes (header, mask key, masked payload): for control
  * frames and tests. `payload` is not modified. `rsv` sets the RSV1-3 bits
  * (0-7), which only tests need.
- *
- * @example
- * ```ts
- * const frame = encodeFrame(Opcode.Text, true, new TextEncoder().encode("hi"));
- * console.log([...frame].join(" ")); // prints 129 2 104 105
- * ```
+ * An unmasked final text frame of "hi" is the bytes `129 2 104 105`.
  */
 export function encodeFrame(opcode: number, fin: boolean, payload: Uint8Array, maskKey: Uint8Array | null = null, rsv = 0): Uint8Array {
   const out = new Uint8Array(headerSize(payload.length, maskKey !== null) + payload.length);
@@ -156,11 +142,7 @@ const utf8Encoder = new TextEncoder();
  * The payload of a CLOSE frame: the code (big-endian) and the reason as
  * UTF-8; empty when `code` is undefined. Throws RangeError naming the
  * argument for a code that may not be sent or a reason over 123 bytes.
- *
- * @example
- * ```ts
- * console.log([...encodeClosePayload(1000, "bye")].join(" ")); // prints 3 232 98 121 101
- * ```
+ * Code 1000 with the reason "bye" is the bytes `3 232 98 121 101`.
  */
 export function encodeClosePayload(code: number | undefined, reason = ""): Uint8Array {
   if (code === undefined) {
@@ -194,12 +176,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  * Parses a received CLOSE payload; returns the close code the connection
  * must fail with instead when it is malformed (1002 for a 1-byte payload or
  * a code that may not be sent, 1007 for a reason that is not UTF-8).
- *
- * @example
- * ```ts
- * console.log(parseClosePayload(Uint8Array.of(3, 232, 111, 107))); // prints { code: 1000, reason: 'ok' }
- * console.log(parseClosePayload(Uint8Array.of(3, 237))); // prints 1002
- * ```
+ * The bytes `3 232 111 107` are `{ code: 1000, reason: "ok" }`; `3 237`
+ * (code 1005, which may not be sent) gives 1002.
  */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | number {
   if (payload.length === 0) return { code: 1005, reason: "" };

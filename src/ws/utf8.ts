@@ -10,14 +10,9 @@
  * fall in, which rules out overlong forms, surrogates and code points past
  * U+10FFFF). Feed it the bytes of one text message in order, then call
  * `finish()`; `reset()` makes it ready for the next message.
- *
- * @example
- * ```ts
- * const v = new Utf8Validator();
- * const bytes = new TextEncoder().encode("héllo");
- * console.log(v.feed(bytes, 0, 2), v.feed(bytes, 2), v.finish()); // prints -1 -1 true
- * console.log(new Utf8Validator().feed(Uint8Array.of(0x61, 0xc0, 0x80))); // prints 1
- * ```
+ * "héllo" fed in two pieces cut inside "é" gives -1 twice and then
+ * `finish()` true; `61 c0 80` (an overlong encoding) gives 1, the index of
+ * the first byte that cannot be valid.
  */
 export class Utf8Validator {
   /** Continuation bytes still due; -1 once a bad byte was seen. */

@@ -8,7 +8,23 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Utf8Validator } from "../../src/ws/utf8.ts";
-import { applyMask, encodeClosePayload, encodeFrame, isValidCloseCode, parseClosePayload } from "../../src/ws/frame.ts";
+import { applyMask, encodeClosePayload, encodeFrame, isValidCloseCode, Opcode, parseClosePayload } from "../../src/ws/frame.ts";
+
+test("the values the frame and UTF-8 helpers' comments give", { timeout: 10_000 }, () => {
+  assert.deepEqual([isValidCloseCode(1000), isValidCloseCode(1006), isValidCloseCode(4000)], [true, false, true]);
+  const data = Uint8Array.of(10, 20, 30, 40, 50);
+  const key = Uint8Array.of(1, 2, 3, 4);
+  applyMask(data, key, applyMask(data, key, 0, 0, 3), 3, 5);
+  assert.deepEqual([...data], [11, 22, 29, 44, 51]);
+  assert.deepEqual([...encodeFrame(Opcode.Text, true, new TextEncoder().encode("hi"))], [129, 2, 104, 105]);
+  assert.deepEqual([...encodeClosePayload(1000, "bye")], [3, 232, 98, 121, 101]);
+  assert.deepEqual(parseClosePayload(Uint8Array.of(3, 232, 111, 107)), { code: 1000, reason: "ok" });
+  assert.equal(parseClosePayload(Uint8Array.of(3, 237)), 1002);
+  const v = new Utf8Validator();
+  const bytes = new TextEncoder().encode("héllo");
+  assert.deepEqual([v.feed(bytes, 0, 2), v.feed(bytes, 2), v.finish()], [-1, -1, true]);
+  assert.equal(new Utf8Validator().feed(Uint8Array.of(0x61, 0xc0, 0x80)), 1);
+});
 
 test("property: applyMask at any offset, in any pieces, equals the byte-by-byte XOR", () => {
   fc.assert(
