@@ -12,7 +12,7 @@ import { requestHeadBytes } from "../http/codec/serialize.ts";
 import { HttpHeaders, type HttpHeadersInit } from "../http/headers.ts";
 import { protocolError } from "../http/client/errors.ts";
 import { DEFAULT_LIMITS } from "../http/limits.ts";
-import { openConnection, type OriginTransport, requireProxy } from "./connect.ts";
+import { openConnection, type OriginTransport, requireProxy } from "../http/client/open_connection.ts";
 import { checkResponse, generateKey, HandshakeRejected, requireProtocols } from "./handshake.ts";
 import { resolveWebSocketOptions, type WebSocketOptions } from "./options.ts";
 import { WebSocket } from "./websocket.ts";

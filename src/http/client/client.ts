@@ -34,17 +34,17 @@ import type { Reader } from "../../io/reader.ts";
 import { now } from "../../core/sleep.ts";
 import { withTimeoutOpt } from "../../group/timeout.ts";
 import { connectTcp } from "../../node/net/connect_tcp.ts";
-import { connectTls, type TlsClientOptions } from "../../node/tls/connect_tls.ts";
-import { startTls } from "../../node/tls/start_tls.ts";
+import type { TlsClientOptions } from "../../node/tls/connect_tls.ts";
 import { bodyReader } from "../codec/body_reader.ts";
 import { BodyWriter } from "../codec/body_writer.ts";
 import { keepsAlive, responseFraming } from "../codec/framing.ts";
-import { HttpInput, type ResponseHead } from "../codec/input.ts";
+import type { ResponseHead } from "../codec/input.ts";
 import { requestHeadBytes } from "../codec/serialize.ts";
 import { HttpHeaders, type HttpHeadersInit } from "../headers.ts";
 import { type HttpLimits, resolveLimits } from "../limits.ts";
 import { DecodedBody } from "./decoded_body.ts";
-import { HttpRedirectError, ProxyError, protocolError } from "./errors.ts";
+import { HttpRedirectError } from "./errors.ts";
+import { bareHost, openConnection, proxyAuthorization } from "./open_connection.ts";
 import { OriginPool, PooledConnection, type Transport } from "./pool.ts";
 import { HttpClientResponse, ResponseBody } from "./response.ts";
 
@@ -197,12 +197,6 @@ function requireMethod(api: string, method: unknown): string {
   return method;
 }
 
-/** The host as connect functions take it (an IPv6 literal without its brackets). */
-function hostOf(url: URL): string {
-  const host = url.hostname;
-  return host.startsWith("[") ? host.slice(1, -1) : host;
-}
-
 function portOf(url: URL): number {
   return url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
 }
@@ -213,15 +207,6 @@ function keepAliveSeconds(headers: HttpHeaders): number | undefined {
   if (value === undefined) return undefined;
   const match = /(?:^|[,;\s])timeout\s*=\s*"?(\d+)/i.exec(value);
   return match === null ? undefined : Number(match[1]);
-}
-
-/** The `Proxy-Authorization` value for a proxy URL with credentials. */
-function proxyAuthorization(proxy: URL): string | undefined {
-  if (proxy.username === "" && proxy.password === "") return undefined;
-  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-  let binary = "";
-  for (const byte of utf8.encode(credentials)) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
 }
 
 /** True for an error that a connection the server closed while idle produces before any response byte. */
@@ -633,41 +618,14 @@ export class HttpClient {
   }
 
   *#open(url: URL): Operation<Transport> {
-    const host = hostOf(url);
-    const port = portOf(url);
-    const https = url.protocol === "https:";
     const proxy = this.#proxy;
-    if (proxy === undefined) {
-      if (!https) return yield* connectTcp({ host, port });
-      return yield* connectTls({ alpn: ["http/1.1"], ...this.#tls, host, port });
-    }
-    const tcp = yield* connectTcp({ host: hostOf(proxy), port: portOf(proxy) });
-    if (!https) return tcp;
-    try {
-      yield* this.#tunnel(tcp, url);
-    } catch (error) {
-      tcp.abort();
-      throw error;
-    }
-    const servername = this.#tls?.servername ?? (/^[\d.]+$|:/.test(host) ? undefined : host);
-    return yield* startTls(tcp, { alpn: ["http/1.1"], ...this.#tls, servername });
-  }
-
-  /** Asks the proxy for a tunnel to `url`'s origin with CONNECT; a non-2xx answer is a ProxyError. */
-  *#tunnel(tcp: Transport, url: URL): Operation<void> {
-    const authority = `${url.hostname}:${portOf(url)}`;
-    const headers = new HttpHeaders({ host: authority });
-    if (this.#proxyAuthorization !== undefined) headers.set("proxy-authorization", this.#proxyAuthorization);
-    yield* tcp.write(requestHeadBytes("CONNECT", authority, headers));
-    const input = new HttpInput(tcp);
-    const head = yield* input.readResponseHead(this.#limits);
-    if (head === undefined)
-      throw protocolError(502, `HttpClient: the proxy closed the connection instead of answering CONNECT ${authority}`);
-    if (head.status < 200 || head.status > 299) {
-      throw new ProxyError(`HttpClient: the proxy answered CONNECT ${authority} with ${head.status} ${head.reason}`, head);
-    }
-    // TLS starts now: the server cannot have sent anything, so bytes here are the proxy's fault.
-    if (input.buffered > 0) throw protocolError(502, `HttpClient: the proxy sent bytes after its answer to CONNECT ${authority}`);
+    const secure = url.protocol === "https:";
+    // A plain request goes to the proxy itself, in absolute form; https needs a tunnel.
+    if (proxy !== undefined && !secure) return yield* connectTcp({ host: bareHost(proxy.hostname), port: portOf(proxy) });
+    return yield* openConnection(
+      { hostname: url.hostname, port: portOf(url), secure },
+      { proxy, tls: this.#tls, limits: this.#limits, alpn: ["http/1.1"], api: "HttpClient" },
+    );
   }
 }
 

@@ -1,25 +1,25 @@
 /**
- * Opening a byte stream to an origin for `connectWebSocket`: TCP or TLS,
- * directly or through an HTTP proxy's `CONNECT` tunnel (TLS then starts
- * over the tunnel, so the proxy sees only ciphertext).
+ * Opening a byte stream to an origin, for `HttpClient` and
+ * `connectWebSocket`: TCP or TLS, directly or through an HTTP proxy's
+ * `CONNECT` tunnel (TLS then starts over the tunnel, so the proxy sees only
+ * ciphertext).
  *
- * `HttpClient` does the same for `https://` in its private `#open` and
- * `#tunnel`; this is the standalone form, so that both could later share it
- * (the differences: a WebSocket goes through `CONNECT` for a plain `ws://`
- * origin too, since a proxy cannot forward an upgraded connection in
- * absolute form, and it has no pool).
+ * A plain `http://` request through a proxy needs no tunnel (it goes to the
+ * proxy in absolute form), so `HttpClient` tunnels only for `https://`; a
+ * WebSocket tunnels for `ws://` too, since a proxy cannot forward an
+ * upgraded connection in absolute form.
  */
-import { describe, type Operation } from "../core/operation.ts";
-import type { Reader } from "../io/reader.ts";
-import type { Writer } from "../io/writer.ts";
-import { connectTcp } from "../node/net/connect_tcp.ts";
-import { connectTls, type TlsClientOptions } from "../node/tls/connect_tls.ts";
-import { startTls } from "../node/tls/start_tls.ts";
-import { HttpInput } from "../http/codec/input.ts";
-import { requestHeadBytes } from "../http/codec/serialize.ts";
-import { HttpHeaders } from "../http/headers.ts";
-import type { ResolvedHttpLimits } from "../http/limits.ts";
-import { ProxyError, protocolError } from "../http/client/errors.ts";
+import { describe, type Operation } from "../../core/operation.ts";
+import type { Reader } from "../../io/reader.ts";
+import type { Writer } from "../../io/writer.ts";
+import { connectTcp } from "../../node/net/connect_tcp.ts";
+import { connectTls, type TlsClientOptions } from "../../node/tls/connect_tls.ts";
+import { startTls } from "../../node/tls/start_tls.ts";
+import { HttpInput } from "../codec/input.ts";
+import { requestHeadBytes } from "../codec/serialize.ts";
+import { HttpHeaders } from "../headers.ts";
+import type { ResolvedHttpLimits } from "../limits.ts";
+import { ProxyError, protocolError } from "./errors.ts";
 
 /** A connection as connectTcp, connectTls and startTls return them. */
 export type OriginTransport = Reader &
