@@ -15,21 +15,9 @@ import https from "node:https";
 import type net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
+import { exampleCommand } from "./example_command.ts";
 import { hasCommand, makeTestPki } from "./tls_support.ts";
-
-/**
- * The command line that runs example `name` on this host. Node runs the
- * compiled `dist/examples/<name>.js` next to this compiled test; Bun and Deno
- * run this test from its TypeScript source, so the example's source too (Deno
- * needs `run` and its permissions; process.execPath is the host's binary).
- */
-function example(name: string, args: string[]): string[] {
-  const fromSource = import.meta.url.endsWith(".ts");
-  const file = fileURLToPath(new URL(`../../examples/${name}.${fromSource ? "ts" : "js"}`, import.meta.url));
-  return "Deno" in globalThis ? ["run", "-A", "--no-check", file, ...args] : [file, ...args];
-}
 
 interface Ran {
   code: number | null;
@@ -40,7 +28,7 @@ interface Ran {
 /** Runs an example to its end (never rejects: the exit code is part of what is checked). */
 function runExample(name: string, args: string[]): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, example(name, args), { encoding: "buffer", timeout: 20_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, exampleCommand(name, args), { encoding: "buffer", timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : null;
       if (error !== null && code === null) reject(error);
       else resolve({ code, stdout, stderr: String(stderr) });
@@ -181,7 +169,7 @@ interface FileServer {
 }
 
 async function startFileServer(root: string): Promise<FileServer> {
-  const child = spawn(process.execPath, example("http-file-server", [root, "0"]), { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, exampleCommand("http-file-server", [root, "0"]), { stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
