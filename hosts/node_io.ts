@@ -1,5 +1,5 @@
 /**
- * The weft/http tests of test/node (and a few TCP and TLS ones) on Bun or
+ * The weft/http and weft/ws tests of test/node (and a few TCP and TLS ones) on Bun or
  * Deno, through their own `node:net`, `node:tls` and `node:http`:
  * `node dist/hosts/node_io.js bun|deno`
  * (hosts "bun-io" and "deno-io" of `npm run test:hosts`). The rest of
@@ -16,7 +16,8 @@ import { finish, finishFromSummary, lastNumber, root, runCommand } from "./commo
 import { bunBinary, denoBinary, denoEnv } from "./launch.ts";
 
 /**
- * The files of test/node run on Bun and Deno: weft/http's, and three of the
+ * The files of test/node run on Bun and Deno: weft/http's and weft/ws's (not
+ * ws_memory_test, which needs V8's `gc`), and three of the
  * TCP and TLS files it stands on. The other net files fail on these hosts on
  * a first run and are not sorted out yet, mostly over what the tests probe
  * (Bun's process.getActiveResourcesInfo() lists no sockets, V8's wording of
@@ -41,6 +42,10 @@ export const NODE_IO_FILES: readonly string[] = [
   "net_cancel_test.ts",
   "tcp_abort_test.ts",
   "tls_abort_test.ts",
+  "ws_examples_test.ts",
+  "ws_fuzz_test.ts",
+  "ws_handshake_test.ts",
+  "ws_peer_test.ts",
 ];
 
 const host = process.argv[2];

@@ -57,6 +57,14 @@ export const HOST_SKIPS: readonly HostSkip[] = [
     // The same loss with a node:http server on Node as the peer (deno 2.9.5): not the file server's.
     deno: "Deno's node:http client loses the end of a body read after res.pause() and res.resume()",
   },
+  {
+    file: "ws_fuzz_test.ts",
+    name: "the frame fuzzer: random valid and invalid frame sequences cut at random boundaries, in both roles, agree with ws's Receiver",
+    // Bun answers `import "ws"` with its own built-in WebSocket module (bun 1.4.5), whose Receiver
+    // throws "Not supported yet in Bun": the oracle is not there. (The ws peer tests do run on Bun,
+    // against that built-in client and server.)
+    bun: "Bun's built-in ws module replaces the ws package and has no Receiver: the oracle is not there",
+  },
 ];
 
 /** Why this host cannot run the test `name`, or undefined. */
