@@ -6,6 +6,7 @@
  * Runs in a lane worker (`lane_worker.ts`), so a file that keeps the engine
  * busy delays no other file's timers.
  */
+import { randomBytes } from "node:crypto";
 import { relative, resolve } from "node:path";
 import { SourceMap } from "node:module";
 import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandle } from "quickjs-emscripten-core";
@@ -142,6 +143,8 @@ export async function runFile(job: FileJob): Promise<FileOutcome> {
     setFunction("clearTimer", (id) => {
       timers.delete(vm.getNumber(id));
     });
+    // 32 bits from the embedder's random source, for the guest's crypto.getRandomValues.
+    setFunction("random32", () => vm.newNumber(randomBytes(4).readUInt32LE(0)));
     vm.setProp(vm.global, "__weftHost", bridge);
     const skips = vm.newString(JSON.stringify(job.skipTests));
     vm.setProp(vm.global, "__weftSkipTestsJson", skips);

@@ -14,7 +14,8 @@
  * - `TextEncoder`/`TextDecoder` (UTF-8 only), `Event`, `EventTarget` (and
  *   `globalThis` as one, for the unhandled-rejection guard's listeners),
  *   `AbortController`/`AbortSignal`, `DOMException`, `reportError`,
- *   `structuredClone` (plain data only).
+ *   `structuredClone` (plain data only), `crypto.getRandomValues` (from the
+ *   embedder's random source: a WebSocket client's mask keys need it).
  * Only what is missing is installed. weft sees no `setImmediate` and no
  * `MessageChannel`, so its event-loop driver takes host turns through
  * `setTimeout(0)`.
@@ -25,6 +26,7 @@ interface HostBridge {
   log(level: string, text: string): void;
   setTimer(id: number, ms: number): void;
   clearTimer(id: number): void;
+  random32(): number;
 }
 
 type AnyFn = (...args: unknown[]) => unknown;
@@ -297,6 +299,22 @@ class GuestAbortController {
 }
 define("AbortSignal", GuestAbortSignal);
 define("AbortController", GuestAbortController);
+
+// ── crypto.getRandomValues ─────────────────────────────────────────────────
+
+function getRandomValues<T extends ArrayBufferView>(array: T): T {
+  if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array || array instanceof DataView) {
+    throw new TypeError("crypto.getRandomValues: an integer typed array is required");
+  }
+  if (array.byteLength > 65_536) throw new RangeError(`crypto.getRandomValues: ${array.byteLength} bytes asked, at most 65536`);
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  for (let i = 0; i < bytes.length; i += 4) {
+    let word = host.random32();
+    for (let j = i; j < Math.min(i + 4, bytes.length); j++, word >>>= 8) bytes[j] = word & 0xff;
+  }
+  return array;
+}
+define("crypto", { getRandomValues });
 
 // ── TextEncoder / TextDecoder (UTF-8) ──────────────────────────────────────
 

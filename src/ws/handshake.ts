@@ -11,6 +11,7 @@
  * 60 bytes once per connection, so speed does not matter, and the tests check
  * the function against `node:crypto` on random keys.
  */
+import { fillRandom } from "./random.ts";
 import type { HttpHeaders } from "../http/headers.ts";
 
 /** The GUID RFC 6455 §1.3 appends to the key. */
@@ -26,7 +27,7 @@ const KEY = /^[A-Za-z0-9+/]{22}==$/;
 /** A fresh `Sec-WebSocket-Key`: base64 of 16 random bytes. */
 export function generateKey(): string {
   const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  fillRandom(bytes, "connectWebSocket()");
   return base64(bytes);
 }
 

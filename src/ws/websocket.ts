@@ -30,6 +30,7 @@ import {
   writeHeader,
 } from "./frame.ts";
 import { resolveWebSocketOptions, type ResolvedWebSocketOptions, type WebSocketOptions } from "./options.ts";
+import { fillRandom, requireRandom } from "./random.ts";
 import { Utf8Validator } from "./utf8.ts";
 
 /**
@@ -80,7 +81,7 @@ const keyPool = new Uint8Array(4096);
 let keyPoolUsed = keyPool.length;
 function nextMaskKey(): Uint8Array {
   if (keyPoolUsed === keyPool.length) {
-    crypto.getRandomValues(keyPool);
+    fillRandom(keyPool, "WebSocket");
     keyPoolUsed = 0;
   }
   const key = keyPool.subarray(keyPoolUsed, keyPoolUsed + 4);
@@ -299,6 +300,8 @@ export class WebSocket {
     }
     if (role !== "client" && role !== "server") throw new TypeError(`WebSocket: role must be "client" or "server", got ${describe(role)}`);
     if (typeof protocol !== "string") throw new TypeError(`WebSocket: protocol must be a string, got ${describe(protocol)}`);
+    // A client masks every frame: find out now, not at its first send, that it cannot.
+    if (role === "client") requireRandom("WebSocket");
     this.#opts = resolveWebSocketOptions("WebSocket", options);
     this.#t = transport;
     this.role = role;
