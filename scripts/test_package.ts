@@ -26,7 +26,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const portableEntries = ["weftjs", "weftjs/io", "weftjs/host", "weftjs/testing"];
+const portableEntries = ["weftjs", "weftjs/io", "weftjs/host", "weftjs/testing", "weftjs/web"];
 const allEntries = [...portableEntries, "weftjs/node", "weftjs/http", "weftjs/ws"];
 const compilers = [
   { name: "TypeScript 5.9", tsc: join(root, "node_modules", "typescript5", "bin", "tsc") },
