@@ -175,7 +175,8 @@ export class WebResponse {
 }
 
 function requireUrl(url: unknown): string {
-  if (url instanceof URL) return url.href;
+  const Url = (globalThis as { URL?: typeof URL }).URL;
+  if (Url !== undefined && url instanceof Url) return url.href;
   if (typeof url !== "string") throw new TypeError(`fetchResponse(): url must be a string or a URL, got ${describe(url)}`);
   return url;
 }

@@ -366,20 +366,34 @@ export class PlatformWebSocket {
 }
 
 function requireUrl(url: unknown): string {
-  if (typeof url !== "string" && !(url instanceof URL)) {
+  const Url = (globalThis as { URL?: typeof URL }).URL;
+  if (typeof url !== "string" && !(Url !== undefined && url instanceof Url)) {
     throw new TypeError(`connectWebSocket(): url must be a string or a URL, got ${describe(url)}`);
   }
-  let parsed: URL;
-  try {
-    parsed = new URL(String(url));
-  } catch {
-    throw new TypeError(`connectWebSocket(): url must be an absolute URL, got ${JSON.stringify(String(url))}`);
+  const text = String(url);
+  let scheme: string;
+  let href: string;
+  if (Url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new Url(text);
+    } catch {
+      throw new TypeError(`connectWebSocket(): url must be an absolute URL, got ${JSON.stringify(text)}`);
+    }
+    scheme = parsed.protocol;
+    href = parsed.href;
+  } else {
+    // A host without URL (an embedded engine): the scheme is checked, the platform's WebSocket parses the rest.
+    const match = /^([a-z][a-z0-9+.-]*:)\/\/[^/?#\s]+/i.exec(text);
+    if (match === null) throw new TypeError(`connectWebSocket(): url must be an absolute URL, got ${JSON.stringify(text)}`);
+    scheme = match[1]!.toLowerCase();
+    href = text;
   }
-  if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") {
-    throw new RangeError(`connectWebSocket(): url must be a ws: or wss: URL, got ${parsed.protocol}`);
+  if (scheme !== "ws:" && scheme !== "wss:") {
+    throw new RangeError(`connectWebSocket(): url must be a ws: or wss: URL, got ${scheme}`);
   }
-  if (parsed.hash !== "") throw new RangeError("connectWebSocket(): url must not have a fragment (#…)");
-  return parsed.href;
+  if (href.includes("#")) throw new RangeError("connectWebSocket(): url must not have a fragment (#…)");
+  return href;
 }
 
 function requireProtocols(protocols: unknown): string[] {
