@@ -86,6 +86,10 @@ export function* body(): entry0.Operation<string[]> {
     return lines;
   });
 }
+export function* fetches(): entry0.Operation<string> {
+  const res = yield* entry${portableEntries.indexOf("weftjs/web")}.fetchResponse("http://127.0.0.1/", { method: "GET" });
+  return yield* res.text({ maxSize: 1024 });
+}
 export const virtual: Promise<number> = entry3.runVirtual(function* () {
   yield* entry0.sleep(1000);
   return entry0.now();
@@ -102,7 +106,7 @@ export function* closesWithUsing(): entry0.Operation<void> {
 
 const nodeUse = `
 export function* listens(): entry0.Operation<number> {
-  using server = yield* entry4.listenTcp({ host: "127.0.0.1", port: 0 });
+  using server = yield* entry${allEntries.indexOf("weftjs/node")}.listenTcp({ host: "127.0.0.1", port: 0 });
   return server.port;
 }
 `;
