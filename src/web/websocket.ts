@@ -36,7 +36,8 @@ export interface WebSocketEventLike {
  * @example
  * ```ts
  * const Platform = (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
- * console.log(typeof Platform); // prints function
+ * // Browsers, Deno, Bun and Node 22+ have one; Node 20 has none.
+ * console.log(Platform === undefined ? "no global WebSocket" : "a global WebSocket"); // prints a global WebSocket (on Node 20: no global WebSocket)
  * ```
  */
 export interface WebSocketLike {
