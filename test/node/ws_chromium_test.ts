@@ -101,13 +101,13 @@ before(async () => {
   browser = await chromium.launch(chromiumLaunchOptions());
   page = await browser.newPage();
   await page.goto(`http://${base}/`); // the page's origin is the server's
-});
+}, LIMIT);
 
 after(async () => {
   await browser?.close().catch(() => {});
   stopServer?.abort();
   await serverRun;
-});
+}, LIMIT);
 
 /** What the page code reports about one connection. */
 interface PageReport {
