@@ -10,7 +10,9 @@
  * gives each file its own process). Files that need Node (child processes,
  * Node streams, …) are left out, and the list says why. A small `node:http`
  * server on 127.0.0.1 serves the pages from memory; Chromium resolves no
- * other host name.
+ * other host name. The weft/web tests talk to a weft server
+ * (hosts/web_server.ts) on another port, whose URL each page gets as
+ * `globalThis.__weftWebServer` before its test file loads.
  *
  * Usage: node dist/hosts/chromium.js [area/name_test.ts …]   (default: every portable file)
  * Environment: WEFT_CHROMIUM=/path/to/chromium (default /usr/bin/chromium).
@@ -24,6 +26,7 @@ import { type Bundle, type BundleTarget, bundleTestFile, type Esbuild, nodeNeeds
 import { finish, nodeOnlyTestFiles, portableTestFiles } from "./common.ts";
 import { chromiumLaunchOptions, chromiumPath, listenOnLoopback, within } from "./launch.ts";
 import type { PageProgress, PageResult, ProgressMessage, TestOutcome } from "./browser/page_harness.ts";
+import { startWebTestServer, type WebTestServer } from "./web_server.ts";
 
 const CHROMIUM = chromiumPath;
 const RUN_BUDGET_MS = 420_000; // a safety net for the whole run: about 60 s on a quiet machine, 115 s (40 s of it starting the browser) with four busy loops on 2 cores
@@ -59,14 +62,17 @@ function readable(text: string, bundles: Map<string, Bundle>): string {
     .join("\n");
 }
 
-function serve(bundles: Map<string, Bundle>): Promise<Server> {
+function serve(bundles: Map<string, Bundle>, webServer: string): Promise<Server> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname.slice(1);
     const page = /^([\w.-]+\/[\w.-]+)\.html$/.exec(path);
     if (page !== null && bundles.has(`${page[1]}.js`)) {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(
-        `<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title><script type="module" src="/${page[1]}.js"></script>\n`,
+        `<!doctype html><meta charset="utf-8"><title>weft: ${page[1]}.ts</title>` +
+          // The weft server of the weft/web tests (another port: its answers allow any origin).
+          `<script>globalThis.__weftWebServer = ${JSON.stringify(webServer)};</script>` +
+          `<script type="module" src="/${page[1]}.js"></script>\n`,
       );
       return;
     }
@@ -277,9 +283,11 @@ async function main(): Promise<void> {
 
   let server: Server | undefined;
   let browser: Browser | undefined;
+  let webServer: WebTestServer | undefined;
   try {
     try {
-      server = await serve(bundles);
+      webServer = await startWebTestServer();
+      server = await serve(bundles, webServer.url);
     } catch (error) {
       console.log(`chromium: cannot start the local HTTP server: ${(error as Error).message}`);
       finish(0, 1);
@@ -314,6 +322,7 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close().catch(() => {});
     if (server !== undefined) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    await webServer?.stop();
   }
   console.log(`chromium: ${runnable.length} files, ${passed} passed, ${failed} failed (${elapsed()})`);
   finish(passed, failed);

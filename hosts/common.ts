@@ -17,7 +17,7 @@ export const root = fileURLToPath(new URL("../../", import.meta.url));
  * those that start child Node processes, and runs on Node only; every other
  * area is portable.
  */
-export const portableAreas: readonly string[] = ["bench", "core", "drivers", "group", "interop", "io", "sync", "ws"];
+export const portableAreas: readonly string[] = ["bench", "core", "drivers", "group", "interop", "io", "sync", "web", "ws"];
 export const nodeOnlyAreas: readonly string[] = ["node"];
 
 function testFilesIn(areas: readonly string[]): string[] {

@@ -26,7 +26,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const portableEntries = ["weftjs", "weftjs/io", "weftjs/host", "weftjs/testing"];
+const portableEntries = ["weftjs", "weftjs/io", "weftjs/host", "weftjs/testing", "weftjs/web"];
 const allEntries = [...portableEntries, "weftjs/node", "weftjs/http", "weftjs/ws"];
 const compilers = [
   { name: "TypeScript 5.9", tsc: join(root, "node_modules", "typescript5", "bin", "tsc") },
@@ -86,6 +86,10 @@ export function* body(): entry0.Operation<string[]> {
     return lines;
   });
 }
+export function* fetches(): entry0.Operation<string> {
+  const res = yield* entry${portableEntries.indexOf("weftjs/web")}.fetchResponse("http://127.0.0.1/", { method: "GET" });
+  return yield* res.text({ maxSize: 1024 });
+}
 export const virtual: Promise<number> = entry3.runVirtual(function* () {
   yield* entry0.sleep(1000);
   return entry0.now();
@@ -102,7 +106,7 @@ export function* closesWithUsing(): entry0.Operation<void> {
 
 const nodeUse = `
 export function* listens(): entry0.Operation<number> {
-  using server = yield* entry4.listenTcp({ host: "127.0.0.1", port: 0 });
+  using server = yield* entry${allEntries.indexOf("weftjs/node")}.listenTcp({ host: "127.0.0.1", port: 0 });
   return server.port;
 }
 `;

@@ -11,7 +11,17 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join, relative } from "node:path";
 
 /** The entry points whose exports an example sees, as paths under src/. */
-export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts", "http.ts", "ws.ts"] as const;
+export const ENTRY_POINTS = ["index.ts", "io.ts", "testing.ts", "host.ts", "node.ts", "http.ts", "ws.ts", "web.ts"] as const;
+
+/**
+ * A name two entry points export (`connectWebSocket` is both `weft/ws`'s and
+ * `weft/web`'s) is taken from the first in ENTRY_POINTS, except in the
+ * examples of the entry point's own files: `src/web.ts` and `src/web/` see
+ * `weft/web`'s.
+ */
+function preferredEntry(file: string): string | undefined {
+  return /^src\/web(\.ts$|\/)/.test(file) ? "web.ts" : undefined;
+}
 
 /** One ```ts block of an `@example`. */
 export interface DocExample {
@@ -126,18 +136,21 @@ const IMPORT_START = /^\s*import\s/;
 export function generateExamples(root: string, builtSrc: string, outDir: string, examples: DocExample[]): GeneratedExample[] {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
-  const owner = new Map<string, string>();
-  for (const entry of ENTRY_POINTS) {
-    for (const name of exportedNames(join(root, "src", entry))) if (!owner.has(name)) owner.set(name, entry);
-  }
-  const byEntry = new Map<string, string[]>();
-  for (const [name, entry] of owner) byEntry.set(entry, [...(byEntry.get(entry) ?? []), name]);
-  const weftImports = [...byEntry].map(([entry, names]) => {
-    const spec = relative(outDir, join(builtSrc, entry.replace(/\.ts$/, ".js")))
-      .split("\\")
-      .join("/");
-    return `import { ${names.sort().join(", ")} } from "${spec.startsWith(".") ? spec : `./${spec}`}";`;
-  });
+  const importsFor = (preferred: string | undefined): string[] => {
+    const owner = new Map<string, string>();
+    const order = preferred === undefined ? ENTRY_POINTS : [preferred, ...ENTRY_POINTS.filter((e) => e !== preferred)];
+    for (const entry of order) {
+      for (const name of exportedNames(join(root, "src", entry))) if (!owner.has(name)) owner.set(name, entry);
+    }
+    const byEntry = new Map<string, string[]>();
+    for (const [name, entry] of owner) byEntry.set(entry, [...(byEntry.get(entry) ?? []), name]);
+    return [...byEntry].map(([entry, names]) => {
+      const spec = relative(outDir, join(builtSrc, entry.replace(/\.ts$/, ".js")))
+        .split("\\")
+        .join("/");
+      return `import { ${names.sort().join(", ")} } from "${spec.startsWith(".") ? spec : `./${spec}`}";`;
+    });
+  };
 
   const generated: GeneratedExample[] = [];
   examples.forEach((example, index) => {
@@ -164,7 +177,7 @@ export function generateExamples(root: string, builtSrc: string, outDir: string,
     const program = body.some((line) => /\bawait\s+run(Virtual)?\(/.test(line.replace(/\/\/.*$/, "")));
     const header = [
       `// Generated from ${example.file}:${example.line} by test/node/doc_examples.ts; do not edit.`,
-      ...weftImports,
+      ...importsFor(preferredEntry(example.file)),
       ...lifted.flatMap((s) => s.split("\n")),
       program ? "export default undefined;" : "export default function* example() {",
     ];
