@@ -40,7 +40,7 @@
  */
 export { HttpHeaders, type HttpHeadersInit } from "./http/headers.ts";
 export { HttpProtocolError, HttpBodyLengthError, HttpBodyTooLarge } from "./http/errors.ts";
-export { resolveLimits, type HttpLimits } from "./http/limits.ts";
+export { resolveLimits, type HttpLimits, type ResolvedHttpLimits } from "./http/limits.ts";
 export { reasonPhrase } from "./http/codec/serialize.ts";
 export * from "./http/server/index.ts";
 export * from "./http/client/index.ts";

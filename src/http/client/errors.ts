@@ -7,8 +7,11 @@ import type { HttpHeaders } from "../headers.ts";
 
 /** The status line and headers of a response whose body was not kept. */
 export interface HttpResponseHead {
+  /** The status code. */
   readonly status: number;
+  /** The reason phrase. */
   readonly reason: string;
+  /** The header fields. */
   readonly headers: HttpHeaders;
 }
 
@@ -35,6 +38,12 @@ export class ProxyError extends Error {
   /** The proxy's answer (status, reason, headers). */
   readonly response: HttpResponseHead;
 
+  /**
+   * Creates the error.
+   *
+   * @param message what went wrong
+   * @param response the proxy's answer
+   */
   constructor(message: string, response: HttpResponseHead) {
     super(message);
     this.name = "ProxyError";
@@ -56,6 +65,12 @@ export class HttpRedirectError extends Error {
   /** The next URL the server asked for. */
   readonly location: URL;
 
+  /**
+   * Creates the error.
+   *
+   * @param message what went wrong
+   * @param location the next URL the server asked for
+   */
   constructor(message: string, location: URL) {
     super(message);
     this.name = "HttpRedirectError";

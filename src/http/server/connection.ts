@@ -50,14 +50,19 @@ import { WatchedReader, type HttpTransport } from "./transport.ts";
  */
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => Operation<void>;
 
-/** Everything a connection needs to know about its server, resolved once. */
+/** Everything a connection needs to know about its server, resolved once (`listenHttp`'s options and `serve`'s). */
 export interface ConnectionConfig {
+  /** The parser's limits, every one set (see `HttpLimits`). */
   readonly limits: Required<HttpLimits>;
+  /** How much of an unread request body is read and dropped to keep the connection; past it the connection closes. */
   readonly maxBodyDrain: number;
+  /** The headers, request-body and keep-alive timeouts, in ms. */
   readonly timeouts: ResolvedTimeouts;
+  /** "http" or "https": the scheme of `req.url`. */
   readonly scheme: string;
   /** `false`: a handler failure is thrown out of the connection (after its 500 or abort). */
   readonly allowFailure: boolean;
+  /** Told of every handler failure (instead of stderr), with the request when there was one. */
   readonly onError: ((error: unknown, req: HttpRequest | undefined) => void) | undefined;
 }
 
@@ -345,11 +350,16 @@ function defaultConfig(): ConnectionConfig {
  * });
  * ```
  */
-export function* serveHttpConnection(
+export function serveHttpConnection(transport: HttpTransport, handler: HttpHandler, config?: ConnectionConfig): Operation<void> {
+  return serveConnection(transport, handler, config ?? defaultConfig(), undefined);
+}
+
+/** {@link serveHttpConnection} for `HttpServer`, which tracks its connections in `registry` for shutdown. */
+export function* serveConnection(
   transport: HttpTransport,
   handler: HttpHandler,
-  config: ConnectionConfig = defaultConfig(),
-  registry?: ServerRegistry,
+  config: ConnectionConfig,
+  registry: ServerRegistry | undefined,
 ): Operation<void> {
   const connection = new ServerConnection(transport, handler, config, registry);
   try {

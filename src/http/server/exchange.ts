@@ -7,10 +7,13 @@ import type { HttpInput } from "../codec/input.ts";
 import type { HttpLimits } from "../limits.ts";
 import type { HttpTransport, WatchedReader } from "./transport.ts";
 
-/** The server's timeouts, resolved (ms; `Infinity` when off). */
+/** The server's timeouts, resolved (ms; `Infinity` when off): see `HttpServerTimeouts`. */
 export interface ResolvedTimeouts {
+  /** The whole request head must arrive within this. */
   headers: number;
+  /** The request body must arrive within this, from the end of its head. */
   requestBody: number;
+  /** How long a kept-alive connection may wait for its next request. */
   keepAlive: number;
 }
 

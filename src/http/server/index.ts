@@ -9,5 +9,6 @@ export { HttpRequest } from "./request.ts";
 export { HttpResponse, HttpUpgradedConnection } from "./response.ts";
 export { serveHttpConnection } from "./connection.ts";
 export type { HttpHandler, ConnectionConfig } from "./connection.ts";
+export type { ResolvedTimeouts } from "./exchange.ts";
 export type { FetchHandler } from "./fetch.ts";
 export type { HttpTransport } from "./transport.ts";

@@ -365,14 +365,17 @@ export class HttpUpgradedConnection extends DuplexBase {
     return this.#port.transport.cancelledWrite;
   }
 
+  /** Reads the bytes buffered after the head first, then the connection. */
   protected readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
     return this.#port.input.readSome(sizeHint);
   }
 
+  /** Writes to the connection. */
   protected writeChunk(bytes: Uint8Array): Operation<void> {
     return this.#port.transport.write(bytes);
   }
 
+  /** True once `close()` or `abort()` was called. */
   protected get isClosed(): boolean {
     return this.#closed;
   }

@@ -22,7 +22,7 @@ import { requireHost, requireOptionalBoolean, requireOptionalCount, requireOptio
 import { listenTls, type TlsServerOptions } from "../../node/tls/tls_server.ts";
 import { CondVar } from "../../sync/cond_var.ts";
 import { resolveLimits, type HttpLimits } from "../limits.ts";
-import { serveHttpConnection, type ConnectionConfig, type HttpHandler, type ServerConnection, type ServerRegistry } from "./connection.ts";
+import { serveConnection, type ConnectionConfig, type HttpHandler, type ServerConnection, type ServerRegistry } from "./connection.ts";
 import type { ResolvedTimeouts } from "./exchange.ts";
 import { fetchHandler, type FetchHandler } from "./fetch.ts";
 import type { HttpRequest } from "./request.ts";
@@ -165,7 +165,7 @@ export function* listenHttp(options?: ListenHttpOptions): Operation<HttpServer> 
  * });
  * ```
  */
-export class HttpServer implements ServerRegistry {
+export class HttpServer {
   /** The bound IP address. */
   readonly host: string;
   /** The bound port (the real one when 0 was asked for). */
@@ -229,7 +229,7 @@ export class HttpServer implements ServerRegistry {
     if (onError !== undefined) requireFunction(api, "options.onError", onError, "a function (error, req) => void");
     const config: ConnectionConfig = { ...this.#settings, allowFailure, onError };
     const registry: ServerRegistry = this;
-    yield* this.#listener.serve((conn) => serveHttpConnection(conn, handler, config, registry), {
+    yield* this.#listener.serve((conn) => serveConnection(conn, handler, config, registry), {
       ...(maxConnections === undefined ? {} : { maxConnections }),
       allowFailure,
       ...(onError === undefined ? {} : { onError: (error: unknown) => onError(error, undefined) }),
