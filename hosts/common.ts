@@ -55,14 +55,47 @@ export function bin(name: string): string {
   return join(root, "node_modules", ".bin", name);
 }
 
-/** Runs a command, echoing its output as it comes; resolves with all of it and the exit code. */
+let signalsHandled = false;
+
+/** Ctrl-C or SIGTERM ends this process through `exit`, whose listeners end the commands' process groups. */
+function endOnSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  process.once("SIGINT", () => process.exit(130));
+  process.once("SIGTERM", () => process.exit(143));
+}
+
+/**
+ * Runs a command, echoing its output as it comes; resolves with all of it and
+ * the exit code. Past `timeoutMs` (10 minutes by default) the command and
+ * every process it started are killed.
+ */
 export function runCommand(
   command: string,
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so the time limit ends what it started too (a `node --test` runner's
+    // file processes), not just the child: a grandchild left running would hold the pipes open.
+    const child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: process.platform !== "win32",
+    });
+    const killGroup = (): void => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      try {
+        if (process.platform === "win32") child.kill("SIGKILL");
+        else process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    // Detached, the group no longer gets the terminal's Ctrl-C: pass the end of this process on.
+    endOnSignals();
+    process.once("exit", killGroup);
     let output = "";
     const take = (chunk: Buffer, to: NodeJS.WriteStream): void => {
       const text = chunk.toString("utf8");
@@ -72,15 +105,17 @@ export function runCommand(
     child.stdout.on("data", (c: Buffer) => take(c, process.stdout));
     child.stderr.on("data", (c: Buffer) => take(c, process.stderr));
     const timer = setTimeout(() => {
-      output += `\n[${command} killed after ${options.timeoutMs} ms]\n`;
-      child.kill("SIGKILL");
+      output += `\n[${command} killed after ${options.timeoutMs} ms, with the processes it started]\n`;
+      killGroup();
     }, options.timeoutMs ?? 600_000);
     child.on("error", (error) => {
       clearTimeout(timer);
+      process.off("exit", killGroup);
       resolve({ code: null, output: output + `\n[could not start ${command}: ${error.message}]\n` });
     });
     child.on("close", (code) => {
       clearTimeout(timer);
+      process.off("exit", killGroup);
       resolve({ code, output });
     });
   });
