@@ -366,7 +366,9 @@ export class HttpUpgradedConnection extends DuplexBase {
   }
 
   protected readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
-    return this.#port.input.readSome(sizeHint);
+    // What arrived with the request head first; then the connection's chunks as they come, past the parser's buffer.
+    const port = this.#port;
+    return port.input.buffered > 0 ? port.input.readSome(sizeHint) : port.watched.nextChunk();
   }
 
   protected writeChunk(bytes: Uint8Array): Operation<void> {
