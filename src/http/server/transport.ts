@@ -133,10 +133,11 @@ export class WatchedReader extends ReaderBase {
    * going through this reader's buffer (bytes left in it come first);
    * `undefined` at end of stream. Cancel-safe like `readSome`.
    */
-  *nextChunk(): Operation<Uint8Array | undefined> {
-    if (this.buffered > 0) return yield* this.readSome();
+  nextChunk(): Operation<Uint8Array | undefined> {
+    // Not a generator itself: the operation it returns is the one the caller delegates to, a level less on every resume.
+    if (this.buffered > 0) return this.readSome();
     if (current !== null && current.cancelDue) throw new Cancelled();
-    return yield* this.readChunk();
+    return this.readChunk();
   }
 
   protected *readChunk(): Operation<Uint8Array | undefined> {
