@@ -13,6 +13,8 @@
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
 import { Cancelled } from "../core/errors.ts";
+import type { Coroutine } from "../core/coroutine.ts";
+import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
 import type { Operation } from "../core/operation.ts";
 
@@ -34,8 +36,8 @@ export class ReadPort {
   #endedBeforeError = false;
   #ended = false;
   readonly #stream: Readable;
-  /** With standing listeners: the waiting read's wake-up, if one is waiting. */
-  #wake: (() => void) | undefined = undefined;
+  /** With standing listeners: the task whose read is waiting, if one is. */
+  #waiter: Coroutine | undefined = undefined;
   readonly #standing: boolean;
   #standingWake: (() => void) | undefined = undefined;
 
@@ -50,9 +52,10 @@ export class ReadPort {
     this.#standing = options?.standingListeners === true;
     if (this.#standing) {
       const wake = (): void => {
-        const resolve = this.#wake;
-        this.#wake = undefined;
-        resolve?.();
+        const task = this.#waiter;
+        if (task === undefined) return;
+        this.#waiter = undefined;
+        task.scheduler.wake(task);
       };
       this.#standingWake = wake;
       stream.on("readable", wake);
@@ -136,12 +139,16 @@ export class ReadPort {
       if (got !== null) return got;
       waited = true;
       if (this.#standing) {
-        yield* action<void>((resolve) => {
-          this.#wake = resolve;
-          return () => {
-            this.#wake = undefined;
-          };
-        });
+        // Parked directly, woken by the standing listeners: no action() (its closures and generator) per wait on a busy socket.
+        const task = requireTask("read()");
+        this.#waiter = task;
+        task.scheduler.external++;
+        try {
+          yield* park();
+        } finally {
+          this.#waiter = undefined;
+          task.scheduler.external--;
+        }
         continue;
       }
       yield* action<void>((resolve) => {
