@@ -190,12 +190,28 @@ export class WritePort {
    * Cancelled while waiting, the bytes stay queued and will still be sent.
    */
   *write(bytes: Uint8Array): Operation<void> {
+    if (this.offer(bytes)) return;
+    yield* this.waitDrain();
+  }
+
+  /**
+   * The first half of {@link WritePort.write}, for a caller that saves the
+   * operation when there is room: queues `bytes` (copied) and returns true
+   * when the stream's buffer is under its high-water mark, false when the
+   * caller must `waitDrain()` next. Throws as `write` does.
+   */
+  offer(bytes: Uint8Array): boolean {
     const stream = this.#stream;
     if (this.#error !== undefined) throw this.#error;
     if (stream.destroyed || stream.writableEnded) {
       throw Object.assign(new Error("write(): the stream is closed for writing"), { code: "EPIPE" });
     }
-    if (stream.write(Buffer.from(bytes))) return;
+    return stream.write(Buffer.from(bytes));
+  }
+
+  /** The second half of {@link WritePort.write}: waits until the stream's buffer has drained (or the stream closed or failed). */
+  *waitDrain(): Operation<void> {
+    const stream = this.#stream;
     yield* action<void>((resolve, reject) => {
       const onDrain = (): void => resolve();
       const onError = (error: unknown): void => reject(error);
