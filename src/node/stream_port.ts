@@ -29,6 +29,32 @@ function receivedEnd(stream: Readable): boolean {
   return state?.ended === true || stream.readableEnded;
 }
 
+/**
+ * True when `stream` holds no bytes and will emit 'readable' when some come:
+ * nothing ended, failed or was destroyed, and Node's `needReadable` is set
+ * (as the `read()` that took the last bytes leaves it). Read from the
+ * readable state, as {@link receivedEnd} does; false whenever it is unsure.
+ */
+function nothingYet(stream: Readable): boolean {
+  const state = (stream as Readable & { _readableState?: ReadableStateFlags })._readableState;
+  return (
+    state !== undefined &&
+    state.length === 0 &&
+    state.needReadable === true &&
+    state.ended !== true &&
+    state.destroyed !== true &&
+    (state.errored ?? null) === null
+  );
+}
+
+interface ReadableStateFlags {
+  length?: number;
+  needReadable?: boolean;
+  ended?: boolean;
+  destroyed?: boolean;
+  errored?: unknown;
+}
+
 /** Reads a Node `Readable` chunk by chunk from weft tasks. */
 export class ReadPort {
   #error: unknown = undefined;
@@ -135,7 +161,9 @@ export class ReadPort {
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-      const got = this.poll();
+      // Nothing buffered and Node already armed to emit 'readable' for the next bytes: a read() would only return
+      // null (a busy socket's every other read), so park at once.
+      const got = this.#standing && this.#error === undefined && !this.#ended && nothingYet(stream) ? null : this.poll();
       if (got !== null) return got;
       waited = true;
       if (this.#standing) {
