@@ -1,13 +1,16 @@
 /**
  * The load sections of `npm run bench`: workloads that are not a cell of the
  * host × peer matrix because something outside the runtime drives them (wrk
- * against a server in its own process) and they measure more than ns/op
- * (requests/s and the server's CPU per request). They run on Node only, after
- * the cells, when the run includes Node and the section (every full run
- * does; `--workloads http_server` runs only it). Each gives a table for the
- * report, or the reason it could not run.
+ * against a server in its own process, a `ws` client against a WebSocket
+ * server in its own process) and they measure more than ns/op (requests or
+ * messages per second, and the server's CPU per request or message). They
+ * run on Node only, after the cells, when the run includes Node and the
+ * section (every full run does; `--workloads http_server` runs only that
+ * one). Each gives a table for the report, or the reason it could not run.
  */
 import { httpServerLoad } from "./http/server_load.ts";
+import { MESSAGE_SIZE } from "./ws/echo_load.ts";
+import { WS_BENCH_SIZES, wsBench, wsBenchRows } from "./ws/run.ts";
 
 /** One section's table, as it goes into latest.json and the report. */
 export interface LoadSectionResult {
@@ -67,8 +70,30 @@ const httpServer: LoadSection = {
   },
 };
 
+const wsEcho: LoadSection = {
+  name: "ws_echo",
+  async run(quick) {
+    const size = WS_BENCH_SIZES[quick ? "quick" : "full"];
+    const report = await wsBench(size);
+    return {
+      name: "ws_echo",
+      title: `ws_echo on Node (${MESSAGE_SIZE}-byte messages, strict ping-pong)`,
+      method:
+        "An echo server, weft's (`listenHttp` + `acceptWebSocket`, a task per connection doing `sendBinary(recvBytes())`) and " +
+        "the `ws` package's `WebSocketServer`, each in a fresh process per timed run, driven by one `ws` client process over 1 and " +
+        `64 connections: each connection sends a ${MESSAGE_SIZE}-byte binary message, waits for its echo and sends the next. ` +
+        `${count(size.messages)} round trips per timed run after a warm-up of a tenth of that; each row is the median of ` +
+        `${size.runs} timed runs, the two servers' runs interleaved. CPU per message is the server process's utime + stime from ` +
+        "`/proc` over the timed run. The client's cost is in both rates alike, so the ratio understates the servers' " +
+        "difference; the CPU column shows it. Target: weft at least 1.0× ws.",
+      header: ["server", "connections", "messages/s", "÷ ws", "CPU per message"],
+      rows: wsBenchRows(report),
+    };
+  },
+};
+
 /** Every load section, in report order. */
-export const loadSections: readonly LoadSection[] = [httpServer];
+export const loadSections: readonly LoadSection[] = [httpServer, wsEcho];
 
 /** Their names, which `--workloads` accepts beside the cells' workloads. */
 export const loadSectionNames: readonly string[] = loadSections.map((s) => s.name);

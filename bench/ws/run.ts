@@ -45,29 +45,36 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** The report as Markdown, with weft's messages/s over ws's for each connection count. */
-export function formatWsBench(report: WsBenchReport): string {
-  const lines = [
-    `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving both servers)`,
-    "",
-    "| server | connections | messages/s (median) | server CPU per message | weft / ws |",
-    "|---|---:|---:|---:|---:|",
-  ];
+/** The size of a full run and of a `--quick` one: round trips per timed run, and timed runs per row. */
+export const WS_BENCH_SIZES = { full: { messages: 100_000, runs: 5 }, quick: { messages: 20_000, runs: 3 } } as const;
+
+/** One table row per server and connection count: the server, connections, messages/s (median), weft's messages/s over ws's, server CPU per message (median). */
+export function wsBenchRows(report: WsBenchReport): string[][] {
   const rate = (row: WsBenchReport["rows"][number]): number => median(row.runs.map((r) => r.messagesPerSecond));
-  for (const row of report.rows) {
+  return report.rows.map((row) => {
     const label = row.kind === "weft" ? "weft (listenHttp + acceptWebSocket)" : "ws WebSocketServer";
     const cpus = row.runs.map((r) => r.cpuNsPerMessage).filter((n): n is number => n !== undefined);
     const cpu = cpus.length === 0 ? "n/a" : `${(median(cpus) / 1000).toFixed(1)} µs`;
     const other = report.rows.find((r) => r.kind === "ws" && r.connections === row.connections);
     const ratio = row.kind === "weft" && other !== undefined ? `${(rate(row) / rate(other)).toFixed(2)}×` : "";
-    lines.push(`| ${label} | ${row.connections} | ${Math.round(rate(row)).toLocaleString("en-US")} | ${cpu} | ${ratio} |`);
-  }
+    return [label, String(row.connections), Math.round(rate(row)).toLocaleString("en-US"), ratio, cpu];
+  });
+}
+
+/** The report as Markdown, with weft's messages/s over ws's for each connection count. */
+export function formatWsBench(report: WsBenchReport): string {
+  const lines = [
+    `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving both servers)`,
+    "",
+    "| server | connections | messages/s (median) | weft / ws | server CPU per message |",
+    "|---|---:|---:|---:|---:|",
+  ];
+  for (const row of wsBenchRows(report)) lines.push(`| ${row.join(" | ")} |`);
   return `${lines.join("\n")}\n`;
 }
 
 // Run as a program (not imported by the smoke test).
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const quick = process.argv.includes("--quick");
-  const report = await wsBench({ messages: quick ? 20_000 : 200_000, runs: quick ? 3 : 5 });
+  const report = await wsBench(WS_BENCH_SIZES[process.argv.includes("--quick") ? "quick" : "full"]);
   console.log(formatWsBench(report));
 }

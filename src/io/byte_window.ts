@@ -51,6 +51,12 @@ export class ByteWindow {
 
   /** Removes and returns the next `n` bytes (a view that is never written again). */
   take(n: number): Uint8Array {
+    if (this.start === 0 && n === this.bytes.length) {
+      // The whole of an adopted chunk (a reader passing a chunk on as it came): the chunk itself, no view to make.
+      const whole = this.bytes;
+      this.clear();
+      return whole;
+    }
     const taken = this.bytes.subarray(this.start, this.start + n);
     this.consume(n);
     return taken;

@@ -209,7 +209,26 @@ export abstract class ReaderBase implements Reader {
     if (max === 0) throw new RangeError("readSome(): max must be at least 1");
     this.#enter("readSome()");
     try {
-      if (this.buffered === 0 && !(yield* this.#fill(max === Infinity ? DEFAULT_CHUNK : max))) return undefined;
+      if (this.buffered === 0) {
+        // #fill inline (a level of `yield*` less on every resume of a waiting read), and a chunk that fits is handed
+        // on as it came, past the window.
+        if (this.#ended) return undefined;
+        const hint = max === Infinity ? DEFAULT_CHUNK : Math.max(1, Math.min(max, DEFAULT_CHUNK));
+        for (;;) {
+          const chunk = yield* this.readChunk(hint);
+          if (chunk === undefined) {
+            this.#ended = true;
+            return undefined;
+          }
+          if (!(chunk instanceof Uint8Array)) {
+            throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+          }
+          if (chunk.length === 0) continue;
+          if (chunk.length <= max) return chunk;
+          this.#window.append(chunk);
+          break;
+        }
+      }
       return this.#window.take(Math.min(max, this.buffered));
     } finally {
       this.#reading = false;

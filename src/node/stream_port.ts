@@ -13,6 +13,8 @@
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
 import { Cancelled } from "../core/errors.ts";
+import type { Coroutine } from "../core/coroutine.ts";
+import { park } from "../core/pause.ts";
 import { requireTask } from "../core/scheduler.ts";
 import type { Operation } from "../core/operation.ts";
 
@@ -27,6 +29,32 @@ function receivedEnd(stream: Readable): boolean {
   return state?.ended === true || stream.readableEnded;
 }
 
+/**
+ * True when `stream` holds no bytes and will emit 'readable' when some come:
+ * nothing ended, failed or was destroyed, and Node's `needReadable` is set
+ * (as the `read()` that took the last bytes leaves it). Read from the
+ * readable state, as {@link receivedEnd} does; false whenever it is unsure.
+ */
+function nothingYet(stream: Readable): boolean {
+  const state = (stream as Readable & { _readableState?: ReadableStateFlags })._readableState;
+  return (
+    state !== undefined &&
+    state.length === 0 &&
+    state.needReadable === true &&
+    state.ended !== true &&
+    state.destroyed !== true &&
+    (state.errored ?? null) === null
+  );
+}
+
+interface ReadableStateFlags {
+  length?: number;
+  needReadable?: boolean;
+  ended?: boolean;
+  destroyed?: boolean;
+  errored?: unknown;
+}
+
 /** Reads a Node `Readable` chunk by chunk from weft tasks. */
 export class ReadPort {
   #error: unknown = undefined;
@@ -34,8 +62,8 @@ export class ReadPort {
   #endedBeforeError = false;
   #ended = false;
   readonly #stream: Readable;
-  /** With standing listeners: the waiting read's wake-up, if one is waiting. */
-  #wake: (() => void) | undefined = undefined;
+  /** With standing listeners: the task whose read is waiting, if one is. */
+  #waiter: Coroutine | undefined = undefined;
   readonly #standing: boolean;
   #standingWake: (() => void) | undefined = undefined;
 
@@ -50,9 +78,10 @@ export class ReadPort {
     this.#standing = options?.standingListeners === true;
     if (this.#standing) {
       const wake = (): void => {
-        const resolve = this.#wake;
-        this.#wake = undefined;
-        resolve?.();
+        const task = this.#waiter;
+        if (task === undefined) return;
+        this.#waiter = undefined;
+        task.scheduler.wake(task);
       };
       this.#standingWake = wake;
       stream.on("readable", wake);
@@ -132,16 +161,22 @@ export class ReadPort {
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-      const got = this.poll();
+      // Nothing buffered and Node already armed to emit 'readable' for the next bytes: a read() would only return
+      // null (a busy socket's every other read), so park at once.
+      const got = this.#standing && this.#error === undefined && !this.#ended && nothingYet(stream) ? null : this.poll();
       if (got !== null) return got;
       waited = true;
       if (this.#standing) {
-        yield* action<void>((resolve) => {
-          this.#wake = resolve;
-          return () => {
-            this.#wake = undefined;
-          };
-        });
+        // Parked directly, woken by the standing listeners: no action() (its closures and generator) per wait on a busy socket.
+        const task = requireTask("read()");
+        this.#waiter = task;
+        task.scheduler.external++;
+        try {
+          yield* park();
+        } finally {
+          this.#waiter = undefined;
+          task.scheduler.external--;
+        }
         continue;
       }
       yield* action<void>((resolve) => {
@@ -183,12 +218,28 @@ export class WritePort {
    * Cancelled while waiting, the bytes stay queued and will still be sent.
    */
   *write(bytes: Uint8Array): Operation<void> {
+    if (this.offer(bytes)) return;
+    yield* this.waitDrain();
+  }
+
+  /**
+   * The first half of {@link WritePort.write}, for a caller that saves the
+   * operation when there is room: queues `bytes` (copied) and returns true
+   * when the stream's buffer is under its high-water mark, false when the
+   * caller must `waitDrain()` next. Throws as `write` does.
+   */
+  offer(bytes: Uint8Array): boolean {
     const stream = this.#stream;
     if (this.#error !== undefined) throw this.#error;
     if (stream.destroyed || stream.writableEnded) {
       throw Object.assign(new Error("write(): the stream is closed for writing"), { code: "EPIPE" });
     }
-    if (stream.write(Buffer.from(bytes))) return;
+    return stream.write(Buffer.from(bytes));
+  }
+
+  /** The second half of {@link WritePort.write}: waits until the stream's buffer has drained (or the stream closed or failed). */
+  *waitDrain(): Operation<void> {
+    const stream = this.#stream;
     yield* action<void>((resolve, reject) => {
       const onDrain = (): void => resolve();
       const onError = (error: unknown): void => reject(error);

@@ -97,6 +97,14 @@ const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 export function applyMask(data: Uint8Array, key: Uint8Array, phase = 0, start = 0, end = data.length): number {
   let i = start;
   let p = phase & 3;
+  if (end - start < 64) {
+    // A short stretch (the common small message): a 32-bit view would cost more than it saves.
+    for (; i < end; i++) {
+      data[i]! ^= key[p]!;
+      p = (p + 1) & 3;
+    }
+    return p;
+  }
   // Bytes up to the first 4-byte-aligned address.
   while (i < end && ((data.byteOffset + i) & 3) !== 0) {
     data[i++]! ^= key[p]!;

@@ -14,7 +14,11 @@ import { protectFromCancel } from "../core/cancel.ts";
 import { withTimeoutOpt } from "../group/timeout.ts";
 import { Mutex } from "../sync/mutex.ts";
 import { CondVar } from "../sync/cond_var.ts";
+import { allocBytes } from "../io/byte_pool.ts";
+import { ByteWindow } from "../io/byte_window.ts";
+import { decodeUtf8 } from "../io/data.ts";
 import { ReaderBase, type Reader } from "../io/reader.ts";
+import { current } from "../core/scheduler.ts";
 import { WriterBase, dropsCancelledWrites, toBytes, type Writer } from "../io/writer.ts";
 import { ConnectionClosed, ProtocolError } from "./errors.ts";
 import {
@@ -75,6 +79,9 @@ const WRITE_PIECE = 64 * 1024;
 /** The most bytes a discarding read asks for at a time. */
 const DISCARD_PIECE = 64 * 1024;
 const EMPTY = new Uint8Array(0);
+/** What {@link WebSocket}'s whole-frame fast path found at the front of its input: more bytes are due, or the general path must read it. */
+const MORE = 0;
+const SLOW = 1;
 
 /** Mask keys come from a pool of random bytes, refilled 4 KiB at a time, so a frame costs no call into the crypto API. */
 const keyPool = new Uint8Array(4096);
@@ -237,6 +244,8 @@ export class WebSocket {
 
   // Reading. The read lock is held by whichever task reads frames; `#changed` is broadcast when it is released or a pong arrives.
   readonly #readLock = new Mutex();
+  /** Bytes read from the transport and not yet parsed: one transport read can carry several frames. */
+  readonly #in = new ByteWindow();
   readonly #changed = new CondVar();
   #receiving = false;
   /** A message `recvText`/`recvBytes` was reading when it was cancelled: the next one goes on with it. */
@@ -347,12 +356,124 @@ export class WebSocket {
 
   /** A whole message as text (at most `maxMessageSize` bytes; a binary message is decoded as UTF-8). Cancelling it loses nothing: the next call goes on with the same message. */
   *recvText(): Operation<string> {
+    if (this.#fastReady()) {
+      const bytes = yield* this.#recvFrame();
+      if (bytes !== null) return decodeUtf8("Data.text()", bytes);
+    }
     return (yield* this.#recvWhole()).text();
   }
 
   /** A whole message (binary or text) as bytes. Cancelling it loses nothing: the next call goes on with the same message. */
   *recvBytes(): Operation<Uint8Array> {
+    if (this.#fastReady()) {
+      const bytes = yield* this.#recvFrame();
+      if (bytes !== null) return bytes;
+    }
     return (yield* this.#recvWhole()).bytes();
+  }
+
+  /** True when no message is part-read, so the next message may be taken whole by {@link WebSocket.#recvFrame}. */
+  #fastReady(): boolean {
+    return (
+      this.#whole === null &&
+      !this.#receiving &&
+      !this.#cutOffDue &&
+      this.#closed === null &&
+      this.#hdrStage === 0 &&
+      !this.#msgActive &&
+      !this.#msgPending
+    );
+  }
+
+  /**
+   * The fast path of `recvBytes`/`recvText`: a message that is one whole
+   * data frame (the common case) taken straight from the input, with no
+   * message reader. Returns null, having taken nothing, when the next frame
+   * is anything else (a control frame, a fragment, a frame over 64 KiB or
+   * over the limits, a protocol error): the general path reads it then.
+   * Cancelled, it has taken nothing either (the bytes read so far stay in
+   * the input).
+   */
+  *#recvFrame(): Operation<Uint8Array | null> {
+    // IO entry points check cancellation first, also when the bytes are already here.
+    if (current !== null && current.cancelDue) throw new Cancelled();
+    if (!this.#readLock.tryAcquire()) return null;
+    this.#receiving = true;
+    try {
+      for (;;) {
+        const got = this.#takeFrame();
+        if (got === SLOW) return null;
+        if (got !== MORE) {
+          if (this.#msgText) {
+            const bad = this.#utf8.feed(got);
+            if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
+            if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+          }
+          return got;
+        }
+        // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
+        let chunk: Uint8Array | undefined;
+        try {
+          chunk = yield* this.#t.readSome();
+        } catch (error) {
+          if (error instanceof Cancelled) throw error;
+          throw this.#lost(error);
+        }
+        if (chunk === undefined) throw this.#lost(undefined);
+        this.#in.append(chunk);
+      }
+    } finally {
+      this.#receiving = false;
+      this.#readLock.release();
+      this.#changed.broadcast();
+    }
+  }
+
+  /**
+   * Takes a whole unfragmented data frame of at most 64 KiB (header checked
+   * as {@link WebSocket.#pumpOne} does, payload unmasked) from the input,
+   * or says that more bytes are due (MORE) or that the general path must
+   * read the frame (SLOW); nothing is taken in those cases.
+   */
+  #takeFrame(): Uint8Array | typeof MORE | typeof SLOW {
+    const input = this.#in;
+    const at = input.start;
+    const size = input.end - at;
+    if (size < 2) return MORE;
+    const bytes = input.bytes;
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
+    const opcode = b0 & 0x0f;
+    // FIN set, no RSV bit, TEXT or BINARY, masked exactly when the peer is a client.
+    if ((b0 & 0xf0) !== 0x80 || (opcode !== Opcode.Text && opcode !== Opcode.Binary) || ((b1 & 0x80) !== 0) === this.#masks) return SLOW;
+    let length = b1 & 0x7f;
+    let head = 2;
+    if (length === 126) {
+      if (size < 4) return MORE;
+      length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+      head = 4;
+    } else if (length === 127) {
+      return SLOW;
+    }
+    if (length > this.#opts.maxFrameSize || length > this.#opts.maxMessageSize) return SLOW;
+    const keyAt = at + head;
+    if (!this.#masks) head += 4;
+    if (size < head + length) return MORE;
+    const start = at + head;
+    const end = start + length;
+    if (!this.#masks) {
+      const key = this.#frameKey;
+      key[0] = bytes[keyAt]!;
+      key[1] = bytes[keyAt + 1]!;
+      key[2] = bytes[keyAt + 2]!;
+      key[3] = bytes[keyAt + 3]!;
+      applyMask(bytes, key, 0, start, end);
+    }
+    input.consume(head + length);
+    this.#msgSeq++; // readers of an earlier message see its end
+    this.#msgText = opcode === Opcode.Text;
+    if (this.#msgText) this.#utf8.reset();
+    return bytes.subarray(start, end);
   }
 
   *#recvWhole(): Operation<{ text(): string; bytes(): Uint8Array }> {
@@ -550,7 +671,32 @@ export class WebSocket {
   }
 
   *#sendWhole(opcode: number, bytes: Uint8Array): Operation<void> {
-    yield* this.#checkSend();
+    if (this.#cutOffDue || this.#closed !== null || this.#closeSent) yield* this.#checkSend();
+    const length = bytes.length;
+    if (!this.#masks && length <= WRITE_PIECE && this.#messageLock.tryAcquire()) {
+      // The common case, a server's message with no other write under way: the frame built and written here, one
+      // transport write and no nested operations (each level of `yield*` costs on every write).
+      if (this.#writeLock.tryAcquire()) {
+        try {
+          if (this.#dropped) throw this.#closed ?? new ConnectionClosed(1006);
+          const head = headerSize(length, false);
+          const out = head + length <= 64 ? new Uint8Array(head + length) : allocBytes(head + length);
+          writeHeader(out, 0, true, opcode, length, null);
+          out.set(bytes, head);
+          try {
+            yield* this.#t.write(out);
+          } catch (error) {
+            if (error instanceof Cancelled) throw error;
+            throw this.#lost(error);
+          }
+        } finally {
+          this.#writeLock.release();
+          this.#messageLock.release();
+        }
+        return;
+      }
+      this.#messageLock.release();
+    }
     yield* this.#messageLock.acquire();
     try {
       yield* this.#frame(opcode, true, bytes, 0, bytes.length);
@@ -696,9 +842,10 @@ export class WebSocket {
     try {
       if (this.#dropped) throw this.#closed ?? new ConnectionClosed(1006);
       const first = Math.min(length, WRITE_PIECE);
-      const out = new Uint8Array(head + first);
+      // A small array is cheapest on the JavaScript heap; a larger one comes from the shared slabs.
+      const out = head + first <= 64 ? new Uint8Array(head + first) : allocBytes(head + first);
       writeHeader(out, 0, fin, opcode, length, key);
-      out.set(data.subarray(start, start + first), head);
+      out.set(start === 0 && first === data.length ? data : data.subarray(start, start + first), head);
       let phase = key === null ? 0 : applyMask(out, key, 0, head);
       yield* this.#write(out);
       if (first === length) return;
@@ -731,16 +878,25 @@ export class WebSocket {
     }
   }
 
+  /** Exactly `n` bytes from the input, reading the transport as needed. Cancelled, it has taken nothing (bytes read stay in the input). */
   *#readExactly(n: number): Operation<Uint8Array> {
-    try {
-      return yield* this.#t.readExactly(n);
-    } catch (error) {
-      if (error instanceof Cancelled) throw error;
-      throw this.#lost(error);
-    }
+    while (this.#in.end - this.#in.start < n) yield* this.#fillInput();
+    return this.#in.take(n);
   }
 
+  /** Up to `max` bytes: from the input while it holds some, else straight from the transport. */
   *#readSome(max: number): Operation<Uint8Array> {
+    const held = this.#in.end - this.#in.start;
+    if (held > 0) return this.#in.take(Math.min(held, max));
+    return yield* this.#transportRead(max);
+  }
+
+  /** Appends whatever the transport has next to the input. */
+  *#fillInput(): Operation<void> {
+    this.#in.append(yield* this.#transportRead(Infinity));
+  }
+
+  *#transportRead(max: number): Operation<Uint8Array> {
     let chunk: Uint8Array | undefined;
     try {
       chunk = yield* this.#t.readSome(max);

@@ -42,7 +42,7 @@ test("options: the defaults are the complete run", () => {
   assert.deepEqual(o.hosts, ["node", "bun", "deno", "chromium", "quickjs"]);
   assert.equal(o.peers.length, 7);
   assert.equal(o.workloads.length, workloads.length);
-  assert.deepEqual(o.loads, ["http_server"]);
+  assert.deepEqual(o.loads, ["http_server", "ws_echo"]);
   assert.equal(o.runs, 5);
 });
 
@@ -55,6 +55,9 @@ test("options: --workloads names load sections beside the cells' workloads, and 
   assert.deepEqual(onlyLoad.workloads, []);
   assert.deepEqual(onlyLoad.loads, ["http_server"]);
   assert.deepEqual(parseOptions(["--workloads", "pause_loop"]).loads, []);
+  const ws = parseOptions(["--workloads", "ws_echo"]);
+  assert.deepEqual(ws.workloads, []);
+  assert.deepEqual(ws.loads, ["ws_echo"]);
 });
 
 test("options: lists, families, both spellings, catalogue order", () => {

@@ -367,7 +367,9 @@ export class HttpUpgradedConnection extends DuplexBase {
 
   /** Reads the bytes buffered after the head first, then the connection. */
   protected readChunk(sizeHint: number): Operation<Uint8Array | undefined> {
-    return this.#port.input.readSome(sizeHint);
+    // What arrived with the request head first; then the connection's chunks as they come, past the parser's buffer.
+    const port = this.#port;
+    return port.input.buffered > 0 ? port.input.readSome(sizeHint) : port.watched.nextChunk();
   }
 
   /** Writes to the connection. */

@@ -18,6 +18,7 @@
  */
 import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
+import { current } from "../../core/scheduler.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
 import type { Writer } from "../../io/writer.ts";
 import { CondVar } from "../../sync/cond_var.ts";
@@ -124,6 +125,19 @@ export class WatchedReader extends ReaderBase {
   *waitReadable(): Operation<true> {
     while (!this.hasBytes && !this.peerGone) yield* this.#arrived.wait();
     return true;
+  }
+
+  /**
+   * For the reader of an upgraded connection, which has the connection to
+   * itself: the next bytes as they were stashed (a whole chunk), without
+   * going through this reader's buffer (bytes left in it come first);
+   * `undefined` at end of stream. Cancel-safe like `readSome`.
+   */
+  nextChunk(): Operation<Uint8Array | undefined> {
+    // Not a generator itself: the operation it returns is the one the caller delegates to, a level less on every resume.
+    if (this.buffered > 0) return this.readSome();
+    if (current !== null && current.cancelDue) throw new Cancelled();
+    return this.readChunk();
   }
 
   protected *readChunk(): Operation<Uint8Array | undefined> {

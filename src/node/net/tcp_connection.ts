@@ -2,11 +2,22 @@
  * `TcpConnection`: a connected TCP socket as a weft `Reader` and `Writer`.
  */
 import type { Socket } from "node:net";
-import type { Operation } from "../../core/operation.ts";
+import { DONE_VOID, SuspensionPoint, asOperation, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
 import { ReadPort, WritePort } from "../stream_port.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { requireOptionalBoolean, requireOptionalMs } from "./validate.ts";
+
+/** An operation that is already finished: what a write the socket took at once returns. Stateless, so one serves all. */
+class Finished extends SuspensionPoint<void> {
+  next(): IteratorResult<unknown, void> {
+    return DONE_VOID;
+  }
+  throw(error: unknown): IteratorResult<unknown, void> {
+    throw error;
+  }
+}
+const WRITTEN = asOperation(new Finished());
 
 /**
  * How long, by default, `close()` lets unsent bytes drain to a peer that does
@@ -183,12 +194,26 @@ export class TcpConnection extends DuplexBase {
     return chunk;
   }
 
-  /** Sends `bytes` and waits until the socket has taken them. */
-  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+  /**
+   * Sends `bytes` and waits until the socket has taken them. Not a generator:
+   * when the socket has room (the common case) the bytes are queued here and
+   * a finished operation is returned, so a write costs no generator of its own.
+   */
+  protected writeChunk(bytes: Uint8Array): Operation<void> {
     const api = "TcpConnection.write()";
     if (this.#aborted) throw this.#abortedError(api);
+    let room: boolean;
     try {
-      yield* this.#writer.write(bytes);
+      room = this.#writer.offer(bytes);
+    } catch (error) {
+      throw annotateOsError(api, error, this.#peer);
+    }
+    return room ? WRITTEN : this.#waitDrain(api);
+  }
+
+  *#waitDrain(api: string): Operation<void> {
+    try {
+      yield* this.#writer.waitDrain();
     } catch (error) {
       throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
