@@ -66,9 +66,8 @@ test("property: receives cancelled at random points lose and repeat no byte of a
       fc.array(message, { minLength: 1, maxLength: 8 }),
       fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 10 }),
       fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 10 }),
-      // Timeouts of at least 1 ms: with only 0s, a receiver waiting for the peer's next write is cancelled at the same
-      // virtual instant again and again, virtual time never reaches the peer's sleep, and the run never ends.
-      fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 10 }),
+      // Timeouts of 0 included: the loop below follows a cut-short receive with one that waits.
+      fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 10 }),
       fc.constantFrom("recvBytes", "reader"),
       async (messages, cuts, delays, timeouts, mode) => {
         const payloads = messages.map((m, i) => pattern(i, m.size));
