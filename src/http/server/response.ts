@@ -241,7 +241,7 @@ export class HttpResponse {
     this.#keepAlive = false;
     const port = this.#port;
     port.upgraded = true;
-    port.watched.onPeerGone = undefined;
+    port.watched.handOver();
     yield* port.transport.write(head);
     return new HttpUpgradedConnection(port);
   }

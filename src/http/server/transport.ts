@@ -14,7 +14,10 @@
  * stash is bounded (64 KiB): a client that sends more than that while the
  * handler reads nothing is simply not read further until it does (its
  * disconnect is then noticed at the next read or write), as a socket's own
- * flow control would do.
+ * flow control would do. After an upgrade the connection belongs to the
+ * handler, whose reads notice the end themselves: `handOver()` stops the
+ * pump after its read in progress, and once the stash is empty the upgraded
+ * connection reads the transport directly, a task switch less per read.
  */
 import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
@@ -47,6 +50,15 @@ export interface HttpTransport extends Reader, Writer {
   readonly remoteAddress?: string;
 }
 
+/**
+ * A Node Buffer's subarray() builds its view through the species constructor,
+ * several times the cost of a plain Uint8Array's; the parser takes many views
+ * of each chunk, so it gets a plain view of the same bytes.
+ */
+function plain(chunk: Uint8Array): Uint8Array {
+  return chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 /** How much the pump reads ahead of the connection's readers. */
 const STASH_LIMIT = 64 * 1024;
 
@@ -62,6 +74,10 @@ export class WatchedReader extends ReaderBase {
   #ended = false;
   #error: unknown = undefined;
   #closed = false;
+  /** The pump is running (between its start and its return). */
+  #pumping = false;
+  /** The connection was upgraded: the pump stops, its reader reads the transport itself. */
+  #handedOver = false;
   readonly #arrived = new CondVar();
   readonly #drained = new CondVar();
   /** Called once, from the pump, when the peer's end of stream or a read error is seen. */
@@ -89,29 +105,46 @@ export class WatchedReader extends ReaderBase {
    */
   *pump(): Operation<void> {
     const source = this.#source;
-    for (;;) {
-      while (this.#stashed >= STASH_LIMIT) yield* this.#drained.wait();
-      let chunk: Uint8Array | undefined;
-      try {
-        chunk = yield* source.readSome();
-      } catch (error) {
-        if (error instanceof Cancelled) throw error;
-        this.#error = error;
-        this.#gone();
-        return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        while (this.#stashed >= STASH_LIMIT && !this.#handedOver) yield* this.#drained.wait();
+        if (this.#handedOver) return;
+        let chunk: Uint8Array | undefined;
+        try {
+          chunk = yield* source.readSome();
+        } catch (error) {
+          if (error instanceof Cancelled) throw error;
+          this.#error = error;
+          this.#gone();
+          return;
+        }
+        if (chunk === undefined) {
+          this.#ended = true;
+          this.#gone();
+          return;
+        }
+        this.#chunks.push(plain(chunk));
+        this.#stashed += chunk.length;
+        this.#arrived.broadcast();
       }
-      if (chunk === undefined) {
-        this.#ended = true;
-        this.#gone();
-        return;
-      }
-      // A Node Buffer's subarray() builds its view through the species constructor, several times the cost of a
-      // plain Uint8Array's; the parser takes many views of each chunk, so it gets a plain view of the same bytes.
-      if (chunk.constructor !== Uint8Array) chunk = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      this.#chunks.push(chunk);
-      this.#stashed += chunk.length;
-      this.#arrived.broadcast();
+    } finally {
+      this.#pumping = false;
+      // A reader waiting for the stash after a hand-over reads the transport now.
+      if (this.#handedOver) this.#arrived.broadcast();
     }
+  }
+
+  /**
+   * The connection was upgraded: the pump stops after the read it is in
+   * (whose bytes are stashed as usual), and reads go to the transport once
+   * the stash is empty. The end of the stream is then no longer reported
+   * through `onPeerGone`: the handler's own reads see it.
+   */
+  handOver(): void {
+    this.#handedOver = true;
+    this.onPeerGone = undefined;
+    this.#drained.broadcast();
   }
 
   #gone(): void {
@@ -137,13 +170,27 @@ export class WatchedReader extends ReaderBase {
     // Not a generator itself: the operation it returns is the one the caller delegates to, a level less on every resume.
     if (this.buffered > 0) return this.readSome();
     if (current !== null && current.cancelDue) throw new Cancelled();
+    if (this.#chunks.length === 0 && this.#handedOver && !this.#pumping && this.#error === undefined && !this.#ended) {
+      return this.#direct();
+    }
     return this.readChunk();
+  }
+
+  /** After the hand-over, with the pump gone and the stash empty: the transport's next chunk, as a plain view. */
+  *#direct(): Operation<Uint8Array | undefined> {
+    const chunk = yield* this.#source.readSome();
+    if (chunk === undefined) {
+      this.#ended = true;
+      return undefined;
+    }
+    return plain(chunk);
   }
 
   protected *readChunk(): Operation<Uint8Array | undefined> {
     while (this.#chunks.length === 0) {
       if (this.#error !== undefined) throw this.#error;
       if (this.#ended) return undefined;
+      if (this.#handedOver && !this.#pumping) return yield* this.#direct();
       yield* this.#arrived.wait();
     }
     const chunk = this.#chunks.shift()!;
