@@ -10,44 +10,20 @@
  * Linux only (`/proc`) and only with `wrk` installed: otherwise the workload
  * reports itself skipped, with the reason, instead of failing.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type net from "node:net";
 import { fileURLToPath } from "node:url";
+import { startServerProcess, type ServerProcess } from "../server_process.ts";
 import type { HelloServerKind } from "./hello.ts";
 
 const serverScript = fileURLToPath(new URL("./hello_server.js", import.meta.url));
 
 /** A running hello server: its port and process id; `stop()` ends it. */
-export interface HelloServer {
-  readonly port: number;
-  readonly pid: number;
-  stop(): void;
-}
+export type HelloServer = ServerProcess;
 
 /** Starts a hello server of `kind` in its own process; it also exits when this process does (its stdin ends). */
-export async function startHelloServer(kind: HelloServerKind): Promise<HelloServer> {
-  const child: ChildProcess = spawn(process.execPath, [serverScript, kind], { stdio: ["pipe", "pipe", "inherit"] });
-  const stop = (): void => {
-    child.kill();
-  };
-  process.once("exit", stop);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the ${kind} hello server exited with ${code} before listening`)));
-    child.stdout!.once("data", (data: Buffer) => resolve(Number(String(data).trim())));
-  });
-  child.stdout!.destroy();
-  (child.stdin as net.Socket).unref();
-  child.unref();
-  return {
-    port,
-    pid: child.pid!,
-    stop: () => {
-      process.off("exit", stop);
-      stop();
-    },
-  };
+export function startHelloServer(kind: HelloServerKind): Promise<HelloServer> {
+  return startServerProcess(serverScript, [kind], `the ${kind} hello server`);
 }
 
 /** Why wrk cannot run here, or undefined when it can. */

@@ -9,12 +9,11 @@
  * messages; "n/a" without /proc). The same client drives both servers, so
  * the ratio of the two compares the servers.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type net from "node:net";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { cpuSeconds } from "../http/server_load.ts";
+import { startServerProcess, type ServerProcess } from "../server_process.ts";
 import type { EchoServerKind } from "./echo_server.ts";
 
 const serverScript = fileURLToPath(new URL("./echo_server.js", import.meta.url));
@@ -23,35 +22,11 @@ const serverScript = fileURLToPath(new URL("./echo_server.js", import.meta.url))
 export const MESSAGE_SIZE = 32;
 
 /** A running echo server: its port and process id; `stop()` ends it. */
-export interface EchoServer {
-  readonly port: number;
-  readonly pid: number;
-  stop(): void;
-}
+export type EchoServer = ServerProcess;
 
 /** Starts an echo server of `kind` in its own process; it also exits when this process does (its stdin ends). */
-export async function startEchoServer(kind: EchoServerKind): Promise<EchoServer> {
-  const child: ChildProcess = spawn(process.execPath, [serverScript, kind], { stdio: ["pipe", "pipe", "inherit"] });
-  const stop = (): void => {
-    child.kill();
-  };
-  process.once("exit", stop);
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`the ${kind} echo server exited with ${code} before listening`)));
-    child.stdout!.once("data", (data: Buffer) => resolve(Number(String(data).trim())));
-  });
-  child.stdout!.destroy();
-  (child.stdin as net.Socket).unref();
-  child.unref();
-  return {
-    port,
-    pid: child.pid!,
-    stop: () => {
-      process.off("exit", stop);
-      stop();
-    },
-  };
+export function startEchoServer(kind: EchoServerKind): Promise<EchoServer> {
+  return startServerProcess(serverScript, [kind], `the ${kind} echo server`);
 }
 
 /** What one timed run measured. */

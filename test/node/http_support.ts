@@ -10,56 +10,9 @@ import { responseFraming } from "../../src/http/codec/framing.ts";
 import { HttpInput, type ResponseHead } from "../../src/http/codec/input.ts";
 import { resolveLimits } from "../../src/http/limits.ts";
 import type { ConnectionConfig } from "../../src/http/server/connection.ts";
-import { DuplexBase } from "../../src/io/duplex.ts";
-import { pipe, type PipeReader, type PipeWriter } from "../../src/io/pipe.ts";
+import type { PipeEnd } from "../pipe_pair.ts";
 
-/** One end of a {@link duplexPair}: reads one pipe, writes the other. */
-export class PipeEnd extends DuplexBase {
-  readonly #reader: PipeReader;
-  readonly #writer: PipeWriter;
-  #closed = false;
-  readonly remoteAddress = "pipe";
-
-  constructor(reader: PipeReader, writer: PipeWriter) {
-    super();
-    this.#reader = reader;
-    this.#writer = writer;
-  }
-
-  get cancelledWrite(): "dropped" {
-    return "dropped";
-  }
-
-  protected *readChunk(): Operation<Uint8Array | undefined> {
-    return yield* this.#reader.readSome();
-  }
-
-  protected writeChunk(bytes: Uint8Array): Operation<void> {
-    return this.#writer.write(bytes);
-  }
-
-  protected get isClosed(): boolean {
-    return this.#closed;
-  }
-
-  /** Ends what this end writes (the other end reads end of stream). */
-  shutdownWrite(): void {
-    this.#writer.close();
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#reader.close();
-    this.#writer.close();
-  }
-}
-
-/** Two joined ends: what one writes the other reads. */
-export function duplexPair(): [PipeEnd, PipeEnd] {
-  const [aRead, bWrite] = pipe();
-  const [bRead, aWrite] = pipe();
-  return [new PipeEnd(aRead, aWrite), new PipeEnd(bRead, bWrite)];
-}
+export { duplexPair, PipeEnd } from "../pipe_pair.ts";
 
 /** A server connection's settings, with the defaults of `listenHttp` unless overridden. */
 export function serverConfig(

@@ -4,61 +4,13 @@
  * small frame reader for what the WebSocket sends.
  */
 import type { Operation } from "../../src/index.ts";
-import { DuplexBase, pipe, type PipeReader, type PipeWriter, type Reader } from "../../src/io.ts";
+import type { Reader } from "../../src/io.ts";
+import { duplexPair, type PipeEnd } from "../pipe_pair.ts";
 import { WebSocket } from "../../src/ws/websocket.ts";
 import type { WebSocketOptions } from "../../src/ws/options.ts";
 import { applyMask, encodeFrame } from "../../src/ws/frame.ts";
 
-/** One end of a {@link duplexPair}: reads one pipe, writes the other (a portable copy of the http tests' helper). */
-export class PipeEnd extends DuplexBase {
-  readonly #reader: PipeReader;
-  readonly #writer: PipeWriter;
-  #closed = false;
-
-  constructor(reader: PipeReader, writer: PipeWriter) {
-    super();
-    this.#reader = reader;
-    this.#writer = writer;
-  }
-
-  get cancelledWrite(): "dropped" {
-    return "dropped";
-  }
-
-  protected *readChunk(): Operation<Uint8Array | undefined> {
-    return yield* this.#reader.readSome();
-  }
-
-  protected writeChunk(bytes: Uint8Array): Operation<void> {
-    return this.#writer.write(bytes);
-  }
-
-  protected get isClosed(): boolean {
-    return this.#closed;
-  }
-
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Ends what this end writes (the other end reads end of stream). */
-  shutdownWrite(): void {
-    this.#writer.close();
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#reader.close();
-    this.#writer.close();
-  }
-}
-
-/** Two connected duplex ends. */
-export function duplexPair(): [PipeEnd, PipeEnd] {
-  const [aRead, bWrite] = pipe();
-  const [bRead, aWrite] = pipe();
-  return [new PipeEnd(aRead, aWrite), new PipeEnd(bRead, bWrite)];
-}
+export { duplexPair, PipeEnd } from "../pipe_pair.ts";
 
 /** A server and a client WebSocket joined by pipes. */
 export function wsPair(options?: WebSocketOptions): { server: WebSocket; client: WebSocket; serverEnd: PipeEnd; clientEnd: PipeEnd } {
