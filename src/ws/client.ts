@@ -8,6 +8,7 @@ import type { TlsClientOptions } from "../node/tls/connect_tls.ts";
 import { bodyReader } from "../http/codec/body_reader.ts";
 import { responseFraming } from "../http/codec/framing.ts";
 import { HttpInput, type ResponseHead } from "../http/codec/input.ts";
+import { joinChunks } from "../http/codec/read_whole.ts";
 import { requestHeadBytes } from "../http/codec/serialize.ts";
 import { HttpHeaders, type HttpHeadersInit } from "../http/headers.ts";
 import { protocolError } from "../http/client/errors.ts";
@@ -176,13 +177,7 @@ function* readSomeBody(input: HttpInput, head: ResponseHead): Operation<Uint8Arr
     chunks.push(chunk); // the input never overwrites bytes it handed out
     total += chunk.length;
   }
-  const whole = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.length;
-  }
-  return whole;
+  return joinChunks(chunks, total);
 }
 
 /**

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { exampleCommand } from "./example_command.ts";
+import { withTinyproxy } from "./tinyproxy.ts";
 import { hasCommand, makeTestPki } from "./tls_support.ts";
 
 interface Ran {
@@ -346,39 +347,6 @@ test("http-file-server on SIGINT finishes the download in progress, then exits 0
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-/** A tinyproxy on a free port of 127.0.0.1, in the foreground, for the length of `body`. */
-async function withTinyproxy<T>(body: (port: number) => Promise<T>): Promise<T> {
-  const port = await withServer(
-    () => {},
-    async (p) => p,
-  );
-  const dir = mkdtempSync(join(tmpdir(), "weft-tinyproxy-"));
-  const config = join(dir, "tinyproxy.conf");
-  writeFileSync(config, `Port ${port}\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Error\n`);
-  const proxy = spawn("tinyproxy", ["-d", "-c", config], { stdio: "ignore" });
-  const exited = once(proxy, "exit");
-  try {
-    // Ready once it accepts a connection (a bounded wait: 100 tries).
-    for (let tries = 0; ; tries++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const probe = http.get({ host: "127.0.0.1", port, path: "/", agent: false }, (res) => {
-          res.resume();
-          resolve(true);
-        });
-        probe.on("error", () => resolve(false));
-      });
-      if (ok) break;
-      if (tries === 100 || proxy.exitCode !== null) throw new Error("tinyproxy did not start");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return await body(port);
-  } finally {
-    proxy.kill("SIGKILL");
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test("curl -x goes through tinyproxy: plain http forwarded, https tunnelled with CONNECT", {
   timeout: 60_000,

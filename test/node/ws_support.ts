@@ -4,11 +4,7 @@
  * client would not send, and raw servers for answers a real server would
  * not give.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { call, withTaskGroup, type Operation } from "../../src/index.ts";
 import { listenHttp, type HttpServer } from "../../src/http/server/server.ts";
 import type { HttpHandler } from "../../src/http/server/connection.ts";
@@ -133,63 +129,4 @@ export class PeerInbox<T> {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when tinyproxy can be started. */
-export const HAS_TINYPROXY = spawnSync("tinyproxy", ["-v"], { stdio: "ignore" }).error === undefined;
-
-/**
- * Starts tinyproxy on a free port, as test/node/http_client_proxy_test.ts
- * does (tinyproxy cannot listen on port 0: a port is picked and the start
- * retried on a clash).
- */
-export async function startTinyproxy(): Promise<{ port: number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), "weft-ws-proxy-"));
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const config = join(dir, "tinyproxy.conf");
-    writeFileSync(config, `Port ${port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 50\nAllow 127.0.0.1\nLogLevel Critical\n`);
-    const child: ChildProcess = spawn("tinyproxy", ["-d", "-c", config], { stdio: "ignore" });
-    let exited = false;
-    child.once("exit", () => (exited = true));
-    const deadline = Date.now() + 5000;
-    while (!exited && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 20));
-    if (exited || !(await canConnect(port))) {
-      child.kill("SIGKILL");
-      continue;
-    }
-    return {
-      port,
-      stop: async () => {
-        if (!exited) {
-          const gone = new Promise((resolve) => child.once("exit", resolve));
-          child.kill("SIGTERM");
-          await gone;
-        }
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error("tinyproxy did not start");
-}
+export { HAS_TINYPROXY, startTinyproxy } from "./tinyproxy.ts";

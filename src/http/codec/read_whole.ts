@@ -16,6 +16,11 @@ export function* readWholeBody(body: Reader, maxSize: number, tooLarge: () => Er
     if (total > maxSize) throw tooLarge();
     chunks.push(chunk);
   }
+  return joinChunks(chunks, total);
+}
+
+/** The bytes of `chunks` (`total` of them) in one array; a single chunk is returned as it is. */
+export function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const whole = new Uint8Array(total);
   let at = 0;
