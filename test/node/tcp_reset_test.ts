@@ -2,12 +2,20 @@
  * What a TCP reader sees when the connection breaks: bytes that arrived
  * before a reset are delivered before the error, and a write failing after
  * the peer's end of stream does not turn that end into an error.
+ *
+ * "Arrived" means Node has read them from the kernel. A write that fails
+ * synchronously (EPIPE) destroys the socket at once, so bytes the kernel
+ * still held because the process was stalled are lost with it: no reader
+ * can get them back. Each test therefore waits until Node holds what the
+ * peer sent (see `untilNodeHolds`) before it breaks the connection, so that a
+ * loaded machine cannot reorder the two.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { run, sleep, type Operation } from "../../src/index.ts";
-import { connectTcp, type TcpConnection } from "../../src/node.ts";
+import net from "node:net";
+import { call, run, sleep, type Operation } from "../../src/index.ts";
+import { TcpConnection } from "../../src/node.ts";
 import { rawServer } from "./net_support.ts";
 
 type OsError = Error & { code?: string };
@@ -30,6 +38,33 @@ function* writeUntilBroken(conn: TcpConnection, ms = 10_000): Operation<OsError>
   }
 }
 
+/** Connects a plain socket and wraps it, keeping the socket for `untilNodeHolds`. */
+function* connectKeepingSocket(port: number): Operation<{ conn: TcpConnection; socket: net.Socket }> {
+  const socket = net.connect(port, "127.0.0.1");
+  yield* call(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        socket.once("connect", resolve);
+        socket.once("error", reject);
+      }),
+  );
+  return { conn: new TcpConnection(socket), socket };
+}
+
+/**
+ * Waits (bounded) until Node has read `bytes` bytes from the kernel into the
+ * socket's buffer, and its end of stream too when `andEnd`, without
+ * consuming any of it.
+ */
+function* untilNodeHolds(socket: net.Socket, bytes: number, andEnd: boolean, ms = 10_000): Operation<void> {
+  const deadline = Date.now() + ms;
+  const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
+  while (socket.readableLength < bytes || (andEnd && !state.ended)) {
+    if (Date.now() > deadline) throw new Error(`Node never held ${bytes} bytes${andEnd ? " and the end" : ""}`);
+    yield* sleep(1);
+  }
+}
+
 test("a line that arrived before the peer's reset is read first; ECONNRESET comes after it", { timeout: 20_000 }, async () => {
   // The peer sends a line, and resets the connection once it hears from us.
   const peer = await rawServer((socket) => {
@@ -38,7 +73,9 @@ test("a line that arrived before the peer's reset is read first; ECONNRESET come
   });
   try {
     await run(function* () {
-      using conn = yield* connectTcp({ host: "127.0.0.1", port: peer.port });
+      const { conn, socket } = yield* connectKeepingSocket(peer.port);
+      using _conn = conn;
+      yield* untilNodeHolds(socket, "important line\n".length, false);
       const broken = yield* writeUntilBroken(conn);
       assert.ok(broken.code === "ECONNRESET" || broken.code === "EPIPE", String(broken));
       assert.equal(yield* conn.readLine(), "important line");
@@ -65,7 +102,9 @@ test("after the peer's end of stream and a failed write, reads give the buffered
   });
   try {
     await run(function* () {
-      using conn = yield* connectTcp({ host: "127.0.0.1", port: peer.port });
+      const { conn, socket } = yield* connectKeepingSocket(peer.port);
+      using _conn = conn;
+      yield* untilNodeHolds(socket, "first\nlast words\n".length, true);
       const broken = yield* writeUntilBroken(conn);
       assert.ok(broken.code === "EPIPE" || broken.code === "ECONNRESET", String(broken));
       assert.equal(yield* conn.readLine(), "first");
