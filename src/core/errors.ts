@@ -12,6 +12,9 @@
  * group treats a `Cancelled` that leaves a task which is being cancelled as a
  * normal end, not as a failure.
  *
+ * Outside debug mode, the `Cancelled` thrown into a parked task is one shared,
+ * stackless instance (docs/semantics.md, «Cancellation»): do not mutate it.
+ *
  * @example
  * ```ts
  * yield* withTimeoutOpt(10, function* () {
@@ -206,19 +209,55 @@ export class TimerCancelled extends Error {
   }
 }
 
+/**
+ * A `Cancelled` with no stack: built outside the task it is for, a stack would
+ * name only weft's own frames, and capturing one was half the cost of
+ * cancelling a parked task.
+ */
+export function stacklessCancelled(message?: string): Cancelled {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new Cancelled(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+let shared: Cancelled | undefined;
+
+/**
+ * The one `Cancelled` thrown into every task cancelled at a suspension point
+ * outside debug mode, as one `AbortSignal` reason is shared by every operation
+ * it aborts. Making an `Error` costs more than the rest of a cancellation
+ * (cancelling 1M sleeping tasks ran 2.5 to 3.5 times faster with one instance),
+ * and it carries nothing specific to a task: the task that catches it knows
+ * which task it is. It is never given a suppressed-errors record (see
+ * `addSuppressed`), so nothing one task does to it shows in another.
+ */
+export function sharedCancelled(): Cancelled {
+  return shared ?? (shared = stacklessCancelled());
+}
+
 const suppressedByError = new WeakMap<object, unknown[]>();
 
 /**
  * Records that `later` happened while `first` was already the error on its way
- * out. Primitive errors (a thrown string) cannot carry a record; for them the
- * later error is dropped, which is one more reason to throw `Error` objects.
+ * out, and returns the error that carries the record: `first` itself, or, when
+ * `first` is the shared `Cancelled`, a fresh `Cancelled` to use in its place
+ * (a record on the shared one would show on every task's cancellation).
+ * Primitive errors (a thrown string) cannot carry a record; for them the later
+ * error is dropped, which is one more reason to throw `Error` objects.
  */
-export function addSuppressed(first: unknown, later: unknown): void {
-  if (first === later) return;
-  if ((typeof first !== "object" || first === null) && typeof first !== "function") return;
-  const list = suppressedByError.get(first);
-  if (list === undefined) suppressedByError.set(first, [later]);
+export function addSuppressed(first: unknown, later: unknown): unknown {
+  if (first === later) return first;
+  if ((typeof first !== "object" || first === null) && typeof first !== "function") return first;
+  let carrier: object = first;
+  if (carrier === shared) carrier = stacklessCancelled();
+  const list = suppressedByError.get(carrier);
+  if (list === undefined) suppressedByError.set(carrier, [later]);
   else list.push(later);
+  return carrier;
 }
 
 /**

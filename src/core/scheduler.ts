@@ -48,7 +48,7 @@
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
-import { Cancelled, WeftUsageError } from "./errors.ts";
+import { Cancelled, sharedCancelled, WeftUsageError } from "./errors.ts";
 import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
 import { Ring } from "./ring.ts";
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
@@ -382,24 +382,18 @@ function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown
     task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
     return startBody(task).next(undefined);
   }
-  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(newCancellation());
+  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(cancellationFor(task));
 }
 
 /**
- * A `Cancelled` made on a task's behalf (thrown into it when parked, or the
- * outcome of its group). Built outside the task, its stack would name only
- * weft's own frames, and capturing it was half the cost of cancelling a
- * parked task; so it has none, unless debug mode asks for everything.
+ * The `Cancelled` thrown into `task` at its suspension point. Outside debug
+ * mode it is the shared one (see `sharedCancelled`): making an `Error` per
+ * task was the largest cost of cancelling many. In debug mode each is fresh,
+ * names the task (and where it was spawned) and has a stack.
  */
-export function newCancellation(): Cancelled {
-  if (debugEnabled) return new Cancelled();
-  const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    return new Cancelled();
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+function cancellationFor(task: Coroutine): Cancelled {
+  if (!debugEnabled) return sharedCancelled();
+  return new Cancelled(`${task.describe()} was cancelled`);
 }
 
 /** A task yielded something other than SUSPEND: a bare `yield`. Tell it, at that yield. */

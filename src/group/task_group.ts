@@ -3,11 +3,12 @@
  * docs/semantics.md, «Groups», and «Errors» for "first failure wins, later errors are suppressed").
  */
 import { callBody } from "../core/cancel.ts";
+import { debugEnabled } from "../core/debug.ts";
 import { Flag, type CancelPropagator, type ChildOwner, type Coroutine } from "../core/coroutine.ts";
-import { addSuppressed, BreakFromSpawnLoop, Cancelled, WeftUsageError } from "../core/errors.ts";
+import { addSuppressed, BreakFromSpawnLoop, Cancelled, stacklessCancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, requireFunction, type Operation } from "../core/operation.ts";
 import { park } from "../core/pause.ts";
-import { current, newCancellation, requireTask } from "../core/scheduler.ts";
+import { current, requireTask } from "../core/scheduler.ts";
 import type { Task } from "../core/task.ts";
 import { retry, validateRetryMethod, validateRetryOptions, type RetryMethod } from "./retry.ts";
 
@@ -347,7 +348,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
       // FAILED, or CANCELLED: the cancellation came first and stays the error;
       // a real failure during it means the body's value cannot win either.
       this.state = GroupState.FAILED;
-      addSuppressed(this.error, error);
+      this.error = addSuppressed(this.error, error);
     }
   }
 
@@ -363,7 +364,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   }
 
   parentCancelled(): void {
-    this.cancelFromOutside(newCancellation());
+    this.cancelFromOutside(debugEnabled ? new Cancelled() : stacklessCancelled());
   }
 
   cancelAll(): void {
@@ -389,7 +390,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
           this.state = GroupState.FAILED;
           this.error = error;
         } else {
-          addSuppressed(this.error, error);
+          this.error = addSuppressed(this.error, error);
         }
       }
     }

@@ -13,6 +13,7 @@ import {
   isCancellationError,
   pause,
   protectFromCancel,
+  run as runOnLoop,
   sleep,
   suppressedErrors,
   withCancellationHandler,
@@ -605,4 +606,119 @@ testOnEveryDriver("a group that already finished returns its value although its 
     });
   });
   assertEvents(run, log.entries, ["group returned 5", "next suspension threw Cancelled"]);
+});
+
+// ── the Cancelled a parked task sees ─────────────────────────────────────────
+
+testOnEveryDriver("tasks cancelled while parked share one stackless Cancelled outside debug mode", async (run) => {
+  const seen: unknown[] = [];
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      for (let i = 0; i < 3; i++) {
+        group.startSoon(function* () {
+          try {
+            yield* sleep(3_600_000);
+          } catch (error) {
+            seen.push(error);
+            throw error;
+          }
+        });
+      }
+      yield* pause();
+      group.returnImmediately(undefined);
+    });
+  });
+  assert.equal(seen.length, 3);
+  assert.ok(seen[0] instanceof Cancelled);
+  assert.ok(seen.every((error) => error === seen[0]));
+  assert.ok(!/\n\s+at /.test((seen[0] as Error).stack ?? ""), "no stack frames");
+});
+
+test("in debug mode each task cancelled while parked gets its own Cancelled naming the task", async () => {
+  const seen: Cancelled[] = [];
+  await runOnLoop(
+    function* () {
+      yield* withTaskGroup<void>(function* (group) {
+        for (let i = 0; i < 2; i++) {
+          group.startSoon(function* () {
+            try {
+              yield* sleep(3_600_000);
+            } catch (error) {
+              seen.push(error as Cancelled);
+              throw error;
+            }
+          });
+        }
+        yield* pause();
+        group.returnImmediately(undefined);
+      });
+    },
+    { debug: true },
+  );
+  assert.equal(seen.length, 2);
+  assert.notEqual(seen[0], seen[1]);
+  for (const error of seen) {
+    assert.ok(error instanceof Cancelled);
+    assert.match(error.message, /^task #\d+ spawned .+ was cancelled$/);
+  }
+});
+
+testOnEveryDriver("a suppressed error is never recorded on the shared Cancelled", async (run) => {
+  // A task keeps the Cancelled it caught; a task of another group later fails with it
+  // (not cancelled itself, so it is a failure) and a sibling's cleanup fails during the
+  // unwinding: that later error must go on the group's outcome, not on the instance
+  // every cancelled task shares.
+  let kept: unknown;
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(function* () {
+        try {
+          yield* sleep(3_600_000);
+        } catch (error) {
+          kept = error;
+          throw error;
+        }
+      });
+      yield* pause();
+      group.returnImmediately(undefined);
+    });
+  });
+  assert.ok(kept instanceof Cancelled);
+  const cleanupFailure = new Boom("cleanup failed");
+  const outcome = await rejection(
+    run(function* () {
+      yield* withTaskGroup<void>(function* (group) {
+        group.startSoon(function* () {
+          try {
+            yield* sleep(3_600_000);
+          } finally {
+            throw cleanupFailure;
+          }
+        });
+        yield* pause();
+        throw kept;
+      });
+    }),
+  );
+  assert.ok(outcome instanceof Cancelled);
+  assert.deepEqual(suppressedErrors(outcome), [cleanupFailure]);
+  assert.deepEqual(suppressedErrors(kept), []);
+  // And the next cancellation is still the clean shared instance.
+  let next: unknown;
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(function* () {
+        try {
+          yield* sleep(3_600_000);
+        } catch (error) {
+          next = error;
+          throw error;
+        }
+      });
+      yield* pause();
+      group.returnImmediately(undefined);
+    });
+  });
+  assert.equal(next, kept);
+  assert.deepEqual(suppressedErrors(next), []);
 });

@@ -63,7 +63,7 @@ export function* withTmpdir<T>(body: (dir: string) => Operation<T>, options?: Tm
     try {
       yield* remove(dir, { recursive: true });
     } catch (removeError) {
-      addSuppressed(error, removeError);
+      throw addSuppressed(error, removeError);
     }
     throw error;
   }
