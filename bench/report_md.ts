@@ -5,7 +5,7 @@
  */
 import { hostLabels, peerLabels, type HostId } from "./catalog.ts";
 import { findCell, referencePeer, type BenchResults, type CellResult } from "./results.ts";
-import { nodeTargets } from "./targets.ts";
+import { nodeTargets, otherHostTargets, type TargetRow } from "./targets.ts";
 import { formatLoadSection } from "./load_sections.ts";
 import { MODE_GAP, processModes } from "./stats.ts";
 
@@ -130,26 +130,49 @@ function apiSection(results: BenchResults): string[] {
   return lines;
 }
 
-function targetSection(results: BenchResults): string[] {
-  const rows = nodeTargets(results);
-  if (rows.length === 0) return [];
+function targetLine(r: TargetRow): string {
+  const status = r.met === undefined ? "not measured" : r.met ? "met" : "**missed**";
+  const measured = r.ratio === undefined ? "–" : r.unit === "ns" ? `${Number(r.ratio.toPrecision(3))} ns` : formatRatio(r.ratio);
+  return `| ${r.workload} | ${r.compared} | ${r.goal} | ${measured} | ${status} |`;
+}
+
+function tally(rows: readonly TargetRow[]): string {
   const met = rows.filter((r) => r.met === true).length;
   const missed = rows.filter((r) => r.met === false).length;
-  const lines = [
-    "## Targets on Node",
-    "",
-    `Goals, not asserts, computed from the medians above: ${met} met, ${missed} missed${rows.length - met - missed > 0 ? `, ${rows.length - met - missed} not measured` : ""}.`,
-    "",
-    "| workload | compared | goal | measured | |",
-    "|---|---|--:|--:|---|",
-  ];
-  for (const r of rows) {
-    const status = r.met === undefined ? "not measured" : r.met ? "met" : "**missed**";
+  const unmeasured = rows.length - met - missed;
+  return `${met} met, ${missed} missed${unmeasured > 0 ? `, ${unmeasured} not measured` : ""}`;
+}
+
+function targetSection(results: BenchResults): string[] {
+  const lines: string[] = [];
+  const rows = nodeTargets(results);
+  if (rows.length > 0) {
     lines.push(
-      `| ${r.workload} | ${r.compared} | ${r.goal} | ${r.ratio === undefined ? "–" : r.unit === "ns" ? `${Number(r.ratio.toPrecision(3))} ns` : formatRatio(r.ratio)} | ${status} |`,
+      "## Targets on Node",
+      "",
+      `Goals, not asserts, computed from the medians above: ${tally(rows)}.`,
+      "",
+      "| workload | compared | goal | measured | |",
+      "|---|---|--:|--:|---|",
+      ...rows.map(targetLine),
+      "",
     );
   }
-  lines.push("");
+  const others = otherHostTargets(results);
+  for (const host of ["bun", "deno", "chromium"] as const) {
+    const hostRows = others.filter((r) => r.host === host);
+    if (hostRows.length === 0) continue;
+    lines.push(
+      `## Targets on ${hostLabels[host]}`,
+      "",
+      `No workload slower than plain async/await on the same host: ${tally(hostRows)}.`,
+      "",
+      "| workload | compared | goal | measured | |",
+      "|---|---|--:|--:|---|",
+      ...hostRows.map(targetLine),
+      "",
+    );
+  }
   return lines;
 }
 
