@@ -217,11 +217,31 @@ export class TimerCancelled extends Error {
 export function stacklessCancelled(message?: string): Cancelled {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
+  let error: Cancelled;
   try {
-    return new Cancelled(message);
+    error = new Cancelled(message);
   } finally {
     Error.stackTraceLimit = limit;
   }
+  if (stackTraceLimitIgnored ?? detectStackTraceLimitIgnored(error)) {
+    // QuickJS captures frames whatever the limit says; what V8 and JSC would
+    // have left (the header line) is written in their place.
+    Object.defineProperty(error, "stack", {
+      value: `${error.name}: ${error.message}`,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return error;
+}
+
+/** Whether this engine records stack frames even with `Error.stackTraceLimit` at 0; decided by the first stackless error made. */
+let stackTraceLimitIgnored: boolean | undefined;
+
+function detectStackTraceLimitIgnored(made: Error): boolean {
+  const stack = made.stack;
+  stackTraceLimitIgnored = typeof stack === "string" && /(^|\n)\s+at /.test(stack);
+  return stackTraceLimitIgnored;
 }
 
 let shared: Cancelled | undefined;
