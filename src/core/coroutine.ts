@@ -50,6 +50,11 @@ export const enum Flag {
    * ends unless this bit (or an enclosing fired scope) keeps it.
    */
   TASK_CANCELLED = 1 << 12,
+  /**
+   * `gen` is a native generator whose `next` and `throw` are the built-in ones,
+   * so the scheduler calls those directly (see `nativeNext` in operation.ts).
+   */
+  NATIVE_GEN = 1 << 13,
   /** Both bits: "cancelled and not shielded" means cancellation is due. */
   CANCEL_DUE_MASK = CANCELLED | SHIELDED,
   NOT_STATE = ~STATE_MASK,

@@ -49,7 +49,7 @@
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";
 import { captureLocation, debugEnabled } from "./debug.ts";
 import { Cancelled, sharedCancelled, WeftUsageError } from "./errors.ts";
-import { describe, isOperation, RESUME, SUSPEND, type Operation } from "./operation.ts";
+import { describe, hasNativeGeneratorMethods, isOperation, nativeNext, nativeThrow, RESUME, SUSPEND, type Operation } from "./operation.ts";
 import { Ring } from "./ring.ts";
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { runCancelHooks, runEndHooks } from "./task_hooks.ts";
@@ -299,7 +299,10 @@ export class Scheduler {
       let result: IteratorResult<unknown, unknown>;
       try {
         if ((flags & Flag.STARTED) !== 0 && (flags & Flag.CANCEL_DUE_MASK) !== Flag.CANCELLED) {
-          result = (task.gen as Iterator<unknown, unknown, unknown>).next(RESUME);
+          result =
+            (flags & Flag.NATIVE_GEN) !== 0
+              ? nativeNext.call(task.gen as Iterator<unknown, unknown, unknown>, RESUME)
+              : (task.gen as Iterator<unknown, unknown, unknown>).next(RESUME);
         } else {
           result = resumeSpecially(task, flags);
         }
@@ -380,9 +383,11 @@ function resumeSpecially(task: Coroutine, flags: number): IteratorResult<unknown
   if ((flags & Flag.STARTED) === 0) {
     // Starting lifts the spawn-time shield (docs/semantics.md, «Shielding»).
     task.flags = (task.flags & Flag.NOT_SHIELDED) | Flag.STARTED;
-    return startBody(task).next(undefined);
+    const gen = startBody(task);
+    return (task.flags & Flag.NATIVE_GEN) !== 0 ? nativeNext.call(gen, undefined) : gen.next(undefined);
   }
-  return (task.gen as Iterator<unknown, unknown, unknown>).throw!(cancellationFor(task));
+  const gen = task.gen as Iterator<unknown, unknown, unknown>;
+  return (flags & Flag.NATIVE_GEN) !== 0 ? nativeThrow.call(gen, cancellationFor(task)) : gen.throw!(cancellationFor(task));
 }
 
 /**
@@ -412,6 +417,11 @@ function rejectBareYields(task: Coroutine, result: IteratorResult<unknown, unkno
 function startBody(task: Coroutine): Iterator<unknown, unknown, unknown> {
   const body = task.gen as () => unknown;
   const gen = body();
+  if (typeof gen === "object" && gen !== null && hasNativeGeneratorMethods(gen as Operation<unknown>)) {
+    task.gen = gen as Operation<unknown>;
+    task.flags |= Flag.NATIVE_GEN;
+    return gen as Operation<unknown>;
+  }
   if (!isOperation(gen)) {
     task.gen = null;
     const hint =
