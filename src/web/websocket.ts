@@ -9,12 +9,14 @@
  */
 import "../io/dispose_symbol.ts";
 import { action } from "../core/action.ts";
+import { withTimeoutOpt } from "../group/timeout.ts";
 import { WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { decodeUtf8 } from "../io/data.ts";
 import { MemoryReader } from "../io/memory_reader.ts";
 import type { Reader } from "../io/reader.ts";
 import { ConnectionClosed, ProtocolError } from "../ws/errors.ts";
+import { resolveCloseTimeout } from "../ws/options.ts";
 import { WebSocketConnectFailed } from "./errors.ts";
 
 /** What the listeners of a platform WebSocket are given: `data` on "message", `code` and `reason` on "close". */
@@ -82,6 +84,11 @@ export interface ConnectWebSocketOptions {
   protocols?: string | string[];
   /** The `WebSocket` class to use instead of the global one (tests; Node 20, which has none: e.g. the `ws` package's). */
   WebSocket?: WebSocketConstructorLike;
+  /**
+   * How long `close()` waits for the close handshake to end, in ms (30 s by
+   * default, as `weftjs/ws`): a peer that never answers is then dropped.
+   */
+  closeTimeout?: number;
 }
 
 /**
@@ -162,11 +169,13 @@ export class PlatformWebSocket {
   #closeCalled = false;
   #listening = true;
   readonly #listeners: Array<[string, (event: WebSocketEventLike) => void]>;
+  readonly #closeTimeout: number;
 
   /** @internal Made by {@link connectWebSocket}: the platform socket was just created. */
-  constructor(ws: WebSocketLike, url: string) {
+  constructor(ws: WebSocketLike, url: string, closeTimeout: number) {
     this.#ws = ws;
     this.url = url;
+    this.#closeTimeout = closeTimeout;
     this.#listeners = EVENTS.map((type): [string, (event: WebSocketEventLike) => void] => [type, (event) => this.#handle(type, event)]);
     for (const [type, listener] of this.#listeners) ws.addEventListener(type, listener);
   }
@@ -322,11 +331,14 @@ export class PlatformWebSocket {
   /**
    * Runs the close handshake: sends a close frame with `code` (1000, or
    * 3000–4999: the codes a browser lets a page send) and `reason` (at most
-   * 123 bytes of UTF-8), then waits for the platform's close event. Queued
-   * messages are discarded and every later operation raises
-   * `ConnectionClosed`. Cancelling the wait leaves the handshake to the
-   * platform (the listeners go when it ends). Returns at once if the
-   * connection is already closed.
+   * 123 bytes of UTF-8), then waits for the platform's close event, for at
+   * most `closeTimeout` (30 s by default). Past it, `close()` stops waiting
+   * and removes the listeners, as `[Symbol.dispose]` does (a page has no way
+   * to cut a closing connection short: the platform ends it in its own
+   * time). Queued messages are
+   * discarded and every later operation raises `ConnectionClosed`.
+   * Cancelling the wait leaves the handshake to the platform (the listeners
+   * go when it ends). Returns at once if the connection is already closed.
    */
   *close(code = 1000, reason = ""): Operation<void> {
     if (typeof code !== "number" || !Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
@@ -342,7 +354,13 @@ export class PlatformWebSocket {
       this.#wake(); // a waiting recv raises now
       if (this.#listening) this.#ws.close(code, reason);
     }
-    yield* this.#until(() => (this.#listening ? undefined : true));
+    if (!this.#listening) return;
+    const ended = yield* withTimeoutOpt(this.#closeTimeout, () => this.#until(() => (this.#listening ? undefined : true)));
+    if (ended === undefined && this.#listening) {
+      // The platform's close is under way already; only the wait is given up.
+      this.#unlisten();
+      this.#wake();
+    }
   }
 
   /**
@@ -455,6 +473,7 @@ export function* connectWebSocket(url: string | URL, options?: ConnectWebSocketO
     throw new TypeError(`connectWebSocket(): options must be an object, got ${describe(options)}`);
   }
   const protocols = requireProtocols(options?.protocols);
+  const closeTimeout = resolveCloseTimeout("connectWebSocket()", options?.closeTimeout);
   const Platform = options?.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (typeof Platform !== "function") {
     throw new TypeError(
@@ -465,7 +484,7 @@ export function* connectWebSocket(url: string | URL, options?: ConnectWebSocketO
   }
   const ws = protocols.length === 0 ? new Platform(href) : new Platform(href, protocols);
   ws.binaryType = "arraybuffer";
-  const socket = new PlatformWebSocket(ws, href);
+  const socket = new PlatformWebSocket(ws, href, closeTimeout);
   let opened = false;
   try {
     yield* socket.opened();

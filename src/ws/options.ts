@@ -65,13 +65,23 @@ export function resolveWebSocketOptions(api: string, options: unknown): Resolved
   const o = options as WebSocketOptions;
   const maxMessageSize = size(api, "maxMessageSize", o.maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE);
   const maxFrameSize = size(api, "maxFrameSize", o.maxFrameSize, maxMessageSize);
-  let closeTimeout = DEFAULT_CLOSE_TIMEOUT;
-  if (o.closeTimeout !== undefined) {
-    if (typeof o.closeTimeout !== "number" || Number.isNaN(o.closeTimeout)) {
-      throw new TypeError(`${api}: options.closeTimeout must be a number of milliseconds, got ${describe(o.closeTimeout)}`);
-    }
-    if (o.closeTimeout < 0) throw new RangeError(`${api}: options.closeTimeout must be >= 0, got ${o.closeTimeout}`);
-    closeTimeout = o.closeTimeout;
+  return { maxMessageSize, maxFrameSize, closeTimeout: resolveCloseTimeout(api, o.closeTimeout) };
+}
+
+/**
+ * Validates a `closeTimeout` option (a finite number of milliseconds, at
+ * least 0, as every weft duration) and applies the default, 30 s.
+ *
+ * @param api the operation to name in errors
+ * @param value what the caller passed
+ */
+export function resolveCloseTimeout(api: string, value: unknown): number {
+  if (value === undefined) return DEFAULT_CLOSE_TIMEOUT;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${api}: options.closeTimeout must be a number of milliseconds, got ${describe(value)}`);
   }
-  return { maxMessageSize, maxFrameSize, closeTimeout };
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${api}: options.closeTimeout must be a finite number of milliseconds >= 0, got ${value}`);
+  }
+  return value;
 }

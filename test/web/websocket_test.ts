@@ -21,7 +21,7 @@ const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 /** Connects through a fake class; a sibling task opens the socket at t=1. */
 function* connected(
   protocol = "",
-  options: { protocols?: string | string[] } = {},
+  options: { protocols?: string | string[]; closeTimeout?: number } = {},
 ): Operation<{ ws: PlatformWebSocket; fake: FakeWebSocket; sockets: FakeWebSocket[] }> {
   const cls = fakeWebSocketClass();
   return yield* withTaskGroup(function* (group) {
@@ -272,6 +272,31 @@ test("a cancelled close() leaves the handshake to the platform; the listeners go
   }),
 );
 
+test("a peer that never answers close() is dropped at closeTimeout: listeners removed, later calls raise", LIMIT, () =>
+  runVirtual(function* () {
+    const { ws, fake } = yield* connected("", { closeTimeout: 500 });
+    const t0 = now();
+    yield* ws.close(4001, "bye");
+    assert.equal(now() - t0, 500);
+    assert.deepEqual(fake.closeCalls, [{ code: 4001, reason: "bye" }]);
+    assert.equal(fake.listenerCount, 0);
+    const error = yield* thrown(() => ws.recv());
+    assert.ok(error instanceof ConnectionClosed && error.code === 4001, String(error));
+    yield* ws.close(); // returns at once
+    assert.equal(now() - t0, 500);
+  }),
+);
+
+test("close() waits 30 s by default for the peer's answer", LIMIT, () =>
+  runVirtual(function* () {
+    const { ws, fake } = yield* connected();
+    const t0 = now();
+    yield* ws.close();
+    assert.equal(now() - t0, 30_000);
+    assert.equal(fake.listenerCount, 0);
+  }),
+);
+
 test("close codes and reasons a browser refuses are a RangeError naming the argument", LIMIT, () =>
   runVirtual(function* () {
     const { ws, fake } = yield* connected();
@@ -362,6 +387,17 @@ test("bad input to connectWebSocket is a TypeError or RangeError naming the argu
       [() => connectWebSocket(URL_, { WebSocket: cls.WebSocket, protocols: ["a b"] }), TypeError, /options\.protocols/],
       [() => connectWebSocket(URL_, { WebSocket: cls.WebSocket, protocols: ["a", "a"] }), RangeError, /options\.protocols/],
       [() => connectWebSocket(URL_, { WebSocket: 1 as unknown as undefined }), TypeError, /options\.WebSocket/],
+      [
+        () => connectWebSocket(URL_, { WebSocket: cls.WebSocket, closeTimeout: "1s" as unknown as number }),
+        TypeError,
+        /options\.closeTimeout/,
+      ],
+      [() => connectWebSocket(URL_, { WebSocket: cls.WebSocket, closeTimeout: -1 }), RangeError, /options\.closeTimeout/],
+      [
+        () => connectWebSocket(URL_, { WebSocket: cls.WebSocket, closeTimeout: Number.POSITIVE_INFINITY }),
+        RangeError,
+        /options\.closeTimeout/,
+      ],
     ];
     for (const [call, type, pattern] of cases) {
       const error = yield* thrown(call);

@@ -565,6 +565,9 @@ test("options are validated with errors naming them", () => {
   assert.throws(() => withRawPeer("server", { maxMessageSize: 0 }), RangeError);
   assert.throws(() => withRawPeer("server", { maxFrameSize: 1.5 }), /options\.maxFrameSize/);
   assert.throws(() => withRawPeer("server", { closeTimeout: -1 }), /options\.closeTimeout/);
+  // Infinity was accepted, and close() then failed with withTimeoutOpt's RangeError.
+  assert.throws(() => withRawPeer("server", { closeTimeout: Number.POSITIVE_INFINITY }), RangeError);
+  assert.throws(() => withRawPeer("server", { closeTimeout: Number.NaN }), TypeError);
   assert.throws(() => withRawPeer("server", "x" as unknown as WebSocketOptions), TypeError);
   assert.throws(
     () =>
