@@ -2,8 +2,9 @@
  * HttpClient's `expectContinue`: the head goes out with `Expect:
  * 100-continue` and the body waits for `100 Continue` (weft's own server,
  * node:http, a raw peer that also sends 103 first), is never sent when the
- * server answers with a final status instead (node:http refusing with 417
- * and 413 in `checkContinue`; that connection is closed, not pooled), and is
+ * server answers with a final status instead (node:http refusing with 413
+ * in `checkContinue`; that connection is closed, not pooled), goes once more
+ * without `Expect` after a 417 (RFC 9110 §10.1.1), and is
  * sent anyway when no answer comes within the wait (virtual time: exactly
  * 1 000 ms by default). A request cancelled during the wait closes its
  * socket. Orderings that could depend on the host's speed are never
@@ -74,7 +75,7 @@ test("against node:http (which answers 100 by itself): the body is sent after 10
   }
 });
 
-for (const status of [417, 413]) {
+for (const status of [413]) {
   test(
     `node:http refusing with ${status} before the body: the body is never sent and the connection is closed, not pooled`,
     T,
@@ -106,12 +107,70 @@ for (const status of [417, 413]) {
   );
 }
 
+test(
+  "node:http refusing the expectation with 417: the request goes once more without Expect, body included (bytes and an unread Reader)",
+  T,
+  async () => {
+    const server = await startServer((req, res) => {
+      let length = 0;
+      req.on("data", (chunk: Buffer) => (length += chunk.length));
+      req.on("end", () => res.end(`expect=${req.headers.expect} length=${length}`));
+    });
+    let refused = 0;
+    server.server.on("checkContinue", (_req, res) => {
+      refused++;
+      res.writeHead(417, { "content-type": "text/plain" }).end("refused");
+    });
+    try {
+      await run(function* () {
+        using client = new HttpClient();
+        const big = new Uint8Array(4 * 1024 * 1024).fill(66);
+        using a = yield* client.request({ method: "PUT", url: `${server.origin}/upload`, body: big, expectContinue: LONG_WAIT });
+        assert.equal(a.status, 200);
+        assert.equal(yield* a.text(), `expect=undefined length=${big.length}`);
+        using b = yield* client.request({
+          method: "PUT",
+          url: `${server.origin}/upload`,
+          body: new MemoryReader(BODY),
+          expectContinue: LONG_WAIT,
+        });
+        assert.equal(b.status, 200);
+        assert.equal(yield* b.text(), `expect=undefined length=${BODY.length}`);
+      });
+      assert.equal(refused, 2);
+      assert.equal(server.requests, 2); // the handler saw only the requests without Expect
+    } finally {
+      await server.stop();
+    }
+  },
+);
+
+test("node:http answering 417 to the request without Expect too: that answer is returned (one repeat only)", T, async () => {
+  const server = await startServer((_req, res) => res.writeHead(417).end("still no"));
+  server.server.on("checkContinue", (_req, res) => res.writeHead(417).end("no"));
+  try {
+    await run(function* () {
+      using client = new HttpClient();
+      using res = yield* client.post(`${server.origin}/`, BODY, { expectContinue: LONG_WAIT });
+      assert.equal(res.status, 417);
+      assert.equal(yield* res.text(), "still no");
+    });
+    assert.equal(server.requests, 1);
+  } finally {
+    await server.stop();
+  }
+});
+
 /**
  * A raw peer: answers a request head with `interim` (raw bytes, may be ""),
  * and once the body ended (it ends with `END`, or `END` and a last chunk)
- * with `200 OK`; records everything it received per connection.
+ * with `final` (by default `200 OK`); records everything it received per
+ * connection.
  */
-async function startPeer(interim: (head: string) => string): Promise<RawServer & { seen: string[] }> {
+async function startPeer(
+  interim: (head: string) => string,
+  final: (head: string) => string = () => "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone",
+): Promise<RawServer & { seen: string[] }> {
   const seen: string[] = [];
   const raw = await startRawServer((socket) => {
     const index = seen.push("") - 1;
@@ -130,7 +189,7 @@ async function startPeer(interim: (head: string) => string): Promise<RawServer &
       if (text.endsWith("END") || text.endsWith("END\r\n0\r\n\r\n")) {
         from = seen[index]!.length;
         answered = false;
-        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+        socket.write(final(text.slice(0, headEnd + 4)));
       }
     });
   });
@@ -157,29 +216,65 @@ test("the body waits for 100 Continue: 103 Early Hints before it is skipped, and
   }
 });
 
-test("103 then a final 417: the 103 is skipped, the body is never sent, and the connection is closed", T, async () => {
-  const peer = await startPeer((head) =>
-    /\r\nexpect: 100-continue\r\n/i.test(head)
-      ? "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
-      : "",
-  );
-  try {
-    await run(function* () {
-      using client = new HttpClient();
-      using res = yield* client.post(`http://127.0.0.1:${peer.port}/`, BODY, { expectContinue: LONG_WAIT });
-      assert.equal(res.status, 417);
-      assert.equal(yield* res.text(), "no");
-      // The 417 kept the connection alive as far as HTTP goes, but the client closes it: a second request needs a new one.
-      using next = yield* client.post(`http://127.0.0.1:${peer.port}/`, BODY);
-      assert.equal(yield* next.text(), "done");
-    });
-    assert.equal(peer.connections, 2);
-    await until(() => peer.closed === 2);
-    assert.equal(peer.seen[0]!.includes("the-request-body"), false);
-  } finally {
-    peer.stop();
-  }
-});
+test(
+  "103 then a final 417: the 103 is skipped, the body is not sent on that connection, which is closed; the repeat without Expect carries it",
+  T,
+  async () => {
+    const peer = await startPeer((head) =>
+      /\r\nexpect: 100-continue\r\n/i.test(head)
+        ? "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
+        : "",
+    );
+    try {
+      await run(function* () {
+        using client = new HttpClient();
+        using res = yield* client.post(`http://127.0.0.1:${peer.port}/`, BODY, { expectContinue: LONG_WAIT });
+        assert.equal(res.status, 200);
+        assert.equal(yield* res.text(), "done");
+        // The repeat's connection is pooled: the next request goes on it.
+        using next = yield* client.post(`http://127.0.0.1:${peer.port}/`, BODY);
+        assert.equal(yield* next.text(), "done");
+      });
+      // The 417 kept the first connection alive as far as HTTP goes, but the client closed it.
+      assert.equal(peer.connections, 2);
+      await until(() => peer.closed === 1);
+      assert.equal(peer.seen[0]!.includes("the-request-body"), false);
+      assert.doesNotMatch(peer.seen[1]!, /\r\nexpect:/i);
+      assert.equal(peer.seen[1]!.split(BODY).length - 1, 2);
+    } finally {
+      peer.stop();
+    }
+  },
+);
+
+test(
+  "a 417 after a Reader body went out (the wait ran out) is returned: the body cannot be read twice; bytes are sent again",
+  T,
+  async () => {
+    const peer = await startPeer(
+      () => "",
+      (head) =>
+        /\r\nexpect: 100-continue\r\n/i.test(head)
+          ? "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
+          : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone",
+    );
+    try {
+      await run(function* () {
+        using client = new HttpClient();
+        const url = `http://127.0.0.1:${peer.port}/`;
+        // The peer answers only once the body has arrived, so the 10 ms wait has always run out by then.
+        using reader = yield* client.request({ method: "PUT", url, body: new MemoryReader(BODY), expectContinue: 10 });
+        assert.equal(reader.status, 417);
+        assert.equal(yield* reader.text(), "no");
+        using bytes = yield* client.request({ method: "PUT", url, body: BODY, expectContinue: 10 });
+        assert.equal(bytes.status, 200);
+        assert.equal(yield* bytes.text(), "done");
+      });
+    } finally {
+      peer.stop();
+    }
+  },
+);
 
 test("a server that never answers 100: the body goes out after 1000 ms by default, or expectContinue ms (virtual time)", T, async () => {
   const peer = await startPeer(() => "");

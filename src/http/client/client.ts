@@ -105,10 +105,13 @@ export interface HttpRequestOptions {
    * `Expect: 100-continue` and the body is held back until the server
    * answers `100 Continue`, or for at most this many ms (`true`: 1 000, as
    * curl), after which it is sent anyway. A server that answers with a final
-   * status instead (417, 413, 401, …) never gets the body; that response is
+   * status instead (413, 401, …) never gets the body; that response is
    * returned and its connection is closed once its body was read, not
-   * pooled. Other 1xx answers are skipped. Only for a non-empty body;
-   * default `false`.
+   * pooled. A 417 says the expectation itself was refused (RFC 9110
+   * §10.1.1), so the request is sent once more without it, body included
+   * (unless a `Reader` body had already gone out after the wait: it cannot
+   * be read twice, and the 417 is returned). Other 1xx answers are skipped.
+   * Only for a non-empty body; default `false`.
    *
    * @example
    * ```ts
@@ -323,7 +326,7 @@ export class HttpClient {
       throw new TypeError(`${api}: options.redirect must be "manual" or "follow", got ${describe(redirect)}`);
     }
     const prepared = this.#prepare(api, options);
-    let response = yield* this.#exchange(prepared);
+    let response = yield* this.#exchangeExpecting(prepared);
     if (redirect === "manual") return response;
     for (let redirects = 0; ; redirects++) {
       const next = nextRequest(prepared, response);
@@ -333,7 +336,7 @@ export class HttpClient {
         throw new HttpRedirectError(`${api}: more than ${MAX_REDIRECTS} redirects`, next.url);
       }
       yield* discardBody(response);
-      response = yield* this.#exchange(next);
+      response = yield* this.#exchangeExpecting(next);
     }
   }
 
@@ -480,8 +483,22 @@ export class HttpClient {
     return requestHeadBytes(req.method, target, sent);
   }
 
+  /**
+   * {@link HttpClient.#exchange}, and once more without `Expect:
+   * 100-continue` when the server answered 417 to it (RFC 9110 §10.1.1: the
+   * expectation, not the request, is what a server or proxy on the way
+   * refused). Not when a `Reader` body had already been sent: it cannot be
+   * read twice, so that 417 is returned.
+   */
+  *#exchangeExpecting(req: Prepared): Operation<HttpClientResponse> {
+    const { response, bodyWithheld } = yield* this.#exchange(req);
+    if (response.status !== 417 || req.expectContinue === undefined || (!bodyWithheld && isReader(req.body))) return response;
+    yield* discardBody(response);
+    return (yield* this.#exchange({ ...req, expectContinue: undefined })).response;
+  }
+
   /** One request and its response head, with the retry on a stale pooled connection. */
-  *#exchange(req: Prepared): Operation<HttpClientResponse> {
+  *#exchange(req: Prepared): Operation<{ response: HttpClientResponse; bodyWithheld: boolean }> {
     const head = this.#head(req);
     const pool = this.#pool(req.url);
     let conn = yield* pool.acquire();
@@ -502,7 +519,7 @@ export class HttpClient {
       }
       if (received !== undefined) {
         try {
-          return this.#response(conn, req, received.head, !received.bodyWithheld);
+          return { response: this.#response(conn, req, received.head, !received.bodyWithheld), bodyWithheld: received.bodyWithheld };
         } catch (error) {
           conn.discard();
           throw error;
