@@ -295,6 +295,7 @@ export class Scheduler {
         continue;
       }
       task.flags = (flags & Flag.NOT_READY & Flag.NOT_STATE) | Flag.RUNNING;
+      task.spent = 0; // a fresh cooperative budget each turn (budget.ts)
       current = task;
       let result: IteratorResult<unknown, unknown>;
       try {

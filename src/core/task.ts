@@ -3,6 +3,8 @@
  */
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Flag, type Coroutine } from "./coroutine.ts";
+// oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks, budget); these bindings are used only inside functions, never while the modules load
+import { BUDGET_YIELD, overBudget, yieldForBudget } from "./budget.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
@@ -46,8 +48,10 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
     if (value !== RESUME) {
       const waiter = requireTask("Task.wait()");
       if (waiter === target) throw new WeftUsageError("Task.wait(): a task cannot wait for itself");
-      // Fast paths: an ended task answers at once, without a cancellation check (docs/semantics.md, «Tasks»).
+      // Fast paths: an ended task answers at once, without a cancellation check (docs/semantics.md, «Tasks»),
+      // unless the waiter's budget is spent: it then yields first (docs/semantics.md, «Cooperative budget»).
       const state = target.flags & Flag.STATE_MASK;
+      if (state >= Flag.DONE && overBudget(waiter)) return yieldForBudget(waiter);
       if (state === Flag.DONE) return { done: true, value: target.result };
       if (state === Flag.FAILED) throw target.result;
       if (waiter.cancelDue) throw new Cancelled();
@@ -55,6 +59,11 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
       return SUSPENDED_RESULT;
     }
     const waiter = current!;
+    if (waiter.waitRecord === BUDGET_YIELD) {
+      // Back from a forced yield: the wait has not run yet; run it now.
+      waiter.waitRecord = undefined;
+      return this.next(undefined);
+    }
     waiter.waitRecord = undefined;
     const state = target.flags & Flag.STATE_MASK;
     if (state === Flag.DONE) return { done: true, value: target.result };
@@ -67,6 +76,11 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
   throw(error: unknown): IteratorResult<unknown, unknown> {
     const target = this.target;
     const waiter = current!;
+    if (waiter.waitRecord === BUDGET_YIELD) {
+      // Cancelled in a forced yield: the wait never ran.
+      waiter.waitRecord = undefined;
+      throw error;
+    }
     if (waiter.waitRecord === WAIT_COMPLETED) {
       // The task ended before the cancellation reached this waiter: the wait
       // completed, and its outcome stands.

@@ -8,9 +8,10 @@
  * every buffer before it touches any: that is what makes a blocked publish
  * all-or-nothing.
  */
+import { budgetYield, overBudget } from "../core/budget.ts";
 import type { Coroutine } from "../core/coroutine.ts";
 import { describe, type Operation } from "../core/operation.ts";
-import { requireTask } from "../core/scheduler.ts";
+import { current, requireTask } from "../core/scheduler.ts";
 import { tieToOwner } from "../group/lifetime.ts";
 import type { ItemSource } from "../interop/each.ts";
 import { CondVar } from "./cond_var.ts";
@@ -174,8 +175,12 @@ export class Broadcast<T> {
    * broadcast is closed.
    */
   *publish(value: T): Operation<void> {
+    // A publish that would deliver at once yields first when the task's
+    // budget is spent (docs/semantics.md, «Cooperative budget»): nothing is
+    // delivered before the yield, so a cancellation there loses nothing.
+    if (overBudget(current) && !this.#closed && this.#deliversNow()) yield* budgetYield();
     this.#checkOpen();
-    if (this.policy !== "block" || (!this.#publishers.locked && this.#hasRoom())) {
+    if (this.#deliversNow()) {
       this.#deliver(value);
       return;
     }
@@ -217,6 +222,11 @@ export class Broadcast<T> {
 
   #checkOpen(): void {
     if (this.#closed) throw new QueueClosed("Broadcast.publish(): the broadcast is closed");
+  }
+
+  /** Whether a publish would deliver without waiting. */
+  #deliversNow(): boolean {
+    return this.policy !== "block" || (!this.#publishers.locked && this.#hasRoom());
   }
 
   #hasRoom(): boolean {

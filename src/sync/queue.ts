@@ -8,6 +8,7 @@
  * allocates nothing.
  */
 import type { Coroutine } from "../core/coroutine.ts";
+import { BUDGET_YIELD, overBudget, yieldForBudget } from "../core/budget.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
 import { Ring } from "../core/ring.ts";
@@ -180,16 +181,19 @@ class GetOp<T> extends SuspensionPoint<T> {
 
   next(value?: unknown): IteratorResult<unknown, T> {
     if (value !== undefined) {
-      // RESUME: handed a value, or woken by close.
+      // RESUME: handed a value, or woken by close, or back from a forced yield.
       const task = current!;
-      const reader = task.waitRecord as Reader<T>;
+      const reader = task.waitRecord as Reader<T> | typeof BUDGET_YIELD;
       task.waitRecord = undefined;
+      if (reader === BUDGET_YIELD) return this.next(undefined); // the get has not run yet: run it now
       this.q.readers.recycle(reader); // the waker took it off the list
       if (reader.handed) return this.done(takeReaderValue(reader));
       throw this.q.closeError; // woken by close
     }
-    // The fast path takes an item without a cancellation check (docs/semantics.md, «Queue»).
+    // The fast path takes an item without a cancellation check (docs/semantics.md, «Queue»),
+    // unless the task's budget is spent: it then yields first (docs/semantics.md, «Cooperative budget»).
     const q = this.q;
+    if (overBudget(current) && (q.buffer.size > 0 || q.writers.size > 0)) return yieldForBudget(current!);
     const item = tryGetValue(q);
     if (item !== EMPTY) return this.done(item);
     const task = current ?? requireTask("Queue.get()");
@@ -200,8 +204,10 @@ class GetOp<T> extends SuspensionPoint<T> {
 
   throw(error: unknown): IteratorResult<unknown, T> {
     const task = current!;
-    const reader = task.waitRecord as Reader<T>;
+    const reader = task.waitRecord as Reader<T> | typeof BUDGET_YIELD;
     task.waitRecord = undefined;
+    // Cancelled in a forced yield: the get never ran, so it took nothing.
+    if (reader === BUDGET_YIELD) throw error;
     // A value reached this reader in the same round as the cancellation: keep it.
     if (this.q.readers.keepsHandOff(reader)) return this.done(takeReaderValue(reader));
     throw error;
@@ -233,10 +239,11 @@ class PutOp<T> extends SuspensionPoint<void> {
 
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value !== undefined) {
-      // RESUME: the value was taken, or woken by close.
+      // RESUME: the value was taken, or woken by close, or back from a forced yield.
       const task = current!;
-      const writer = task.waitRecord as Writer<T>;
+      const writer = task.waitRecord as Writer<T> | typeof BUDGET_YIELD;
       task.waitRecord = undefined;
+      if (writer === BUDGET_YIELD) return this.next(undefined); // the put has not run yet: run it now
       this.q.writers.recycle(writer); // the waker took it off the list
       if (writer.handed) return DONE;
       throw this.q.closeError; // woken by close: the value was never delivered
@@ -248,10 +255,16 @@ class PutOp<T> extends SuspensionPoint<void> {
           : "Queue.put(): an operation object runs once; call queue.put(value) again for another put",
       );
     }
+    const q = this.q;
+    // Over budget, a put that would complete at once yields first. The value
+    // stays pending in this operation meanwhile (a put made by another task
+    // then gets an operation of its own, as for any put made but not run).
+    if (overBudget(current) && !q.closed && (q.kind !== Kind.BLOCKING || q.readers.size > 0 || q.buffer.size < q.capacity)) {
+      return yieldForBudget(current!);
+    }
     const item = this.pending as T;
     this.pending = undefined;
     this.hasPending = false;
-    const q = this.q;
     if (tryPutValue(q, item)) return DONE;
     switch (q.kind) {
       case Kind.DISCARD_OLDEST:
@@ -273,8 +286,14 @@ class PutOp<T> extends SuspensionPoint<void> {
 
   throw(error: unknown): IteratorResult<unknown, void> {
     const task = current!;
-    const writer = task.waitRecord as Writer<T>;
+    const writer = task.waitRecord as Writer<T> | typeof BUDGET_YIELD;
     task.waitRecord = undefined;
+    if (writer === BUDGET_YIELD) {
+      // Cancelled in a forced yield: the put never ran, so nothing was delivered.
+      this.pending = undefined;
+      this.hasPending = false;
+      throw error;
+    }
     // The value was taken in the same round as the cancellation: the put happened.
     if (this.q.writers.keepsHandOff(writer)) return DONE;
     writer.value = undefined;

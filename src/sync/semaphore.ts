@@ -2,6 +2,7 @@
  * `Semaphore`: counted permits, strict FIFO, direct hand-off
  * (docs/semantics.md, «Semaphore»).
  */
+import { BUDGET_YIELD, overBudget, yieldForBudget } from "../core/budget.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { DONE_VOID, SUSPENDED_RESULT, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
 import { WaiterList, type WaiterRecord, newWaiterRecord } from "../core/waiters.ts";
@@ -17,14 +18,18 @@ class AcquireOp extends SuspensionPoint<void> {
 
   next(value?: unknown): IteratorResult<unknown, void> {
     if (value !== undefined) {
-      // RESUME: the permit was handed over.
+      // RESUME: the permit was handed over, or back from a forced yield.
       const task = current!;
-      const waiter = task.waitRecord as WaiterRecord;
+      const waiter = task.waitRecord as WaiterRecord | typeof BUDGET_YIELD;
       task.waitRecord = undefined;
+      if (waiter === BUDGET_YIELD) return this.next(undefined); // the acquire has not run yet: run it now
       if (!waiter.handed) throw new WeftUsageError("Semaphore.acquire(): resumed without a permit (internal error)");
       this.waiters.recycle(waiter); // release() took it off the list
       return DONE_VOID;
     }
+    // A free permit is taken at once, unless the task's budget is spent: it
+    // then yields first (docs/semantics.md, «Cooperative budget»).
+    if (overBudget(current) && this.semaphore.available > 0) return yieldForBudget(current!);
     if (takePermit(this.semaphore)) return DONE_VOID;
     const task = current ?? requireTask("Semaphore.acquire()");
     if (task.cancelDue) throw new Cancelled();
@@ -34,8 +39,10 @@ class AcquireOp extends SuspensionPoint<void> {
 
   throw(error: unknown): IteratorResult<unknown, void> {
     const task = current!;
-    const waiter = task.waitRecord as WaiterRecord;
+    const waiter = task.waitRecord as WaiterRecord | typeof BUDGET_YIELD;
     task.waitRecord = undefined;
+    // Cancelled in a forced yield: the acquire never ran, so no permit is held.
+    if (waiter === BUDGET_YIELD) throw error;
     // The permit was handed over in the same round as the cancellation: keep it.
     if (this.waiters.keepsHandOff(waiter)) return DONE_VOID;
     throw error;

@@ -8,6 +8,7 @@
  * CLOSE it meets on the way. Frame writes are serialised by a lock, so such
  * an answer never lands in the middle of a frame another task is writing.
  */
+import { budgetYield, overBudget } from "../core/budget.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { describe, type Operation } from "../core/operation.ts";
 import { protectFromCancel } from "../core/cancel.ts";
@@ -397,6 +398,9 @@ export class WebSocket {
   *#recvFrame(): Operation<Uint8Array | null> {
     // IO entry points check cancellation first, also when the bytes are already here.
     if (current !== null && current.cancelDue) throw new Cancelled();
+    // A message already buffered is taken at once, unless the task's budget is spent: it then yields first,
+    // having taken nothing (docs/semantics.md, «Cooperative budget»). With nothing buffered, the transport's read spends it.
+    if (this.#in.end > this.#in.start && overBudget(current)) yield* budgetYield();
     if (!this.#readLock.tryAcquire()) return null;
     this.#receiving = true;
     try {
