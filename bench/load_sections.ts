@@ -8,6 +8,8 @@
  * section (every full run does; `--workloads http_server` runs only that
  * one). Each gives a table for the report, or the reason it could not run.
  */
+import { BURST_CHUNKS } from "./fairness/workload.ts";
+import { FAIRNESS_HEADER, FAIRNESS_SIZES, fairnessBench, fairnessRows } from "./fairness/run.ts";
 import { httpServerLoad } from "./http/server_load.ts";
 import { MESSAGE_SIZE } from "./ws/echo_load.ts";
 import { WS_BENCH_SIZES, wsBench, wsBenchRows } from "./ws/run.ts";
@@ -92,8 +94,32 @@ const wsEcho: LoadSection = {
   },
 };
 
+const fairness: LoadSection = {
+  name: "fairness",
+  async run(quick) {
+    const size = FAIRNESS_SIZES[quick ? "quick" : "full"];
+    const report = fairnessBench(size);
+    return {
+      name: "fairness",
+      title: "fairness on Node (a light client next to a flooding one, cooperative budget on and off)",
+      method:
+        "A chat server in one process on `run()`: a flooding client's connection is a `Reader` that serves " +
+        `${BURST_CHUNKS} chunks of 256 64-byte lines at once per host turn (a socket whose buffer is always full); its task ` +
+        "reads each line and publishes it on a `Broadcast`, which the light client's outbound task drains. The light client " +
+        "gets a ping from a host timer every millisecond (once the last one was answered) and its connection task answers " +
+        "it from a `Queue`; a sample is the time from the ping's arrival to its answer. Each configuration runs in a fresh " +
+        `process for ${size.durationMs / 1000} s (the first ${Math.min(500, size.durationMs / 4)} ms not counted), ` +
+        `${size.processes} process${size.processes === 1 ? "" : "es"} each, interleaved; each cell is the median over the ` +
+        "processes (max: the largest). Budget off is `setBudgetEnabled(false)`: the behaviour before the budget, when the " +
+        "flooder's turn lasted its whole burst.",
+      header: FAIRNESS_HEADER,
+      rows: fairnessRows(report),
+    };
+  },
+};
+
 /** Every load section, in report order. */
-export const loadSections: readonly LoadSection[] = [httpServer, wsEcho];
+export const loadSections: readonly LoadSection[] = [httpServer, wsEcho, fairness];
 
 /** Their names, which `--workloads` accepts beside the cells' workloads. */
 export const loadSectionNames: readonly string[] = loadSections.map((s) => s.name);

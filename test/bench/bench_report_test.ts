@@ -42,7 +42,7 @@ test("options: the defaults are the complete run", () => {
   assert.deepEqual(o.hosts, ["node", "bun", "deno", "chromium", "quickjs"]);
   assert.equal(o.peers.length, 7);
   assert.equal(o.workloads.length, workloads.length);
-  assert.deepEqual(o.loads, ["http_server", "ws_echo"]);
+  assert.deepEqual(o.loads, ["http_server", "ws_echo", "fairness"]);
   assert.equal(o.runs, 5);
 });
 
