@@ -15,6 +15,7 @@ import { Broadcast, Cancelled, Mutex, Queue, Semaphore, pause, withTaskGroup, ty
 import { MemoryReader } from "../../src/io.ts";
 import { BUDGET, setBudgetEnabled } from "../../src/core/budget.ts";
 import { drivers, type Runner } from "../support.ts";
+import { peerFrame, withRawPeer } from "../ws/support.ts";
 
 const LIMIT = { timeout: 20_000 };
 
@@ -380,4 +381,77 @@ testOnEveryDriver("a wait on an ended task cancelled in its forced yield throws 
   assert.ok(result.error instanceof Cancelled);
   assert.equal(result.steps, BUDGET);
   assert.equal(result.value, 7);
+});
+
+// ── WebSocket messages already buffered ──────────────────────────────────────
+
+/** 1000 text frames `m0`…`m999` as a client sends them, in one write. */
+function thousandFrames(): Uint8Array {
+  const frames = Array.from({ length: 1000 }, (_, i) => peerFrame("server", 1, `m${i}`));
+  const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const f of frames) {
+    all.set(f, at);
+    at += f.length;
+  }
+  return all;
+}
+
+testOnEveryDriver("WebSocket.recvText of messages already buffered lets a sibling run after at most BUDGET of them", async (run) => {
+  const { ws, peer } = withRawPeer("server");
+  const got: string[] = [];
+  const seen: number[] = [];
+  await run(function* () {
+    let done = false;
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(() => peer.write(thousandFrames()));
+      group.startSoon(function* () {
+        for (let i = 0; i < 1000; i++) got.push(yield* ws.recvText());
+        done = true;
+      });
+      group.startSoon(function* () {
+        while (!done) {
+          seen.push(got.length);
+          yield* pause();
+        }
+      });
+    });
+  });
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1000 }, (_, i) => `m${i}`),
+  );
+  const gaps = seen.map((n, i) => n - (i === 0 ? 0 : seen[i - 1]!));
+  assert.ok(seen.length >= Math.floor(1000 / BUDGET), `the sibling ran only after ${seen.join(", ")} messages`);
+  assert.ok(
+    gaps.every((g) => g <= BUDGET),
+    `the sibling ran after ${seen.join(", ")} messages`,
+  );
+});
+
+testOnEveryDriver("a WebSocket.recvText cancelled in its forced yield took no message", async (run) => {
+  const { ws, peer } = withRawPeer("server");
+  const got: string[] = [];
+  let error: unknown;
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(() => peer.write(thousandFrames()));
+      const reader = group.spawn(function* () {
+        try {
+          for (let i = 0; i < 1000; i++) got.push(yield* ws.recvText());
+        } catch (e) {
+          error = e;
+        }
+      });
+      group.startSoon(function* () {
+        // Until the reader has its bytes and has spent its budget on them: it then sits in a forced yield.
+        while (got.length === 0) yield* pause();
+        reader.cancel();
+      });
+    });
+  });
+  assert.ok(error instanceof Cancelled);
+  assert.ok(got.length > 0 && got.length <= BUDGET, `the reader took ${got.length} messages before the cancellation`);
+  const next = await run(() => ws.recvText());
+  assert.equal(next, `m${got.length}`, "the cancelled recvText lost a message");
 });
