@@ -5,14 +5,15 @@
  * permit, bytes already buffered) returns without suspending. A task fed by a
  * full buffer could therefore run for ever without giving its siblings a
  * turn. So every such operation spends one unit of the running task's budget
- * (`Coroutine.spent`, set back to 0 each time the scheduler resumes the task),
+ * (a counter in `scheduler.ts`, set back to 0 each time the scheduler resumes
+ * a task: one task runs at a time, so one counter serves them all),
  * and once BUDGET units are spent, the next operation that could complete at
  * once yields first: the task goes to the back of the ready ring, like
  * `pause()`, and the operation runs only when the task is resumed, with a
  * fresh budget. Cancellation can arrive at that yield like at any suspension
  * point, and the operation then had no effect.
  *
- * The hot path is a counter increment and a compare: `overBudget(task)`.
+ * The hot path is a counter increment and a compare: `overBudget()`.
  * The yield itself is a park with the `BUDGET_YIELD` marker in the task's
  * `waitRecord`, so a hand-written suspension point tells it from its own
  * wait when it is resumed (it then runs its operation afresh) or cancelled
@@ -23,7 +24,9 @@
 import { Flag, type Coroutine } from "./coroutine.ts";
 import { DONE_VOID, RESUME, SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "./operation.ts";
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks, budget); these bindings are used only inside functions, never while the modules load
-import { current } from "./scheduler.ts";
+import { current, overBudget, setBudgetLimit, setSpent } from "./scheduler.ts";
+
+export { overBudget };
 
 /**
  * How many operations that complete at once a task may run in one turn before
@@ -33,8 +36,7 @@ import { current } from "./scheduler.ts";
  */
 export const BUDGET = 128;
 
-/** BUDGET, or Infinity while the budget is disabled (see `setBudgetEnabled`). */
-let limit = BUDGET;
+let enabled = true;
 
 /**
  * The `waitRecord` of a task parked in a forced yield: its operation has not
@@ -48,21 +50,13 @@ export const BUDGET_YIELD: unique symbol = Symbol("weft.budgetYield");
  * can complete at once never yield (the behaviour before the budget existed).
  */
 export function setBudgetEnabled(on: boolean): void {
-  limit = on ? BUDGET : Infinity;
+  enabled = on;
+  setBudgetLimit(on ? BUDGET : Infinity);
 }
 
 /** Whether the budget is on. */
 export function budgetEnabled(): boolean {
-  return limit !== Infinity;
-}
-
-/**
- * Spends one unit of `task`'s budget; true when it was already spent, so the
- * operation, if it can complete at once, must yield first. A null task (an
- * operation driven outside the scheduler) has no budget.
- */
-export function overBudget(task: Coroutine | null): boolean {
-  return task !== null && ++task.spent > limit;
+  return enabled;
 }
 
 /**
@@ -87,7 +81,7 @@ class BudgetYieldOp extends SuspensionPoint<void> {
       task.waitRecord = undefined;
       // The operation that yielded runs now: it is the first spent from the
       // fresh budget, as when a hand-written one runs afresh.
-      task.spent = 1;
+      setSpent(1);
       return DONE_VOID;
     }
     return yieldForBudget(current!);
@@ -102,7 +96,7 @@ class BudgetYieldOp extends SuspensionPoint<void> {
 const BUDGET_YIELD_OP = asOperation(new BudgetYieldOp());
 
 /**
- * The forced yield for a generator operation: `if (overBudget(current) &&
+ * The forced yield for a generator operation: `if (overBudget() &&
  * canCompleteNow) yield* budgetYield();` before the operation takes effect.
  * Only for a running task (`overBudget` is false outside one).
  */

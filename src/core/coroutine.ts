@@ -114,12 +114,6 @@ export class Coroutine implements Task<unknown> {
    * allocates nothing for contexts; null while no value was ever set.
    */
   context: ContextFrame | null;
-  /**
-   * Operations completed at once since the scheduler last resumed the task:
-   * its cooperative budget (see `budget.ts`), set back to 0 at each resume.
-   */
-  spent = 0;
-
   constructor(
     scheduler: Scheduler,
     body: () => Operation<unknown>,

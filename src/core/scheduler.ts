@@ -90,6 +90,43 @@ const CHECK_TARGET_MS = Tuning.CHECK_TARGET_US / 1000;
 /** The task whose code is running now, or null between tasks. */
 export let current: Coroutine | null = null;
 
+/**
+ * The running task's cooperative budget (see `budget.ts`): operations it
+ * completed at once since the scheduler resumed it. One counter serves every
+ * task, as one task runs at a time and a resume sets it back to 0: that is
+ * a per-task budget without a field on every task or a load of `current` on
+ * every operation. (A scheduler pumped from inside another one's task, as a
+ * host embedding weft in weft might, shares the counter: the outer task then
+ * goes on with what the inner tasks left of it, which only moves its next
+ * forced yield.)
+ */
+let spent = 0;
+/**
+ * How many may be spent before an operation that could complete at once
+ * yields first: `BUDGET` of budget.ts (written out: this module loads first),
+ * Infinity while the budget is off.
+ */
+let budgetLimit = 128;
+
+/**
+ * Spends one unit of the running task's budget; true when it was already
+ * spent, so the operation, if it can complete at once, must yield first.
+ * False outside a task (an operation driven by hand has no budget).
+ */
+export function overBudget(): boolean {
+  return ++spent > budgetLimit && current !== null;
+}
+
+/** Sets the running task's budget as spent `n` units (after a forced yield, the operation that yielded). */
+export function setSpent(n: number): void {
+  spent = n;
+}
+
+/** Sets the budget per turn (Infinity: off). */
+export function setBudgetLimit(limit: number): void {
+  budgetLimit = limit;
+}
+
 /** The running task; throws a WeftUsageError naming `api` outside any task. */
 export function requireTask(api: string): Coroutine {
   const task = current;
@@ -295,7 +332,7 @@ export class Scheduler {
         continue;
       }
       task.flags = (flags & Flag.NOT_READY & Flag.NOT_STATE) | Flag.RUNNING;
-      task.spent = 0; // a fresh cooperative budget each turn (budget.ts)
+      spent = 0; // a fresh cooperative budget each turn (budget.ts)
       current = task;
       let result: IteratorResult<unknown, unknown>;
       try {

@@ -51,7 +51,7 @@ export class TaskWaitOp extends SuspensionPoint<unknown> {
       // Fast paths: an ended task answers at once, without a cancellation check (docs/semantics.md, «Tasks»),
       // unless the waiter's budget is spent: it then yields first (docs/semantics.md, «Cooperative budget»).
       const state = target.flags & Flag.STATE_MASK;
-      if (state >= Flag.DONE && overBudget(waiter)) return yieldForBudget(waiter);
+      if (state >= Flag.DONE && overBudget()) return yieldForBudget(waiter);
       if (state === Flag.DONE) return { done: true, value: target.result };
       if (state === Flag.FAILED) throw target.result;
       if (waiter.cancelDue) throw new Cancelled();

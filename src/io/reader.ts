@@ -193,7 +193,7 @@ export abstract class ReaderBase implements Reader {
     }
     this.#enter("read()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       if (length === 0) return 0;
       if (this.buffered === 0 && !(yield* this.#fill(length))) return 0;
       const n = Math.min(length, this.buffered);
@@ -211,7 +211,7 @@ export abstract class ReaderBase implements Reader {
     if (max === 0) throw new RangeError("readSome(): max must be at least 1");
     this.#enter("readSome()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       if (this.buffered === 0) {
         // #fill inline (a level of `yield*` less on every resume of a waiting read), and a chunk that fits is handed
         // on as it came, past the window.
@@ -243,7 +243,7 @@ export abstract class ReaderBase implements Reader {
     requireCount("readExactly()", "n", n);
     this.#enter("readExactly()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       while (this.buffered < n) {
         if (!(yield* this.#fill(n - this.buffered))) {
           throw new ReaderClosed(`readExactly(): the stream ended after ${this.buffered} of ${n} bytes`);
@@ -266,7 +266,7 @@ export abstract class ReaderBase implements Reader {
     const maxLength = maxLengthOf("readUntil()", options);
     this.#enter("readUntil()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       const found = yield* this.#scanFor(sep, maxLength, "readUntil()", maxLength);
       if (found === -1) return this.#takeRest("readUntil()", maxLength);
       const text = decodeUtf8("readUntil()", this.#window.bytes.subarray(this.#window.start, found));
@@ -282,7 +282,7 @@ export abstract class ReaderBase implements Reader {
     const maxLength = maxLengthOf("readLine()", options);
     this.#enter("readLine()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       // The `\n` may sit one byte further on when a `\r` (not counted) precedes it.
       const found = yield* this.#scanFor(NEWLINE_BYTES, maxLength + 1, "readLine()", maxLength);
       if (found === -1) return this.#takeRest("readLine()", maxLength);
@@ -300,7 +300,7 @@ export abstract class ReaderBase implements Reader {
   *readAll(): Operation<Data> {
     this.#enter("readAll()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       while (yield* this.#fill(DEFAULT_CHUNK));
       return new Data(this.#window.take(this.buffered));
     } finally {
@@ -316,7 +316,7 @@ export abstract class ReaderBase implements Reader {
     requireCount("drop()", "n", n);
     this.#enter("drop()");
     try {
-      if (overBudget(current)) yield* budgetYield();
+      if (overBudget()) yield* budgetYield();
       // Like readExactly, the bytes are discarded only once all have arrived
       // (or the stream ended): a cancelled drop has discarded nothing, so the
       // caller still knows where the stream stands.

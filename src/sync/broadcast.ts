@@ -11,7 +11,7 @@
 import { budgetYield, overBudget } from "../core/budget.ts";
 import type { Coroutine } from "../core/coroutine.ts";
 import { describe, type Operation } from "../core/operation.ts";
-import { current, requireTask } from "../core/scheduler.ts";
+import { requireTask } from "../core/scheduler.ts";
 import { tieToOwner } from "../group/lifetime.ts";
 import type { ItemSource } from "../interop/each.ts";
 import { CondVar } from "./cond_var.ts";
@@ -178,7 +178,7 @@ export class Broadcast<T> {
     // A publish that would deliver at once yields first when the task's
     // budget is spent (docs/semantics.md, «Cooperative budget»): nothing is
     // delivered before the yield, so a cancellation there loses nothing.
-    if (overBudget(current) && !this.#closed && this.#deliversNow()) yield* budgetYield();
+    if (overBudget() && !this.#closed && this.#deliversNow()) yield* budgetYield();
     this.#checkOpen();
     if (this.#deliversNow()) {
       this.#deliver(value);

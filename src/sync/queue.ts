@@ -193,7 +193,7 @@ class GetOp<T> extends SuspensionPoint<T> {
     // The fast path takes an item without a cancellation check (docs/semantics.md, «Queue»),
     // unless the task's budget is spent: it then yields first (docs/semantics.md, «Cooperative budget»).
     const q = this.q;
-    if (overBudget(current) && (q.buffer.size > 0 || q.writers.size > 0)) return yieldForBudget(current!);
+    if (overBudget() && (q.buffer.size > 0 || q.writers.size > 0)) return yieldForBudget(current!);
     const item = tryGetValue(q);
     if (item !== EMPTY) return this.done(item);
     const task = current ?? requireTask("Queue.get()");
@@ -259,7 +259,7 @@ class PutOp<T> extends SuspensionPoint<void> {
     // Over budget, a put that would complete at once yields first. The value
     // stays pending in this operation meanwhile (a put made by another task
     // then gets an operation of its own, as for any put made but not run).
-    if (overBudget(current) && !q.closed && (q.kind !== Kind.BLOCKING || q.readers.size > 0 || q.buffer.size < q.capacity)) {
+    if (overBudget() && !q.closed && (q.kind !== Kind.BLOCKING || q.readers.size > 0 || q.buffer.size < q.capacity)) {
       return yieldForBudget(current!);
     }
     const item = this.pending as T;

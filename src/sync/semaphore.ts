@@ -29,7 +29,7 @@ class AcquireOp extends SuspensionPoint<void> {
     }
     // A free permit is taken at once, unless the task's budget is spent: it
     // then yields first (docs/semantics.md, «Cooperative budget»).
-    if (overBudget(current) && this.semaphore.available > 0) return yieldForBudget(current!);
+    if (overBudget() && this.semaphore.available > 0) return yieldForBudget(current!);
     if (takePermit(this.semaphore)) return DONE_VOID;
     const task = current ?? requireTask("Semaphore.acquire()");
     if (task.cancelDue) throw new Cancelled();

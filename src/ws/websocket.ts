@@ -400,7 +400,7 @@ export class WebSocket {
     if (current !== null && current.cancelDue) throw new Cancelled();
     // A message already buffered is taken at once, unless the task's budget is spent: it then yields first,
     // having taken nothing (docs/semantics.md, «Cooperative budget»). With nothing buffered, the transport's read spends it.
-    if (this.#in.end > this.#in.start && overBudget(current)) {
+    if (this.#in.end > this.#in.start && overBudget()) {
       yield* budgetYield();
       // Another task may have read frames meanwhile (a ping() waiting for its pong): the general path reads on.
       if (!this.#fastReady()) return null;
