@@ -114,6 +114,7 @@ export class Coroutine implements Task<unknown> {
    * allocates nothing for contexts; null while no value was ever set.
    */
   context: ContextFrame | null;
+
   constructor(
     scheduler: Scheduler,
     body: () => Operation<unknown>,
