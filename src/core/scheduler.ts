@@ -83,6 +83,11 @@ const enum Tuning {
    */
   CHECK_TARGET_US = 100,
   MAX_STEPS_PER_CHECK = 4096,
+  /**
+   * How many ended records the scheduler keeps for reuse. Bounded, so a burst
+   * of short tasks does not leave its records held for the program's life.
+   */
+  POOL_SIZE = 256,
 }
 
 const CHECK_TARGET_MS = Tuning.CHECK_TARGET_US / 1000;
@@ -153,6 +158,8 @@ export class Scheduler {
   fastPauses = Tuning.FAST_PAUSE_BATCH;
   /** How many steps run between two clock readings; adapts to the work. */
   private stepsPerCheck = 64;
+  /** Records of ended tasks that nothing references any more, for the next spawns (see `release`). */
+  private readonly pool: Coroutine[] = [];
   driver: SchedulerDriver;
 
   constructor(clock: () => number, driver: SchedulerDriver) {
@@ -172,7 +179,17 @@ export class Scheduler {
     if (loc === undefined && debugEnabled) loc = captureLocation();
     // A child sees the contexts of the task that spawned it, as they are now.
     const parent = current;
-    const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, parent !== null ? parent.context : null);
+    const context = parent !== null ? parent.context : null;
+    const pool = this.pool;
+    let task: Coroutine;
+    if (loc === undefined && pool.length !== 0) {
+      task = pool.pop()!;
+      task.reuse(body, flags | Flag.SHIELDED | Flag.READY, owner, context);
+    } else {
+      // A spawn location is a side-table entry that must not follow the record into the pool.
+      if (loc !== undefined) flags &= Flag.NOT_POOLABLE;
+      task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, context);
+    }
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
@@ -389,7 +406,22 @@ export class Scheduler {
       this.roots.delete(task);
       if (listener) listener(task);
     }
+    if ((task.flags & (Flag.POOLABLE | Flag.HOOKED)) === Flag.POOLABLE) this.release(task);
     if (this.live === 0) this.driver.idle();
+  }
+
+  /**
+   * Keeps the record of a task that just ended for a later spawn, if the pool
+   * has room. Only a POOLABLE record without hooks comes here: its handle
+   * never reached user code, it has no waiters, no id, no spawn location, no
+   * hook list, no timeout scope and no dead timer slot, and its group has
+   * just unlinked it, so nothing but this pool references it and no one can
+   * tell it from a fresh record.
+   */
+  private release(task: Coroutine): void {
+    if (this.pool.length >= Tuning.POOL_SIZE) return;
+    task.recycle();
+    this.pool.push(task);
   }
 
   // ── reports ───────────────────────────────────────────────────────────────

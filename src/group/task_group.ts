@@ -237,7 +237,8 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   startSoon(body: () => Operation<void>, options?: SpawnOptions): void {
     requireGroup(this, "TaskGroup.startSoon()");
     requireFunction("TaskGroup.startSoon()", "body", body);
-    this.spawnChild(body, spawnFlags("TaskGroup.startSoon()", options));
+    // No handle leaves this call, so the record may be reused once the task ends.
+    this.spawnChild(body, spawnFlags("TaskGroup.startSoon()", options) | Flag.POOLABLE);
   }
 
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void {
