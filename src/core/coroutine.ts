@@ -103,10 +103,12 @@ const locations = new WeakMap<Coroutine, string>();
 export class Coroutine implements Task<unknown> {
   flags: number;
   readonly scheduler: Scheduler;
-  /** Before start: the body function. After: the generator driving the task. */
-  gen: Iterator<unknown, unknown, unknown> | (() => Operation<unknown>) | null;
-  /** The value the task returned or the error it failed with. */
-  result: unknown = undefined;
+  /**
+   * Before start: the body function. While it runs: the generator driving the
+   * task. Once it has ended: the value it returned or the error it failed
+   * with (see `result`), so that the record needs no field of its own for it.
+   */
+  gen: unknown;
   /** The group the task belongs to, if any. */
   owner: ChildOwner | null;
   prevSibling: Coroutine | null = null;
@@ -148,7 +150,6 @@ export class Coroutine implements Task<unknown> {
   recycle(): void {
     this.flags = Flag.DONE;
     this.gen = null;
-    this.result = undefined;
     this.owner = null;
     this.prevSibling = this.nextSibling = null;
     this.waiters = null;
@@ -181,6 +182,11 @@ export class Coroutine implements Task<unknown> {
   fire(): void {
     this.waitRecord = undefined;
     this.scheduler.wake(this);
+  }
+
+  /** The value the task returned or the error it failed with: read only once it has ended. */
+  get result(): unknown {
+    return this.gen;
   }
 
   /**

@@ -382,8 +382,8 @@ export class Scheduler {
 
   private finish(task: Coroutine, state: number, value: unknown): void {
     task.flags = (task.flags & Flag.NOT_STATE) | state;
-    task.result = value;
-    task.gen = null;
+    // The generator is done with: its slot keeps the outcome (see `Coroutine.result`).
+    task.gen = value;
     task.waitRecord = undefined;
     this.live--;
     const waiters = task.waiters;
