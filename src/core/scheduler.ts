@@ -179,17 +179,25 @@ export class Scheduler {
     if (loc === undefined && debugEnabled) loc = captureLocation();
     // A child sees the contexts of the task that spawned it, as they are now.
     const parent = current;
-    const context = parent !== null ? parent.context : null;
+    const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, parent !== null ? parent.context : null);
+    this.live++;
+    this.ring.push(task);
+    if (!this.draining && !this.runRequested) this.requestRun();
+    return task;
+  }
+
+  /**
+   * `spawn` for a POOLABLE task (see `release`): it takes a kept record if
+   * there is one. Apart from `spawn`, so that other spawns run exactly the
+   * code they ran before the pool (a test there cost them about 5%).
+   */
+  spawnPooled(body: () => Operation<unknown>, flags: number, owner: ChildOwner): Coroutine {
     const pool = this.pool;
-    let task: Coroutine;
-    if (loc === undefined && pool.length !== 0) {
-      task = pool.pop()!;
-      task.reuse(body, flags | Flag.SHIELDED | Flag.READY, owner, context);
-    } else {
-      // A spawn location is a side-table entry that must not follow the record into the pool.
-      if (loc !== undefined) flags &= Flag.NOT_POOLABLE;
-      task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, context);
-    }
+    // In debug mode the task gets a spawn location, which only a fresh record may carry.
+    if (pool.length === 0 || debugEnabled) return this.spawn(body, flags, owner);
+    const parent = current;
+    const task = pool.pop()!;
+    task.reuse(body, flags | Flag.SHIELDED | Flag.READY, owner, parent !== null ? parent.context : null);
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
@@ -411,7 +419,7 @@ export class Scheduler {
   }
 
   /**
-   * Keeps the record of a task that just ended for a later spawn, if the pool
+   * Keeps the record of a task that just ended for a later `startSoon`, if the pool
    * has room. Only a POOLABLE record without hooks comes here: its handle
    * never reached user code, it has no waiters, no id, no spawn location, no
    * hook list, no timeout scope and no dead timer slot, and its group has

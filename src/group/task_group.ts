@@ -293,7 +293,8 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     if (this.state !== GroupState.RUNNING && this.count === 0) {
       throw new WeftUsageError("TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running");
     }
-    const child = this.parent.scheduler.spawn(body, flags, this);
+    const scheduler = this.parent.scheduler;
+    const child = (flags & Flag.POOLABLE) !== 0 ? scheduler.spawnPooled(body, flags, this) : scheduler.spawn(body, flags, this);
     const tail = this.tail;
     child.prevSibling = tail;
     if (tail === null) this.head = child;

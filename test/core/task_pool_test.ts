@@ -62,8 +62,8 @@ test("the records of ended startSoon tasks are reused, at most a bounded number 
       assert.equal(r.done, true);
     }
     const second = yield* batch(2000, once);
-    // The second batch's group body took one of the kept records.
-    assert.equal(reused(first, second), kept.length - 1);
+    // Only startSoon tasks take kept records: the second batch's took them all.
+    assert.equal(reused(first, second), kept.length);
     assert.equal(new Set(second).size, second.length, "two live tasks shared a record");
   });
 });
@@ -97,7 +97,7 @@ test("a reused record starts clean: not cancelled, not failed, with the contexts
       yield* pause();
       seen.push(ctx.get());
     });
-    assert.equal(reused(first, second), 99, "not every record was reused (the group body took one)");
+    assert.equal(reused(first, second), 100, "not every record was reused");
     assert.deepEqual(seen, Array(100).fill("default"));
   });
 });
