@@ -139,11 +139,7 @@ export class Coroutine implements Task<unknown> {
     this.gen = body;
     this.owner = owner;
     this.context = context;
-    if (loc !== undefined) {
-      locations.set(this, loc);
-      // A spawn location is a side-table entry that must not follow the record into the pool.
-      this.flags &= Flag.NOT_POOLABLE;
-    }
+    if (loc !== undefined) locations.set(this, loc);
   }
 
   /**

@@ -192,9 +192,11 @@ export class Scheduler {
    * code they ran before the pool (a test there cost them about 5%).
    */
   spawnPooled(body: () => Operation<unknown>, flags: number, owner: ChildOwner): Coroutine {
+    // In debug mode the task gets a spawn location: a side-table entry that
+    // must not follow its record into the pool, so it is not POOLABLE.
+    if (debugEnabled) return this.spawn(body, flags & Flag.NOT_POOLABLE, owner);
     const pool = this.pool;
-    // In debug mode the task gets a spawn location, which only a fresh record may carry.
-    if (pool.length === 0 || debugEnabled) return this.spawn(body, flags, owner);
+    if (pool.length === 0) return this.spawn(body, flags, owner);
     const parent = current;
     const task = pool.pop()!;
     task.reuse(body, flags | Flag.SHIELDED | Flag.READY, owner, parent !== null ? parent.context : null);
