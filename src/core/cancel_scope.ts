@@ -77,8 +77,6 @@ function* deliver(scope: CancelScope): Operation<void> {
 export function enterScope(task: Coroutine, ms: number): CancelScope {
   const scope = new CancelScope(task, task.scope);
   task.scope = scope;
-  // The scope (its heap slot, its delivery task) can outlive the task: never reuse the record.
-  task.flags &= Flag.NOT_POOLABLE;
   const scheduler = task.scheduler;
   scheduler.addTimer(scope, scheduler.clock() + ms, true);
   return scope;

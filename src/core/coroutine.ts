@@ -55,21 +55,12 @@ export const enum Flag {
    * so the scheduler calls those directly (see `nativeNext` in operation.ts).
    */
   NATIVE_GEN = 1 << 13,
-  /**
-   * No reference to the record can outlive the task: started by `startSoon`
-   * (no handle), outside debug mode (no spawn location). Cleared as soon as
-   * something keeps the record (an id, a timeout scope, a dead timer slot);
-   * a task that ends with it set, and without HOOKED, can be reused (see
-   * `Scheduler.release`).
-   */
-  POOLABLE = 1 << 14,
   /** Both bits: "cancelled and not shielded" means cancellation is due. */
   CANCEL_DUE_MASK = CANCELLED | SHIELDED,
   NOT_STATE = ~STATE_MASK,
   NOT_READY = ~READY,
   NOT_SHIELDED = ~SHIELDED,
   NOT_CANCELLED = ~CANCELLED,
-  NOT_POOLABLE = ~POOLABLE,
 }
 
 /**
@@ -143,30 +134,6 @@ export class Coroutine implements Task<unknown> {
   }
 
   /**
-   * Makes an ended record hold nothing of its task, for the scheduler's pool:
-   * every field the constructor sets to its own value, the others cleared;
-   * the state stays DONE, so a wake-up that reached it could not resume it.
-   */
-  recycle(): void {
-    this.flags = Flag.DONE;
-    this.gen = null;
-    this.owner = null;
-    this.prevSibling = this.nextSibling = null;
-    this.waiters = null;
-    this.waitRecord = undefined;
-    this.scope = null;
-    this.context = null;
-  }
-
-  /** Makes a pooled record the record of a new task: what the constructor does, without a spawn location. */
-  reuse(body: () => Operation<unknown>, flags: number, owner: ChildOwner | null, context: ContextFrame | null): void {
-    this.flags = flags;
-    this.gen = body;
-    this.owner = owner;
-    this.context = context;
-  }
-
-  /**
    * A task in `sleep` is its own timer entry (no entry object per sleep), and
    * keeps its timer key in `waitRecord`, which no other wait uses meanwhile.
    */
@@ -189,16 +156,10 @@ export class Coroutine implements Task<unknown> {
     return this.gen;
   }
 
-  /**
-   * A number that identifies the task in reports, given on first use. A record
-   * with an id is never reused: a report made later must name this task.
-   */
+  /** A number that identifies the task in reports, given on first use. */
   get id(): number {
     let id = ids.get(this);
-    if (id === undefined) {
-      ids.set(this, (id = nextId++));
-      this.flags &= Flag.NOT_POOLABLE;
-    }
+    if (id === undefined) ids.set(this, (id = nextId++));
     return id;
   }
 

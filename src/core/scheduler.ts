@@ -83,11 +83,6 @@ const enum Tuning {
    */
   CHECK_TARGET_US = 100,
   MAX_STEPS_PER_CHECK = 4096,
-  /**
-   * How many ended records the scheduler keeps for reuse. Bounded, so a burst
-   * of short tasks does not leave its records held for the program's life.
-   */
-  POOL_SIZE = 256,
 }
 
 const CHECK_TARGET_MS = Tuning.CHECK_TARGET_US / 1000;
@@ -158,8 +153,6 @@ export class Scheduler {
   fastPauses = Tuning.FAST_PAUSE_BATCH;
   /** How many steps run between two clock readings; adapts to the work. */
   private stepsPerCheck = 64;
-  /** Records of ended tasks that nothing references any more, for the next spawns (see `release`). */
-  private readonly pool: Coroutine[] = [];
   driver: SchedulerDriver;
 
   constructor(clock: () => number, driver: SchedulerDriver) {
@@ -180,26 +173,6 @@ export class Scheduler {
     // A child sees the contexts of the task that spawned it, as they are now.
     const parent = current;
     const task = new Coroutine(this, body, flags | Flag.SHIELDED | Flag.READY, owner, loc, parent !== null ? parent.context : null);
-    this.live++;
-    this.ring.push(task);
-    if (!this.draining && !this.runRequested) this.requestRun();
-    return task;
-  }
-
-  /**
-   * `spawn` for a POOLABLE task (see `release`): it takes a kept record if
-   * there is one. Apart from `spawn`, so that other spawns run exactly the
-   * code they ran before the pool (a test there cost them about 5%).
-   */
-  spawnPooled(body: () => Operation<unknown>, flags: number, owner: ChildOwner): Coroutine {
-    // In debug mode the task gets a spawn location: a side-table entry that
-    // must not follow its record into the pool, so it is not POOLABLE.
-    if (debugEnabled) return this.spawn(body, flags & Flag.NOT_POOLABLE, owner);
-    const pool = this.pool;
-    if (pool.length === 0) return this.spawn(body, flags, owner);
-    const parent = current;
-    const task = pool.pop()!;
-    task.reuse(body, flags | Flag.SHIELDED | Flag.READY, owner, parent !== null ? parent.context : null);
     this.live++;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
@@ -416,22 +389,7 @@ export class Scheduler {
       this.roots.delete(task);
       if (listener) listener(task);
     }
-    if ((task.flags & (Flag.POOLABLE | Flag.HOOKED)) === Flag.POOLABLE) this.release(task);
     if (this.live === 0) this.driver.idle();
-  }
-
-  /**
-   * Keeps the record of a task that just ended for a later `startSoon`, if the pool
-   * has room. Only a POOLABLE record without hooks comes here: its handle
-   * never reached user code, it has no waiters, no id, no spawn location, no
-   * hook list, no timeout scope and no dead timer slot, and its group has
-   * just unlinked it, so nothing but this pool references it and no one can
-   * tell it from a fresh record.
-   */
-  private release(task: Coroutine): void {
-    if (this.pool.length >= Tuning.POOL_SIZE) return;
-    task.recycle();
-    this.pool.push(task);
   }
 
   // ── reports ───────────────────────────────────────────────────────────────

@@ -7,7 +7,7 @@
  * The object `sleep()` returns only carries the duration to the `yield*`.
  */
 import { hostClock } from "./clock.ts";
-import { Flag, type Coroutine } from "./coroutine.ts";
+import type { Coroutine } from "./coroutine.ts";
 import { Cancelled, WeftUsageError } from "./errors.ts";
 import { DONE_VOID, RESUME, SUSPENDED_RESULT, asOperation, requireDuration, type Operation } from "./operation.ts";
 import { current, requireTask } from "./scheduler.ts";
@@ -25,9 +25,6 @@ function startSleep(ms: number): IteratorResult<unknown, void> {
 function stopSleep(): void {
   const task: Coroutine | null = current;
   if (task === null) return;
-  // The heap keeps a dead slot pointing at the task until it surfaces: the
-  // record must not be reused while that reference lives.
-  task.flags &= Flag.NOT_POOLABLE;
   task.scheduler.removeTimer(task);
   task.waitRecord = undefined;
 }

@@ -237,8 +237,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
   startSoon(body: () => Operation<void>, options?: SpawnOptions): void {
     requireGroup(this, "TaskGroup.startSoon()");
     requireFunction("TaskGroup.startSoon()", "body", body);
-    // No handle leaves this call, so the record may be reused once the task ends.
-    this.spawnChild(body, spawnFlags("TaskGroup.startSoon()", options) | Flag.POOLABLE);
+    this.spawnChild(body, spawnFlags("TaskGroup.startSoon()", options));
   }
 
   spawnLoop(body: () => Operation<void>, options?: SpawnLoopOptions): void {
@@ -293,8 +292,7 @@ export class Group<T> implements TaskGroup<T>, ChildOwner, CancelPropagator {
     if (this.state !== GroupState.RUNNING && this.count === 0) {
       throw new WeftUsageError("TaskGroup.spawn(): the group has already finished; spawn only while its withTaskGroup is running");
     }
-    const scheduler = this.parent.scheduler;
-    const child = (flags & Flag.POOLABLE) !== 0 ? scheduler.spawnPooled(body, flags, this) : scheduler.spawn(body, flags, this);
+    const child = this.parent.scheduler.spawn(body, flags, this);
     const tail = this.tail;
     child.prevSibling = tail;
     if (tail === null) this.head = child;
