@@ -88,6 +88,11 @@ class PromiseCondVar {
 function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
   const setTimer = hostSetTimeout();
   const noTimer = { unavailable: "the host has no timer (no setTimeout)" };
+  // QuickJS has neither: the plain equivalents of a scope and a timeout need AbortController.
+  const noAbortController =
+    typeof (globalThis as { AbortController?: unknown }).AbortController !== "function"
+      ? { unavailable: "the host has no AbortController" }
+      : undefined;
   const timerBurst = (ms: number): PeerWorkloads[string] =>
     setTimer === undefined
       ? noTimer
@@ -214,7 +219,7 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
     },
     timer_burst_sleep0: timerBurst(0),
     timer_burst_sleep1: timerBurst(1),
-    group_overhead: {
+    group_overhead: noAbortController ?? {
       api: `an AbortController per scope (what its children would watch), async body with ${yieldApi}`,
       run: async (n) => {
         let entered = 0;
@@ -237,7 +242,7 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
     timeout_overhead:
       setTimer === undefined
         ? noTimer
-        : {
+        : (noAbortController ?? {
             api: `Promise.race(body, setTimeout reject) + clearTimeout, an AbortController the timeout aborts; body ${yieldApi}`,
             run: async (n) => {
               const clear = (globalThis as { clearTimeout: (handle: unknown) => void }).clearTimeout;
@@ -264,7 +269,7 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
               }
               return completed;
             },
-          },
+          }),
     cancel_1m:
       setTimer === undefined
         ? noTimer
