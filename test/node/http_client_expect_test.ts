@@ -26,6 +26,8 @@ const T = { timeout: 30_000 };
 /** Longer than the test's limit: a client that ignored the server's answer would not finish in time. */
 const LONG_WAIT = 60_000;
 const BODY = "the-request-body-END";
+/** A request head asking for 100 Continue. */
+const EXPECTS_CONTINUE = /\r\nexpect: 100-continue\r\n/i;
 
 test("against weft's server: 100 Continue comes when the handler reads, then the body goes out (bytes and a Reader)", T, async () => {
   const expects: (string | undefined)[] = [];
@@ -98,7 +100,7 @@ for (const status of [413]) {
         assert.equal(server.connections, 2); // the refused request's connection was not reused
         assert.equal(server.requests, 1); // only /next reached the request handler
         assert.match(seen, /^PUT \/upload HTTP\/1\.1\r\n/);
-        assert.match(seen, /\r\nexpect: 100-continue\r\n/i);
+        assert.match(seen, EXPECTS_CONTINUE);
         assert.equal(seen.includes("BBBB"), false, "body bytes reached the server");
       } finally {
         await server.stop();
@@ -221,7 +223,7 @@ test(
   T,
   async () => {
     const peer = await startPeer((head) =>
-      /\r\nexpect: 100-continue\r\n/i.test(head)
+      EXPECTS_CONTINUE.test(head)
         ? "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
         : "",
     );
@@ -254,7 +256,7 @@ test(
     const peer = await startPeer(
       () => "",
       (head) =>
-        /\r\nexpect: 100-continue\r\n/i.test(head)
+        EXPECTS_CONTINUE.test(head)
           ? "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
           : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone",
     );
@@ -318,7 +320,7 @@ test("a request cancelled while it waits for 100 closes its socket; the next req
     assert.equal(peer.connections, 2);
     await until(() => peer.closed === 2);
     assert.equal(peer.seen[0]!.includes("the-request-body"), false);
-    assert.match(peer.seen[0]!, /\r\nexpect: 100-continue\r\n/i);
+    assert.match(peer.seen[0]!, EXPECTS_CONTINUE);
   } finally {
     peer.stop();
   }
