@@ -86,7 +86,7 @@ export interface ConnectWebSocketOptions {
   WebSocket?: WebSocketConstructorLike;
   /**
    * How long `close()` waits for the close handshake to end, in ms (30 s by
-   * default, as `weftjs/ws`): a peer that never answers is then dropped.
+   * default, as `weftjs/ws`); past it, `close()` stops waiting and listening.
    */
   closeTimeout?: number;
 }
@@ -335,10 +335,10 @@ export class PlatformWebSocket {
    * most `closeTimeout` (30 s by default). Past it, `close()` stops waiting
    * and removes the listeners, as `[Symbol.dispose]` does (a page has no way
    * to cut a closing connection short: the platform ends it in its own
-   * time). Queued messages are
-   * discarded and every later operation raises `ConnectionClosed`.
-   * Cancelling the wait leaves the handshake to the platform (the listeners
-   * go when it ends). Returns at once if the connection is already closed.
+   * time). Queued messages are discarded and every later operation raises
+   * `ConnectionClosed`. Cancelling the wait leaves the handshake to the
+   * platform (the listeners go when it ends). Returns at once if the
+   * connection is already closed.
    */
   *close(code = 1000, reason = ""): Operation<void> {
     if (typeof code !== "number" || !Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {

@@ -1,7 +1,7 @@
 /**
  * `WebSocketOptions` and their validation.
  */
-import { describe } from "../core/operation.ts";
+import { describe, requireDuration } from "../core/operation.ts";
 
 /**
  * Limits and timeouts of a {@link WebSocket}.
@@ -77,11 +77,10 @@ export function resolveWebSocketOptions(api: string, options: unknown): Resolved
  */
 export function resolveCloseTimeout(api: string, value: unknown): number {
   if (value === undefined) return DEFAULT_CLOSE_TIMEOUT;
-  if (typeof value !== "number" || Number.isNaN(value)) {
+  // NaN is not a number of milliseconds at all (a TypeError, as weftjs/ws has always said); the rest is every duration's check.
+  if (typeof value === "number" && Number.isNaN(value)) {
     throw new TypeError(`${api}: options.closeTimeout must be a number of milliseconds, got ${describe(value)}`);
   }
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${api}: options.closeTimeout must be a finite number of milliseconds >= 0, got ${value}`);
-  }
+  requireDuration(api, "options.closeTimeout", value);
   return value;
 }

@@ -28,6 +28,9 @@ const LONG_WAIT = 60_000;
 const BODY = "the-request-body-END";
 /** A request head asking for 100 Continue. */
 const EXPECTS_CONTINUE = /\r\nexpect: 100-continue\r\n/i;
+/** The raw peer's answers: the request went through, and the expectation was refused. */
+const DONE = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone";
+const EXPECTATION_FAILED = "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno";
 
 test("against weft's server: 100 Continue comes when the handler reads, then the body goes out (bytes and a Reader)", T, async () => {
   const expects: (string | undefined)[] = [];
@@ -171,7 +174,7 @@ test("node:http answering 417 to the request without Expect too: that answer is 
  */
 async function startPeer(
   interim: (head: string) => string,
-  final: (head: string) => string = () => "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone",
+  final: (head: string) => string = () => DONE,
 ): Promise<RawServer & { seen: string[] }> {
   const seen: string[] = [];
   const raw = await startRawServer((socket) => {
@@ -223,9 +226,7 @@ test(
   T,
   async () => {
     const peer = await startPeer((head) =>
-      EXPECTS_CONTINUE.test(head)
-        ? "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
-        : "",
+      EXPECTS_CONTINUE.test(head) ? `HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n${EXPECTATION_FAILED}` : "",
     );
     try {
       await run(function* () {
@@ -255,10 +256,7 @@ test(
   async () => {
     const peer = await startPeer(
       () => "",
-      (head) =>
-        EXPECTS_CONTINUE.test(head)
-          ? "HTTP/1.1 417 Expectation Failed\r\nContent-Length: 2\r\n\r\nno"
-          : "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone",
+      (head) => (EXPECTS_CONTINUE.test(head) ? EXPECTATION_FAILED : DONE),
     );
     try {
       await run(function* () {
