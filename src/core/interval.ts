@@ -2,6 +2,7 @@
  * `interval(ms)`: ticks on a fixed beat (docs/semantics.md, «Interval»).
  */
 import type { ItemSource } from "../interop/each.ts";
+import { budgetYield, overBudget } from "./budget.ts";
 import { describe, requireDuration, type Operation } from "./operation.ts";
 import { now, sleep } from "./sleep.ts";
 
@@ -46,7 +47,9 @@ export class Interval implements ItemSource<number> {
   /**
    * Waits for the next tick and returns its number (1, 2, …): at once if a
    * tick fell due since the last one taken (the latest such tick, skipping
-   * the earlier ones), else when the next one falls due.
+   * the earlier ones), else when the next one falls due. A tick taken at once
+   * spends the task's cooperative budget (docs/semantics.md, «Cooperative
+   * budget»): a consumer slower than the beat still lets its siblings run.
    */
   *tick(): Operation<number> {
     const ms = this.#ms;
@@ -54,6 +57,12 @@ export class Interval implements ItemSource<number> {
     if (Number.isNaN(this.#start)) this.#start = t;
     const start = this.#start;
     let due = this.#dueAt(t);
+    if (due > this.#last && overBudget()) {
+      // The tick is taken after the yield, so it is the latest one due then.
+      yield* budgetYield();
+      t = now();
+      due = this.#dueAt(t);
+    }
     if (due <= this.#last) {
       const next = this.#last + 1;
       yield* sleep(Math.max(0, start + next * ms - t));

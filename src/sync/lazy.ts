@@ -3,6 +3,7 @@
  * (docs/semantics.md, «Lazy»: no restart race).
  */
 import { Flag, type Coroutine } from "../core/coroutine.ts";
+import { budgetYield, overBudget } from "../core/budget.ts";
 import { captureLocation, debugEnabled } from "../core/debug.ts";
 import { Cancelled } from "../core/errors.ts";
 import { requireFunction, type Operation } from "../core/operation.ts";
@@ -59,15 +60,23 @@ export class Lazy<T> {
   }
 
   /**
-   * The value: at once if computed (even in a cancelled task); otherwise
+   * The value: at once if computed (even in a cancelled task, unless the
+   * task's cooperative budget is spent: the wait then yields first, and a
+   * cancellation can arrive there, see docs/semantics.md, «Cooperative budget»); otherwise
    * starts the computation if nobody has, and waits for it. Throws the
    * computation's error if it failed, and `Cancelled` if the waiting task is
    * cancelled (which does not stop the computation while others wait).
    */
   *wait(): Operation<T> {
     for (;;) {
-      if (this.#state === LazyState.DONE) return this.#value as T;
-      if (this.#state === LazyState.FAILED) throw this.#error;
+      const state = this.#state;
+      if (state === LazyState.DONE || state === LazyState.FAILED) {
+        // An outcome at hand spends the cooperative budget (docs/semantics.md, «Cooperative budget»);
+        // it is kept for good, so it is still the outcome after the yield.
+        if (overBudget()) yield* budgetYield();
+        if (state === LazyState.DONE) return this.#value as T;
+        throw this.#error;
+      }
       const task = requireTask("Lazy.wait()");
       if (this.#state === LazyState.IDLE) this.#start(task);
       const waiter = this.#waiters.enqueue(task, newWaiterRecord);

@@ -11,7 +11,21 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Broadcast, Cancelled, Mutex, Queue, Semaphore, pause, withTaskGroup, type Operation, type Task } from "../../src/index.ts";
+import {
+  Broadcast,
+  Cancelled,
+  Lazy,
+  Mutex,
+  Queue,
+  Semaphore,
+  interval,
+  now,
+  pause,
+  withTaskGroup,
+  type Operation,
+  type Task,
+} from "../../src/index.ts";
+import { createHost } from "../../src/host.ts";
 import { MemoryReader } from "../../src/io.ts";
 import { BUDGET, setBudgetEnabled } from "../../src/core/budget.ts";
 import { drivers, type Runner } from "../support.ts";
@@ -381,6 +395,133 @@ testOnEveryDriver("a wait on an ended task cancelled in its forced yield throws 
   assert.ok(result.error instanceof Cancelled);
   assert.equal(result.steps, BUDGET);
   assert.equal(result.value, 7);
+});
+
+// ── Lazy values already computed, ticks already due ──────────────────────────
+
+testOnEveryDriver("waiting 1000 times on a computed Lazy lets a sibling run after every BUDGET waits", async (run) => {
+  const seen = await run(function* () {
+    const answer = new Lazy(function* () {
+      return 42;
+    });
+    yield* answer.wait();
+    return yield* observe(function* (step) {
+      for (let i = 0; i < 1000; i++) {
+        assert.equal(yield* answer.wait(), 42);
+        step();
+      }
+    });
+  });
+  assertFair(seen);
+});
+
+testOnEveryDriver(
+  "waiting 1000 times on a failed Lazy lets a sibling run after every BUDGET waits, each throwing its error",
+  async (run) => {
+    const failure = new Error("no config");
+    const seen = await run(function* () {
+      const config = new Lazy<number>(function* () {
+        throw failure;
+      });
+      yield* expectThrown(config.wait(), failure);
+      return yield* observe(function* (step) {
+        for (let i = 0; i < 1000; i++) {
+          yield* expectThrown(config.wait(), failure);
+          step();
+        }
+      });
+    });
+    assertFair(seen);
+  },
+);
+
+function* expectThrown(op: Operation<unknown>, expected: unknown): Operation<void> {
+  try {
+    yield* op;
+  } catch (error) {
+    assert.equal(error, expected);
+    return;
+  }
+  assert.fail("the wait returned instead of throwing");
+}
+
+testOnEveryDriver("a Lazy.wait cancelled in its forced yield throws Cancelled, and the value is still there", async (run) => {
+  const result = await run(function* () {
+    const answer = new Lazy(function* () {
+      return 42;
+    });
+    yield* answer.wait();
+    const outcome = yield* cancelAtForcedYield(function* (step) {
+      for (let i = 0; i < 1000; i++) {
+        yield* answer.wait();
+        step();
+      }
+    });
+    return { ...outcome, value: yield* answer.wait() };
+  });
+  assert.ok(result.error instanceof Cancelled);
+  assert.equal(result.steps, BUDGET);
+  assert.equal(result.value, 42);
+});
+
+/**
+ * Runs `body` on a host pump whose clock only moves when the test moves it:
+ * to the next deadline when every task is parked, and by hand in `body`.
+ */
+function runOnManualClock<T>(body: (advance: (ms: number) => void) => Operation<T>): T {
+  let clock = 0;
+  const host = createHost({ now: () => clock });
+  const task = host.spawn(() => body((ms) => (clock += ms)));
+  for (let pumps = 0; !task.done; pumps++) {
+    assert.ok(pumps < 10_000, "the pump loop did not end");
+    const { nextDeadline } = host.pump();
+    if (!task.done && nextDeadline !== undefined && nextDeadline > clock) clock = nextDeadline;
+  }
+  return task.tryWait() as T;
+}
+
+test("a consumer slower than its interval's beat lets a sibling run after every BUDGET ticks", LIMIT, () => {
+  const ticks: number[] = [];
+  const seen = runOnManualClock(function* (advance) {
+    const beat = interval(1);
+    yield* beat.tick(); // tick 1, on the beat: the consumer starts behind no schedule
+    return yield* observe(function* (step) {
+      for (let i = 0; i < 1000; i++) {
+        advance(2); // the consumer's work takes two beats: every tick is due at once
+        ticks.push(yield* beat.tick());
+        step();
+      }
+    });
+  });
+  assertFair(seen);
+  // Each tick taken is the latest one due: 2 beats later than the one before it.
+  assert.deepEqual(
+    ticks,
+    Array.from({ length: 1000 }, (_, i) => 3 + 2 * i),
+  );
+});
+
+test("a tick cancelled in its forced yield takes no tick: the tick that was due is still there", LIMIT, () => {
+  const result = runOnManualClock(function* (advance) {
+    const beat = interval(1);
+    yield* beat.tick();
+    let last = 0;
+    const outcome = yield* cancelAtForcedYield(function* (step) {
+      for (let i = 0; i < 1000; i++) {
+        advance(2);
+        last = yield* beat.tick();
+        step();
+      }
+    });
+    const cancelledAt = now();
+    return { ...outcome, last, next: yield* beat.tick(), waited: now() - cancelledAt };
+  });
+  assert.ok(result.error instanceof Cancelled);
+  assert.equal(result.steps, BUDGET);
+  assert.equal(result.last, 1 + 2 * BUDGET);
+  // Had the cancelled tick taken tick 2·BUDGET + 3, this one would wait a beat for the next.
+  assert.equal(result.next, 1 + 2 * (BUDGET + 1));
+  assert.equal(result.waited, 0);
 });
 
 // ── WebSocket messages already buffered ──────────────────────────────────────
