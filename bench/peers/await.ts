@@ -276,7 +276,7 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
         : {
             // One AbortSignal with n listeners would be quadratic here (Node's EventTarget walks its
             // listener list on every add), so the sleepers register with a plain list of cancel callbacks.
-            api: "n async fns each awaiting setTimeout(1 h) in try/finally, registered in a hand-rolled cancel list; cancelling calls each",
+            api: "n async fns each awaiting setTimeout(1 h) in try/finally (the rejection propagates to the group), registered in a hand-rolled cancel list; cancelling calls each",
             run: async (n) => {
               const clear = (globalThis as { clearTimeout: (handle: unknown) => void }).clearTimeout;
               const cancels: (() => void)[] = [];
@@ -292,18 +292,21 @@ function workloads(pause: Yield, yieldApi: string): PeerWorkloads {
                     reject(cancelled);
                   });
                 });
+              // As weft's sleeper: try/finally, the cancellation propagates out of the function, and the
+              // group hears each one end (a catch here would spare the await side the rethrow weft pays).
               const sleeper = async (): Promise<void> => {
                 asleep++;
                 try {
                   await sleepCancellably(3_600_000);
-                } catch {
-                  // the cancellation is the expected end
                 } finally {
                   cleaned++;
-                  group.finish();
                 }
               };
-              for (let i = 0; i < n; i++) void sleeper();
+              const ended = (error: unknown): void => {
+                if (error !== cancelled) throw error;
+                group.finish();
+              };
+              for (let i = 0; i < n; i++) sleeper().then(group.finish, ended);
               check("cancel_1m sleepers parked", asleep, n);
               for (const cancel of cancels) cancel();
               await group.done;
