@@ -12,11 +12,11 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
+import { Flag, type Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
-import type { Coroutine } from "../core/coroutine.ts";
 import { park } from "../core/pause.ts";
-import { requireTask } from "../core/scheduler.ts";
-import type { Operation } from "../core/operation.ts";
+import { current, requireTask } from "../core/scheduler.ts";
+import { SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
 
 /**
  * True once the stream has received its end of data (for a socket, the
@@ -148,6 +148,40 @@ export class ReadPort {
   }
 
   /**
+   * A chunk to hand on now: `null` when nothing has arrived yet (and, with
+   * standing listeners, Node is armed to say when something does). As
+   * {@link ReadPort.poll}, which it skips when that would only find nothing.
+   */
+  take(): Uint8Array | undefined | null {
+    return this.#standing && this.#error === undefined && !this.#ended && nothingYet(this.#stream) ? null : this.poll();
+  }
+
+  /**
+   * {@link ReadPort.read} as one hand-written suspension point, for a port
+   * with standing listeners: a read that waits costs no generator, and a
+   * task resuming it walks no generator of the port's (see `PortRead`).
+   * `hooks` let the owner check its own state and rename the errors, as a
+   * `try`/`catch` around `read()` would. One read at a time: the caller's
+   * reader keeps that rule.
+   */
+  reading(hooks: PortReadHooks): Operation<Uint8Array | undefined> {
+    if (!this.#standing) throw new TypeError("ReadPort.reading() needs standing listeners");
+    return asOperation(new PortRead(this, hooks));
+  }
+
+  /** Parks `task` until the standing listeners see data, an end, an error or a close. */
+  park(task: Coroutine): void {
+    this.#waiter = task;
+    task.scheduler.external++;
+  }
+
+  /** Undoes {@link ReadPort.park}: the task was woken, cancelled or closed. */
+  unpark(task: Coroutine): void {
+    this.#waiter = undefined;
+    task.scheduler.external--;
+  }
+
+  /**
    * The next chunk, or `undefined` at end of stream (or once the stream was
    * destroyed without an error). Bytes that arrived before an error are
    * delivered before it; an error after the end of stream was received (a
@@ -163,7 +197,7 @@ export class ReadPort {
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
       // Nothing buffered and Node already armed to emit 'readable' for the next bytes: a read() would only return
       // null (a busy socket's every other read), so park at once.
-      const got = this.#standing && this.#error === undefined && !this.#ended && nothingYet(stream) ? null : this.poll();
+      const got = this.take();
       if (got !== null) return got;
       waited = true;
       if (this.#standing) {
@@ -192,6 +226,79 @@ export class ReadPort {
         };
       });
     }
+  }
+}
+
+/** What the owner of a port does around a {@link ReadPort.reading} read. */
+export interface PortReadHooks {
+  /** Throws the owner's error if it can no longer read (an abort): before the read, and before a chunk is handed on. */
+  checkOpen(): void;
+  /** The error to throw for `error` (the stream's, or a `Cancelled`), as the owner names it. */
+  rename(error: unknown): unknown;
+}
+
+/**
+ * `ReadPort.read()` written out as a suspension point: the same steps, with
+ * the loop's state (the task it parked, if any) in `#task` instead of a
+ * generator's frame. The first
+ * `next()` reads or parks; a `next(RESUME)` after a wake-up first honours a
+ * cancellation that came meanwhile (nothing was taken yet, so the bytes stay
+ * for the next read), then reads or parks again; `throw` and `return` unpark.
+ */
+class PortRead extends SuspensionPoint<Uint8Array | undefined> {
+  #task: Coroutine | null = null;
+
+  constructor(
+    private readonly port: ReadPort,
+    private readonly hooks: PortReadHooks,
+  ) {
+    super();
+  }
+
+  next(value?: unknown): IteratorResult<unknown, Uint8Array | undefined> {
+    const hooks = this.hooks;
+    const woken = this.#task;
+    if (woken !== null) {
+      // RESUME: the standing listener woke the task (or a cancellation did).
+      this.#task = null;
+      this.port.unpark(woken);
+      if (woken.cancelDue) throw hooks.rename(new Cancelled());
+    } else if (value === undefined) {
+      hooks.checkOpen();
+    }
+    let got: Uint8Array | undefined | null;
+    try {
+      got = this.port.take();
+    } catch (error) {
+      throw hooks.rename(error);
+    }
+    if (got !== null) {
+      hooks.checkOpen();
+      return { done: true, value: got };
+    }
+    const task = current ?? requireTask("read()");
+    // As park(): a read that must wait honours a due cancellation at once.
+    if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw hooks.rename(new Cancelled());
+    this.#task = task;
+    this.port.park(task);
+    return SUSPENDED_RESULT;
+  }
+
+  throw(error: unknown): IteratorResult<unknown, Uint8Array | undefined> {
+    this.#unpark();
+    throw this.hooks.rename(error);
+  }
+
+  override return(value: Uint8Array | undefined): IteratorResult<unknown, Uint8Array | undefined> {
+    this.#unpark();
+    return { done: true, value };
+  }
+
+  #unpark(): void {
+    const task = this.#task;
+    if (task === null) return;
+    this.#task = null;
+    this.port.unpark(task);
   }
 }
 

@@ -18,6 +18,7 @@ class Finished extends SuspensionPoint<void> {
   }
 }
 const WRITTEN = asOperation(new Finished());
+const READ_API = "TcpConnection.read()";
 
 /**
  * How long, by default, `close()` lets unsent bytes drain to a peer that does
@@ -108,6 +109,8 @@ export class TcpConnection extends DuplexBase {
 
   readonly #socket: Socket;
   readonly #reader: ReadPort;
+  /** The one operation every read returns (see `readChunk`). */
+  readonly #reading: Operation<Uint8Array | undefined>;
   readonly #writer: WritePort;
   readonly #peer: string;
   readonly #lingerMs: number;
@@ -141,6 +144,13 @@ export class TcpConnection extends DuplexBase {
     this.#socket = socket;
     socket.allowHalfOpen = true;
     this.#reader = new ReadPort(socket, { standingListeners: true });
+    this.#reading = this.#reader.reading({
+      // Woken by our own reset: that is no end of stream from the peer.
+      checkOpen: () => {
+        if (this.#aborted) throw this.#abortedError(READ_API);
+      },
+      rename: (error) => (this.#aborted ? this.#abortedError(READ_API) : annotateOsError(READ_API, error, this.#peer)),
+    });
     this.#writer = new WritePort(socket);
     this.localAddress = socket.localAddress ?? "";
     this.localPort = socket.localPort ?? 0;
@@ -179,19 +189,13 @@ export class TcpConnection extends DuplexBase {
     return (this.#closed && !this.#aborted) || this.#writeShut;
   }
 
-  /** The next bytes from the peer; `undefined` once the peer has ended its side. */
-  protected *readChunk(): Operation<Uint8Array | undefined> {
-    const api = "TcpConnection.read()";
-    if (this.#aborted) throw this.#abortedError(api);
-    let chunk: Uint8Array | undefined;
-    try {
-      chunk = yield* this.#reader.read();
-    } catch (error) {
-      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
-    }
-    // Woken by our own reset: that is no end of stream from the peer.
-    if (this.#aborted) throw this.#abortedError(api);
-    return chunk;
+  /**
+   * The next bytes from the peer; `undefined` once the peer has ended its
+   * side. One hand-written operation, reused by every read (the reader runs
+   * one at a time): a read that waits costs no generator.
+   */
+  protected readChunk(): Operation<Uint8Array | undefined> {
+    return this.#reading;
   }
 
   /**
