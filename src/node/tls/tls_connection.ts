@@ -54,6 +54,8 @@ export interface PeerInfo {
 /** Set by {@link adoptChannel} for the constructor it calls: a TLS session over a weft stream. */
 let adopting: { channel: CipherChannel; peer: PeerInfo | undefined } | undefined;
 
+const READ_API = "TlsConnection.read()";
+
 /**
  * Wraps a TLS socket whose ciphertext flows through `channel` (see
  * `start_tls.ts`). Not part of the public API.
@@ -139,6 +141,8 @@ export class TlsConnection extends DuplexBase {
 
   readonly #socket: TLSSocket;
   readonly #reader: ReadPort;
+  /** Over a socket (no cipher channel): the one operation every read returns (see `readChunk`). */
+  readonly #reading: Operation<Uint8Array | undefined> | undefined;
   readonly #writer: WritePort;
   readonly #channel: CipherChannel | undefined;
   readonly #peer: string;
@@ -184,6 +188,16 @@ export class TlsConnection extends DuplexBase {
     this.#channel = adopted?.channel;
     socket.allowHalfOpen = true;
     this.#reader = new ReadPort(socket, { standingListeners: true });
+    this.#reading =
+      this.#channel === undefined
+        ? this.#reader.reading({
+            // Woken by our own abort: that is no end of stream from the peer.
+            checkOpen: () => {
+              if (this.#aborted) throw this.#abortedError(READ_API);
+            },
+            rename: (error) => this.#renameReadError(error),
+          })
+        : undefined;
     this.#writer = new WritePort(socket);
     const peer = adopted?.peer;
     this.localAddress = peer?.localAddress ?? socket.localAddress ?? "";
@@ -239,24 +253,33 @@ export class TlsConnection extends DuplexBase {
     return cert === null || Object.keys(cert).length === 0 ? undefined : cert;
   }
 
-  /** The next decrypted bytes; `undefined` once the peer has ended its side. */
-  protected *readChunk(): Operation<Uint8Array | undefined> {
-    const api = "TlsConnection.read()";
-    if (this.#aborted) throw this.#abortedError(api);
+  /**
+   * The next decrypted bytes; `undefined` once the peer has ended its side.
+   * Over a socket, one hand-written operation reused by every read (as
+   * `TcpConnection`'s): a read that waits costs no generator.
+   */
+  protected readChunk(): Operation<Uint8Array | undefined> {
+    return this.#reading ?? this.#readThroughChannel();
+  }
+
+  *#readThroughChannel(): Operation<Uint8Array | undefined> {
+    if (this.#aborted) throw this.#abortedError(READ_API);
     let chunk: Uint8Array | undefined;
     try {
-      chunk = yield* this.#readDecrypted();
+      chunk = yield* this.#readDecrypted(this.#channel!);
     } catch (error) {
-      throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
+      throw this.#renameReadError(error);
     }
     // Woken by our own abort: that is no end of stream from the peer.
-    if (this.#aborted) throw this.#abortedError(api);
+    if (this.#aborted) throw this.#abortedError(READ_API);
     return chunk;
   }
 
-  *#readDecrypted(): Operation<Uint8Array | undefined> {
-    const channel = this.#channel;
-    if (channel === undefined) return yield* this.#reader.read();
+  #renameReadError(error: unknown): unknown {
+    return this.#aborted ? this.#abortedError(READ_API) : annotateOsError(READ_API, error, this.#peer);
+  }
+
+  *#readDecrypted(channel: CipherChannel): Operation<Uint8Array | undefined> {
     let waited = false;
     for (;;) {
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
