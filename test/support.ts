@@ -2,6 +2,7 @@
  * Shared helpers for the test files: run a scenario on every driver (the real
  * event loop, virtual time, and the host pump), and record what happened in order.
  */
+import assert from "node:assert/strict";
 import { test } from "node:test";
 import { run, type Operation } from "../src/index.ts";
 import { createHost } from "../src/host.ts";
@@ -165,4 +166,23 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 /** An error's name, or the thrown value as a string. */
 export function nameOf(error: unknown): string {
   return error instanceof Error ? error.name : String(error);
+}
+
+/**
+ * For the cooperative budget's property tests: `log` records, in order, the
+ * id of each task that completed an operation, and `monitor` each turn of a
+ * sibling that pauses in a loop. Fails if a task completed more than `limit`
+ * operations between two of the sibling's turns.
+ */
+export function assertTurnsAtMost(log: readonly number[], monitor: number, limit: number, context = ""): void {
+  const counts = new Map<number, number>();
+  for (const who of log) {
+    if (who === monitor) {
+      counts.clear();
+      continue;
+    }
+    const n = (counts.get(who) ?? 0) + 1;
+    counts.set(who, n);
+    assert.ok(n <= limit, `task ${who} completed ${n} operations between two turns of the monitor${context}`);
+  }
 }

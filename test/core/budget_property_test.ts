@@ -25,6 +25,7 @@ import { Lazy, Queue, Semaphore, pause, withTaskGroup, type Operation, type Task
 import { MemoryReader } from "../../src/io.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { BUDGET } from "../../src/core/budget.ts";
+import { assertTurnsAtMost } from "../support.ts";
 
 const KINDS = ["get", "put", "lazy", "ended", "acquire", "line", "pause"] as const;
 type Kind = (typeof KINDS)[number];
@@ -116,16 +117,7 @@ function check(plan: Plan, out: { log: number[]; problems: string[]; permits: nu
   const counted = plan.map((_, t) => out.log.filter((who) => who === t).length);
   assert.deepEqual(counted, done, "an operation did not complete");
   // (a)
-  const counts = new Map<number, number>();
-  for (const who of out.log) {
-    if (who === MONITOR) {
-      counts.clear();
-      continue;
-    }
-    const n = (counts.get(who) ?? 0) + 1;
-    counts.set(who, n);
-    assert.ok(n <= BUDGET, `task ${who} completed ${n} operations between two turns of the monitor`);
-  }
+  assertTurnsAtMost(out.log, MONITOR, BUDGET);
 }
 
 test("any mix of operations that complete at once: nobody starved for longer than the budget, every result as without it", {

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { Cancelled, call, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { Cancelled, call, pause, run, withTaskGroup, type Operation, type Task } from "../../src/index.ts";
 import { defaultScheduler } from "../../src/drivers/event_loop.ts";
 import { ReadPort, type PortReadHooks } from "../../src/node/stream_port.ts";
 
@@ -44,6 +44,28 @@ function recordingHooks(): PortReadHooks & { checks: number; closed: boolean; re
   return hooks;
 }
 
+/** A port with standing listeners on a fresh PassThrough, and its read with recording hooks. */
+function readingOnPassThrough(): {
+  stream: PassThrough;
+  hooks: ReturnType<typeof recordingHooks>;
+  reading: Operation<Uint8Array | undefined>;
+} {
+  const stream = new PassThrough();
+  const hooks = recordingHooks();
+  const reading = new ReadPort(stream, { standingListeners: true }).reading(hooks);
+  return { stream, hooks, reading };
+}
+
+/** The error `task` ended with (undefined if it returned). */
+function* errorOf(task: Task<unknown>): Operation<unknown> {
+  try {
+    yield* task.wait();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
 const text = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString());
 
 /** Lets Node's stream machinery run (a 'readable' is emitted on a later tick). */
@@ -52,9 +74,7 @@ function* hostTurn(): Operation<void> {
 }
 
 test("a read that waits gets the bytes written later and counts as waiting on the outside world meanwhile", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const reading = port.reading(recordingHooks());
+  const { stream, reading } = readingOnPassThrough();
   const externalBefore = defaultScheduler().external;
   const got = await run(function* () {
     return yield* withTaskGroup<string | undefined>(function* (group) {
@@ -73,10 +93,7 @@ test("a read that waits gets the bytes written later and counts as waiting on th
 });
 
 test("bytes already buffered are handed on at once, and the end of stream reads as undefined", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const hooks = recordingHooks();
-  const reading = port.reading(hooks);
+  const { stream, hooks, reading } = readingOnPassThrough();
   stream.end("abc");
   const got = await run(function* () {
     yield* hostTurn();
@@ -90,10 +107,7 @@ test("bytes already buffered are handed on at once, and the end of stream reads 
 });
 
 test("a read cancelled while it waits takes nothing: the bytes go to the next read, and the port no longer waits", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const hooks = recordingHooks();
-  const reading = port.reading(hooks);
+  const { stream, hooks, reading } = readingOnPassThrough();
   const externalBefore = defaultScheduler().external;
   const outcome = await run(function* () {
     return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
@@ -102,12 +116,7 @@ test("a read cancelled while it waits takes nothing: the bytes go to the next re
       });
       yield* pause();
       reader.cancel();
-      let error: unknown;
-      try {
-        yield* reader.wait();
-      } catch (e) {
-        error = e;
-      }
+      const error = yield* errorOf(reader);
       assert.equal(defaultScheduler().external, externalBefore, "the cancelled read left the port waiting");
       stream.write("kept");
       return { error, next: text(yield* reading) };
@@ -119,10 +128,7 @@ test("a read cancelled while it waits takes nothing: the bytes go to the next re
 });
 
 test("a read cancelled as its bytes arrive takes none of them: they go to the next read", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const hooks = recordingHooks();
-  const reading = port.reading(hooks);
+  const { stream, hooks, reading } = readingOnPassThrough();
   const outcome = await run(function* () {
     return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
       const reader = group.spawn(function* () {
@@ -131,12 +137,7 @@ test("a read cancelled as its bytes arrive takes none of them: they go to the ne
       yield* pause();
       stream.write("raced"); // buffered by the stream, 'readable' comes on a later tick
       reader.cancel();
-      let error: unknown;
-      try {
-        yield* reader.wait();
-      } catch (e) {
-        error = e;
-      }
+      const error = yield* errorOf(reader);
       return { error, next: text(yield* reading) };
     });
   });
@@ -175,10 +176,7 @@ test("a stream error reaches the reader through hooks.rename, waiting or not", L
 });
 
 test("checkOpen stops a read before it starts and before a chunk is handed on", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const hooks = recordingHooks();
-  const reading = port.reading(hooks);
+  const { stream, hooks, reading } = readingOnPassThrough();
   stream.write("unread");
   const outcome = await run(function* () {
     yield* hostTurn();
@@ -197,9 +195,7 @@ test("checkOpen stops a read before it starts and before a chunk is handed on", 
 });
 
 test("a read abandoned by return() no longer waits", LIMIT, async () => {
-  const stream = new PassThrough();
-  const port = new ReadPort(stream, { standingListeners: true });
-  const reading = port.reading(recordingHooks());
+  const { reading } = readingOnPassThrough();
   const externalBefore = defaultScheduler().external;
   await run(function* () {
     // Driven by hand, as a generator closed from outside would be.

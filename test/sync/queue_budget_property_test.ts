@@ -26,6 +26,7 @@ import fc from "fast-check";
 import { Cancelled, Queue, QueueClosed, pause, withTaskGroup, type Operation, type QueueKind, type Task } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { BUDGET } from "../../src/core/budget.ts";
+import { assertTurnsAtMost } from "../support.ts";
 
 interface Plan {
   kind: QueueKind;
@@ -141,16 +142,7 @@ function check(plan: Plan, out: Outcome): void {
   // (c)
   assert.equal(all.length, out.putOk.size, "an item whose put returned was lost");
   // (d)
-  const counts = new Map<number, number>();
-  for (const who of out.log) {
-    if (who === MONITOR) {
-      counts.clear();
-      continue;
-    }
-    const n = (counts.get(who) ?? 0) + 1;
-    counts.set(who, n);
-    assert.ok(n <= BUDGET + 1, `task ${who} completed ${n} operations between two turns of the monitor (plan ${JSON.stringify(plan)})`);
-  }
+  assertTurnsAtMost(out.log, MONITOR, BUDGET + 1, ` (plan ${JSON.stringify(plan)})`);
 }
 
 test("queue under the budget: nothing lost or duplicated, nobody starved for longer than the budget", { timeout: 240_000 }, async () => {
