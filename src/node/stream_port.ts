@@ -12,9 +12,8 @@
  */
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
-import { Flag, type Coroutine } from "../core/coroutine.ts";
+import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
-import { park } from "../core/pause.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
 
@@ -188,6 +187,8 @@ export class ReadPort {
    * write to a peer that had closed) leaves the reading side at its end.
    */
   *read(): Operation<Uint8Array | undefined> {
+    // With standing listeners, the one hand-written read (parked directly, woken by the listeners).
+    if (this.#standing) return yield* this.reading(AS_IS);
     const stream = this.#stream;
     let waited = false;
     for (;;) {
@@ -195,24 +196,9 @@ export class ReadPort {
       // returns, but nothing was taken yet, so let the cancellation win and
       // leave the bytes in the stream for the next read.
       if (waited && requireTask("read()").cancelDue) throw new Cancelled();
-      // Nothing buffered and Node already armed to emit 'readable' for the next bytes: a read() would only return
-      // null (a busy socket's every other read), so park at once.
-      const got = this.take();
+      const got = this.poll();
       if (got !== null) return got;
       waited = true;
-      if (this.#standing) {
-        // Parked directly, woken by the standing listeners: no action() (its closures and generator) per wait on a busy socket.
-        const task = requireTask("read()");
-        this.#waiter = task;
-        task.scheduler.external++;
-        try {
-          yield* park();
-        } finally {
-          this.#waiter = undefined;
-          task.scheduler.external--;
-        }
-        continue;
-      }
       yield* action<void>((resolve) => {
         stream.on("readable", resolve);
         stream.on("end", resolve);
@@ -229,6 +215,12 @@ export class ReadPort {
   }
 }
 
+/** Hooks for a port read by nobody but itself: always open, errors as the stream gave them. */
+const AS_IS: PortReadHooks = {
+  checkOpen(): void {},
+  rename: (error) => error,
+};
+
 /** What the owner of a port does around a {@link ReadPort.reading} read. */
 export interface PortReadHooks {
   /** Throws the owner's error if it can no longer read (an abort): before the read, and before a chunk is handed on. */
@@ -241,9 +233,9 @@ export interface PortReadHooks {
  * `ReadPort.read()` written out as a suspension point: the same steps, with
  * the loop's state (the task it parked, if any) in `#task` instead of a
  * generator's frame. The first
- * `next()` reads or parks; a `next(RESUME)` after a wake-up first honours a
- * cancellation that came meanwhile (nothing was taken yet, so the bytes stay
- * for the next read), then reads or parks again; `throw` and `return` unpark.
+ * `next()` reads or parks; a `next(RESUME)` after a wake-up reads or parks
+ * again; `throw` (a cancellation: nothing was taken, the bytes stay for the
+ * next read) and `return` unpark.
  */
 class PortRead extends SuspensionPoint<Uint8Array | undefined> {
   #task: Coroutine | null = null;
@@ -259,10 +251,11 @@ class PortRead extends SuspensionPoint<Uint8Array | undefined> {
     const hooks = this.hooks;
     const woken = this.#task;
     if (woken !== null) {
-      // RESUME: the standing listener woke the task (or a cancellation did).
+      // RESUME: a standing listener woke the task. (A cancellation that came
+      // meanwhile arrives through `throw`: the scheduler resumes a task whose
+      // cancellation is due that way, so nothing is taken then.)
       this.#task = null;
       this.port.unpark(woken);
-      if (woken.cancelDue) throw hooks.rename(new Cancelled());
     } else if (value === undefined) {
       hooks.checkOpen();
     }
@@ -278,7 +271,7 @@ class PortRead extends SuspensionPoint<Uint8Array | undefined> {
     }
     const task = current ?? requireTask("read()");
     // As park(): a read that must wait honours a due cancellation at once.
-    if ((task.flags & Flag.CANCEL_DUE_MASK) === Flag.CANCELLED) throw hooks.rename(new Cancelled());
+    if (task.cancelDue) throw hooks.rename(new Cancelled());
     this.#task = task;
     this.port.park(task);
     return SUSPENDED_RESULT;

@@ -61,6 +61,16 @@ function* observe(busy: (step: () => void) => Operation<void>): Operation<number
   return seen;
 }
 
+/** `observe` around a task that runs `op` 1000 times, handing each result to `check`. */
+function observeThousand<T>(op: () => Operation<T>, check: (value: T) => void): Operation<number[]> {
+  return observe(function* (step) {
+    for (let i = 0; i < 1000; i++) {
+      check(yield* op());
+      step();
+    }
+  });
+}
+
 /** What the sibling sees next to a task that does 1000 operations that complete at once: every BUDGET of them. */
 const EVERY_BUDGET = Array.from({ length: Math.ceil(1000 / BUDGET) }, (_, i) => i * BUDGET).slice(1);
 
@@ -78,12 +88,10 @@ testOnEveryDriver("a task draining a full queue of 1000 items lets a sibling run
   const queue = filledQueue(1000);
   const got: number[] = [];
   const seen = await run(() =>
-    observe(function* (step) {
-      for (let i = 0; i < 1000; i++) {
-        got.push(yield* queue.get());
-        step();
-      }
-    }),
+    observeThousand(
+      () => queue.get(),
+      (item) => got.push(item),
+    ),
   );
   assertFair(seen);
   assert.deepEqual(
@@ -144,12 +152,10 @@ testOnEveryDriver("a subscription read over a filled buffer lets a sibling run a
   const seen = await run(function* () {
     const sub = bus.subscribe();
     for (let i = 0; i < 1000; i++) assert.ok(bus.tryPublish(i));
-    return yield* observe(function* (step) {
-      for (let i = 0; i < 1000; i++) {
-        got.push(yield* sub.get());
-        step();
-      }
-    });
+    return yield* observeThousand(
+      () => sub.get(),
+      (message) => got.push(message),
+    );
   });
   assertFair(seen);
   assert.equal(got.length, 1000);
@@ -176,12 +182,10 @@ testOnEveryDriver("Broadcast.publish that delivers at once lets a sibling run af
 testOnEveryDriver("reading 1000 lines from a filled buffer lets a sibling run after every BUDGET reads", async (run) => {
   const reader = new MemoryReader("line\n".repeat(1000));
   const seen = await run(() =>
-    observe(function* (step) {
-      for (let i = 0; i < 1000; i++) {
-        assert.equal(yield* reader.readLine(), "line");
-        step();
-      }
-    }),
+    observeThousand(
+      () => reader.readLine(),
+      (line) => assert.equal(line, "line"),
+    ),
   );
   assertFair(seen);
 });
@@ -193,12 +197,10 @@ testOnEveryDriver("waiting 1000 times for an ended task lets a sibling run after
         return 7;
       });
       yield* ended.wait();
-      return yield* observe(function* (step) {
-        for (let i = 0; i < 1000; i++) {
-          assert.equal(yield* ended.wait(), 7);
-          step();
-        }
-      });
+      return yield* observeThousand(
+        () => ended.wait(),
+        (value) => assert.equal(value, 7),
+      );
     });
   });
   assertFair(seen);
@@ -405,12 +407,10 @@ testOnEveryDriver("waiting 1000 times on a computed Lazy lets a sibling run afte
       return 42;
     });
     yield* answer.wait();
-    return yield* observe(function* (step) {
-      for (let i = 0; i < 1000; i++) {
-        assert.equal(yield* answer.wait(), 42);
-        step();
-      }
-    });
+    return yield* observeThousand(
+      () => answer.wait(),
+      (value) => assert.equal(value, 42),
+    );
   });
   assertFair(seen);
 });
@@ -424,12 +424,10 @@ testOnEveryDriver(
         throw failure;
       });
       yield* expectThrown(config.wait(), failure);
-      return yield* observe(function* (step) {
-        for (let i = 0; i < 1000; i++) {
-          yield* expectThrown(config.wait(), failure);
-          step();
-        }
-      });
+      return yield* observeThousand(
+        () => expectThrown(config.wait(), failure),
+        () => {},
+      );
     });
     assertFair(seen);
   },

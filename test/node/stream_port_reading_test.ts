@@ -210,3 +210,36 @@ test("reading() on a port without standing listeners is a TypeError", () => {
   const port = new ReadPort(new PassThrough());
   assert.throws(() => port.reading(recordingHooks()), TypeError);
 });
+
+test(
+  "read() on a port with standing listeners goes through the same read: bytes written later, errors as the stream gave them",
+  LIMIT,
+  async () => {
+    const stream = new PassThrough();
+    const port = new ReadPort(stream, { standingListeners: true });
+    const failure = new Error("boom");
+    const externalBefore = defaultScheduler().external;
+    const outcome = await run(function* () {
+      return yield* withTaskGroup<{ got: string | undefined; error: unknown }>(function* (group) {
+        const reader = group.spawn(function* () {
+          return text(yield* port.read());
+        });
+        yield* pause();
+        assert.equal(defaultScheduler().external, externalBefore + 1, "the parked read is not counted as external");
+        stream.write("hello");
+        const got = yield* reader.wait();
+        stream.destroy(failure);
+        let error: unknown;
+        try {
+          yield* port.read();
+        } catch (e) {
+          error = e;
+        }
+        return { got, error };
+      });
+    });
+    assert.equal(outcome.got, "hello");
+    assert.equal(outcome.error, failure);
+    assert.equal(defaultScheduler().external, externalBefore);
+  },
+);

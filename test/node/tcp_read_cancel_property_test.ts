@@ -17,6 +17,7 @@ import fc from "fast-check";
 import { Cancelled, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
 import { defaultScheduler } from "../../src/drivers/event_loop.ts";
 import { connectTcp, listenTcp } from "../../src/node.ts";
+import { concat } from "../io/support.ts";
 
 interface Plan {
   /** The peer's chunks (sizes) and how many times it pauses before each. */
@@ -38,16 +39,6 @@ function chunkBytes(c: number, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (c * 31 + i) & 0xff;
   return bytes;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
 
 function* scenario(plan: Plan): Operation<{ written: Uint8Array; read: Uint8Array; cancelled: number }> {
