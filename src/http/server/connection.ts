@@ -27,6 +27,7 @@ import type { Operation } from "../../core/operation.ts";
 import { now, sleep } from "../../core/sleep.ts";
 import { withTaskGroup, type TaskGroup } from "../../group/task_group.ts";
 import { withTimeoutOpt } from "../../group/timeout.ts";
+import type { BodyReader } from "../codec/body_reader.ts";
 import { requestFraming, keepsAlive, type BodyFraming } from "../codec/framing.ts";
 import { HttpInput, type RequestHead } from "../codec/input.ts";
 import { reasonPhrase } from "../codec/serialize.ts";
@@ -154,13 +155,15 @@ export class ServerConnection implements ConnectionPort {
     const registry = this.#registry;
     registry?.add(this);
     try {
-      yield* withTaskGroup<void>(function* (group) {
+      // The body is not a generator: the group's task runs #loop itself, so every resume of a handler walks one
+      // `yield*` level less.
+      yield* withTaskGroup<void>((group) => {
         connection.#group = group;
         connection.watched.onPeerGone = () => group.returnImmediately();
         group.startSoon(() => connection.watched.pump(), { daemon: true });
         const minPhase = Math.min(connection.timeouts.headers, connection.timeouts.keepAlive);
         if (minPhase !== Infinity) group.startSoon(() => connection.watch(minPhase), { daemon: true });
-        yield* connection.#loop();
+        return connection.#loop();
       });
     } finally {
       this.#group = undefined;
@@ -234,42 +237,45 @@ export class ServerConnection implements ConnectionPort {
         if (error instanceof HttpProtocolError) return yield* this.#reject(error.status);
         throw error;
       }
-      if (!(yield* this.#exchange(head, framing))) return;
+      // One request and its answer, inline rather than in a generator of its own: the handler runs here, and
+      // every resume of it walks each `yield*` level between it and the task's body.
+      const req = new HttpRequest(this, head, framing, this.#remoteAddress);
+      const res = new HttpResponse(this, req, keepsAlive(head.minorVersion, head.headers));
+      try {
+        const op = this.#handler(req, res);
+        if (op === null || typeof op !== "object" || typeof (op as { next?: unknown }).next !== "function") {
+          throw new TypeError("HttpServer.serve(): the handler must return an Operation (write it as a function* generator)");
+        }
+        yield* op;
+        if (!this.upgraded) yield* res.finish();
+      } catch (error) {
+        if (error instanceof Cancelled) throw error;
+        return yield* this.#failed(error, req, res);
+      }
+      if (this.upgraded || !res.keepAlive) return;
+      const body = req.codecBody;
+      if (body !== undefined && !body.complete && !(yield* this.#drainBody(req, body))) return;
     }
   }
 
-  /** Answers one request; true when the connection may carry the next. */
-  *#exchange(head: RequestHead, framing: BodyFraming): Operation<boolean> {
-    const req = new HttpRequest(this, head, framing, this.#remoteAddress);
-    const res = new HttpResponse(this, req, keepsAlive(head.minorVersion, head.headers));
+  /**
+   * After an answer, the rest of a request body the handler did not read, so
+   * that the connection can carry the next request: true when it was
+   * drained, false when the connection must close instead (too much of it,
+   * too slow, broken framing, or a client still waiting for `100 Continue`).
+   */
+  *#drainBody(req: HttpRequest, body: BodyReader): Operation<boolean> {
+    if (req.awaitingContinue) return false;
+    const left = req.bodyTimeLeft;
     try {
-      const op = this.#handler(req, res);
-      if (op === null || typeof op !== "object" || typeof (op as { next?: unknown }).next !== "function") {
-        throw new TypeError("HttpServer.serve(): the handler must return an Operation (write it as a function* generator)");
-      }
-      yield* op;
-      if (!this.upgraded) yield* res.finish();
+      const drained =
+        left === Infinity ? yield* body.drain(this.maxBodyDrain) : yield* withTimeoutOpt(left, () => body.drain(this.maxBodyDrain));
+      return drained === true;
     } catch (error) {
       if (error instanceof Cancelled) throw error;
-      yield* this.#failed(error, req, res);
+      // A body that breaks the framing while it is drained: the response is out, just close.
       return false;
     }
-    if (this.upgraded || !res.keepAlive) return false;
-    const body = req.codecBody;
-    if (body !== undefined && !body.complete) {
-      if (req.awaitingContinue) return false;
-      const left = req.bodyTimeLeft;
-      try {
-        const drained =
-          left === Infinity ? yield* body.drain(this.maxBodyDrain) : yield* withTimeoutOpt(left, () => body.drain(this.maxBodyDrain));
-        if (drained !== true) return false;
-      } catch (error) {
-        if (error instanceof Cancelled) throw error;
-        // A body that breaks the framing while it is drained: the response is out, just close.
-        return false;
-      }
-    }
-    return true;
   }
 
   /** A handler failed: answer for it if the head is not out yet, else drop the connection; then report it. */
