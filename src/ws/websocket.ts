@@ -17,6 +17,7 @@ import { Mutex } from "../sync/mutex.ts";
 import { CondVar } from "../sync/cond_var.ts";
 import { allocBytes } from "../io/byte_pool.ts";
 import { ByteWindow } from "../io/byte_window.ts";
+import { plainView } from "../io/plain_view.ts";
 import { decodeUtf8 } from "../io/data.ts";
 import { ReaderBase, type Reader } from "../io/reader.ts";
 import { current } from "../core/scheduler.ts";
@@ -356,24 +357,16 @@ export class WebSocket {
   }
 
   /** A whole message as text (at most `maxMessageSize` bytes; a binary message is decoded as UTF-8). Cancelling it loses nothing: the next call goes on with the same message. */
-  *recvText(): Operation<string> {
-    if (this.#fastReady()) {
-      const bytes = yield* this.#recvFrame();
-      if (bytes !== null) return decodeUtf8("Data.text()", bytes);
-    }
-    return (yield* this.#recvWhole()).text();
+  recvText(): Operation<string> {
+    return this.#recvMessage(true) as Operation<string>;
   }
 
   /** A whole message (binary or text) as bytes. Cancelling it loses nothing: the next call goes on with the same message. */
-  *recvBytes(): Operation<Uint8Array> {
-    if (this.#fastReady()) {
-      const bytes = yield* this.#recvFrame();
-      if (bytes !== null) return bytes;
-    }
-    return (yield* this.#recvWhole()).bytes();
+  recvBytes(): Operation<Uint8Array> {
+    return this.#recvMessage(false) as Operation<Uint8Array>;
   }
 
-  /** True when no message is part-read, so the next message may be taken whole by {@link WebSocket.#recvFrame}. */
+  /** True when no message is part-read, so the next message may be taken whole by {@link WebSocket.#recvMessage}'s fast path. */
   #fastReady(): boolean {
     return (
       this.#whole === null &&
@@ -387,54 +380,61 @@ export class WebSocket {
   }
 
   /**
-   * The fast path of `recvBytes`/`recvText`: a message that is one whole
-   * data frame (the common case) taken straight from the input, with no
-   * message reader. Returns null, having taken nothing, when the next frame
-   * is anything else (a control frame, a fragment, a frame over 64 KiB or
-   * over the limits, a protocol error): the general path reads it then.
-   * Cancelled, it has taken nothing either (the bytes read so far stay in
-   * the input).
+   * `recvText` (`asText`) and `recvBytes`. Their fast path, inline (a level
+   * of `yield*` less on every resume of a waiting receive): a message that
+   * is one whole data frame (the common case) taken straight from the
+   * input, with no message reader. Any other next frame (a control frame, a
+   * fragment, a frame over 64 KiB or over the limits, a protocol error) is
+   * left where it is, and the general path reads it. Cancelled, the fast
+   * path has taken nothing (the bytes read so far stay in the input).
    */
-  *#recvFrame(): Operation<Uint8Array | null> {
-    // IO entry points check cancellation first, also when the bytes are already here.
-    if (current !== null && current.cancelDue) throw new Cancelled();
-    // A message already buffered is taken at once, unless the task's budget is spent: it then yields first,
-    // having taken nothing (docs/semantics.md, «Cooperative budget»). With nothing buffered, the transport's read spends it.
-    if (this.#in.end > this.#in.start && overBudget()) {
-      yield* budgetYield();
-      // Another task may have read frames meanwhile (a ping() waiting for its pong): the general path reads on.
-      if (!this.#fastReady()) return null;
-    }
-    if (!this.#readLock.tryAcquire()) return null;
-    this.#receiving = true;
-    try {
-      for (;;) {
-        const got = this.#takeFrame();
-        if (got === SLOW) return null;
-        if (got !== MORE) {
-          if (this.#msgText) {
-            const bad = this.#utf8.feed(got);
-            if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
-            if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
-          }
-          return got;
-        }
-        // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
-        let chunk: Uint8Array | undefined;
-        try {
-          chunk = yield* this.#t.readSome();
-        } catch (error) {
-          if (error instanceof Cancelled) throw error;
-          throw this.#lost(error);
-        }
-        if (chunk === undefined) throw this.#lost(undefined);
-        this.#in.append(chunk);
+  *#recvMessage(asText: boolean): Operation<Uint8Array | string> {
+    let frame: Uint8Array | null = null;
+    fast: if (this.#fastReady()) {
+      // IO entry points check cancellation first, also when the bytes are already here.
+      if (current !== null && current.cancelDue) throw new Cancelled();
+      // A message already buffered is taken at once, unless the task's budget is spent: it then yields first,
+      // having taken nothing (docs/semantics.md, «Cooperative budget»). With nothing buffered, the transport's read spends it.
+      if (this.#in.end > this.#in.start && overBudget()) {
+        yield* budgetYield();
+        // Another task may have read frames meanwhile (a ping() waiting for its pong): the general path reads on.
+        if (!this.#fastReady()) break fast;
       }
-    } finally {
-      this.#receiving = false;
-      this.#readLock.release();
-      this.#changed.broadcast();
+      if (!this.#readLock.tryAcquire()) break fast;
+      this.#receiving = true;
+      try {
+        for (;;) {
+          const got = this.#takeFrame();
+          if (got === SLOW) break fast;
+          if (got !== MORE) {
+            if (this.#msgText) {
+              const bad = this.#utf8.feed(got);
+              if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
+              if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+            }
+            frame = got;
+            break fast;
+          }
+          // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
+          let chunk: Uint8Array | undefined;
+          try {
+            chunk = yield* this.#t.readSome();
+          } catch (error) {
+            if (error instanceof Cancelled) throw error;
+            throw this.#lost(error);
+          }
+          if (chunk === undefined) throw this.#lost(undefined);
+          this.#in.append(plainView(chunk));
+        }
+      } finally {
+        this.#receiving = false;
+        this.#readLock.release();
+        this.#changed.broadcast();
+      }
     }
+    if (frame !== null) return asText ? decodeUtf8("Data.text()", frame) : frame;
+    const whole = yield* this.#recvWhole();
+    return asText ? whole.text() : whole.bytes();
   }
 
   /**
@@ -901,7 +901,7 @@ export class WebSocket {
 
   /** Appends whatever the transport has next to the input. */
   *#fillInput(): Operation<void> {
-    this.#in.append(yield* this.#transportRead(Infinity));
+    this.#in.append(plainView(yield* this.#transportRead(Infinity)));
   }
 
   *#transportRead(max: number): Operation<Uint8Array> {

@@ -23,6 +23,7 @@ import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
 import { current } from "../../core/scheduler.ts";
 import { ReaderBase, type Reader } from "../../io/reader.ts";
+import { plainView } from "../../io/plain_view.ts";
 import type { Writer } from "../../io/writer.ts";
 import { CondVar } from "../../sync/cond_var.ts";
 
@@ -48,15 +49,6 @@ export interface HttpTransport extends Reader, Writer {
   shutdownWrite?(): void;
   /** The peer's address, when the transport knows it. */
   readonly remoteAddress?: string;
-}
-
-/**
- * A Node Buffer's subarray() builds its view through the species constructor,
- * several times the cost of a plain Uint8Array's; the parser takes many views
- * of each chunk, so it gets a plain view of the same bytes.
- */
-function plain(chunk: Uint8Array): Uint8Array {
-  return chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** How much the pump reads ahead of the connection's readers. */
@@ -124,7 +116,7 @@ export class WatchedReader extends ReaderBase {
           this.#gone();
           return;
         }
-        this.#chunks.push(plain(chunk));
+        this.#chunks.push(plainView(chunk));
         this.#stashed += chunk.length;
         this.#arrived.broadcast();
       }
@@ -164,14 +156,18 @@ export class WatchedReader extends ReaderBase {
    * For the reader of an upgraded connection, which has the connection to
    * itself: the next bytes as they were stashed (a whole chunk), without
    * going through this reader's buffer (bytes left in it come first);
-   * `undefined` at end of stream. Cancel-safe like `readSome`.
+   * `undefined` at end of stream. Once the pump has stopped and the stash is
+   * empty, the transport's own `readSome()`, its chunks as they come.
+   * Cancel-safe like `readSome`.
    */
   nextChunk(): Operation<Uint8Array | undefined> {
     // Not a generator itself: the operation it returns is the one the caller delegates to, a level less on every resume.
     if (this.buffered > 0) return this.readSome();
     if (current !== null && current.cancelDue) throw new Cancelled();
     if (this.#chunks.length === 0 && this.#handedOver && !this.#pumping && this.#error === undefined && !this.#ended) {
-      return this.#direct();
+      // The transport's read itself (a level less again): its end is then seen by the caller, not recorded here,
+      // which nothing after a hand-over asks about.
+      return this.#source.readSome();
     }
     return this.readChunk();
   }
@@ -183,7 +179,7 @@ export class WatchedReader extends ReaderBase {
       this.#ended = true;
       return undefined;
     }
-    return plain(chunk);
+    return plainView(chunk);
   }
 
   protected *readChunk(): Operation<Uint8Array | undefined> {
