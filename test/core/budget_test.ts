@@ -30,6 +30,7 @@ import { MemoryReader } from "../../src/io.ts";
 import { BUDGET, setBudgetEnabled } from "../../src/core/budget.ts";
 import { drivers, type Runner } from "../support.ts";
 import { peerFrame, withRawPeer } from "../ws/support.ts";
+import { ScriptedReader } from "../io/support.ts";
 
 const LIMIT = { timeout: 20_000 };
 
@@ -188,6 +189,22 @@ testOnEveryDriver("reading 1000 lines from a filled buffer lets a sibling run af
     ),
   );
   assertFair(seen);
+});
+
+testOnEveryDriver("readSome() on a source whose every read completes at once lets a sibling run after every BUDGET reads", async (run) => {
+  const reader = new ScriptedReader(Array.from({ length: 1000 }, (_, i) => Uint8Array.of(i & 0xff)));
+  const got: number[] = [];
+  const seen = await run(() =>
+    observeThousand(
+      () => reader.readSome(),
+      (chunk) => got.push(chunk![0]!),
+    ),
+  );
+  assertFair(seen);
+  assert.deepEqual(
+    got,
+    Array.from({ length: 1000 }, (_, i) => i & 0xff),
+  );
 });
 
 testOnEveryDriver("waiting 1000 times for an ended task lets a sibling run after every BUDGET waits", async (run) => {
