@@ -667,18 +667,26 @@ export class WebSocket {
    * or nothing: once the first bytes of the frame went out, the rest follows
    * shielded (a frame cut in the middle would break the framing).
    */
-  *sendText(text: string): Operation<void> {
-    if (typeof text !== "string") throw new TypeError(`sendText(): text must be a string, got ${describe(text)}`);
-    yield* this.#sendWhole(Opcode.Text, toBytes("sendText()", text));
+  sendText(text: string): Operation<void> {
+    // The operation is #sendWhole's own generator (a generator less per message); it checks `text` when it runs.
+    return this.#sendWhole(Opcode.Text, text);
   }
 
   /** Sends a binary message as one frame; all or nothing under cancellation, as {@link WebSocket.sendText}. */
-  *sendBinary(bytes: Uint8Array): Operation<void> {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError(`sendBinary(): bytes must be a Uint8Array, got ${describe(bytes)}`);
-    yield* this.#sendWhole(Opcode.Binary, bytes);
+  sendBinary(bytes: Uint8Array): Operation<void> {
+    return this.#sendWhole(Opcode.Binary, bytes);
   }
 
-  *#sendWhole(opcode: number, bytes: Uint8Array): Operation<void> {
+  /** `sendText` (`data` must be a string) and `sendBinary` (a Uint8Array). */
+  *#sendWhole(opcode: number, data: unknown): Operation<void> {
+    let bytes: Uint8Array;
+    if (opcode === Opcode.Text) {
+      if (typeof data !== "string") throw new TypeError(`sendText(): text must be a string, got ${describe(data)}`);
+      bytes = toBytes("sendText()", data);
+    } else {
+      if (!(data instanceof Uint8Array)) throw new TypeError(`sendBinary(): bytes must be a Uint8Array, got ${describe(data)}`);
+      bytes = data;
+    }
     if (this.#cutOffDue || this.#closed !== null || this.#closeSent) yield* this.#checkSend();
     const length = bytes.length;
     if (!this.#masks && length <= WRITE_PIECE && this.#messageLock.tryAcquire()) {
