@@ -5,10 +5,15 @@
  * Reading keeps the Node stream in paused mode and takes data with
  * `stream.read()` only when a weft task asks for it, so the bytes wait in the
  * stream's buffer (and the kernel's) until then: backpressure is Node's own,
- * and a cancelled read has taken nothing. Both ports listen for `error` for as
- * long as they live, so an error the stream reports between operations is
- * kept for the next one instead of crashing the process as an unhandled
- * `error` event.
+ * and a cancelled read has taken nothing. A port in flowing mode (sockets)
+ * lets the stream hand each chunk over as it arrives instead and keeps the
+ * chunks in a queue of its own, pausing the stream while that queue holds a
+ * high-water mark's worth: the same promises (a cancelled read takes nothing,
+ * the queue is bounded), without the work paused mode costs per chunk (a
+ * 'readable' event on a later tick, then `read()`). Both ports listen for
+ * `error` for as long as they live, so an error the stream reports between
+ * operations is kept for the next one instead of crashing the process as an
+ * unhandled `error` event.
  */
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
@@ -65,16 +70,28 @@ export class ReadPort {
   #waiter: Coroutine | undefined = undefined;
   readonly #standing: boolean;
   #standingWake: (() => void) | undefined = undefined;
+  /** In flowing mode: the 'data' listener, and the chunks it received that no read has taken yet. */
+  #onData: ((chunk: Uint8Array | string) => void) | undefined = undefined;
+  readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  /** The port paused the stream because its queue reached the high-water mark. */
+  #pausedFull = false;
 
   /**
    * `standingListeners`: listen for 'readable', 'end', 'error' and 'close'
    * once, for the port's life, instead of around each wait. Cheaper for a
    * busy socket (no listener churn per read); not for stdin, where a
-   * 'readable' listener starts reading the terminal.
+   * 'readable' listener starts reading the terminal. `flowing` (standing
+   * listeners, with 'data' in place of 'readable'): the stream flows into
+   * the port's own queue, paused while that holds its high-water mark; for
+   * a socket, whose chunks then cost no later tick each. Not for a stream
+   * someone else also reads.
    */
-  constructor(stream: Readable, options?: { standingListeners?: boolean }) {
+  constructor(stream: Readable, options?: { standingListeners?: boolean; flowing?: boolean }) {
     this.#stream = stream;
-    this.#standing = options?.standingListeners === true;
+    // A 'readable' listener would hold the stream in paused mode whatever the port does: paused mode then.
+    const flowing = options?.flowing === true && stream.listenerCount("readable") === 0;
+    this.#standing = flowing || options?.standingListeners === true;
     if (this.#standing) {
       const wake = (): void => {
         const task = this.#waiter;
@@ -83,15 +100,36 @@ export class ReadPort {
         task.scheduler.wake(task);
       };
       this.#standingWake = wake;
-      stream.on("readable", wake);
+      if (flowing) {
+        const limit = stream.readableHighWaterMark;
+        const onData = (chunk: Uint8Array | string): void => {
+          const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+          this.#queue.push(bytes);
+          this.#queued += bytes.length;
+          if (this.#queued >= limit && !this.#pausedFull) {
+            this.#pausedFull = true;
+            stream.pause();
+          }
+          wake();
+        };
+        this.#onData = onData;
+        stream.on("data", onData);
+      } else {
+        stream.on("readable", wake);
+      }
       stream.on("end", wake);
       stream.on("error", wake);
       stream.on("close", wake);
     }
-    // Only a flowing stream needs stopping. pause() on a fresh process.stdin
-    // emits 'pause', and Node's stdin then stops its handle one tick later,
-    // undoing a read() made in this tick: the process would exit waiting.
-    if (stream.readableFlowing === true) stream.pause();
+    if (flowing) {
+      // A 'data' listener starts a stream whose flow was never set; one paused explicitly must be resumed.
+      if (stream.readableFlowing !== true) stream.resume();
+    } else if (stream.readableFlowing === true) {
+      // Only a flowing stream needs stopping. pause() on a fresh process.stdin
+      // emits 'pause', and Node's stdin then stops its handle one tick later,
+      // undoing a read() made in this tick: the process would exit waiting.
+      stream.pause();
+    }
     stream.on("error", (error) => {
       if (this.#error !== undefined) return;
       this.#error = error;
@@ -117,10 +155,24 @@ export class ReadPort {
     if (wake === undefined) return;
     this.#standingWake = undefined;
     const stream = this.#stream;
-    stream.off("readable", wake);
+    const onData = this.#onData;
+    if (onData !== undefined) {
+      // The stream stops flowing (a flowing stream without a 'data' listener would drop what arrives); the next
+      // owner reads it. The caller hands over only a port whose queue is empty (see `queued`).
+      this.#onData = undefined;
+      stream.off("data", onData);
+      stream.pause();
+    } else {
+      stream.off("readable", wake);
+    }
     stream.off("end", wake);
     stream.off("error", wake);
     stream.off("close", wake);
+  }
+
+  /** In flowing mode, the bytes received that no read has taken yet (0 in paused mode: they wait in the stream). */
+  get queued(): number {
+    return this.#queued;
   }
 
   /**
@@ -131,9 +183,40 @@ export class ReadPort {
    */
   poll(): Uint8Array | undefined | null {
     const stream = this.#stream;
+    if (this.#onData !== undefined) {
+      const queued = this.#takeQueued();
+      if (queued !== undefined) return queued;
+      if (stream.readableLength === 0) return this.#noBytes();
+      // Bytes still in the stream's own buffer (on their way to a 'data' event, or left there when the stream
+      // failed or was destroyed while paused): read() takes the next chunk and, unless the stream has closed, emits
+      // it as 'data' too, which puts it in the queue.
+      const chunk: unknown = stream.read();
+      const emitted = this.#takeQueued();
+      if (emitted !== undefined) return emitted;
+      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+      return this.#noBytes();
+    }
     // A destroyed stream keeps its buffer: what arrived is still delivered.
     const chunk: unknown = stream.read();
     if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+    return this.#noBytes();
+  }
+
+  /** In flowing mode, the oldest chunk of the queue, if any; resumes the stream once the queue is below its high-water mark. */
+  #takeQueued(): Uint8Array | undefined {
+    const chunk = this.#queue.shift();
+    if (chunk === undefined) return undefined;
+    this.#queued -= chunk.length;
+    if (this.#pausedFull && this.#queued < this.#stream.readableHighWaterMark) {
+      this.#pausedFull = false;
+      this.#stream.resume();
+    }
+    return chunk;
+  }
+
+  /** What a read that found no bytes returns: `undefined` at the end, the stream's error, or `null` (wait). */
+  #noBytes(): undefined | null {
+    const stream = this.#stream;
     if (this.#ended || stream.readableEnded) return undefined;
     if (this.#error !== undefined) {
       if (this.#endedBeforeError) return undefined;
@@ -152,6 +235,7 @@ export class ReadPort {
    * {@link ReadPort.poll}, which it skips when that would only find nothing.
    */
   take(): Uint8Array | undefined | null {
+    if (this.#onData !== undefined) return this.poll();
     return this.#standing && this.#error === undefined && !this.#ended && nothingYet(this.#stream) ? null : this.poll();
   }
 

@@ -4,7 +4,9 @@
  * It must keep every promise of `ReadPort.read()`: a read that waits counts
  * as waiting on the outside world, a cancelled read takes nothing, errors
  * reach the caller as the owner names them, and however the read ends the
- * port is no longer waiting.
+ * port is no longer waiting. Every test runs on a port in each mode it can
+ * read in: paused (the stream's 'readable' event, then `read()`) and flowing
+ * (the stream's chunks into the port's own queue, as a socket's are).
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
@@ -44,15 +46,23 @@ function recordingHooks(): PortReadHooks & { checks: number; closed: boolean; re
   return hooks;
 }
 
-/** A port with standing listeners on a fresh PassThrough, and its read with recording hooks. */
-function readingOnPassThrough(): {
+/** The two modes a port with standing listeners reads in, and the options that ask for each. */
+const MODES = [
+  ["paused", { standingListeners: true }],
+  ["flowing", { flowing: true }],
+] as const;
+
+type PortOptions = (typeof MODES)[number][1];
+
+/** A port in the mode `options` asks for on a fresh PassThrough, and its read with recording hooks. */
+function readingOnPassThrough(options: PortOptions): {
   stream: PassThrough;
   hooks: ReturnType<typeof recordingHooks>;
   reading: Operation<Uint8Array | undefined>;
 } {
   const stream = new PassThrough();
   const hooks = recordingHooks();
-  const reading = new ReadPort(stream, { standingListeners: true }).reading(hooks);
+  const reading = new ReadPort(stream, options).reading(hooks);
   return { stream, hooks, reading };
 }
 
@@ -73,173 +83,179 @@ function* hostTurn(): Operation<void> {
   yield* call(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
-test("a read that waits gets the bytes written later and counts as waiting on the outside world meanwhile", LIMIT, async () => {
-  const { stream, reading } = readingOnPassThrough();
-  const externalBefore = defaultScheduler().external;
-  const got = await run(function* () {
-    return yield* withTaskGroup<string | undefined>(function* (group) {
-      const reader = group.spawn(function* () {
-        return text(yield* reading);
-      });
-      yield* pause();
-      yield* pause();
-      assert.equal(defaultScheduler().external, externalBefore + 1, "the parked read is not counted as external");
-      stream.write("hello");
-      return yield* reader.wait();
-    });
-  });
-  assert.equal(got, "hello");
-  assert.equal(defaultScheduler().external, externalBefore);
-});
-
-test("bytes already buffered are handed on at once, and the end of stream reads as undefined", LIMIT, async () => {
-  const { stream, hooks, reading } = readingOnPassThrough();
-  stream.end("abc");
-  const got = await run(function* () {
-    yield* hostTurn();
-    const first = text(yield* reading);
-    const second = text(yield* reading);
-    return [first, second];
-  });
-  assert.deepEqual(got, ["abc", undefined]);
-  // Before each read and before each chunk (or end) it hands on.
-  assert.ok(hooks.checks >= 4, `checkOpen ran ${hooks.checks} times`);
-});
-
-test("a read cancelled while it waits takes nothing: the bytes go to the next read, and the port no longer waits", LIMIT, async () => {
-  const { stream, hooks, reading } = readingOnPassThrough();
-  const externalBefore = defaultScheduler().external;
-  const outcome = await run(function* () {
-    return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
-      const reader = group.spawn(function* () {
-        return text(yield* reading);
-      });
-      yield* pause();
-      reader.cancel();
-      const error = yield* errorOf(reader);
-      assert.equal(defaultScheduler().external, externalBefore, "the cancelled read left the port waiting");
-      stream.write("kept");
-      return { error, next: text(yield* reading) };
-    });
-  });
-  assert.ok(outcome.error instanceof Cancelled, String(outcome.error));
-  assert.deepEqual(hooks.renamed, [outcome.error], "the Cancelled did not go through rename");
-  assert.equal(outcome.next, "kept");
-});
-
-test("a read cancelled as its bytes arrive takes none of them: they go to the next read", LIMIT, async () => {
-  const { stream, hooks, reading } = readingOnPassThrough();
-  const outcome = await run(function* () {
-    return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
-      const reader = group.spawn(function* () {
-        return text(yield* reading);
-      });
-      yield* pause();
-      stream.write("raced"); // buffered by the stream, 'readable' comes on a later tick
-      reader.cancel();
-      const error = yield* errorOf(reader);
-      return { error, next: text(yield* reading) };
-    });
-  });
-  assert.ok(outcome.error instanceof Cancelled, String(outcome.error));
-  assert.deepEqual(hooks.renamed, [outcome.error], "the Cancelled did not go through rename");
-  assert.equal(outcome.next, "raced");
-});
-
-test("a stream error reaches the reader through hooks.rename, waiting or not", LIMIT, async () => {
-  const failure = new Error("boom");
-  const waiting = new PassThrough();
-  const waitingRead = new ReadPort(waiting, { standingListeners: true }).reading(recordingHooks());
-  const errors = await run(function* () {
-    return yield* withTaskGroup<unknown[]>(function* (group) {
-      const reader = group.spawn(function* () {
-        try {
-          yield* waitingRead;
-        } catch (error) {
-          return error;
-        }
-        return undefined;
-      });
-      yield* pause();
-      waiting.destroy(failure);
-      const whileWaiting = yield* reader.wait();
-      let afterwards: unknown;
-      try {
-        yield* waitingRead;
-      } catch (error) {
-        afterwards = error;
-      }
-      return [whileWaiting, afterwards];
-    });
-  });
-  for (const error of errors) assert.ok(error instanceof Renamed && error.original === failure, String(error));
-});
-
-test("checkOpen stops a read before it starts and before a chunk is handed on", LIMIT, async () => {
-  const { stream, hooks, reading } = readingOnPassThrough();
-  stream.write("unread");
-  const outcome = await run(function* () {
-    yield* hostTurn();
-    hooks.closed = true;
-    let error: unknown;
-    try {
-      yield* reading;
-    } catch (e) {
-      error = e;
-    }
-    hooks.closed = false;
-    return { error, next: text(yield* reading) };
-  });
-  assert.equal((outcome.error as Error).message, "closed by its owner");
-  assert.equal(outcome.next, "unread", "the read that checkOpen stopped took the bytes");
-});
-
-test("a read abandoned by return() no longer waits", LIMIT, async () => {
-  const { reading } = readingOnPassThrough();
-  const externalBefore = defaultScheduler().external;
-  await run(function* () {
-    // Driven by hand, as a generator closed from outside would be.
-    assert.equal(reading.next().done, false);
-    assert.equal(defaultScheduler().external, externalBefore + 1);
-    assert.deepEqual(reading.return(undefined), { done: true, value: undefined });
-    assert.equal(defaultScheduler().external, externalBefore);
-  });
-});
-
 test("reading() on a port without standing listeners is a TypeError", () => {
   const port = new ReadPort(new PassThrough());
   assert.throws(() => port.reading(recordingHooks()), TypeError);
 });
 
-test(
-  "read() on a port with standing listeners goes through the same read: bytes written later, errors as the stream gave them",
-  LIMIT,
-  async () => {
-    const stream = new PassThrough();
-    const port = new ReadPort(stream, { standingListeners: true });
-    const failure = new Error("boom");
+for (const [mode, options] of MODES) {
+  test(`a read that waits gets the bytes written later and counts as waiting on the outside world meanwhile (${mode})`, LIMIT, async () => {
+    const { stream, reading } = readingOnPassThrough(options);
     const externalBefore = defaultScheduler().external;
-    const outcome = await run(function* () {
-      return yield* withTaskGroup<{ got: string | undefined; error: unknown }>(function* (group) {
+    const got = await run(function* () {
+      return yield* withTaskGroup<string | undefined>(function* (group) {
         const reader = group.spawn(function* () {
-          return text(yield* port.read());
+          return text(yield* reading);
         });
+        yield* pause();
         yield* pause();
         assert.equal(defaultScheduler().external, externalBefore + 1, "the parked read is not counted as external");
         stream.write("hello");
-        const got = yield* reader.wait();
-        stream.destroy(failure);
-        let error: unknown;
-        try {
-          yield* port.read();
-        } catch (e) {
-          error = e;
-        }
-        return { got, error };
+        return yield* reader.wait();
       });
     });
-    assert.equal(outcome.got, "hello");
-    assert.equal(outcome.error, failure);
+    assert.equal(got, "hello");
     assert.equal(defaultScheduler().external, externalBefore);
-  },
-);
+  });
+
+  test(`bytes already buffered are handed on at once, and the end of stream reads as undefined (${mode})`, LIMIT, async () => {
+    const { stream, hooks, reading } = readingOnPassThrough(options);
+    stream.end("abc");
+    const got = await run(function* () {
+      yield* hostTurn();
+      const first = text(yield* reading);
+      const second = text(yield* reading);
+      return [first, second];
+    });
+    assert.deepEqual(got, ["abc", undefined]);
+    // Before each read and before each chunk (or end) it hands on.
+    assert.ok(hooks.checks >= 4, `checkOpen ran ${hooks.checks} times`);
+  });
+
+  test(
+    `a read cancelled while it waits takes nothing: the bytes go to the next read, and the port no longer waits (${mode})`,
+    LIMIT,
+    async () => {
+      const { stream, hooks, reading } = readingOnPassThrough(options);
+      const externalBefore = defaultScheduler().external;
+      const outcome = await run(function* () {
+        return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
+          const reader = group.spawn(function* () {
+            return text(yield* reading);
+          });
+          yield* pause();
+          reader.cancel();
+          const error = yield* errorOf(reader);
+          assert.equal(defaultScheduler().external, externalBefore, "the cancelled read left the port waiting");
+          stream.write("kept");
+          return { error, next: text(yield* reading) };
+        });
+      });
+      assert.ok(outcome.error instanceof Cancelled, String(outcome.error));
+      assert.deepEqual(hooks.renamed, [outcome.error], "the Cancelled did not go through rename");
+      assert.equal(outcome.next, "kept");
+    },
+  );
+
+  test(`a read cancelled as its bytes arrive takes none of them: they go to the next read (${mode})`, LIMIT, async () => {
+    const { stream, hooks, reading } = readingOnPassThrough(options);
+    const outcome = await run(function* () {
+      return yield* withTaskGroup<{ error: unknown; next: string | undefined }>(function* (group) {
+        const reader = group.spawn(function* () {
+          return text(yield* reading);
+        });
+        yield* pause();
+        stream.write("raced"); // buffered by the stream, 'readable' comes on a later tick
+        reader.cancel();
+        const error = yield* errorOf(reader);
+        return { error, next: text(yield* reading) };
+      });
+    });
+    assert.ok(outcome.error instanceof Cancelled, String(outcome.error));
+    assert.deepEqual(hooks.renamed, [outcome.error], "the Cancelled did not go through rename");
+    assert.equal(outcome.next, "raced");
+  });
+
+  test(`a stream error reaches the reader through hooks.rename, waiting or not (${mode})`, LIMIT, async () => {
+    const failure = new Error("boom");
+    const waiting = new PassThrough();
+    const waitingRead = new ReadPort(waiting, options).reading(recordingHooks());
+    const errors = await run(function* () {
+      return yield* withTaskGroup<unknown[]>(function* (group) {
+        const reader = group.spawn(function* () {
+          try {
+            yield* waitingRead;
+          } catch (error) {
+            return error;
+          }
+          return undefined;
+        });
+        yield* pause();
+        waiting.destroy(failure);
+        const whileWaiting = yield* reader.wait();
+        let afterwards: unknown;
+        try {
+          yield* waitingRead;
+        } catch (error) {
+          afterwards = error;
+        }
+        return [whileWaiting, afterwards];
+      });
+    });
+    for (const error of errors) assert.ok(error instanceof Renamed && error.original === failure, String(error));
+  });
+
+  test(`checkOpen stops a read before it starts and before a chunk is handed on (${mode})`, LIMIT, async () => {
+    const { stream, hooks, reading } = readingOnPassThrough(options);
+    stream.write("unread");
+    const outcome = await run(function* () {
+      yield* hostTurn();
+      hooks.closed = true;
+      let error: unknown;
+      try {
+        yield* reading;
+      } catch (e) {
+        error = e;
+      }
+      hooks.closed = false;
+      return { error, next: text(yield* reading) };
+    });
+    assert.equal((outcome.error as Error).message, "closed by its owner");
+    assert.equal(outcome.next, "unread", "the read that checkOpen stopped took the bytes");
+  });
+
+  test(`a read abandoned by return() no longer waits (${mode})`, LIMIT, async () => {
+    const { reading } = readingOnPassThrough(options);
+    const externalBefore = defaultScheduler().external;
+    await run(function* () {
+      // Driven by hand, as a generator closed from outside would be.
+      assert.equal(reading.next().done, false);
+      assert.equal(defaultScheduler().external, externalBefore + 1);
+      assert.deepEqual(reading.return(undefined), { done: true, value: undefined });
+      assert.equal(defaultScheduler().external, externalBefore);
+    });
+  });
+
+  test(
+    `read() on a port with standing listeners goes through the same read: bytes written later, errors as the stream gave them (${mode})`,
+    LIMIT,
+    async () => {
+      const stream = new PassThrough();
+      const port = new ReadPort(stream, options);
+      const failure = new Error("boom");
+      const externalBefore = defaultScheduler().external;
+      const outcome = await run(function* () {
+        return yield* withTaskGroup<{ got: string | undefined; error: unknown }>(function* (group) {
+          const reader = group.spawn(function* () {
+            return text(yield* port.read());
+          });
+          yield* pause();
+          assert.equal(defaultScheduler().external, externalBefore + 1, "the parked read is not counted as external");
+          stream.write("hello");
+          const got = yield* reader.wait();
+          stream.destroy(failure);
+          let error: unknown;
+          try {
+            yield* port.read();
+          } catch (e) {
+            error = e;
+          }
+          return { got, error };
+        });
+      });
+      assert.equal(outcome.got, "hello");
+      assert.equal(outcome.error, failure);
+      assert.equal(defaultScheduler().external, externalBefore);
+    },
+  );
+}

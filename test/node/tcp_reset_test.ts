@@ -52,14 +52,14 @@ function* connectKeepingSocket(port: number): Operation<{ conn: TcpConnection; s
 }
 
 /**
- * Waits (bounded) until Node has read `bytes` bytes from the kernel into the
- * socket's buffer, and its end of stream too when `andEnd`, without
- * consuming any of it.
+ * Waits (bounded) until Node has read `bytes` bytes from the kernel (into the
+ * socket's buffer, or the connection's queue: a socket flows into it), and
+ * its end of stream too when `andEnd`, without consuming any of it.
  */
 function* untilNodeHolds(socket: net.Socket, bytes: number, andEnd: boolean, ms = 10_000): Operation<void> {
   const deadline = Date.now() + ms;
   const state = (socket as unknown as { _readableState: { ended: boolean } })._readableState;
-  while (socket.readableLength < bytes || (andEnd && !state.ended)) {
+  while (socket.bytesRead < bytes || (andEnd && !state.ended)) {
     if (Date.now() > deadline) throw new Error(`Node never held ${bytes} bytes${andEnd ? " and the end" : ""}`);
     yield* sleep(1);
   }

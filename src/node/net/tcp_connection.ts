@@ -143,7 +143,7 @@ export class TcpConnection extends DuplexBase {
     this.#lingerMs = lingerMs ?? DEFAULT_LINGER_MS;
     this.#socket = socket;
     socket.allowHalfOpen = true;
-    this.#reader = new ReadPort(socket, { standingListeners: true });
+    this.#reader = new ReadPort(socket, { flowing: true });
     this.#reading = this.#reader.reading({
       // Woken by our own reset: that is no end of stream from the peer.
       checkOpen: () => {
@@ -166,7 +166,7 @@ export class TcpConnection extends DuplexBase {
 
   #release(): Socket | undefined {
     const socket = this.#socket;
-    if (this.#closed || this.#writeShut || this.buffered > 0) return undefined;
+    if (this.#closed || this.#writeShut || this.buffered > 0 || this.#reader.queued > 0) return undefined;
     if (socket.destroyed || socket.writableLength > 0 || socket.writableEnded) return undefined;
     this.#closed = true;
     this.#released = true;

@@ -187,7 +187,8 @@ export class TlsConnection extends DuplexBase {
     this.#socket = socket;
     this.#channel = adopted?.channel;
     socket.allowHalfOpen = true;
-    this.#reader = new ReadPort(socket, { standingListeners: true });
+    // Over a socket the TLS stream flows into the port; over a channel the reads poll it, in paused mode.
+    this.#reader = new ReadPort(socket, this.#channel === undefined ? { flowing: true } : { standingListeners: true });
     this.#reading =
       this.#channel === undefined
         ? this.#reader.reading({
