@@ -4,7 +4,7 @@
  */
 import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import type { Operation } from "../core/operation.ts";
+import { DONE_VOID, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
 
@@ -67,14 +67,14 @@ export class WriteGate {
     private readonly writeChunk: (bytes: Uint8Array) => Operation<void>,
   ) {}
 
-  *write(data: string | Uint8Array): Operation<void> {
-    const bytes = toBytes("write()", data);
-    this.#enter("write()");
-    try {
-      if (bytes.length > 0) yield* this.writeChunk(bytes);
-    } finally {
-      this.#writing = false;
-    }
+  /**
+   * Writes `data` (checked when the operation runs). A hand-written
+   * operation (`WriteGate.#Write`), not a generator: a write that completes
+   * at once (a socket with room) runs no generator of the gate's, and one
+   * that waits resumes through none.
+   */
+  write(data: string | Uint8Array): Operation<void> {
+    return asOperation(new WriteGate.#Write(this, data));
   }
 
   /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */
@@ -114,6 +114,103 @@ export class WriteGate {
     }
     this.#writing = true;
   }
+
+  /**
+   * `write(data)` written out as a suspension point: it converts and checks
+   * `data` and keeps the one-writer rule as the generator did, then
+   * delegates to the sink's `writeChunk` itself, as `yield*` would, and
+   * leaves the gate however that ends. Declared in the class body to reach
+   * its private state.
+   */
+  static readonly #Write = class Write extends SuspensionPoint<void> {
+    /** The sink's `writeChunk` while it runs; null before the start and once done. */
+    inner: Operation<void> | null = null;
+    started = false;
+
+    constructor(
+      readonly gate: WriteGate,
+      readonly data: string | Uint8Array,
+    ) {
+      super();
+    }
+
+    next(value?: unknown): IteratorResult<unknown, void> {
+      const inner = this.inner;
+      if (inner === null) return this.started ? DONE_VOID : this.start();
+      let result: IteratorResult<unknown, void>;
+      try {
+        result = inner.next(value);
+      } catch (error) {
+        this.finish();
+        throw error;
+      }
+      return this.took(result);
+    }
+
+    throw(error: unknown): IteratorResult<unknown, void> {
+      const inner = this.inner;
+      if (inner === null) {
+        // Before the start or after the end: as a generator would, it is finished now and throws.
+        this.started = true;
+        throw error;
+      }
+      let result: IteratorResult<unknown, void>;
+      try {
+        result = inner.throw(error);
+      } catch (thrown) {
+        this.finish();
+        throw thrown;
+      }
+      return this.took(result);
+    }
+
+    override return(value: void): IteratorResult<unknown, void> {
+      const inner = this.inner;
+      if (inner === null) {
+        this.started = true;
+        return { done: true, value };
+      }
+      try {
+        inner.return(undefined);
+      } finally {
+        this.finish();
+      }
+      return { done: true, value };
+    }
+
+    start(): IteratorResult<unknown, void> {
+      this.started = true;
+      const gate = this.gate;
+      const bytes = toBytes("write()", this.data);
+      gate.#enter("write()");
+      if (bytes.length === 0) {
+        gate.#writing = false;
+        return DONE_VOID;
+      }
+      let result: IteratorResult<unknown, void>;
+      try {
+        const inner = gate.writeChunk(bytes);
+        this.inner = inner;
+        result = inner.next();
+      } catch (error) {
+        this.finish();
+        throw error;
+      }
+      return this.took(result);
+    }
+
+    /** The sink's step: passed up while it waits; once it is done, the gate is left. */
+    took(result: IteratorResult<unknown, void>): IteratorResult<unknown, void> {
+      if (result.done !== true) return result;
+      this.finish();
+      return DONE_VOID;
+    }
+
+    finish(): void {
+      this.inner = null;
+      this.gate.#writing = false;
+    }
+  };
 }
 
 /**
