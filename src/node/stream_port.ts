@@ -106,7 +106,8 @@ export class ReadPort {
           const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
           this.#queue.push(bytes);
           this.#queued += bytes.length;
-          if (this.#queued >= limit && !this.#pausedFull) {
+          // Paused again if something else resumed it meanwhile: the queue stays bounded whoever resumes the stream.
+          if (this.#queued >= limit && stream.readableFlowing === true) {
             this.#pausedFull = true;
             stream.pause();
           }

@@ -122,3 +122,25 @@ test("a stream someone listens to for 'readable' is read in paused mode: a read 
   });
   assert.equal(got, "paused after all");
 });
+
+test("a stream someone else resumes while the queue is full is paused again at its next chunk", LIMIT, async () => {
+  const stream = new PassThrough();
+  const port = new ReadPort(stream, { flowing: true });
+  const limit = stream.readableHighWaterMark;
+  const piece = 1000;
+  const sent = pattern(8 * limit, 9);
+  const outcome = await run(function* () {
+    stream.write(sent.subarray(0, limit)); // fills the queue: the port pauses the stream
+    yield* hostTurns();
+    const pausedByPort = stream.readableFlowing === false;
+    stream.resume(); // as Node does to a child's output pipes when the child exits
+    for (let at = limit; at < sent.length; at += piece) stream.write(sent.subarray(at, at + piece));
+    stream.end();
+    yield* hostTurns(10);
+    const held = port.queued;
+    return { pausedByPort, held, got: yield* readAll(port) };
+  });
+  assert.ok(outcome.pausedByPort, "the full queue did not pause the stream: the test proves nothing");
+  assert.ok(outcome.held <= limit + piece, `the queue held ${outcome.held} bytes (high-water mark ${limit})`);
+  assert.deepEqual(outcome.got, sent);
+});
