@@ -81,6 +81,11 @@ function familyOf(name: string | undefined): 4 | 6 {
  * its bytes queued; they are still sent. Errors keep Node's `code`
  * (`ECONNRESET`, `EPIPE`, …) and name the peer.
  *
+ * While nobody reads, what the peer sends is taken from the kernel only up
+ * to about twice the socket's high-water mark (`readableHighWaterMark`):
+ * once in the connection's own queue, once in Node's stream. The rest waits
+ * in the kernel, and TCP flow control then stops the peer.
+ *
  * Closing (`close()`, or leaving the block of a `using` declaration) gives
  * the peer end of stream after everything written so far.
  *
