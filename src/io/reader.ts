@@ -12,7 +12,8 @@
 import "./dispose_symbol.ts";
 import { budgetYield, overBudget } from "../core/budget.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import { DONE_VOID, SuspensionPoint, asOperation, describe, type Operation } from "../core/operation.ts";
+import { Delegation } from "../core/delegation.ts";
+import { DONE_VOID, asOperation, describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import { ByteWindow } from "./byte_window.ts";
 import { Data, decodeUtf8 } from "./data.ts";
@@ -246,73 +247,23 @@ export abstract class ReaderBase implements Reader {
   }
 
   /**
-   * `readSome()` (no `max`) written out as a suspension point that delegates
-   * to the source's `readChunk` itself, as `yield*` would, with the checks
+   * `readSome()` (no `max`) as a {@link Delegation}: it delegates to the
+   * source's `readChunk` itself, as `yield*` would, with the checks
    * and bookkeeping of {@link ReaderBase.#readSome} around it. It applies
    * when nothing is buffered, the stream has not ended and the task's budget
    * is not spent (the common case of a reader that waits for its source);
    * otherwise it hands over to the generator, which does the same and the
    * rest. Declared in the class body to reach its private state.
    */
-  static readonly #ReadSome = class ReadSome extends SuspensionPoint<Uint8Array | undefined> {
-    /** What runs: the source's `readChunk` (`fast`) or the generator; null before the start and once done. */
-    inner: Operation<unknown> | null = null;
+  static readonly #ReadSome = class ReadSome extends Delegation<Uint8Array | undefined> {
+    /** Delegating to the source's `readChunk` (whose chunks this operation checks and hands on), not to the generator. */
     fast = false;
-    started = false;
 
     constructor(readonly reader: ReaderBase) {
       super();
     }
 
-    next(value?: unknown): IteratorResult<unknown, Uint8Array | undefined> {
-      const inner = this.inner;
-      if (inner === null) return this.started ? DONE_VOID : this.start();
-      if (!this.fast) return this.passed(inner.next(value));
-      let result: IteratorResult<unknown, unknown>;
-      try {
-        result = inner.next(value);
-      } catch (error) {
-        this.finish(false);
-        throw error;
-      }
-      return this.took(result);
-    }
-
-    throw(error: unknown): IteratorResult<unknown, Uint8Array | undefined> {
-      const inner = this.inner;
-      if (inner === null) {
-        // Before the start or after the end: as a generator would, it is finished now and throws.
-        this.started = true;
-        throw error;
-      }
-      if (!this.fast) return this.passed(inner.throw(error));
-      let result: IteratorResult<unknown, unknown>;
-      try {
-        result = inner.throw(error);
-      } catch (thrown) {
-        this.finish(false);
-        throw thrown;
-      }
-      return this.took(result);
-    }
-
-    override return(value: Uint8Array | undefined): IteratorResult<unknown, Uint8Array | undefined> {
-      const inner = this.inner;
-      if (inner === null) {
-        this.started = true;
-        return { done: true, value };
-      }
-      if (!this.fast) return this.passed(inner.return(value));
-      try {
-        inner.return(undefined);
-      } finally {
-        this.finish(false);
-      }
-      return { done: true, value };
-    }
-
-    start(): IteratorResult<unknown, Uint8Array | undefined> {
-      this.started = true;
+    protected start(): IteratorResult<unknown, Uint8Array | undefined> {
       const reader = this.reader;
       if (reader.buffered === 0 && !reader.#ended) {
         reader.#enter("readSome()");
@@ -323,55 +274,48 @@ export abstract class ReaderBase implements Reader {
         // The budget is spent: the generator yields first (and counts this read again, past the limit either way).
         reader.#reading = false;
       }
-      const general = reader.#readSome(Infinity);
-      this.inner = general;
-      return this.passed(general.next());
+      return this.run(reader.#readSome(Infinity));
     }
 
     /** Asks the source for a chunk. */
     fetch(): IteratorResult<unknown, Uint8Array | undefined> {
-      let result: IteratorResult<unknown, unknown>;
+      let chunk: Operation<Uint8Array | undefined>;
       try {
-        const inner = this.reader.readChunk(DEFAULT_CHUNK);
-        this.inner = inner;
-        result = inner.next();
+        chunk = this.reader.readChunk(DEFAULT_CHUNK);
       } catch (error) {
-        this.finish(false);
+        this.finish();
         throw error;
       }
-      return this.took(result);
+      return this.run(chunk);
     }
 
-    /** What the source's `readChunk` gave: passed up while it waits; checked and handed on once it is done. */
-    took(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, Uint8Array | undefined> {
+    protected took(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, Uint8Array | undefined> {
       if (result.done !== true) return result as IteratorResult<unknown, never>;
+      if (!this.fast) {
+        // The generator's result, as it is.
+        this.inner = null;
+        return result as IteratorResult<unknown, Uint8Array | undefined>;
+      }
       const chunk = result.value;
       if (chunk === undefined) {
-        this.finish(true);
+        this.finish();
+        this.reader.#ended = true;
         return DONE_VOID;
       }
       if (!(chunk instanceof Uint8Array)) {
-        this.finish(false);
+        this.finish();
         throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
       }
       // An empty chunk says nothing: ask again.
       if (chunk.length === 0) return this.fetch();
-      this.finish(false);
+      this.finish();
       return { done: true, value: chunk };
     }
 
-    /** The generator's step (a `#readSome` one, so its value is what `readSome` returns), passed up as it is. */
-    passed(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, Uint8Array | undefined> {
-      if (result.done === true) this.inner = null;
-      return result as IteratorResult<unknown, Uint8Array | undefined>;
-    }
-
-    finish(ended: boolean): void {
+    protected finish(): void {
       this.inner = null;
-      this.fast = false;
-      const reader = this.reader;
-      reader.#reading = false;
-      if (ended) reader.#ended = true;
+      // The generator leaves the reader in its own `finally`.
+      if (this.fast) this.reader.#reading = false;
     }
   };
 

@@ -4,7 +4,8 @@
  */
 import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import { DONE_VOID, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
+import { Delegation } from "../core/delegation.ts";
+import { DONE_VOID, asOperation, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
 
@@ -116,17 +117,13 @@ export class WriteGate {
   }
 
   /**
-   * `write(data)` written out as a suspension point: it converts and checks
+   * `write(data)` as a {@link Delegation}: it converts and checks
    * `data` and keeps the one-writer rule as the generator did, then
    * delegates to the sink's `writeChunk` itself, as `yield*` would, and
    * leaves the gate however that ends. Declared in the class body to reach
    * its private state.
    */
-  static readonly #Write = class Write extends SuspensionPoint<void> {
-    /** The sink's `writeChunk` while it runs; null before the start and once done. */
-    inner: Operation<void> | null = null;
-    started = false;
-
+  static readonly #Write = class Write extends Delegation<void> {
     constructor(
       readonly gate: WriteGate,
       readonly data: string | Uint8Array,
@@ -134,52 +131,7 @@ export class WriteGate {
       super();
     }
 
-    next(value?: unknown): IteratorResult<unknown, void> {
-      const inner = this.inner;
-      if (inner === null) return this.started ? DONE_VOID : this.start();
-      let result: IteratorResult<unknown, void>;
-      try {
-        result = inner.next(value);
-      } catch (error) {
-        this.finish();
-        throw error;
-      }
-      return this.took(result);
-    }
-
-    throw(error: unknown): IteratorResult<unknown, void> {
-      const inner = this.inner;
-      if (inner === null) {
-        // Before the start or after the end: as a generator would, it is finished now and throws.
-        this.started = true;
-        throw error;
-      }
-      let result: IteratorResult<unknown, void>;
-      try {
-        result = inner.throw(error);
-      } catch (thrown) {
-        this.finish();
-        throw thrown;
-      }
-      return this.took(result);
-    }
-
-    override return(value: void): IteratorResult<unknown, void> {
-      const inner = this.inner;
-      if (inner === null) {
-        this.started = true;
-        return { done: true, value };
-      }
-      try {
-        inner.return(undefined);
-      } finally {
-        this.finish();
-      }
-      return { done: true, value };
-    }
-
-    start(): IteratorResult<unknown, void> {
-      this.started = true;
+    protected start(): IteratorResult<unknown, void> {
       const gate = this.gate;
       const bytes = toBytes("write()", this.data);
       gate.#enter("write()");
@@ -187,26 +139,24 @@ export class WriteGate {
         gate.#writing = false;
         return DONE_VOID;
       }
-      let result: IteratorResult<unknown, void>;
+      let chunk: Operation<void>;
       try {
-        const inner = gate.writeChunk(bytes);
-        this.inner = inner;
-        result = inner.next();
+        chunk = gate.writeChunk(bytes);
       } catch (error) {
         this.finish();
         throw error;
       }
-      return this.took(result);
+      return this.run(chunk);
     }
 
     /** The sink's step: passed up while it waits; once it is done, the gate is left. */
-    took(result: IteratorResult<unknown, void>): IteratorResult<unknown, void> {
-      if (result.done !== true) return result;
+    protected took(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, void> {
+      if (result.done !== true) return result as IteratorResult<unknown, never>;
       this.finish();
       return DONE_VOID;
     }
 
-    finish(): void {
+    protected finish(): void {
       this.inner = null;
       this.gate.#writing = false;
     }

@@ -169,19 +169,3 @@ test("driven by hand as yield* would: next() passes values in and out, throw() a
   assert.deepEqual(fourth.next(), { done: false, value: "waiting" });
   fourth.return(undefined);
 });
-
-test("return() or throw() on a readSome() that never started does not touch the reader", { timeout: 10_000 }, async () => {
-  const log: string[] = [];
-  const reader = handDriven(log);
-  const returned = reader.readSome();
-  assert.deepEqual(returned.return(undefined), { done: true, value: undefined });
-  assert.deepEqual(returned.next(), { done: true, value: undefined }, "returned before it started, it never starts");
-  const thrown = reader.readSome();
-  assert.throws(() => thrown.throw(new Error("early")), /early/);
-  assert.deepEqual(thrown.next(), { done: true, value: undefined }, "thrown into before it started, it never starts");
-  assert.equal(reader.calls, 0);
-  const op = reader.readSome();
-  assert.deepEqual(op.next(), { done: false, value: "waiting" });
-  op.return(undefined);
-  assert.deepEqual(log, ["closed"]);
-});

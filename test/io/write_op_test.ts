@@ -157,16 +157,3 @@ test("driven by hand as yield* would: next() passes values in and out, throw() a
   fourth.return(undefined);
   assert.deepEqual(writer.given, ["one", "two", "three", "four"]);
 });
-
-test("return() or throw() on a write that never started writes nothing and never starts it", { timeout: 10_000 }, () => {
-  const log: string[] = [];
-  const writer = handDriven(log);
-  const returned = writer.write("never");
-  assert.deepEqual(returned.return(undefined), { done: true, value: undefined });
-  assert.deepEqual(returned.next(), { done: true, value: undefined });
-  const thrown = writer.write("never either");
-  assert.throws(() => thrown.throw(new Error("early")), /early/);
-  assert.deepEqual(thrown.next(), { done: true, value: undefined });
-  assert.deepEqual(writer.given, []);
-  assert.deepEqual(log, []);
-});
