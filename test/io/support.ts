@@ -3,7 +3,7 @@
  * over (virtual or real) time, a writer that records what reached it, and
  * byte helpers that need no `Buffer` (the tests run on every host).
  */
-import { sleep, type Operation } from "../../src/index.ts";
+import { Cancelled, pause, sleep, type Operation, type TaskGroup } from "../../src/index.ts";
 import { ReaderBase, WriterBase } from "../../src/io.ts";
 
 const encoder = new TextEncoder();
@@ -137,5 +137,34 @@ export class QueueingWriter extends WriterBase {
 
   text(): string {
     return new TextDecoder().decode(concat(this.chunks));
+  }
+}
+
+/** What {@link readCancelledAfter} returns for a read that was cancelled. */
+export const CANCELLED: unique symbol = Symbol("cancelled");
+
+/**
+ * One read in a task of its own in `group`, cancelled after `cancelAfter`
+ * pauses of a second task (`null`: never): the read's chunk (`undefined` at
+ * the end), or {@link CANCELLED} if the cancellation won. For property tests
+ * of "a cancelled read loses nothing".
+ */
+export function* readCancelledAfter(
+  group: TaskGroup<void>,
+  read: () => Operation<Uint8Array | undefined>,
+  cancelAfter: number | null,
+): Operation<Uint8Array | undefined | typeof CANCELLED> {
+  const reader = group.spawn(read);
+  if (cancelAfter !== null) {
+    group.startSoon(function* () {
+      for (let i = 0; i < cancelAfter; i++) yield* pause();
+      reader.cancel();
+    });
+  }
+  try {
+    return yield* reader.wait();
+  } catch (error) {
+    if (!(error instanceof Cancelled)) throw error;
+    return CANCELLED;
   }
 }

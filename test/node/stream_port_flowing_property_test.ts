@@ -15,10 +15,10 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { PassThrough } from "node:stream";
 import fc from "fast-check";
-import { Cancelled, call, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { call, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
 import { defaultScheduler } from "../../src/drivers/event_loop.ts";
 import { ReadPort } from "../../src/node/stream_port.ts";
-import { concat } from "../io/support.ts";
+import { CANCELLED, concat, readCancelledAfter } from "../io/support.ts";
 
 const HIGH_WATER_MARK = 1024;
 
@@ -75,22 +75,12 @@ function* scenario(plan: Plan): Operation<{ written: Uint8Array; read: Uint8Arra
         yield* pause();
         watch();
       }
-      const reader = group.spawn(() => port.read());
-      if (cancelAfter !== null) {
-        group.startSoon(function* () {
-          for (let i = 0; i < cancelAfter; i++) yield* pause();
-          reader.cancel();
-        });
-      }
-      let chunk: Uint8Array | undefined;
-      try {
-        chunk = yield* reader.wait();
-      } catch (error) {
-        if (!(error instanceof Cancelled)) throw error;
+      const chunk = yield* readCancelledAfter(group, () => port.read(), cancelAfter);
+      watch();
+      if (chunk === CANCELLED) {
         cancelled++;
         continue;
       }
-      watch();
       if (chunk === undefined) break;
       taken.push(chunk.slice());
     }

@@ -14,10 +14,10 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Cancelled, pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { pause, run, withTaskGroup, type Operation } from "../../src/index.ts";
 import { defaultScheduler } from "../../src/drivers/event_loop.ts";
 import { connectTcp, listenTcp } from "../../src/node.ts";
-import { concat } from "../io/support.ts";
+import { CANCELLED, concat, readCancelledAfter } from "../io/support.ts";
 
 interface Plan {
   /** The peer's chunks (sizes) and how many times it pauses before each. */
@@ -59,19 +59,8 @@ function* scenario(plan: Plan): Operation<{ written: Uint8Array; read: Uint8Arra
     });
     using conn = yield* server.accept();
     for (let r = 0; ; r++) {
-      const cancelAfter = plan.readers[r % plan.readers.length]!;
-      const reader = group.spawn(() => conn.readSome());
-      if (cancelAfter !== null) {
-        group.startSoon(function* () {
-          for (let i = 0; i < cancelAfter; i++) yield* pause();
-          reader.cancel();
-        });
-      }
-      let chunk: Uint8Array | undefined;
-      try {
-        chunk = yield* reader.wait();
-      } catch (error) {
-        if (!(error instanceof Cancelled)) throw error;
+      const chunk = yield* readCancelledAfter(group, () => conn.readSome(), plan.readers[r % plan.readers.length]!);
+      if (chunk === CANCELLED) {
         cancelled++;
         continue;
       }
