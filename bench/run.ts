@@ -13,12 +13,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { root } from "../hosts/common.ts";
-import { hostLabels, peerLabels, workloads, type HostId } from "./catalog.ts";
+import { hostLabels, peerLabels, workloads, type HostId, type PeerId } from "./catalog.ts";
 import { ChromiumHost } from "./hosts/chromium_host.ts";
 import { ProcessHost } from "./hosts/process_host.ts";
 import { QuickJsHost } from "./hosts/quickjs_host.ts";
 import type { BenchHost } from "./hosts/bench_host.ts";
-import type { CellOutcome } from "./measure.ts";
+import type { CellOutcome, CellSpec } from "./measure.ts";
 import { runLoadSections } from "./load_sections.ts";
 import { parseOptions, usage, type BenchOptions } from "./options.ts";
 import { planCell } from "./plan.ts";
@@ -97,16 +97,25 @@ for (const hostId of chosen.length === 0 ? [] : options.hosts) {
   process.stderr.write(`${start.version} (${elapsed()})\n`);
   try {
     for (const w of chosen) {
+      // The peers' processes take turns (weft's first, then each other peer's first, then the second ones, …), so a
+      // machine that slows down during a workload slows every peer of it alike and the ratios stay fair.
+      const pending: Array<{
+        peer: PeerId;
+        spec: CellSpec;
+        processes: number;
+        timeoutMs: number;
+        samples: number[][];
+        last: CellOutcome | undefined;
+        ms: number;
+      }> = [];
       for (const peer of options.peers) {
-        const tag = `${hostId} ${peer} ${w.name}`;
         if (w.nodeOnly === true && hostId !== "node") {
           cells.push({ host: hostId, peer, workload: w.name, status: "n/a", reason: "a Node-only workload" });
-          progress(`${tag}: n/a (Node only)`);
+          progress(`${hostId} ${peer} ${w.name}: n/a (Node only)`);
           continue;
         }
         const plan = planCell(hostId, peer, w.name, options);
-        const cellStart = Date.now();
-        const spec = {
+        const spec: CellSpec = {
           peer,
           workload: w.name,
           maxN: plan.maxN,
@@ -115,17 +124,26 @@ for (const hostId of chosen.length === 0 ? [] : options.hosts) {
           targetRunMs: plan.targetRunMs,
           runs: plan.runs,
         };
-        const samples: number[][] = [];
-        let last: CellOutcome | undefined;
-        for (let p = 0; p < plan.processes; p++) {
-          last = await host.runCell(spec, plan.timeoutMs);
-          if (last.status !== "ok") break;
-          samples.push(last.samples);
+        pending.push({ peer, spec, processes: plan.processes, timeoutMs: plan.timeoutMs, samples: [], last: undefined, ms: 0 });
+      }
+      const rounds = Math.max(0, ...pending.map((c) => c.processes));
+      for (let p = 0; p < rounds; p++) {
+        for (const cell of pending) {
+          if (p >= cell.processes || (cell.last !== undefined && cell.last.status !== "ok")) continue;
+          const started = Date.now();
+          const outcome = await host.runCell(cell.spec, cell.timeoutMs);
+          cell.ms += Date.now() - started;
+          cell.last = outcome;
+          if (outcome.status !== "ok") continue;
+          cell.samples.push(outcome.samples);
           // The later processes of a cell run the N the first one chose.
-          spec.maxN = last.n;
-          spec.fixedN = true;
+          cell.spec.maxN = outcome.n;
+          cell.spec.fixedN = true;
         }
-        const secs = `${((Date.now() - cellStart) / 1000).toFixed(1)} s`;
+      }
+      for (const { peer, samples, last, ms } of pending) {
+        const tag = `${hostId} ${peer} ${w.name}`;
+        const secs = `${(ms / 1000).toFixed(1)} s`;
         if (last?.status === "ok") {
           const s = summarize(samples.flat());
           cells.push({ host: hostId, peer, workload: w.name, status: "ok", api: last.api, n: last.n, samples, ...s });
