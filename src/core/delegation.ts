@@ -18,11 +18,14 @@ export abstract class Delegation<T> extends SuspensionPoint<T> {
   #started = false;
 
   /**
-   * The first step: checks and takes what the operation needs, then
-   * returns {@link Delegation.run} of the inner operation (or a result of
-   * its own, having delegated nothing).
+   * The first step: checks and takes what the operation needs, then returns
+   * {@link Delegation.delegate} (or a result of its own, having delegated
+   * nothing).
    */
   protected abstract start(): IteratorResult<unknown, T>;
+
+  /** The operation to delegate to now (called by {@link Delegation.delegate}; it may throw). */
+  protected abstract open(): Operation<unknown>;
 
   /**
    * A step of the inner operation, passed up while it has not completed (its
@@ -34,17 +37,17 @@ export abstract class Delegation<T> extends SuspensionPoint<T> {
   /** The inner operation threw or was closed: undo what {@link Delegation.start} took, and clear `inner`. */
   protected abstract finish(): void;
 
-  /** Delegates to `inner`: its first step, through {@link Delegation.took}. */
-  protected run(inner: Operation<unknown>): IteratorResult<unknown, T> {
-    this.inner = inner;
-    let result: IteratorResult<unknown, unknown>;
+  /** Delegates to what {@link Delegation.open} gives: its first step, through {@link Delegation.took}. */
+  protected delegate(): IteratorResult<unknown, T> {
+    let inner: Operation<unknown>;
     try {
-      result = inner.next();
+      inner = this.open();
     } catch (error) {
       this.finish();
       throw error;
     }
-    return this.took(result);
+    this.inner = inner;
+    return this.#step(inner, undefined, false);
   }
 
   next(value?: unknown): IteratorResult<unknown, T> {
@@ -55,14 +58,7 @@ export abstract class Delegation<T> extends SuspensionPoint<T> {
       this.#started = true;
       return this.start();
     }
-    let result: IteratorResult<unknown, unknown>;
-    try {
-      result = inner.next(value);
-    } catch (error) {
-      this.finish();
-      throw error;
-    }
-    return this.took(result);
+    return this.#step(inner, value, false);
   }
 
   throw(error: unknown): IteratorResult<unknown, T> {
@@ -72,14 +68,7 @@ export abstract class Delegation<T> extends SuspensionPoint<T> {
       this.#started = true;
       throw error;
     }
-    let result: IteratorResult<unknown, unknown>;
-    try {
-      result = inner.throw(error);
-    } catch (thrown) {
-      this.finish();
-      throw thrown;
-    }
-    return this.took(result);
+    return this.#step(inner, error, true);
   }
 
   override return(value: T): IteratorResult<unknown, T> {
@@ -93,5 +82,17 @@ export abstract class Delegation<T> extends SuspensionPoint<T> {
       }
     }
     return { done: true, value };
+  }
+
+  /** Resumes the inner operation with `sent` (thrown into it when `throwing`); finishes if it throws. */
+  #step(inner: Operation<unknown>, sent: unknown, throwing: boolean): IteratorResult<unknown, T> {
+    let result: IteratorResult<unknown, unknown>;
+    try {
+      result = throwing ? inner.throw(sent) : inner.next(sent);
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
+    return this.took(result);
   }
 }

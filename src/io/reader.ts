@@ -267,26 +267,16 @@ export abstract class ReaderBase implements Reader {
       const reader = this.reader;
       if (reader.buffered === 0 && !reader.#ended) {
         reader.#enter("readSome()");
-        if (!overBudget()) {
-          this.fast = true;
-          return this.fetch();
-        }
-        // The budget is spent: the generator yields first (and counts this read again, past the limit either way).
-        reader.#reading = false;
+        // With the budget spent, the generator yields first (and counts this read again, past the limit either way).
+        if (overBudget()) reader.#reading = false;
+        else this.fast = true;
       }
-      return this.run(reader.#readSome(Infinity));
+      return this.delegate();
     }
 
-    /** Asks the source for a chunk. */
-    fetch(): IteratorResult<unknown, Uint8Array | undefined> {
-      let chunk: Operation<Uint8Array | undefined>;
-      try {
-        chunk = this.reader.readChunk(DEFAULT_CHUNK);
-      } catch (error) {
-        this.finish();
-        throw error;
-      }
-      return this.run(chunk);
+    /** The source's `readChunk` on the fast path, else the generator. */
+    protected open(): Operation<unknown> {
+      return this.fast ? this.reader.readChunk(DEFAULT_CHUNK) : this.reader.#readSome(Infinity);
     }
 
     protected took(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, Uint8Array | undefined> {
@@ -307,7 +297,7 @@ export abstract class ReaderBase implements Reader {
         throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
       }
       // An empty chunk says nothing: ask again.
-      if (chunk.length === 0) return this.fetch();
+      if (chunk.length === 0) return this.delegate();
       this.finish();
       return { done: true, value: chunk };
     }

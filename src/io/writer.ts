@@ -124,6 +124,9 @@ export class WriteGate {
    * its private state.
    */
   static readonly #Write = class Write extends Delegation<void> {
+    /** What `data` is as bytes, once the write has started. */
+    bytes: Uint8Array | null = null;
+
     constructor(
       readonly gate: WriteGate,
       readonly data: string | Uint8Array,
@@ -139,14 +142,12 @@ export class WriteGate {
         gate.#writing = false;
         return DONE_VOID;
       }
-      let chunk: Operation<void>;
-      try {
-        chunk = gate.writeChunk(bytes);
-      } catch (error) {
-        this.finish();
-        throw error;
-      }
-      return this.run(chunk);
+      this.bytes = bytes;
+      return this.delegate();
+    }
+
+    protected open(): Operation<unknown> {
+      return this.gate.writeChunk(this.bytes!);
     }
 
     /** The sink's step: passed up while it waits; once it is done, the gate is left. */

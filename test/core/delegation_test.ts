@@ -20,7 +20,10 @@ class Logged extends Delegation<string> {
   }
   protected start(): IteratorResult<unknown, string> {
     this.log.push("start");
-    return this.run(this.make());
+    return this.delegate();
+  }
+  protected open(): Operation<unknown> {
+    return this.make();
   }
   protected took(result: IteratorResult<unknown, unknown>): IteratorResult<unknown, string> {
     if (result.done !== true) return result as IteratorResult<unknown, never>;
@@ -100,6 +103,15 @@ test("an error from the inner operation's first step or a later one runs finish"
     assert.throws(() => op.next(), /inner failed/);
     assert.deepEqual(log, ["start", "finish"]);
   }
+});
+
+test("an open() that throws runs finish, and the error comes out", () => {
+  const log: string[] = [];
+  const op = new Logged(log, () => {
+    throw new Error("could not open");
+  });
+  assert.throws(() => op.next(), /could not open/);
+  assert.deepEqual(log, ["start", "finish"]);
 });
 
 test("return() closes the inner operation and runs finish; before the start it only ends the delegation", () => {

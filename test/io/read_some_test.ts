@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Cancelled, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { ReaderBase } from "../../src/io.ts";
-import { ScriptedReader, utf8 } from "./support.ts";
+import { ScriptedReader, failingThen, handDrivenStep, utf8 } from "./support.ts";
 
 /** A reader whose `readChunk` is whatever the test says, counting its calls. */
 class CustomReader extends ReaderBase {
@@ -53,19 +53,11 @@ test("at the end of stream readSome() returns undefined, and later reads do not 
 test("an error from readChunk, thrown at once or after a wait, reaches the caller and leaves the reader free", {
   timeout: 10_000,
 }, async () => {
-  const steps: Array<() => Operation<unknown>> = [
-    function* () {
-      throw new Error("at once");
-    },
-    function* () {
-      yield* sleep(5);
-      throw new Error("after a wait");
-    },
-    function* () {
+  const reader = new CustomReader(
+    failingThen(function* () {
       return utf8("then bytes");
-    },
-  ];
-  const reader = new CustomReader(() => steps.shift()!());
+    }),
+  );
   const outcomes = await runVirtual(function* () {
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -128,20 +120,9 @@ test("a readSome() cancelled while the source waits takes nothing: the next read
   assert.deepEqual(next, utf8("kept"));
 });
 
-/** A source read that waits by a bare `yield` (so a test can drive it by hand) and logs how it ended. */
+/** A reader whose every `readChunk` is {@link handDrivenStep}, returning "bytes". */
 function handDriven(log: string[]): CustomReader {
-  return new CustomReader(function* () {
-    try {
-      const sent: unknown = yield "waiting";
-      log.push(`resumed with ${String(sent)}`);
-      return utf8("bytes");
-    } catch (error) {
-      log.push(`threw ${(error as Error).message}`);
-      throw error;
-    } finally {
-      log.push("closed");
-    }
-  });
+  return new CustomReader(() => handDrivenStep(log, utf8("bytes")));
 }
 
 test("driven by hand as yield* would: next() passes values in and out, throw() and return() close the source's read and free the reader", {

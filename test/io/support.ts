@@ -168,3 +168,39 @@ export function* readCancelledAfter(
     return CANCELLED;
   }
 }
+
+/**
+ * The calls of a scripted source or sink (a `readChunk`, a `writeChunk`), each
+ * taking the next step: one that throws at once ("at once"), one that throws
+ * after a 5 ms wait ("after a wait"), then `last` for every later call.
+ */
+export function failingThen(last: () => Operation<unknown>): () => Operation<unknown> {
+  const steps: Array<() => Operation<unknown>> = [
+    function* () {
+      throw new Error("at once");
+    },
+    function* () {
+      yield* sleep(5);
+      throw new Error("after a wait");
+    },
+  ];
+  return () => (steps.shift() ?? last)();
+}
+
+/**
+ * An operation that waits by a bare `yield "waiting"` (so a test can drive it
+ * by hand, as `yield*` would), then returns `value`; it logs what it was sent
+ * ("resumed with …"), what was thrown into it ("threw …") and its end ("closed").
+ */
+export function* handDrivenStep<T>(log: string[], value: T): Operation<T> {
+  try {
+    const sent: unknown = yield "waiting";
+    log.push(`resumed with ${String(sent)}`);
+    return value;
+  } catch (error) {
+    log.push(`threw ${(error as Error).message}`);
+    throw error;
+  } finally {
+    log.push("closed");
+  }
+}

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { Cancelled, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { WriterBase } from "../../src/io.ts";
+import { failingThen, handDrivenStep } from "./support.ts";
 
 /** A writer whose `writeChunk` is whatever the test says; it records what it was given. */
 class CustomWriter extends WriterBase {
@@ -44,19 +45,11 @@ test("a write runs only when its operation does, once, and an empty write never 
 test("an error from writeChunk, thrown at once or after a wait, reaches the caller and leaves the writer free", {
   timeout: 10_000,
 }, async () => {
-  const steps: Array<() => Operation<void>> = [
-    function* () {
-      throw new Error("at once");
-    },
-    function* () {
+  const writer = new CustomWriter(
+    failingThen(function* () {
       yield* sleep(5);
-      throw new Error("after a wait");
-    },
-    function* () {
-      yield* sleep(5);
-    },
-  ];
-  const writer = new CustomWriter(() => steps.shift()!());
+    }) as () => Operation<void>,
+  );
   const outcomes = await runVirtual(function* () {
     const seen: string[] = [];
     for (const text of ["a", "b", "c"]) {
@@ -116,19 +109,9 @@ test("a bad argument is a TypeError when the write runs, and leaves the writer f
   assert.deepEqual(writer.given, ["fine"]);
 });
 
-/** A sink write that waits by a bare `yield` (so a test can drive it by hand) and logs how it ended. */
+/** A writer whose every `writeChunk` is {@link handDrivenStep}. */
 function handDriven(log: string[]): CustomWriter {
-  return new CustomWriter(function* () {
-    try {
-      const sent: unknown = yield "waiting";
-      log.push(`resumed with ${String(sent)}`);
-    } catch (error) {
-      log.push(`threw ${(error as Error).message}`);
-      throw error;
-    } finally {
-      log.push("closed");
-    }
-  });
+  return new CustomWriter(() => handDrivenStep(log, undefined));
 }
 
 test("driven by hand as yield* would: next() passes values in and out, throw() and return() close the sink's write and free the writer", {
