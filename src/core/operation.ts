@@ -71,6 +71,24 @@ export function asOperation<T>(point: SuspensionPoint<T>): Operation<T> {
   return point as unknown as Operation<T>;
 }
 
+/** An operation that has already finished with no value. */
+class Finished extends SuspensionPoint<void> {
+  next(): IteratorResult<unknown, void> {
+    return DONE_VOID;
+  }
+  throw(error: unknown): IteratorResult<unknown, void> {
+    throw error;
+  }
+}
+
+/**
+ * An operation that is already finished, for an operation written as a plain
+ * function whose common case completes at once (a write that a socket or a
+ * buffer took): it returns this instead of running a generator. Stateless, so
+ * one serves every caller.
+ */
+export const FINISHED: Operation<void> = asOperation(new Finished());
+
 /**
  * `%GeneratorPrototype%`, which every native generator inherits `next` and
  * `throw` from. Each generator function gives its generators a prototype of

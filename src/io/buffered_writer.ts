@@ -4,10 +4,10 @@
  */
 import { Cancelled } from "../core/errors.ts";
 import "./dispose_symbol.ts";
-import { describe, type Operation } from "../core/operation.ts";
+import { FINISHED, describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
-import { dropsCancelledWrites, WriteGate, type Writer } from "./writer.ts";
+import { dropsCancelledWrites, takesTransfers, WriteGate, writeTransferred, type Writer } from "./writer.ts";
 
 /**
  * A {@link Writer} that copies what is written into a buffer of `size` bytes
@@ -46,7 +46,10 @@ import { dropsCancelledWrites, WriteGate, type Writer } from "./writer.ts";
  */
 export class BufferedWriter implements Writer {
   readonly #writer: Writer;
-  readonly #buffer: Uint8Array;
+  /** Replaced by a spare or a fresh one when a flush hands it over to the wrapped writer (`#flush`). */
+  #buffer: Uint8Array;
+  /** Buffers handed over and given back by the wrapped writer, for the next hand-over (at most {@link MAX_SPARES}). */
+  readonly #spares: Uint8Array[] = [];
   #length = 0;
   /** Bytes a cancelled write accepted that did not fit the buffer; they go out before it. */
   #overflow: Uint8Array | undefined = undefined;
@@ -197,6 +200,7 @@ export class BufferedWriter implements Writer {
    */
   close(): void {
     this.#closed = true;
+    this.#spares.length = 0;
   }
 
   /** Closes this writer, as `close()` (for `using`). */
@@ -210,18 +214,30 @@ export class BufferedWriter implements Writer {
     const overflow = this.#overflow;
     if (overflow !== undefined) {
       try {
-        yield* this.#passOn(overflow);
+        // Never changed once made (`#keep` builds a new one), so it can be handed over.
+        yield* this.#passOn(overflow, overflow);
       } catch (error) {
         if (this.#taken) this.#overflow = undefined;
         throw error;
       }
       this.#overflow = undefined;
     }
-    if (this.#length > 0) {
+    const length = this.#length;
+    if (length > 0) {
+      const buffer = this.#buffer;
+      // At least half full, the buffer is handed over and writing goes on in a spare one: a sink that queues what it
+      // is given (a socket) keeps the buffer itself instead of a copy, and gives it back once it is sent. Emptier, a
+      // copy costs less than holding a whole buffer out.
+      const handOver = length >= buffer.length >>> 1 && takesTransfers(this.#writer);
+      // Swapped before the write: the writer may give the buffer back before the write returns.
+      if (handOver) this.#buffer = this.#nextBuffer();
       try {
-        yield* this.#passOn(this.#buffer.subarray(0, this.#length));
+        yield* this.#passOn(buffer.subarray(0, length), handOver ? buffer : null);
       } catch (error) {
         if (this.#taken) this.#length = 0;
+        // The writer may hold on to the buffer even when it did not take the bytes (it failed after queueing them):
+        // what is still buffered is in the next buffer.
+        if (handOver) copyInto(this.#buffer, buffer, this.#length);
         throw error;
       }
       this.#length = 0;
@@ -233,26 +249,47 @@ export class BufferedWriter implements Writer {
    * it started and the wrapped writer keeps such bytes queued, they were
    * taken: `#taken` is set for the caller to account for them.
    */
-  *#passOn(bytes: Uint8Array): Operation<void> {
+  *#passOn(bytes: Uint8Array, lent: Uint8Array | null = null): Operation<void> {
     // Cancelled before the write starts: it would take nothing, whatever the writer.
     if (current !== null && current.cancelDue) throw new Cancelled();
+    const writer = this.#writer;
     try {
-      yield* this.#writer.write(bytes);
+      if (lent !== null && takesTransfers(writer)) yield* writer[writeTransferred](bytes, () => this.#giveBack(lent));
+      else yield* writer.write(bytes);
     } catch (error) {
       if (error instanceof Cancelled && !dropsCancelledWrites(this.#writer)) this.#taken = true;
       throw error;
     }
   }
 
-  *#writeChunk(bytes: Uint8Array): Operation<void> {
+  /** The buffer to go on in after a hand-over: a spare, or a new one. */
+  #nextBuffer(): Uint8Array {
+    return this.#spares.pop() ?? new Uint8Array(this.#buffer.length);
+  }
+
+  /** Called by the wrapped writer when it is done with an array `#passOn` lent it: a whole buffer becomes a spare. */
+  #giveBack(lent: Uint8Array): void {
+    const spares = this.#spares;
+    // Checked, not trusted: a buffer in use or already a spare must never be handed out a second time.
+    if (lent.length !== this.#buffer.length || lent === this.#buffer || spares.includes(lent)) return;
+    if (spares.length < MAX_SPARES && !this.#closed) spares.push(lent);
+  }
+
+  /** A write that fits the buffer is copied there, with no generator; a larger one goes through `#writeOver`. */
+  #writeChunk(bytes: Uint8Array): Operation<void> {
+    const before = this.#length;
+    if (bytes.length <= this.#buffer.length - before && this.#overflow === undefined) {
+      this.#buffer.set(bytes, before);
+      this.#length = before + bytes.length;
+      return FINISHED;
+    }
+    return this.#writeOver(bytes);
+  }
+
+  *#writeOver(bytes: Uint8Array): Operation<void> {
     const buffer = this.#buffer;
     const before = this.#length;
     const free = buffer.length - before;
-    if (bytes.length <= free && this.#overflow === undefined) {
-      buffer.set(bytes, before);
-      this.#length += bytes.length;
-      return;
-    }
     // A write smaller than the buffer tops it up (and passes it on);
     // a larger one goes straight to the writer after what is here.
     const small = bytes.length < buffer.length;
@@ -267,7 +304,8 @@ export class BufferedWriter implements Writer {
     try {
       yield* this.#flush();
       if (small) {
-        buffer.set(rest);
+        // Into the buffer the flush left: it may be a fresh one, the old one handed over.
+        this.#buffer.set(rest);
         this.#length = rest.length;
       } else {
         restSent = true;
@@ -309,4 +347,16 @@ export class BufferedWriter implements Writer {
       this.#overflow = pending;
     }
   }
+}
+
+/**
+ * How many given-back buffers a `BufferedWriter` keeps. A socket holds one
+ * handed-over buffer at a time while the writer waits for it to drain, so one
+ * spare covers the steady state; the second covers a sink that gives back late.
+ */
+const MAX_SPARES = 2;
+
+/** Copies the first `length` bytes of `from` into `to`. */
+function copyInto(to: Uint8Array, from: Uint8Array, length: number): void {
+  if (length > 0) to.set(length === from.length ? from : from.subarray(0, length));
 }

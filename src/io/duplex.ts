@@ -4,7 +4,7 @@
  */
 import type { Operation } from "../core/operation.ts";
 import { ReaderBase, type Reader } from "./reader.ts";
-import { WriteGate, type Writer } from "./writer.ts";
+import { WriteGate, writeTransferred, type GiveBack, type Writer } from "./writer.ts";
 
 /**
  * Implements both {@link Reader} and {@link Writer}; reading and writing may
@@ -28,11 +28,11 @@ import { WriteGate, type Writer } from "./writer.ts";
 export abstract class DuplexBase extends ReaderBase implements Writer {
   readonly #gate = new WriteGate(
     () => this.isWriteClosed,
-    (bytes) => this.writeChunk(bytes),
+    (bytes, giveBack) => this.writeChunk(bytes, giveBack),
   );
 
   /** As {@link WriterBase.writeChunk}. */
-  protected abstract writeChunk(bytes: Uint8Array): Operation<void>;
+  protected abstract writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void>;
 
   /** True once writing is no longer possible (closed, or the write side shut down). */
   protected get isWriteClosed(): boolean {
@@ -47,5 +47,10 @@ export abstract class DuplexBase extends ReaderBase implements Writer {
   /** Copies `reader` here until its end of stream; returns the number of bytes copied. */
   writeReader(reader: Reader): Operation<number> {
     return this.#gate.writeReader(reader);
+  }
+
+  /** @internal The transferring write (see {@link writeTransferred}). */
+  [writeTransferred](bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
+    return this.#gate.writeTransferred(bytes, giveBack);
   }
 }

@@ -47,6 +47,70 @@ export function dropsCancelledWrites(writer: Writer): boolean {
   return writer.cancelledWrite === "dropped";
 }
 
+/**
+ * The key of a writer's transferring write (internal: not exported from the
+ * package). `writer[writeTransferred](bytes, giveBack)` writes `bytes` as
+ * `write` does, but the caller hands them over: it does not change them
+ * until the sink calls `giveBack`, which a sink does once it no longer needs
+ * them (a sink that copied them, or keeps them for good, never calls it). A
+ * sink that keeps the bytes it is given until they are sent (a socket's or a
+ * process pipe's queue) then keeps these instead of a copy.
+ *
+ * `BufferedWriter` hands a full buffer over this way and goes on in a spare
+ * one that was given back, so a large piece is copied once on its way out
+ * (into the buffer) instead of twice, and no buffer is allocated per piece.
+ */
+export const writeTransferred: unique symbol = Symbol("weft.writeTransferred");
+
+/** Called by a sink, at most once, when it no longer needs bytes that were handed over to it (see {@link writeTransferred}). */
+export type GiveBack = () => void;
+
+/**
+ * The {@link GiveBack} of bytes made for one write, which the caller never
+ * wants back (a frame, a message head): a sink may keep them for good, and
+ * need not call it.
+ */
+export const NO_RETURN: GiveBack = () => {};
+
+/**
+ * The key of the flag by which a sink says it keeps handed-over bytes (and
+ * gives them back): a `WriterBase` or `DuplexBase` subclass whose
+ * `writeChunk` honours `giveBack` sets `[keepsHandedOver]` to true (internal,
+ * as {@link writeTransferred}). Any other sink is given copies as before: a
+ * sink that ignored `giveBack` would never give a buffer back, and the
+ * `BufferedWriter` in front of it would need a new buffer for every flush.
+ */
+export const keepsHandedOver: unique symbol = Symbol("weft.keepsHandedOver");
+
+/** A {@link Writer} with a transferring write (see {@link writeTransferred}). */
+export interface TransferringWriter extends Writer {
+  readonly [keepsHandedOver]: true;
+  [writeTransferred](bytes: Uint8Array, giveBack: GiveBack): Operation<void>;
+}
+
+/** True when `writer` keeps handed-over bytes (see {@link keepsHandedOver}). */
+export function takesTransfers(writer: Writer): writer is TransferringWriter {
+  return (writer as Partial<TransferringWriter>)[keepsHandedOver] === true;
+}
+
+/**
+ * Writes handed-over `bytes` to any writer: through its transferring write
+ * if it has one; otherwise with `write`, after which the writer no longer
+ * needs them (it copied what it keeps) and they are given back.
+ */
+export function writeHandedOver(writer: Writer, bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
+  if (takesTransfers(writer)) return writer[writeTransferred](bytes, giveBack);
+  return giveBack === NO_RETURN ? writer.write(bytes) : writeThenGiveBack(writer, bytes, giveBack);
+}
+
+function* writeThenGiveBack(writer: Writer, bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
+  try {
+    yield* writer.write(bytes);
+  } finally {
+    giveBack();
+  }
+}
+
 const utf8 = new TextEncoder();
 
 /** Converts what `write` accepts to bytes, with a TypeError naming the argument otherwise. */
@@ -65,7 +129,7 @@ export class WriteGate {
 
   constructor(
     private readonly isClosed: () => boolean,
-    private readonly writeChunk: (bytes: Uint8Array) => Operation<void>,
+    private readonly writeChunk: (bytes: Uint8Array, giveBack: GiveBack | null) => Operation<void>,
   ) {}
 
   /**
@@ -75,7 +139,12 @@ export class WriteGate {
    * that waits resumes through none.
    */
   write(data: string | Uint8Array): Operation<void> {
-    return asOperation(new WriteGate.#Write(this, data));
+    return asOperation(new WriteGate.#Write(this, data, null));
+  }
+
+  /** Writes `bytes`, which the caller hands over until `giveBack` (see {@link writeTransferred}), as {@link WriteGate.write} does. */
+  writeTransferred(bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
+    return asOperation(new WriteGate.#Write(this, bytes, giveBack));
   }
 
   /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */
@@ -98,7 +167,7 @@ export class WriteGate {
       for (;;) {
         const chunk = yield* reader.readSome();
         if (chunk === undefined) return copied;
-        yield* this.writeChunk(chunk);
+        yield* this.writeChunk(chunk, null);
         copied += chunk.length;
       }
     } finally {
@@ -130,6 +199,7 @@ export class WriteGate {
     constructor(
       readonly gate: WriteGate,
       readonly data: string | Uint8Array,
+      readonly giveBack: GiveBack | null,
     ) {
       super();
     }
@@ -147,7 +217,7 @@ export class WriteGate {
     }
 
     protected open(): Operation<unknown> {
-      return this.gate.writeChunk(this.bytes!);
+      return this.gate.writeChunk(this.bytes!, this.giveBack);
     }
 
     /** The sink's step: passed up while it waits; once it is done, the gate is left. */
@@ -182,15 +252,17 @@ export class WriteGate {
 export abstract class WriterBase implements Writer {
   readonly #gate = new WriteGate(
     () => this.isClosed,
-    (bytes) => this.writeChunk(bytes),
+    (bytes, giveBack) => this.writeChunk(bytes, giveBack),
   );
 
   /**
    * Writes all of `bytes` (never empty) and returns when the sink accepted
    * them. The caller may reuse `bytes` afterwards, so a sink that keeps them
-   * must copy.
+   * must copy. `giveBack` is always null for a sink of your own; weft's
+   * sockets and pipes use it to keep a `BufferedWriter`'s buffer instead of
+   * a copy, and call it once they are done with the buffer.
    */
-  protected abstract writeChunk(bytes: Uint8Array): Operation<void>;
+  protected abstract writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void>;
 
   /** True once the writer was closed; writes then throw `WeftUsageError`. */
   protected abstract get isClosed(): boolean;
@@ -211,5 +283,10 @@ export abstract class WriterBase implements Writer {
   /** Copies `reader` here until its end of stream; returns the number of bytes copied. */
   writeReader(reader: Reader): Operation<number> {
     return this.#gate.writeReader(reader);
+  }
+
+  /** @internal The transferring write (see {@link writeTransferred}). */
+  [writeTransferred](bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
+    return this.#gate.writeTransferred(bytes, giveBack);
   }
 }

@@ -15,12 +15,14 @@
  * operations is kept for the next one instead of crashing the process as an
  * unhandled `error` event.
  */
+import { Socket } from "node:net";
 import type { Readable, Writable } from "node:stream";
 import { action } from "../core/action.ts";
 import type { Coroutine } from "../core/coroutine.ts";
 import { Cancelled } from "../core/errors.ts";
 import { current, requireTask } from "../core/scheduler.ts";
 import { SUSPENDED_RESULT, SuspensionPoint, asOperation, type Operation } from "../core/operation.ts";
+import { NO_RETURN, type GiveBack } from "../io/writer.ts";
 
 /**
  * True once the stream has received its end of data (for a socket, the
@@ -384,9 +386,16 @@ class PortRead extends SuspensionPoint<Uint8Array | undefined> {
 export class WritePort {
   #error: unknown = undefined;
   readonly #stream: Writable;
+  /**
+   * Whether the stream may keep handed-over bytes (see {@link WritePort.write}): a socket (TCP, TLS, a pipe, a
+   * terminal) writes from the very chunk it is given and is done with it when it calls back. Another stream may
+   * hold a chunk past its callback (a `PassThrough` passes it on to its readable side), so it gets a copy.
+   */
+  readonly #keepsHandedOver: boolean;
 
   constructor(stream: Writable) {
     this.#stream = stream;
+    this.#keepsHandedOver = stream instanceof Socket;
     stream.on("error", (error) => {
       this.#error ??= error;
     });
@@ -398,28 +407,60 @@ export class WritePort {
   }
 
   /**
-   * Queues `bytes` (copied: the caller may reuse its buffer) and, if the
-   * stream's buffer is over its high-water mark, waits for it to drain.
-   * Cancelled while waiting, the bytes stay queued and will still be sent.
+   * Queues `bytes` and, if the stream's buffer is over its high-water mark,
+   * waits for it to drain. Cancelled while waiting, the bytes stay queued
+   * and will still be sent. The bytes are copied, since the caller may reuse
+   * its buffer, unless the caller handed them over with `giveBack`: a socket
+   * then queues them as they are, and `giveBack` is called once, when it is
+   * done with them (written, or dropped by a failed stream). Another stream
+   * gets a copy, and `giveBack` is called at once. Bytes handed over with
+   * `NO_RETURN` are queued as they are on any stream.
    */
-  *write(bytes: Uint8Array): Operation<void> {
-    if (this.offer(bytes)) return;
+  *write(bytes: Uint8Array, giveBack: GiveBack | null = null): Operation<void> {
+    if (this.offer(bytes, giveBack)) return;
     yield* this.waitDrain();
   }
 
   /**
    * The first half of {@link WritePort.write}, for a caller that saves the
-   * operation when there is room: queues `bytes` (copied) and returns true
-   * when the stream's buffer is under its high-water mark, false when the
-   * caller must `waitDrain()` next. Throws as `write` does.
+   * operation when there is room: queues `bytes` (as `write` does) and
+   * returns true when the stream's buffer is under its high-water mark,
+   * false when the caller must `waitDrain()` next. Throws as `write` does,
+   * before queueing anything.
    */
-  offer(bytes: Uint8Array): boolean {
+  offer(bytes: Uint8Array, giveBack: GiveBack | null = null): boolean {
     const stream = this.#stream;
     if (this.#error !== undefined) throw this.#error;
     if (stream.destroyed || stream.writableEnded) {
       throw Object.assign(new Error("write(): the stream is closed for writing"), { code: "EPIPE" });
     }
-    return stream.write(Buffer.from(bytes));
+    // Never wanted back: whatever the stream, it may keep them.
+    if (giveBack === NO_RETURN) return stream.write(bytes);
+    if (giveBack === null || !this.#keepsHandedOver) {
+      const room = stream.write(Buffer.from(bytes));
+      giveBack?.();
+      return room;
+    }
+    return this.#handOver(stream, bytes, giveBack);
+  }
+
+  #handOver(stream: Writable, bytes: Uint8Array, giveBack: GiveBack): boolean {
+    let out = true;
+    // A Uint8Array given to a stream is viewed, not copied. The callback runs once the chunk is written or dropped
+    // (also with an error: a destroyed stream calls back what it still held), never while the socket needs it.
+    const room = stream.write(bytes, () => {
+      if (out) {
+        out = false;
+        giveBack();
+      }
+    });
+    // Nothing left queued: the socket wrote it all at once (the kernel had room), and holds no chunk. Its callback
+    // would only come on a later tick, by when the writer would have needed another buffer.
+    if (out && stream.writableLength === 0) {
+      out = false;
+      giveBack();
+    }
+    return room;
   }
 
   /** The second half of {@link WritePort.write}: waits until the stream's buffer has drained (or the stream closed or failed). */

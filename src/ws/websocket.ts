@@ -21,7 +21,7 @@ import { plainView } from "../io/plain_view.ts";
 import { decodeUtf8 } from "../io/data.ts";
 import { ReaderBase, type Reader } from "../io/reader.ts";
 import { current } from "../core/scheduler.ts";
-import { WriterBase, dropsCancelledWrites, toBytes, type Writer } from "../io/writer.ts";
+import { NO_RETURN, WriterBase, dropsCancelledWrites, toBytes, writeHandedOver, type Writer } from "../io/writer.ts";
 import { ConnectionClosed, ProtocolError } from "./errors.ts";
 import {
   MAX_CONTROL_PAYLOAD,
@@ -700,7 +700,8 @@ export class WebSocket {
           writeHeader(out, 0, true, opcode, length, null);
           out.set(bytes, head);
           try {
-            yield* this.#t.write(out);
+            // Made for this write: the transport may keep it instead of a copy.
+            yield* writeHandedOver(this.#t, out, NO_RETURN);
           } catch (error) {
             if (error instanceof Cancelled) throw error;
             throw this.#lost(error);
@@ -863,7 +864,7 @@ export class WebSocket {
       writeHeader(out, 0, fin, opcode, length, key);
       out.set(start === 0 && first === data.length ? data : data.subarray(start, start + first), head);
       let phase = key === null ? 0 : applyMask(out, key, 0, head);
-      yield* this.#write(out);
+      yield* this.#write(out, true);
       if (first === length) return;
       yield* protectFromCancel(
         function* (this: WebSocket): Operation<void> {
@@ -875,7 +876,7 @@ export class WebSocket {
               // A copy to mask: not data.slice(), which is a view when data is a Node Buffer (the caller's bytes would be masked).
               const piece = new Uint8Array(data.subarray(at, stop));
               phase = applyMask(piece, key, phase);
-              yield* this.#write(piece);
+              yield* this.#write(piece, true);
             }
           }
         }.bind(this),
@@ -885,9 +886,10 @@ export class WebSocket {
     }
   }
 
-  *#write(bytes: Uint8Array): Operation<void> {
+  /** Writes `bytes` to the transport; `made` says they were made for this write, so the transport may keep them. */
+  *#write(bytes: Uint8Array, made = false): Operation<void> {
     try {
-      yield* this.#t.write(bytes);
+      yield* made ? writeHandedOver(this.#t, bytes, NO_RETURN) : this.#t.write(bytes);
     } catch (error) {
       if (error instanceof Cancelled) throw error;
       throw this.#lost(error);

@@ -9,8 +9,11 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { WeftUsageError, sleep, withTaskGroup, withTimeoutOpt } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { BufferedWriter, MemoryReader, pipe } from "../../src/io.ts";
-import { CollectingWriter, pattern } from "./support.ts";
+import { BufferedWriter, MemoryReader, WriterBase, pipe } from "../../src/io.ts";
+import type { Operation } from "../../src/index.ts";
+import type { GiveBack } from "../../src/io/writer.ts";
+import fc from "fast-check";
+import { CollectingWriter, LendingWriter, concat, pattern } from "./support.ts";
 
 const text = (chunks: Uint8Array[]): string[] => chunks.map((c) => new TextDecoder().decode(c));
 
@@ -215,4 +218,211 @@ test("many writes of every size reach the wrapped writer complete and in order",
     return inner.bytes();
   });
   assert.deepEqual(got, data);
+});
+
+test("a flush of a buffer at least half full hands the buffer itself over and goes on in a fresh one; an emptier one is copied", async () => {
+  const out = await runVirtual(function* () {
+    const inner = new CollectingWriter(); // keeps handed-over bytes as they are, as a socket does
+    const out = new BufferedWriter(inner, 8);
+    const log: unknown[] = [];
+    yield* out.write("abcd"); // half full
+    yield* out.flush();
+    log.push(inner.transfers);
+    yield* out.write("xyz"); // under half: copied
+    yield* out.flush();
+    log.push(inner.transfers);
+    yield* out.write("1234567");
+    yield* out.write("89"); // tops up and hands over "12345678"; "9" goes into the fresh buffer
+    yield* out.write("0123456789"); // larger than the buffer: "9" is copied out, then the caller's bytes are copied
+    log.push(inner.transfers);
+    yield* out.write("ABCDEFGH"); // fills the fresh buffer exactly
+    yield* out.flush(); // full: handed over
+    log.push(inner.transfers);
+    // Had the writer gone on in a buffer it handed over, the chunks kept above would have changed since.
+    log.push(text(inner.chunks));
+    return log;
+  });
+  assert.deepEqual(out, [1, 1, 2, 3, ["abcd", "xyz", "12345678", "9", "0123456789", "ABCDEFGH"]]);
+});
+
+test("a handed-over buffer that the writer kept when it failed is never changed afterwards; its bytes stay buffered", async () => {
+  /** Keeps the first buffer handed to it and fails, as a socket that queued the bytes and then broke. */
+  class KeepsAndFails extends CollectingWriter {
+    held: Uint8Array | undefined = undefined;
+    protected override *writeChunk(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
+      if (this.held === undefined && giveBack !== null) {
+        this.held = bytes;
+        throw new Error("the write failed after queueing");
+      }
+      yield* super.writeChunk(bytes, giveBack);
+    }
+  }
+  const out = await runVirtual(function* () {
+    const inner = new KeepsAndFails();
+    const out = new BufferedWriter(inner, 8);
+    const log: unknown[] = [];
+    yield* out.write("abcde");
+    try {
+      yield* out.write("fghij"); // tops up to "abcdefgh", handed over: the writer keeps it and throws
+    } catch (error) {
+      log.push((error as Error).message);
+    }
+    log.push(out.buffered); // the failed write took nothing: "abcde" is still buffered
+    yield* out.write("XYZ"); // lands after "abcde", in a buffer that is not the one the writer holds
+    yield* out.flush();
+    log.push(new TextDecoder().decode(inner.held), inner.text());
+    return log;
+  });
+  assert.deepEqual(out, ["the write failed after queueing", 5, "abcdefgh", "abcdeXYZ"]);
+});
+
+test("buffers the writer gives back are written into again: a stream of full buffers uses one more than the sink holds at once", async () => {
+  const out = await runVirtual(function* () {
+    const log: unknown[] = [];
+    // holdFor 1: a socket that sends a buffer while the next one fills; 0: one that is done before the write returns.
+    for (const holdFor of [1, 0]) {
+      const inner = new LendingWriter({ holdFor });
+      const out = new BufferedWriter(inner, 8);
+      const data = pattern(8 * 20, holdFor);
+      for (let at = 0; at < data.length; at += 4) yield* out.write(data.subarray(at, at + 4));
+      yield* out.flush();
+      inner.settle();
+      log.push([inner.lentBuffers.size, inner.changedWhileLent, concat(inner.chunks).join() === data.join()]);
+    }
+    return log;
+  });
+  // holdFor 1: the sink holds two at the moment a buffer is handed over (the last one and this one), plus the one
+  // being filled. holdFor 0: one, plus the one being filled.
+  assert.deepEqual(out, [
+    [3, 0, true],
+    [2, 0, true],
+  ]);
+});
+
+test("a buffer given back twice is still written into by one owner only", async () => {
+  const got = await runVirtual(function* () {
+    const inner = new LendingWriter({ holdFor: 2, giveBackTwice: true });
+    const out = new BufferedWriter(inner, 8);
+    const data = pattern(8 * 30 + 5, 9);
+    for (let at = 0; at < data.length; at += 3) yield* out.write(data.subarray(at, at + 3));
+    yield* out.flush();
+    inner.settle();
+    return { changed: inner.changedWhileLent, same: concat(inner.chunks).join() === data.join() };
+  });
+  assert.deepEqual(got, { changed: 0, same: true });
+});
+
+test("a give-back the writer does not expect, of a buffer already given back or of the one in use, is ignored", async () => {
+  const out = await runVirtual(function* () {
+    const log: unknown[] = [];
+    // Whether the loans still out (all but the first, which was given back) changed.
+    const changed = (inner: LendingWriter): boolean[] =>
+      inner.loans.slice(1).map((loan) => loan.bytes.some((byte, i) => byte !== loan.snapshot[i]));
+    {
+      // Given back twice in a row: taken as a spare once, or it would be written into twice over.
+      const inner = new LendingWriter({ holdFor: Number.POSITIVE_INFINITY });
+      const out = new BufferedWriter(inner, 4);
+      yield* out.write("abcd");
+      yield* out.flush(); // lends A, goes on in a new B
+      inner.loans[0]!.giveBack();
+      inner.loans[0]!.giveBack();
+      yield* out.write("efgh");
+      yield* out.flush(); // lends B, goes on in A
+      yield* out.write("ijkl");
+      yield* out.flush(); // lends A: must go on in a new buffer, not A again
+      yield* out.write("mnop");
+      log.push(changed(inner), text(inner.chunks));
+    }
+    {
+      // Given back again while it is the buffer in use.
+      const inner = new LendingWriter({ holdFor: Number.POSITIVE_INFINITY });
+      const out = new BufferedWriter(inner, 4);
+      yield* out.write("abcd");
+      yield* out.flush(); // lends A, goes on in a new B
+      inner.loans[0]!.giveBack();
+      yield* out.write("efgh");
+      yield* out.flush(); // lends B, goes on in A
+      inner.loans[0]!.giveBack(); // A is in use
+      yield* out.write("ijkl");
+      yield* out.flush(); // lends A: must go on in a new buffer, not A again
+      yield* out.write("mnop");
+      log.push(changed(inner), text(inner.chunks));
+    }
+    return log;
+  });
+  assert.deepEqual(out, [
+    [false, false],
+    ["abcd", "efgh", "ijkl"],
+    [false, false],
+    ["abcd", "efgh", "ijkl"],
+  ]);
+});
+
+test("a sink of one's own is not handed buffers: it gets the one buffer, never a giveBack, and no buffer is allocated per flush", async () => {
+  /** A sink that processes each write at once and keeps nothing: what a user's `WriterBase` subclass typically is. */
+  class Summing extends WriterBase {
+    sum = 0;
+    readonly buffers = new Set<ArrayBufferLike>();
+    readonly giveBacks: unknown[] = [];
+    protected *writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
+      this.buffers.add(bytes.buffer);
+      if (giveBack !== null) this.giveBacks.push(giveBack);
+      for (const byte of bytes) this.sum += byte;
+    }
+    protected get isClosed(): boolean {
+      return false;
+    }
+    close(): void {}
+  }
+  const out = await runVirtual(function* () {
+    const inner = new Summing();
+    const out = new BufferedWriter(inner, 8);
+    const data = pattern(8 * 10, 5);
+    for (let at = 0; at < data.length; at += 4) yield* out.write(data.subarray(at, at + 4));
+    yield* out.flush();
+    return [inner.buffers.size, inner.giveBacks.length, inner.sum === data.reduce((a, b) => a + b, 0)];
+  });
+  assert.deepEqual(out, [1, 0, true]);
+});
+
+const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WEFT_PROPERTY_RUNS"];
+const propertyRuns = override !== undefined && override !== "" ? Number(override) : 80;
+
+test("property: over a sink that holds handed-over buffers for a while, with cancellations, no buffer changes while it is out and every byte arrives once, in order", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        bufferSize: fc.integer({ min: 1, max: 24 }),
+        holdFor: fc.integer({ min: 0, max: 4 }),
+        delay: fc.integer({ min: 0, max: 10 }),
+        giveBackTwice: fc.boolean(),
+        writes: fc.array(
+          fc.record({ size: fc.integer({ min: 1, max: 60 }), timeout: fc.option(fc.integer({ min: 0, max: 15 })), flush: fc.boolean() }),
+          { minLength: 1, maxLength: 30 },
+        ),
+      }),
+      async ({ bufferSize, holdFor, delay, giveBackTwice, writes }) => {
+        const result = await runVirtual(function* () {
+          const inner = new LendingWriter({ holdFor, delay, giveBackTwice });
+          const out = new BufferedWriter(inner, bufferSize);
+          const written: Uint8Array[] = [];
+          let seed = 0;
+          for (const { size, timeout, flush } of writes) {
+            const data = pattern(size, ++seed);
+            // The sink queues a cancelled write's bytes, so every write counts, cancelled or not.
+            written.push(data);
+            if (timeout === null) yield* out.write(data);
+            else yield* withTimeoutOpt(timeout, () => out.write(data));
+            if (flush) yield* withTimeoutOpt(timeout ?? 100, () => out.flush());
+          }
+          yield* out.flush();
+          inner.settle();
+          return { changed: inner.changedWhileLent, expected: concat(written), received: concat(inner.chunks) };
+        });
+        assert.equal(result.changed, 0);
+        assert.deepEqual(result.received, result.expected);
+      },
+    ),
+    { numRuns: propertyRuns },
+  );
 });

@@ -5,6 +5,7 @@
  */
 import { Cancelled, pause, sleep, type Operation, type TaskGroup } from "../../src/index.ts";
 import { ReaderBase, WriterBase } from "../../src/io.ts";
+import { keepsHandedOver, type GiveBack } from "../../src/io/writer.ts";
 
 const encoder = new TextEncoder();
 
@@ -82,9 +83,16 @@ export class CollectingWriter extends WriterBase {
     super();
   }
 
-  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+  /** Takes handed-over bytes (see `writeTransferred`), as a socket does. */
+  readonly [keepsHandedOver] = true;
+  /** How many writes handed their bytes over: those are kept as they are, never given back. */
+  transfers = 0;
+
+  protected *writeChunk(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
     if (this.delay > 0) yield* sleep(this.delay);
-    this.chunks.push(bytes.slice());
+    // Kept without a copy, as a socket keeps them: a writer that changed them afterwards would corrupt `chunks`.
+    if (giveBack !== null) this.transfers++;
+    this.chunks.push(giveBack !== null ? bytes : bytes.slice());
   }
 
   protected get isClosed(): boolean {
@@ -122,8 +130,14 @@ export class QueueingWriter extends WriterBase {
     return "queued";
   }
 
-  protected *writeChunk(bytes: Uint8Array): Operation<void> {
-    this.chunks.push(bytes.slice());
+  /** Takes handed-over bytes (see `writeTransferred`), as a socket does. */
+  readonly [keepsHandedOver] = true;
+  /** How many writes handed their bytes over: those are kept as they are, never given back. */
+  transfers = 0;
+
+  protected *writeChunk(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
+    if (giveBack !== null) this.transfers++;
+    this.chunks.push(giveBack !== null ? bytes : bytes.slice());
     yield* sleep(this.delay);
   }
 
@@ -137,6 +151,76 @@ export class QueueingWriter extends WriterBase {
 
   text(): string {
     return new TextDecoder().decode(concat(this.chunks));
+  }
+}
+
+/**
+ * A sink like a socket that gives handed-over bytes back once it has "sent"
+ * them: it takes a write's bytes at once (keeping handed-over ones as they
+ * are), waits `delay` ms, and keeps a cancelled write's bytes queued. A loan
+ * is given back `holdFor` writes later (0: before the write returns), or by
+ * {@link LendingWriter.settle}; just before, the bytes are checked against a
+ * snapshot taken when they were handed over, so a writer that changed them
+ * while they were out is caught (`changedWhileLent`). With `giveBackTwice`,
+ * each loan is given back twice, as a faulty sink might.
+ */
+export class LendingWriter extends WriterBase {
+  readonly chunks: Uint8Array[] = [];
+  /** Takes handed-over bytes (see `writeTransferred`), as a socket does. */
+  readonly [keepsHandedOver] = true;
+  /** Loans whose bytes had changed by the time they were given back. */
+  changedWhileLent = 0;
+  /** Every array buffer that was lent, once each. */
+  readonly lentBuffers = new Set<ArrayBufferLike>();
+  /** Every loan, in order, for a test that gives them back by hand (with `holdFor` Infinity). */
+  readonly loans: { bytes: Uint8Array; snapshot: Uint8Array; giveBack: GiveBack }[] = [];
+  #loans: { bytes: Uint8Array; snapshot: Uint8Array; giveBack: GiveBack; due: number }[] = [];
+  #writes = 0;
+  #closed = false;
+
+  constructor(private readonly options: { holdFor: number; delay?: number; giveBackTwice?: boolean }) {
+    super();
+  }
+
+  get cancelledWrite(): "queued" {
+    return "queued";
+  }
+
+  protected *writeChunk(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
+    this.#writes++;
+    const snapshot = bytes.slice();
+    this.chunks.push(snapshot);
+    if (giveBack !== null) {
+      this.lentBuffers.add(bytes.buffer);
+      this.loans.push({ bytes, snapshot, giveBack });
+      this.#loans.push({ bytes, snapshot, giveBack, due: this.#writes + this.options.holdFor });
+    }
+    this.#giveBackDue(this.#writes);
+    const delay = this.options.delay ?? 0;
+    if (delay > 0) yield* sleep(delay);
+  }
+
+  /** Gives back every loan still out. */
+  settle(): void {
+    this.#giveBackDue(Number.POSITIVE_INFINITY);
+  }
+
+  #giveBackDue(now: number): void {
+    const due = this.#loans.filter((loan) => loan.due <= now);
+    this.#loans = this.#loans.filter((loan) => loan.due > now);
+    for (const loan of due) {
+      if (loan.bytes.some((byte, i) => byte !== loan.snapshot[i])) this.changedWhileLent++;
+      loan.giveBack();
+      if (this.options.giveBackTwice === true) loan.giveBack();
+    }
+  }
+
+  protected get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
   }
 }
 

@@ -16,7 +16,7 @@
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
-import { toBytes } from "../../io/writer.ts";
+import { NO_RETURN, keepsHandedOver, toBytes, writeHandedOver } from "../../io/writer.ts";
 import { BodyWriter, COALESCE } from "../codec/body_writer.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import { responseHeadBytes } from "../codec/serialize.ts";
@@ -313,7 +313,8 @@ export class HttpResponse {
       const message = responseHeadBytes(status, undefined, headers, bytes);
       this.#headersSent = true;
       request.headSent = true;
-      yield* port.transport.write(message);
+      // Made for this write: the transport may keep it instead of a copy.
+      yield* writeHandedOver(port.transport, message, NO_RETURN);
       return;
     }
     const headBytes = responseHeadBytes(status, undefined, headers);
@@ -354,6 +355,11 @@ export class HttpUpgradedConnection extends DuplexBase {
   readonly #port: ConnectionPort;
   #closed = false;
 
+  /** @internal It keeps bytes handed over to it (see `writeTransferred`) and gives them back when done. */
+  get [keepsHandedOver](): true {
+    return true;
+  }
+
   /** @internal Made by {@link HttpResponse.upgrade}. */
   constructor(port: ConnectionPort) {
     super();
@@ -372,9 +378,10 @@ export class HttpUpgradedConnection extends DuplexBase {
     return port.input.buffered > 0 ? port.input.readSome(sizeHint) : port.watched.nextChunk();
   }
 
-  /** Writes to the connection. */
-  protected writeChunk(bytes: Uint8Array): Operation<void> {
-    return this.#port.transport.write(bytes);
+  /** Writes to the connection (handed-over bytes stay handed over). */
+  protected writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
+    const transport = this.#port.transport;
+    return giveBack === null ? transport.write(bytes) : writeHandedOver(transport, bytes, giveBack);
   }
 
   /** True once `close()` or `abort()` was called. */

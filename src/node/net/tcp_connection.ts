@@ -2,22 +2,13 @@
  * `TcpConnection`: a connected TCP socket as a weft `Reader` and `Writer`.
  */
 import type { Socket } from "node:net";
-import { DONE_VOID, SuspensionPoint, asOperation, type Operation } from "../../core/operation.ts";
+import { FINISHED, type Operation } from "../../core/operation.ts";
 import { DuplexBase } from "../../io/duplex.ts";
+import { keepsHandedOver } from "../../io/writer.ts";
 import { ReadPort, WritePort } from "../stream_port.ts";
 import { annotateOsError, formatAddress } from "./os_error.ts";
 import { requireOptionalBoolean, requireOptionalMs } from "./validate.ts";
 
-/** An operation that is already finished: what a write the socket took at once returns. Stateless, so one serves all. */
-class Finished extends SuspensionPoint<void> {
-  next(): IteratorResult<unknown, void> {
-    return DONE_VOID;
-  }
-  throw(error: unknown): IteratorResult<unknown, void> {
-    throw error;
-  }
-}
-const WRITTEN = asOperation(new Finished());
 const READ_API = "TcpConnection.read()";
 
 /**
@@ -111,6 +102,11 @@ export class TcpConnection extends DuplexBase {
   readonly remotePort: number;
   /** The address family of the connection. */
   readonly family: 4 | 6;
+
+  /** @internal It keeps bytes handed over to it (see `writeTransferred`) and gives them back when done. */
+  get [keepsHandedOver](): true {
+    return true;
+  }
 
   readonly #socket: Socket;
   readonly #reader: ReadPort;
@@ -208,16 +204,16 @@ export class TcpConnection extends DuplexBase {
    * when the socket has room (the common case) the bytes are queued here and
    * a finished operation is returned, so a write costs no generator of its own.
    */
-  protected writeChunk(bytes: Uint8Array): Operation<void> {
+  protected writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
     const api = "TcpConnection.write()";
     if (this.#aborted) throw this.#abortedError(api);
     let room: boolean;
     try {
-      room = this.#writer.offer(bytes);
+      room = this.#writer.offer(bytes, giveBack);
     } catch (error) {
       throw annotateOsError(api, error, this.#peer);
     }
-    return room ? WRITTEN : this.#waitDrain(api);
+    return room ? FINISHED : this.#waitDrain(api);
   }
 
   *#waitDrain(api: string): Operation<void> {

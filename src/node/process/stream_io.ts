@@ -6,7 +6,7 @@
 import type { Readable, Writable } from "node:stream";
 import type { Operation } from "../../core/operation.ts";
 import { ReaderBase } from "../../io/reader.ts";
-import { WriterBase } from "../../io/writer.ts";
+import { WriterBase, keepsHandedOver } from "../../io/writer.ts";
 import { ReadPort, WritePort } from "../stream_port.ts";
 import { osError } from "../os_error.ts";
 
@@ -117,6 +117,11 @@ export class StreamWriter extends WriterBase {
   #port: WritePort | null = null;
   #closed = false;
 
+  /** @internal It keeps bytes handed over to it (see `writeTransferred`) and gives them back when done. */
+  get [keepsHandedOver](): true {
+    return true;
+  }
+
   /** `name` is how errors refer to this writer, e.g. `"Process.stdin"`. */
   constructor(name: string, source: StreamWriterSource) {
     super();
@@ -135,14 +140,14 @@ export class StreamWriter extends WriterBase {
   }
 
   /** Writes `bytes` to the stream and waits until it has taken them. */
-  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+  protected *writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
     let port = this.#port;
     if (port === null) {
       this.#stream = this.#source.open();
       port = this.#port = new WritePort(this.#stream);
     }
     try {
-      yield* port.write(bytes);
+      yield* port.write(bytes, giveBack);
     } catch (error) {
       throw osError(`${this.#name}.write()`, error);
     }

@@ -6,6 +6,7 @@ import { Cancelled } from "../../core/errors.ts";
 import type { Operation } from "../../core/operation.ts";
 import { requireTask } from "../../core/scheduler.ts";
 import { DuplexBase } from "../../io/duplex.ts";
+import { keepsHandedOver, type GiveBack } from "../../io/writer.ts";
 import { annotateOsError, formatAddress } from "../net/os_error.ts";
 import { DEFAULT_LINGER_MS } from "../net/tcp_connection.ts";
 import { requireOptionalMs, requireOptions } from "../net/validate.ts";
@@ -138,6 +139,11 @@ export class TlsConnection extends DuplexBase {
   readonly authorized: boolean;
   /** Why the peer's certificate was not verified (Node's code, e.g. `"SELF_SIGNED_CERT_IN_CHAIN"`), if it was not. */
   readonly authorizationError: string | undefined;
+
+  /** @internal It keeps bytes handed over to it (see `writeTransferred`) and gives them back when done. */
+  get [keepsHandedOver](): true {
+    return true;
+  }
 
   readonly #socket: TLSSocket;
   readonly #reader: ReadPort;
@@ -297,13 +303,13 @@ export class TlsConnection extends DuplexBase {
   }
 
   /** Encrypts and sends `bytes`; waits until the socket (or the stream under TLS) has taken them. */
-  protected *writeChunk(bytes: Uint8Array): Operation<void> {
+  protected *writeChunk(bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
     const api = "TlsConnection.write()";
     if (this.#aborted) throw this.#abortedError(api);
     try {
       const channel = this.#channel;
-      if (channel === undefined) yield* this.#writer.write(bytes);
-      else yield* writeThrough(this.#socket, channel, bytes);
+      if (channel === undefined) yield* this.#writer.write(bytes, giveBack);
+      else yield* writeThrough(this.#socket, channel, bytes, giveBack);
     } catch (error) {
       throw this.#aborted ? this.#abortedError(api) : annotateOsError(api, error, this.#peer);
     }
@@ -452,13 +458,14 @@ export class TlsConnection extends DuplexBase {
 }
 
 /** Writes `bytes` to a TLS socket whose ciphertext goes through `channel`, and sends that ciphertext. */
-function* writeThrough(socket: TLSSocket, channel: CipherChannel, bytes: Uint8Array): Operation<void> {
+function* writeThrough(socket: TLSSocket, channel: CipherChannel, bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
   if (socket.destroyed || socket.writableEnded) {
     throw Object.assign(new Error("write(): the stream is closed for writing"), { code: "EPIPE" });
   }
   let done = false;
   let failure: Error | null | undefined = null;
-  socket.write(Buffer.from(bytes), (error) => {
+  socket.write(giveBack === null ? Buffer.from(bytes) : bytes, (error) => {
+    giveBack?.();
     done = true;
     failure = error;
     channel.notify();
