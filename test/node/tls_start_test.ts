@@ -9,7 +9,6 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Cancelled, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
-import { pipe, type Reader, type Writer } from "../../src/io.ts";
 import {
   acceptTls,
   connectTcp,
@@ -21,7 +20,7 @@ import {
   type TlsTransport,
 } from "../../src/node.ts";
 import { quietResources, settleResources } from "./net_support.ts";
-import { hasCommand, makeTestPki, type TestPki } from "./tls_support.ts";
+import { duplexPair, hasCommand, makeTestPki, type TestPki } from "./tls_support.ts";
 
 const HAS_OPENSSL = hasCommand("openssl");
 let pki: TestPki;
@@ -43,43 +42,6 @@ async function silentServer(): Promise<{ silent: { stop(): void }; port: number 
     server.close();
   };
   return { silent: { stop }, port: (server.address() as net.AddressInfo).port };
-}
-
-/** One end of a duplex in-memory stream made of two pipes. */
-interface PipeEnd extends TlsTransport {
-  closed: boolean;
-}
-
-function duplexPair(): [PipeEnd, PipeEnd] {
-  const [r1, w1] = pipe();
-  const [r2, w2] = pipe();
-  const end = (reader: Reader & { close(): void }, writer: Writer & { close(): void }): PipeEnd => {
-    const e: PipeEnd = {
-      closed: false,
-      read: (buf, offset, length) => reader.read(buf, offset, length),
-      readSome: (max) => reader.readSome(max),
-      readExactly: (n) => reader.readExactly(n),
-      readUntil: (sep) => reader.readUntil(sep),
-      readLine: () => reader.readLine(),
-      readAll: () => reader.readAll(),
-      drop: (n) => reader.drop(n),
-      get buffered() {
-        return reader.buffered;
-      },
-      write: (data) => writer.write(data),
-      writeReader: (r) => writer.writeReader(r),
-      // A wrapper forwards what its writer does with a cancelled write (TLS resends what a pipe dropped).
-      cancelledWrite: (writer as { cancelledWrite?: "queued" | "dropped" }).cancelledWrite,
-      shutdownWrite: () => writer.close(),
-      close: () => {
-        e.closed = true;
-        reader.close();
-        writer.close();
-      },
-    };
-    return e;
-  };
-  return [end(r1, w2), end(r2, w1)];
 }
 
 test("startTls and acceptTls over an in-memory pipe() pair: bytes go both ways, end of stream crosses, closing closes the pipes", {

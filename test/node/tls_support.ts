@@ -3,12 +3,15 @@
  * command in a temporary directory: a CA, a server certificate for
  * localhost/127.0.0.1 signed by it, a second unrelated CA, a certificate
  * for the wrong host name (signed by the first CA), and a client
- * certificate (signed by the first CA).
+ * certificate (signed by the first CA). Also an in-memory duplex stream made
+ * of two `pipe()`s, for TLS over a weft stream.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pipe, type Reader, type Writer } from "../../src/io.ts";
+import type { TlsTransport } from "../../src/node.ts";
 
 /** A key and its certificate (PEM), with the files they are in. */
 export interface KeyPair {
@@ -127,4 +130,41 @@ export function makeTestPki(): TestPki {
   );
   const client = makeLeaf(dir, "client", "/CN=weft test client", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n", "ca");
   return { dir, ca, otherCa, server, wrongHost, client, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** One end of a duplex in-memory stream made of two pipes. */
+export interface PipeEnd extends TlsTransport {
+  closed: boolean;
+}
+
+export function duplexPair(): [PipeEnd, PipeEnd] {
+  const [r1, w1] = pipe();
+  const [r2, w2] = pipe();
+  const end = (reader: Reader & { close(): void }, writer: Writer & { close(): void }): PipeEnd => {
+    const e: PipeEnd = {
+      closed: false,
+      read: (buf, offset, length) => reader.read(buf, offset, length),
+      readSome: (max) => reader.readSome(max),
+      readExactly: (n) => reader.readExactly(n),
+      readUntil: (sep) => reader.readUntil(sep),
+      readLine: () => reader.readLine(),
+      readAll: () => reader.readAll(),
+      drop: (n) => reader.drop(n),
+      get buffered() {
+        return reader.buffered;
+      },
+      write: (data) => writer.write(data),
+      writeReader: (r) => writer.writeReader(r),
+      // A wrapper forwards what its writer does with a cancelled write (TLS resends what a pipe dropped).
+      cancelledWrite: (writer as { cancelledWrite?: "queued" | "dropped" }).cancelledWrite,
+      shutdownWrite: () => writer.close(),
+      close: () => {
+        e.closed = true;
+        reader.close();
+        writer.close();
+      },
+    };
+    return e;
+  };
+  return [end(r1, w2), end(r2, w1)];
 }
