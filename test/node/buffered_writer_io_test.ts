@@ -62,20 +62,39 @@ function firstDifference(got: Uint8Array, sent: Uint8Array): number {
   return got.length === sent.length ? -1 : n;
 }
 
+/** A connected end that can half-close: what the socket tests write through. */
+interface Connection extends Reader, Writer {
+  shutdownWrite(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A listener whose connections the tests read from. */
+interface Listener {
+  readonly port: number;
+  accept(): Operation<Connection>;
+  [Symbol.dispose](): void;
+}
+
+/** Sends `data` from a connection made by `connect` to one `listener` accepted, which reads it slowly; returns what arrived. */
+function* throughSocket(listener: Listener, connect: (port: number) => Operation<Connection>, data: Uint8Array): Operation<Uint8Array> {
+  using server = listener;
+  return yield* withTaskGroup<Uint8Array>(function* (group) {
+    const received = group.spawn(function* () {
+      using conn = yield* server.accept();
+      return yield* readSlowly(conn);
+    });
+    using conn = yield* connect(server.port);
+    yield* writeInPieces(conn, data);
+    conn.shutdownWrite();
+    return yield* received.wait();
+  });
+}
+
 test("over TCP, what a BufferedWriter hands the connection arrives complete and in order", LIMIT, async () => {
   const data = pattern(TOTAL, 1);
   const got = await run(function* () {
-    using server = yield* listenTcp({ host: "127.0.0.1", port: 0 });
-    return yield* withTaskGroup<Uint8Array>(function* (group) {
-      const received = group.spawn(function* () {
-        using conn = yield* server.accept();
-        return yield* readSlowly(conn);
-      });
-      using conn = yield* connectTcp({ host: "127.0.0.1", port: server.port });
-      yield* writeInPieces(conn, data);
-      conn.shutdownWrite();
-      return yield* received.wait();
-    });
+    const listener = yield* listenTcp({ host: "127.0.0.1", port: 0 });
+    return yield* throughSocket(listener, (port) => connectTcp({ host: "127.0.0.1", port }), data);
   });
   assert.equal(firstDifference(got, data), -1);
 });
@@ -86,17 +105,8 @@ test("over TLS on a socket, what a BufferedWriter hands the connection arrives c
 }, async () => {
   const data = pattern(TOTAL / 2, 2);
   const got = await run(function* () {
-    using server = yield* listenTls({ host: "127.0.0.1", port: 0, key: pki.server.key, cert: pki.server.cert });
-    return yield* withTaskGroup<Uint8Array>(function* (group) {
-      const received = group.spawn(function* () {
-        using conn = yield* server.accept();
-        return yield* readSlowly(conn);
-      });
-      using conn = yield* connectTls({ host: "localhost", port: server.port, ca: pki.ca.cert });
-      yield* writeInPieces(conn, data);
-      conn.shutdownWrite();
-      return yield* received.wait();
-    });
+    const listener = yield* listenTls({ host: "127.0.0.1", port: 0, key: pki.server.key, cert: pki.server.cert });
+    return yield* throughSocket(listener, (port) => connectTls({ host: "localhost", port, ca: pki.ca.cert }), data);
   });
   assert.equal(firstDifference(got, data), -1);
 });
