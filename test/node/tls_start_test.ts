@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
-import { Cancelled, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
+import { Cancelled, pause, run, sleep, withTaskGroup, withTimeoutOpt, type Operation } from "../../src/index.ts";
 import {
   acceptTls,
   connectTcp,
@@ -387,6 +387,43 @@ test("a peer that closes the TCP connection without close_notify gives end of st
     });
   });
   assert.deepEqual(result, { line: "last words", after: undefined });
+});
+
+test("a read pending on a TLS connection over a pipe ends with end of stream when another task closes the connection, as over a socket", {
+  timeout: 30_000,
+  skip: !HAS_OPENSSL && "openssl is not installed",
+}, async () => {
+  // The close lands at each of the first scheduling rounds after the read started, among them the one where the
+  // read has begun its wait on the stream under TLS and not yet read from it. (Closed before the read starts, the
+  // read is a usage error, as on any closed reader.)
+  const outcomes: string[] = [];
+  for (let rounds = 1; rounds <= 5; rounds++) {
+    const [a, b] = duplexPair();
+    const outcome = await run(() =>
+      withTaskGroup<string>(function* (group) {
+        group.startSoon(function* () {
+          using tls = yield* acceptTls(b, { key: pki.server.key, cert: pki.server.cert });
+          yield* tls.write(`${yield* tls.readLine()}!\n`);
+          yield* tls.readAll();
+        });
+        const tls = yield* startTls(a, { servername: "localhost", ca: pki.ca.cert });
+        yield* tls.write("hi\n");
+        yield* tls.readLine(); // both handshakes are complete
+        const reading = group.spawn(function* () {
+          try {
+            return `read ${String(yield* tls.readSome())}`;
+          } catch (error) {
+            return `${(error as Error).name}: ${(error as Error).message}`;
+          }
+        });
+        for (let i = 0; i < rounds; i++) yield* pause();
+        tls.close();
+        return yield* reading.wait();
+      }),
+    );
+    outcomes.push(outcome);
+  }
+  assert.deepEqual(outcomes, Array(5).fill("read undefined"));
 });
 
 test("startTls and acceptTls bad input: TypeError naming the function and the argument; nothing is closed", {

@@ -163,7 +163,8 @@ export class CipherChannel {
       if (send) group.spawn(() => channel.flush());
       yield* withTaskGroup<void>(function* (race) {
         race.spawn(function* () {
-          const chunk = yield* channel.#under.readSome();
+          // Closed by another task since this wait began: the stream under TLS reads no more, as at its end.
+          const chunk = channel.#closed ? undefined : yield* channel.#under.readSome();
           if (chunk === undefined) {
             channel.#underEnded = true;
             channel.stream.push(null);
