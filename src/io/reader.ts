@@ -102,6 +102,11 @@ const NEWLINE = 10;
 const CARRIAGE_RETURN = 13;
 const DEFAULT_CHUNK = 64 * 1024;
 
+/** The error for a `readChunk` that returned something other than bytes or `undefined`. */
+function badChunk(chunk: unknown): TypeError {
+  return new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+}
+
 function requireCount(api: string, name: string, n: unknown): asserts n is number {
   if (typeof n !== "number" || !Number.isInteger(n)) {
     throw new TypeError(`${api}: ${name} must be an integer, got ${typeof n === "number" ? n : typeof n}`);
@@ -232,7 +237,7 @@ export abstract class ReaderBase implements Reader {
             return undefined;
           }
           if (!(chunk instanceof Uint8Array)) {
-            throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+            throw badChunk(chunk);
           }
           if (chunk.length === 0) continue;
           if (chunk.length <= max) return chunk;
@@ -294,7 +299,7 @@ export abstract class ReaderBase implements Reader {
       }
       if (!(chunk instanceof Uint8Array)) {
         this.finish();
-        throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+        throw badChunk(chunk);
       }
       // An empty chunk says nothing: ask again.
       if (chunk.length === 0) return this.delegate();
@@ -446,7 +451,7 @@ export abstract class ReaderBase implements Reader {
         return false;
       }
       if (!(chunk instanceof Uint8Array)) {
-        throw new TypeError(`readChunk() must return a Uint8Array or undefined, got ${typeof chunk}`);
+        throw badChunk(chunk);
       }
       // An empty chunk is not the end: callers rely on a true result meaning new bytes.
       if (chunk.length === 0) continue;

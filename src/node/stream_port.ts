@@ -105,7 +105,7 @@ export class ReadPort {
       if (flowing) {
         const limit = stream.readableHighWaterMark;
         const onData = (chunk: Uint8Array | string): void => {
-          const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+          const bytes = asBytes(chunk);
           this.#queue.push(bytes);
           this.#queued += bytes.length;
           // Paused again if something else resumed it meanwhile: the queue stays bounded whoever resumes the stream.
@@ -196,12 +196,12 @@ export class ReadPort {
       const chunk: unknown = stream.read();
       const emitted = this.#takeQueued();
       if (emitted !== undefined) return emitted;
-      if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+      if (chunk !== null) return asBytes(chunk as Uint8Array | string);
       return this.#noBytes();
     }
     // A destroyed stream keeps its buffer: what arrived is still delivered.
     const chunk: unknown = stream.read();
-    if (chunk !== null) return typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
+    if (chunk !== null) return asBytes(chunk as Uint8Array | string);
     return this.#noBytes();
   }
 
@@ -300,6 +300,11 @@ export class ReadPort {
       });
     }
   }
+}
+
+/** A chunk as a stream gives it, as bytes (a stream with an encoding set gives strings). */
+function asBytes(chunk: Uint8Array | string): Uint8Array {
+  return typeof chunk === "string" ? Buffer.from(chunk) : chunk;
 }
 
 /** Hooks for a port read by nobody but itself: always open, errors as the stream gave them. */

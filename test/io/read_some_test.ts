@@ -8,10 +8,10 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Cancelled, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
+import { sleep, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { ReaderBase } from "../../src/io.ts";
-import { ScriptedReader, failingThen, handDrivenStep, utf8 } from "./support.ts";
+import { ScriptedReader, failingThen, handDrivenStep, outcomeCancelledAfter, utf8 } from "./support.ts";
 
 /** A reader whose `readChunk` is whatever the test says, counting its calls. */
 class CustomReader extends ReaderBase {
@@ -100,20 +100,7 @@ test("a readChunk that returns something other than bytes is a TypeError, and th
 test("a readSome() cancelled while the source waits takes nothing: the next read gets the chunk", { timeout: 10_000 }, async () => {
   const reader = new ScriptedReader([{ delay: 10, chunk: "kept" }]);
   const [outcome, next] = await runVirtual(function* () {
-    let outcome = "";
-    yield* withTaskGroup<void>(function* (group) {
-      const task = group.spawn(function* () {
-        try {
-          yield* reader.readSome();
-          outcome = "read";
-        } catch (error) {
-          outcome = error instanceof Cancelled ? "Cancelled" : String(error);
-          throw error;
-        }
-      });
-      yield* sleep(5);
-      task.cancel();
-    });
+    const outcome = yield* outcomeCancelledAfter(5, () => reader.readSome());
     return [outcome, yield* reader.readSome()] as const;
   });
   assert.equal(outcome, "Cancelled");

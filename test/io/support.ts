@@ -3,7 +3,7 @@
  * over (virtual or real) time, a writer that records what reached it, and
  * byte helpers that need no `Buffer` (the tests run on every host).
  */
-import { Cancelled, pause, sleep, type Operation, type TaskGroup } from "../../src/index.ts";
+import { Cancelled, pause, sleep, withTaskGroup, type Operation, type TaskGroup } from "../../src/index.ts";
 import { ReaderBase, WriterBase } from "../../src/io.ts";
 import { keepsHandedOver, type GiveBack } from "../../src/io/writer.ts";
 
@@ -222,6 +222,29 @@ export class LendingWriter extends WriterBase {
   close(): void {
     this.#closed = true;
   }
+}
+
+/**
+ * Runs `body` in a task of its own in a group and cancels that task after
+ * `ms`: "done" if `body` finished first, "Cancelled" if the cancellation
+ * reached it, else the error it threw.
+ */
+export function* outcomeCancelledAfter(ms: number, body: () => Operation<unknown>): Operation<string> {
+  let outcome = "";
+  yield* withTaskGroup<void>(function* (group) {
+    const task = group.spawn(function* () {
+      try {
+        yield* body();
+        outcome = "done";
+      } catch (error) {
+        outcome = error instanceof Cancelled ? "Cancelled" : String(error);
+        throw error;
+      }
+    });
+    yield* sleep(ms);
+    task.cancel();
+  });
+  return outcome;
 }
 
 /** What {@link readCancelledAfter} returns for a read that was cancelled. */

@@ -8,10 +8,10 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { Cancelled, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
+import { sleep, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { WriterBase } from "../../src/io.ts";
-import { failingThen, handDrivenStep } from "./support.ts";
+import { failingThen, handDrivenStep, outcomeCancelledAfter } from "./support.ts";
 
 /** A writer whose `writeChunk` is whatever the test says; it records what it was given. */
 class CustomWriter extends WriterBase {
@@ -70,20 +70,7 @@ test("a write cancelled while the sink waits ends with Cancelled and leaves the 
     yield* sleep(10);
   });
   const [outcome, next] = await runVirtual(function* () {
-    let outcome = "";
-    yield* withTaskGroup<void>(function* (group) {
-      const task = group.spawn(function* () {
-        try {
-          yield* writer.write("slow");
-          outcome = "written";
-        } catch (error) {
-          outcome = error instanceof Cancelled ? "Cancelled" : String(error);
-          throw error;
-        }
-      });
-      yield* sleep(5);
-      task.cancel();
-    });
+    const outcome = yield* outcomeCancelledAfter(5, () => writer.write("slow"));
     yield* writer.write("next");
     return [outcome, writer.given] as const;
   });
