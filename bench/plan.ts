@@ -25,6 +25,20 @@ const hostDivisor: Record<HostId, number> = { node: 1, bun: 1, deno: 1, chromium
 /** Peers within a few times weft's cost on every workload: they always run the full N. */
 export const fastPeers: readonly PeerId[] = ["weft", "weft-pump", "await-microtask", "trampoline"];
 
+/**
+ * Whether a cell runs in several fresh processes: a JIT does not always settle
+ * on the same machine code (V8 on Node and Deno, JavaScriptCore on Bun; one
+ * process in a few runs 1.5–3× slower), so one process would let that draw
+ * decide the cell. Every cell on Node; on Bun and Deno the cells that a goal
+ * compares (weft, plain await, the trampoline), not Effection's and Effect's,
+ * which no goal on those hosts uses and which take most of their time.
+ * Chromium runs its cells in one browser, QuickJS interprets.
+ */
+function freshProcesses(host: HostId, peer: PeerId): boolean {
+  if (host === "node") return true;
+  return (host === "bun" || host === "deno") && peer !== "effection" && peer !== "effect";
+}
+
 export function planCell(
   host: HostId,
   peer: PeerId,
@@ -32,8 +46,7 @@ export function planCell(
   options: Pick<BenchOptions, "quick" | "runs" | "processes">,
 ): CellPlan {
   const quick = options.quick;
-  // Several fresh processes per cell on Node: V8 does not always settle on the same machine code.
-  const processes = host === "node" ? (options.processes ?? (quick ? 1 : 3)) : 1;
+  const processes = freshProcesses(host, peer) ? (options.processes ?? (quick ? 1 : 3)) : 1;
   const divisor = hostDivisor[host] * (quick ? 20 : 1);
   const maxN = Math.max(10, 2 * Math.round(workloadInfo(workload).ops / divisor / 2));
   return {

@@ -43,6 +43,17 @@ function group<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   return out;
 }
 
+/** " (Effection 4.1.1, Effect 4.1.0: 1 process)" for the peers whose cells ran in fewer than `processes` processes, else "". */
+function fewerProcesses(cells: readonly CellResult[], processes: number): string {
+  const fewer = new Map<string, number>();
+  for (const c of cells) {
+    const count = c.status === "ok" && c.samples !== undefined ? c.samples.length : processes;
+    if (count < processes) fewer.set(peerLabels[c.peer], Math.max(count, fewer.get(peerLabels[c.peer]) ?? 0));
+  }
+  if (fewer.size === 0) return "";
+  return ` (${[...fewer].map(([label, count]) => `${label}: ${count} process${count === 1 ? "" : "es"}`).join(", ")})`;
+}
+
 function hostSection(results: BenchResults, host: HostId): string[] {
   const info = results.hosts.find((h) => h.id === host)!;
   const lines = [`## ${hostLabels[host]}${info.version !== undefined ? ` (${info.version})` : ""}`, ""];
@@ -74,7 +85,7 @@ function hostSection(results: BenchResults, host: HostId): string[] {
   const cells = results.cells.filter((c) => c.host === host);
   const samples =
     info.processes > 1
-      ? `${info.processes} fresh processes × ${info.runs} timed runs`
+      ? `${info.processes} fresh processes × ${info.runs} timed runs${fewerProcesses(cells, info.processes)}`
       : `1 fresh ${host === "chromium" ? (results.quick ? "page" : "browser context") : host === "quickjs" ? "process and QuickJS runtime" : "process"} × ${info.runs} timed runs`;
   lines.push(`Per cell: ${samples}, after a warm-up run. Ratios above 1 mean weft${ref === "weft-pump" ? " (pump)" : ""} is faster.`);
   const full = new Map(results.workloads.map((w) => [w.name, w.ops]));

@@ -14,7 +14,7 @@ import type { LoadSectionResult } from "../../bench/load_sections.ts";
 import { logScale, logTicks, renderSvg, shortName, tickLabel } from "../../bench/report_svg.ts";
 import { nodeTargets } from "../../bench/targets.ts";
 import { planCell } from "../../bench/plan.ts";
-import { workloads, type PeerId } from "../../bench/catalog.ts";
+import { peerLabels, workloads, type PeerId } from "../../bench/catalog.ts";
 import type { BenchResults, CellResult } from "../../bench/results.ts";
 
 test("median of odd and even counts, unsorted input left as it was", () => {
@@ -333,6 +333,45 @@ test("plan: the IO workloads run the full N for every peer; other slow peers may
   }
   assert.equal(planCell("node", "await-immediate", "pause_loop", options).fixedN, false);
   assert.equal(planCell("node", "await-immediate", "tcp_echo", { ...options, quick: true }).maxN, 1000);
+});
+
+test("plan: fresh processes per cell on Node for every peer, on Bun and Deno for the peers a goal compares", () => {
+  const options = { quick: false, runs: 5, processes: undefined };
+  for (const peer of ["weft", "effection", "effect"] as PeerId[])
+    assert.equal(planCell("node", peer, "pause_loop", options).processes, 3, peer);
+  for (const host of ["bun", "deno"] as const) {
+    for (const peer of ["weft", "weft-pump", "await-microtask", "await-immediate", "trampoline"] as PeerId[]) {
+      assert.equal(planCell(host, peer, "pause_loop", options).processes, 3, `${host} ${peer}`);
+    }
+    for (const peer of ["effection", "effect"] as PeerId[])
+      assert.equal(planCell(host, peer, "pause_loop", options).processes, 1, `${host} ${peer}`);
+  }
+  assert.equal(planCell("chromium", "weft", "pause_loop", options).processes, 1);
+  assert.equal(planCell("quickjs", "weft", "pause_loop", options).processes, 1);
+  assert.equal(planCell("bun", "weft", "pause_loop", { ...options, quick: true }).processes, 1);
+  assert.equal(planCell("deno", "weft", "pause_loop", { ...options, processes: 5 }).processes, 5);
+});
+
+test("markdown: a host whose peers ran in different numbers of processes says which ran in fewer", () => {
+  const results = sample({ weft: 10, "await-microtask": 30, effection: 40 });
+  for (const cell of results.cells) {
+    if (cell.status === "ok")
+      cell.samples =
+        cell.peer === "effection"
+          ? [[40, 40, 40]]
+          : [
+              [10, 10],
+              [10, 10],
+              [10, 10],
+            ];
+  }
+  assert.ok(
+    formatMarkdown(results).includes(
+      `Per cell: 3 fresh processes × 5 timed runs (${peerLabels.effection}: 1 process), after a warm-up run`,
+    ),
+  );
+  for (const cell of results.cells) if (cell.status === "ok") cell.samples = [[10], [10], [10]];
+  assert.match(formatMarkdown(results), /Per cell: 3 fresh processes × 5 timed runs, after a warm-up run/);
 });
 
 test("markdown: a table per host with ratios, footnotes for N and n/a, the targets", () => {
