@@ -17,6 +17,7 @@ import { Mutex } from "../sync/mutex.ts";
 import { CondVar } from "../sync/cond_var.ts";
 import { allocBytes } from "../io/byte_pool.ts";
 import { ByteWindow } from "../io/byte_window.ts";
+import { readerNow, writerNow } from "../io/direct.ts";
 import { plainView } from "../io/plain_view.ts";
 import { decodeUtf8 } from "../io/data.ts";
 import { ReaderBase, type Reader } from "../io/reader.ts";
@@ -418,7 +419,7 @@ export class WebSocket {
           // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
           let chunk: Uint8Array | undefined;
           try {
-            chunk = yield* this.#t.readSome();
+            chunk = yield* readerNow(this.#t).readSome();
           } catch (error) {
             if (error instanceof Cancelled) throw error;
             throw this.#lost(error);
@@ -701,7 +702,7 @@ export class WebSocket {
           out.set(bytes, head);
           try {
             // Made for this write: the transport may keep it instead of a copy.
-            yield* writeHandedOver(this.#t, out, NO_RETURN);
+            yield* writeHandedOver(writerNow(this.#t), out, NO_RETURN);
           } catch (error) {
             if (error instanceof Cancelled) throw error;
             throw this.#lost(error);
@@ -889,7 +890,8 @@ export class WebSocket {
   /** Writes `bytes` to the transport; `made` says they were made for this write, so the transport may keep them. */
   *#write(bytes: Uint8Array, made = false): Operation<void> {
     try {
-      yield* made ? writeHandedOver(this.#t, bytes, NO_RETURN) : this.#t.write(bytes);
+      const to = writerNow(this.#t);
+      yield* made ? writeHandedOver(to, bytes, NO_RETURN) : to.write(bytes);
     } catch (error) {
       if (error instanceof Cancelled) throw error;
       throw this.#lost(error);
@@ -917,7 +919,7 @@ export class WebSocket {
   *#transportRead(max: number): Operation<Uint8Array> {
     let chunk: Uint8Array | undefined;
     try {
-      chunk = yield* this.#t.readSome(max);
+      chunk = yield* readerNow(this.#t).readSome(max);
     } catch (error) {
       if (error instanceof Cancelled) throw error;
       throw this.#lost(error);

@@ -15,8 +15,10 @@
  */
 import { WeftUsageError } from "../../core/errors.ts";
 import { describe, type Operation } from "../../core/operation.ts";
+import { directReader, directWriter } from "../../io/direct.ts";
 import { DuplexBase } from "../../io/duplex.ts";
-import { NO_RETURN, keepsHandedOver, toBytes, writeHandedOver } from "../../io/writer.ts";
+import type { Reader } from "../../io/reader.ts";
+import { NO_RETURN, keepsHandedOver, toBytes, writeHandedOver, type Writer } from "../../io/writer.ts";
 import { BodyWriter, COALESCE } from "../codec/body_writer.ts";
 import type { BodyFraming } from "../codec/framing.ts";
 import { responseHeadBytes } from "../codec/serialize.ts";
@@ -369,6 +371,21 @@ export class HttpUpgradedConnection extends DuplexBase {
   /** The transport's: see `Writer.cancelledWrite`. */
   get cancelledWrite(): "queued" | "dropped" | undefined {
     return this.#port.transport.cancelledWrite;
+  }
+
+  /**
+   * @internal The transport, once nothing is left in front of it: no bytes
+   * that came after the request head, none stashed by the HTTP pump or
+   * buffered here, and this connection open (see `direct.ts`).
+   */
+  [directReader](): Reader | null {
+    const port = this.#port;
+    return !this.#closed && this.buffered === 0 && port.input.buffered === 0 && port.watched.passesThrough ? port.transport : null;
+  }
+
+  /** @internal The transport while this connection is open: a write here is a write there (see `direct.ts`). */
+  [directWriter](): Writer | null {
+    return this.#closed ? null : this.#port.transport;
   }
 
   /** Reads the bytes buffered after the head first, then the connection. */

@@ -85,6 +85,23 @@ export class WatchedReader extends ReaderBase {
     return this.#ended || this.#error !== undefined;
   }
 
+  /**
+   * True when a read goes straight to the transport (see {@link WatchedReader.nextChunk}): the
+   * connection was handed over, the pump has returned, nothing is stashed or buffered here, and
+   * nothing ended, failed or was closed.
+   */
+  get passesThrough(): boolean {
+    return (
+      this.#handedOver &&
+      !this.#pumping &&
+      this.#chunks.length === 0 &&
+      this.buffered === 0 &&
+      this.#error === undefined &&
+      !this.#ended &&
+      !this.#closed
+    );
+  }
+
   /** True when bytes are waiting in the stash (or in this reader's own buffer). */
   get hasBytes(): boolean {
     return this.#chunks.length > 0 || this.buffered > 0;
