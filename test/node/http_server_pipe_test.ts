@@ -7,31 +7,18 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { now, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
-import { serveHttpConnection, type ConnectionConfig, type HttpHandler } from "../../src/http/server/connection.ts";
+import { now, sleep, withTaskGroup } from "../../src/index.ts";
+import { serveHttpConnection, type HttpHandler } from "../../src/http/server/connection.ts";
 import { fetchHandler } from "../../src/http/server/fetch.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { HttpBodyTooLarge } from "../../src/http.ts";
 import { ReadLimitExceeded } from "../../src/io.ts";
-import { duplexPair, RawClient, serverConfig } from "./http_support.ts";
+import { duplexPair, RawClient, served, serverConfig } from "./http_support.ts";
 
 const LIMIT = { timeout: 30_000 };
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`;
 
 /** Serves one pipe connection with `handler` while `client` talks to it; returns when both are done. */
-function* served(
-  handler: HttpHandler,
-  client: (c: RawClient) => Operation<void>,
-  config: ConnectionConfig = serverConfig(),
-): Operation<void> {
-  const [serverEnd, clientEnd] = duplexPair();
-  yield* withTaskGroup<void>(function* (group) {
-    group.startSoon(() => serveHttpConnection(serverEnd, handler, config));
-    yield* client(new RawClient(clientEnd));
-    clientEnd.close();
-  });
-}
-
 const hello: HttpHandler = function* (req, res) {
   yield* res.end(`hello ${req.target}`);
 };

@@ -9,8 +9,9 @@ import { bodyReader } from "../../src/http/codec/body_reader.ts";
 import { responseFraming } from "../../src/http/codec/framing.ts";
 import { HttpInput, type ResponseHead } from "../../src/http/codec/input.ts";
 import { resolveLimits } from "../../src/http/limits.ts";
-import type { ConnectionConfig } from "../../src/http/server/connection.ts";
-import type { PipeEnd } from "../pipe_pair.ts";
+import { serveHttpConnection, type ConnectionConfig, type HttpHandler } from "../../src/http/server/connection.ts";
+import { withTaskGroup } from "../../src/index.ts";
+import { duplexPair, type PipeEnd } from "../pipe_pair.ts";
 
 export { duplexPair, PipeEnd } from "../pipe_pair.ts";
 
@@ -80,4 +81,22 @@ export class RawClient {
       return true;
     }
   }
+}
+
+/**
+ * Serves one in-memory connection with `handler` while `client` talks to it
+ * through a {@link RawClient} (and, for raw bytes, the client's end of the
+ * pair); closes the client's end when `client` returns.
+ */
+export function* served(
+  handler: HttpHandler,
+  client: (c: RawClient, end: PipeEnd) => Operation<void>,
+  config: ConnectionConfig = serverConfig(),
+): Operation<void> {
+  const [serverEnd, clientEnd] = duplexPair();
+  yield* withTaskGroup<void>(function* (group) {
+    group.startSoon(() => serveHttpConnection(serverEnd, handler, config));
+    yield* client(new RawClient(clientEnd), clientEnd);
+    clientEnd.close();
+  });
 }

@@ -9,24 +9,14 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { withTaskGroup, type Operation } from "../../src/index.ts";
-import { serveHttpConnection, type HttpHandler } from "../../src/http/server/connection.ts";
+import type { Operation } from "../../src/index.ts";
 import type { HttpUpgradedConnection } from "../../src/http/server/response.ts";
 import { directReader, directWriter, readerNow, writerNow } from "../../src/io/direct.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { acceptWebSocket } from "../../src/ws.ts";
-import { duplexPair, RawClient, serverConfig, type PipeEnd } from "./http_support.ts";
+import { RawClient, served } from "./http_support.ts";
 
 const LIMIT = { timeout: 30_000 };
-
-function* served(handler: HttpHandler, client: (c: RawClient, end: PipeEnd) => Operation<void>): Operation<void> {
-  const [serverEnd, clientEnd] = duplexPair();
-  yield* withTaskGroup<void>(function* (group) {
-    group.startSoon(() => serveHttpConnection(serverEnd, handler, serverConfig()));
-    yield* client(new RawClient(clientEnd), clientEnd);
-    clientEnd.close();
-  });
-}
 
 const UPGRADE = "GET /x HTTP/1.1\r\nHost: x\r\nUpgrade: test\r\nConnection: upgrade\r\n\r\n";
 
