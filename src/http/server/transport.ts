@@ -88,17 +88,11 @@ export class WatchedReader extends ReaderBase {
   /**
    * True when a read goes straight to the transport (see {@link WatchedReader.nextChunk}): the
    * connection was handed over, the pump has returned, nothing is stashed or buffered here, and
-   * nothing ended, failed or was closed.
+   * the pump saw no end or error.
    */
   get passesThrough(): boolean {
     return (
-      this.#handedOver &&
-      !this.#pumping &&
-      this.#chunks.length === 0 &&
-      this.buffered === 0 &&
-      this.#error === undefined &&
-      !this.#ended &&
-      !this.#closed
+      this.#handedOver && !this.#pumping && this.#chunks.length === 0 && this.buffered === 0 && this.#error === undefined && !this.#ended
     );
   }
 
@@ -181,7 +175,7 @@ export class WatchedReader extends ReaderBase {
     // Not a generator itself: the operation it returns is the one the caller delegates to, a level less on every resume.
     if (this.buffered > 0) return this.readSome();
     if (current !== null && current.cancelDue) throw new Cancelled();
-    if (this.#chunks.length === 0 && this.#handedOver && !this.#pumping && this.#error === undefined && !this.#ended) {
+    if (this.passesThrough) {
       // The transport's read itself (a level less again): its end is then seen by the caller, not recorded here,
       // which nothing after a hand-over asks about.
       return this.#source.readSome();
