@@ -10,7 +10,8 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
+import { NO_RETURN } from "../../src/io/writer.ts";
 import { WritePort } from "../../src/node/stream_port.ts";
 import { pattern } from "../io/support.ts";
 import { rawServer } from "./net_support.ts";
@@ -128,4 +129,47 @@ test("a stream that is not a socket gets a copy of handed-over bytes and gives t
   await hostTurns();
   assert.deepEqual({ atOnce, givenBack }, { atOnce: 1, givenBack: 1 });
   assert.deepEqual(new Uint8Array(chunk), pattern(4096, 4));
+});
+
+/** A Writable that keeps every chunk it is given. */
+function recordingStream(): { stream: Writable; chunks: unknown[] } {
+  const chunks: unknown[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  return { stream, chunks };
+}
+
+test(
+  "bytes handed over for good reach the stream as a copy when small (at most 64 bytes) and as a view of the caller's memory when larger",
+  LIMIT,
+  () => {
+    const { stream, chunks } = recordingStream();
+    const port = new WritePort(stream);
+    const small = pattern(64, 4);
+    const large = pattern(65, 5);
+    port.offer(small, NO_RETURN);
+    port.offer(large, NO_RETURN);
+    const [first, second] = chunks as Buffer[];
+    assert.ok(first instanceof Buffer && second instanceof Buffer);
+    assert.deepEqual(
+      {
+        smallBytes: new Uint8Array(first),
+        smallShares: first.buffer === small.buffer,
+        largeShares: second.buffer === large.buffer && second.byteOffset === large.byteOffset,
+      },
+      { smallBytes: pattern(64, 4), smallShares: false, largeShares: true },
+    );
+  },
+);
+
+test("a Node Buffer handed over for good is passed on as it is, however small", LIMIT, () => {
+  const { stream, chunks } = recordingStream();
+  const port = new WritePort(stream);
+  const small = Buffer.from(pattern(16, 6));
+  port.offer(small, NO_RETURN);
+  assert.equal(chunks[0], small);
 });
