@@ -85,7 +85,7 @@ const wsEcho: LoadSection = {
         "the `ws` package's `WebSocketServer`, each in a fresh process per timed run, driven by one `ws` client process over 1 and " +
         `64 connections: each connection sends a ${MESSAGE_SIZE}-byte binary message, waits for its echo and sends the next. ` +
         `${count(size.messages)} round trips per timed run after a warm-up of a tenth of that; each row is the median of ` +
-        `${size.runs} timed runs, the two servers' runs interleaved. CPU per message is the server process's utime + stime from ` +
+        `${size.runs} timed runs, the two servers' runs interleaved and taking turns going first. CPU per message is the server process's utime + stime from ` +
         "`/proc` over the timed run. The client's cost is in both rates alike, so the ratio understates the servers' " +
         "difference; the CPU column shows it. Target: weft at least 1.0× ws.",
       header: ["server", "connections", "messages/s", "÷ ws", "CPU per message"],

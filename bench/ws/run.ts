@@ -5,8 +5,9 @@
  * `acceptWebSocket`) against the `ws` package's server, the same `ws` client
  * driving both (see echo_load.ts). Each row is the median of `runs` timed
  * runs, each on a fresh server process after a warm-up; the two servers'
- * runs are interleaved so load on a shared machine falls on both. Compare
- * the ratio, not absolute numbers across invocations.
+ * runs are interleaved, taking turns going first, so load on a shared
+ * machine falls on both. Compare the ratio, not absolute numbers across
+ * invocations.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,15 +24,29 @@ function perClient(messages: number, connections: number): number {
   return Math.max(1, Math.round(messages / connections));
 }
 
-/** The benchmark; `messages` round trips in all per timed run. */
-export async function wsBench(options: { messages: number; runs: number; connections?: readonly number[] }): Promise<WsBenchReport> {
+/** One timed run against a fresh server of `kind` (what {@link echoLoad} does; a test may stand in for it). */
+export type EchoRun = (
+  kind: EchoServerKind,
+  options: { connections: number; perClient: number; warmup: number },
+) => Promise<EchoLoadResult>;
+
+/**
+ * The benchmark; `messages` round trips in all per timed run. The two servers
+ * take turns going first (weft then ws, then ws then weft, ...): whatever
+ * the machine does between runs falls on both alike rather than always on
+ * the one that runs second.
+ */
+export async function wsBench(
+  options: { messages: number; runs: number; connections?: readonly number[] },
+  load: EchoRun = echoLoad,
+): Promise<WsBenchReport> {
   const report: WsBenchReport = { rows: [] };
   for (const connections of options.connections ?? [1, 64]) {
     const rows = { weft: [] as EchoLoadResult[], ws: [] as EchoLoadResult[] };
     for (let run = 0; run < options.runs; run++) {
-      for (const kind of ["weft", "ws"] as const) {
+      for (const kind of run % 2 === 0 ? (["weft", "ws"] as const) : (["ws", "weft"] as const)) {
         const count = perClient(options.messages, connections);
-        rows[kind].push(await echoLoad(kind, { connections, perClient: count, warmup: Math.max(1, Math.round(count / 10)) }));
+        rows[kind].push(await load(kind, { connections, perClient: count, warmup: Math.max(1, Math.round(count / 10)) }));
       }
     }
     report.rows.push({ kind: "weft", connections, runs: rows.weft }, { kind: "ws", connections, runs: rows.ws });
@@ -46,7 +61,7 @@ function median(values: readonly number[]): number {
 }
 
 /** The size of a full run and of a `--quick` one: round trips per timed run, and timed runs per row. */
-export const WS_BENCH_SIZES = { full: { messages: 100_000, runs: 5 }, quick: { messages: 20_000, runs: 3 } } as const;
+export const WS_BENCH_SIZES = { full: { messages: 100_000, runs: 6 }, quick: { messages: 20_000, runs: 4 } } as const;
 
 /** One table row per server and connection count: the server, connections, messages/s (median), weft's messages/s over ws's, server CPU per message (median). */
 export function wsBenchRows(report: WsBenchReport): string[][] {

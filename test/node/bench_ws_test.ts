@@ -8,7 +8,7 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { echoLoad } from "../../bench/ws/echo_load.ts";
-import { formatWsBench, wsBench, wsBenchRows } from "../../bench/ws/run.ts";
+import { formatWsBench, wsBench, wsBenchRows, type EchoRun } from "../../bench/ws/run.ts";
 import { loadSectionNames, loadSections } from "../../bench/load_sections.ts";
 
 test("ws_echo: the weft and ws echo servers each answer every round trip over 1 and 3 connections", { timeout: 60_000 }, async () => {
@@ -52,4 +52,25 @@ test("ws_echo is a load section of npm run bench, and runs as one", { timeout: 6
     ],
   );
   for (const row of rows) assert.equal(row.length, 5);
+});
+
+test("the two ws_echo servers take turns going first, run after run, and each row keeps its own runs", { timeout: 10_000 }, async () => {
+  const order: string[] = [];
+  const fake: EchoRun = async (kind, options) => {
+    order.push(`${kind}/${options.connections}`);
+    // weft's runs at 1 connection are numbered 100, 101, ...: the row must keep them, in order.
+    const rate = (kind === "weft" ? 100 : 200) + order.filter((o) => o === `${kind}/${options.connections}`).length - 1;
+    return { connections: options.connections, messages: 10, seconds: 1, messagesPerSecond: rate, cpuNsPerMessage: undefined };
+  };
+  const report = await wsBench({ messages: 40, runs: 4, connections: [1, 2] }, fake);
+  assert.deepEqual(order, [
+    ...["weft/1", "ws/1", "ws/1", "weft/1", "weft/1", "ws/1", "ws/1", "weft/1"],
+    ...["weft/2", "ws/2", "ws/2", "weft/2", "weft/2", "ws/2", "ws/2", "weft/2"],
+  ]);
+  assert.deepEqual(
+    report.rows[0]!.runs.map((r) => r.messagesPerSecond),
+    [100, 101, 102, 103],
+  );
+  // The median of 100..103 over that of 200..203.
+  assert.equal(wsBenchRows(report)[0]![3], `${(101.5 / 201.5).toFixed(2)}×`);
 });
