@@ -1,0 +1,85 @@
+/**
+ * The event-loop driver runs a task woken from a host callback right after
+ * that callback (docs/semantics.md, «Drivers»), up to eight times between
+ * two macrotask drains; later wake-ups wait for the macrotask, which runs
+ * them together, and a macrotask that finds more than eight tasks ready
+ * leaves none to run at once until the host is quiet again.
+ *
+ * The host callbacks here are `setImmediate` callbacks queued together, so
+ * they run in one check phase, and Node runs what a callback scheduled with
+ * `process.nextTick` before the next one: every order asserted is Node's
+ * event loop order, not a race.
+ */
+import { test } from "node:test";
+import "../unhandled_guard.ts";
+import assert from "node:assert/strict";
+import { action, run, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
+
+const LIMIT = { timeout: 10_000 };
+
+/**
+ * Runs `count` tasks that each park until woken from outside weft; once all
+ * are parked and a host timer's drain has run (a macrotask, which gives the
+ * allowance back), queues one `setImmediate` callback per task in `turns`
+ * (an array of counts per host turn) that wakes it. Returns the order in
+ * which callbacks ("cN") and tasks ("tN") ran.
+ */
+async function wakeFromCallbacks(turns: number[]): Promise<string[]> {
+  const order: string[] = [];
+  const count = turns.reduce((a, b) => a + b, 0);
+  const wakers: Array<() => void> = [];
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      for (let i = 1; i <= count; i++) {
+        group.startSoon(function* (): Operation<void> {
+          yield* action<void>((resolve) => {
+            wakers[i] = () => resolve();
+          });
+          order.push(`t${i}`);
+        });
+      }
+      // Every child parks, and the drain that resumes this body after the timer is a macrotask drain.
+      yield* sleep(1);
+      let next = 1;
+      const queueTurn = (turn: number): void => {
+        const n = turns[turn];
+        if (n === undefined) return;
+        for (let k = 0; k < n; k++) {
+          const i = next++;
+          setImmediate(() => {
+            order.push(`c${i}`);
+            wakers[i]!();
+            // The next turn's callbacks are queued from this turn's last one: they run in the next check phase.
+            if (k === n - 1) queueTurn(turn + 1);
+          });
+        }
+      };
+      queueTurn(0);
+    });
+  });
+  return order;
+}
+
+test("a task woken from a host callback runs right after that callback, before the host's next one", LIMIT, async () => {
+  assert.deepEqual(await wakeFromCallbacks([2]), ["c1", "t1", "c2", "t2"]);
+});
+
+test("past eight wake-ups from host callbacks, the rest wait for the macrotask and run together", LIMIT, async () => {
+  const order = await wakeFromCallbacks([10]);
+  const eager = Array.from({ length: 8 }, (_, i) => [`c${i + 1}`, `t${i + 1}`]).flat();
+  assert.deepEqual(order, [...eager, "c9", "c10", "t9", "t10"]);
+});
+
+test("the macrotask gives the allowance back: the next turn's wake-ups run at once again", LIMIT, async () => {
+  const order = await wakeFromCallbacks([10, 2]);
+  assert.deepEqual(order.slice(-4), ["c11", "t11", "c12", "t12"]);
+});
+
+test("a macrotask that finds more than eight tasks ready leaves none to run at once in the next turn", LIMIT, async () => {
+  // Turn 1: eight at once, then twelve batched (more than eight ready when their macrotask drains).
+  // Turn 2: the host is busy, so both wake-ups are batched; their macrotask finds two ready and gives the allowance back.
+  // Turn 3: at once again.
+  const order = await wakeFromCallbacks([20, 2, 1]);
+  const tail = order.slice(order.indexOf("c21"));
+  assert.deepEqual(tail, ["c21", "c22", "t21", "t22", "c23", "t23"]);
+});
