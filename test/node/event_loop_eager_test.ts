@@ -13,52 +13,9 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { action, run, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
+import { wakeFromCallbacks } from "./event_loop_support.ts";
 
 const LIMIT = { timeout: 10_000 };
-
-/**
- * Runs `count` tasks that each park until woken from outside weft; once all
- * are parked and a host timer's drain has run (a macrotask, which gives the
- * allowance back), queues one `setImmediate` callback per task in `turns`
- * (an array of counts per host turn) that wakes it. Returns the order in
- * which callbacks ("cN") and tasks ("tN") ran.
- */
-async function wakeFromCallbacks(turns: number[]): Promise<string[]> {
-  const order: string[] = [];
-  const count = turns.reduce((a, b) => a + b, 0);
-  const wakers: Array<() => void> = [];
-  await run(function* () {
-    yield* withTaskGroup<void>(function* (group) {
-      for (let i = 1; i <= count; i++) {
-        group.startSoon(function* (): Operation<void> {
-          yield* action<void>((resolve) => {
-            wakers[i] = () => resolve();
-          });
-          order.push(`t${i}`);
-        });
-      }
-      // Every child parks, and the drain that resumes this body after the timer is a macrotask drain.
-      yield* sleep(1);
-      let next = 1;
-      const queueTurn = (turn: number): void => {
-        const n = turns[turn];
-        if (n === undefined) return;
-        for (let k = 0; k < n; k++) {
-          const i = next++;
-          setImmediate(() => {
-            order.push(`c${i}`);
-            wakers[i]!();
-            // The next turn's callbacks are queued from this turn's last one: they run in the next check phase.
-            if (k === n - 1) queueTurn(turn + 1);
-          });
-        }
-      };
-      queueTurn(0);
-    });
-  });
-  return order;
-}
 
 test("a task woken from a host callback runs right after that callback, before the host's next one", LIMIT, async () => {
   assert.deepEqual(await wakeFromCallbacks([2]), ["c1", "t1", "c2", "t2"]);
