@@ -6,10 +6,10 @@
 import { action, run, sleep, withTaskGroup, type Operation } from "../../src/index.ts";
 
 /**
- * Runs `count` tasks that each park until woken from outside weft; once all
- * are parked and a host timer's drain has run (a macrotask, which gives the
- * allowance back), queues one `setImmediate` callback per task in `turns`
- * (an array of counts per host turn) that wakes it. Returns the order in
+ * Runs one task per callback in `turns` (how many callbacks each host turn
+ * has), each parked until woken from outside weft; once all are parked and a
+ * host timer's drain has run (a macrotask, which gives the allowance back),
+ * queues the turns' `setImmediate` callbacks, each waking its task. Returns the order in
  * which callbacks ("cN") and tasks ("tN") ran.
  */
 export async function wakeFromCallbacks(turns: readonly number[]): Promise<string[]> {

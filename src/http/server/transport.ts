@@ -91,9 +91,7 @@ export class WatchedReader extends ReaderBase {
    * the pump saw no end or error.
    */
   get passesThrough(): boolean {
-    return (
-      this.#handedOver && !this.#pumping && this.#chunks.length === 0 && this.buffered === 0 && this.#error === undefined && !this.#ended
-    );
+    return this.#handedOver && !this.#pumping && !this.hasBytes && !this.peerGone;
   }
 
   /** True when bytes are waiting in the stash (or in this reader's own buffer). */
