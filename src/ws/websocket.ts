@@ -85,6 +85,13 @@ const EMPTY = new Uint8Array(0);
 /** What {@link WebSocket}'s whole-frame fast path found at the front of its input: more bytes are due, or the general path must read it. */
 const MORE = 0;
 const SLOW = 1;
+/**
+ * A whole-frame payload up to this size is copied out of the input into a
+ * fresh array (unmasked on the way) instead of handed out as a view: V8
+ * keeps an array this small on the JavaScript heap, which is cheaper to make
+ * than a view, and a copy needs no plain-array view of the transport's chunk.
+ */
+const COPY_MAX = 64;
 
 /** Mask keys come from a pool of random bytes, refilled 4 KiB at a time, so a frame costs no call into the crypto API. */
 const keyPool = new Uint8Array(4096);
@@ -272,6 +279,8 @@ export class WebSocket {
   #msgSeq = 0;
   #msgText = false;
   #msgSize = 0;
+  /** How many input bytes the last frame {@link WebSocket.#takeFrame} returned took (header and payload). */
+  #taken = 0;
   readonly #utf8 = new Utf8Validator();
 
   // Pings waiting for their pong, by payload.
@@ -404,28 +413,44 @@ export class WebSocket {
       if (!this.#readLock.tryAcquire()) break fast;
       this.#receiving = true;
       try {
+        const input = this.#in;
         for (;;) {
-          const got = this.#takeFrame();
+          let got = this.#takeFrame(input.bytes, input.start, input.end - input.start, true);
           if (got === SLOW) break fast;
-          if (got !== MORE) {
-            if (this.#msgText) {
-              const bad = this.#utf8.feed(got);
-              if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
-              if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+          if (got === MORE) {
+            // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
+            let chunk: Uint8Array | undefined;
+            try {
+              chunk = yield* readerNow(this.#t).readSome();
+            } catch (error) {
+              if (error instanceof Cancelled) throw error;
+              throw this.#lost(error);
             }
-            frame = got;
-            break fast;
+            if (chunk === undefined) throw this.#lost(undefined);
+            if (input.end !== input.start) {
+              input.append(plainView(chunk));
+              continue;
+            }
+            // Nothing held: a small frame is taken from the chunk as it came, which then never enters the input.
+            got = this.#takeFrame(chunk, 0, chunk.length, false);
+            if (got === MORE || got === SLOW) {
+              input.append(plainView(chunk));
+              continue;
+            }
+            if (this.#taken < chunk.length) {
+              input.append(plainView(chunk));
+              input.consume(this.#taken);
+            }
+          } else {
+            input.consume(this.#taken);
           }
-          // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
-          let chunk: Uint8Array | undefined;
-          try {
-            chunk = yield* readerNow(this.#t).readSome();
-          } catch (error) {
-            if (error instanceof Cancelled) throw error;
-            throw this.#lost(error);
+          if (this.#msgText) {
+            const bad = this.#utf8.feed(got);
+            if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
+            if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
           }
-          if (chunk === undefined) throw this.#lost(undefined);
-          this.#in.append(plainView(chunk));
+          frame = got;
+          break fast;
         }
       } finally {
         this.#receiving = false;
@@ -440,16 +465,17 @@ export class WebSocket {
 
   /**
    * Takes a whole unfragmented data frame of at most 64 KiB (header checked
-   * as {@link WebSocket.#pumpOne} does, payload unmasked) from the input,
-   * or says that more bytes are due (MORE) or that the general path must
-   * read the frame (SLOW); nothing is taken in those cases.
+   * as {@link WebSocket.#pumpOne} does, payload unmasked) from
+   * `bytes[at..at+size)`, setting {@link WebSocket.#taken} to the bytes it
+   * took (the caller drops them from where they are), or says that more
+   * bytes are due (MORE) or that the general path must read the frame
+   * (SLOW); nothing is taken in those cases. A payload up to COPY_MAX bytes
+   * comes back as a copy; a larger one as a view of `bytes`, unmasked in
+   * place, which only a plain array held by the input may give (`views`):
+   * otherwise it is MORE, and the caller puts the bytes in the input first.
    */
-  #takeFrame(): Uint8Array | typeof MORE | typeof SLOW {
-    const input = this.#in;
-    const at = input.start;
-    const size = input.end - at;
+  #takeFrame(bytes: Uint8Array, at: number, size: number, views: boolean): Uint8Array | typeof MORE | typeof SLOW {
     if (size < 2) return MORE;
-    const bytes = input.bytes;
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
     const opcode = b0 & 0x0f;
@@ -468,21 +494,46 @@ export class WebSocket {
     const keyAt = at + head;
     if (!this.#masks) head += 4;
     if (size < head + length) return MORE;
+    if (length > COPY_MAX && !views) return MORE;
     const start = at + head;
-    const end = start + length;
-    if (!this.#masks) {
-      const key = this.#frameKey;
-      key[0] = bytes[keyAt]!;
-      key[1] = bytes[keyAt + 1]!;
-      key[2] = bytes[keyAt + 2]!;
-      key[3] = bytes[keyAt + 3]!;
-      applyMask(bytes, key, 0, start, end);
+    let payload: Uint8Array;
+    if (length <= COPY_MAX) {
+      payload = new Uint8Array(length);
+      if (this.#masks) {
+        for (let i = 0; i < length; i++) payload[i] = bytes[start + i]!;
+      } else {
+        const k0 = bytes[keyAt]!;
+        const k1 = bytes[keyAt + 1]!;
+        const k2 = bytes[keyAt + 2]!;
+        const k3 = bytes[keyAt + 3]!;
+        let i = 0;
+        for (; i + 4 <= length; i += 4) {
+          payload[i] = bytes[start + i]! ^ k0;
+          payload[i + 1] = bytes[start + i + 1]! ^ k1;
+          payload[i + 2] = bytes[start + i + 2]! ^ k2;
+          payload[i + 3] = bytes[start + i + 3]! ^ k3;
+        }
+        if (i < length) payload[i] = bytes[start + i]! ^ k0;
+        if (i + 1 < length) payload[i + 1] = bytes[start + i + 1]! ^ k1;
+        if (i + 2 < length) payload[i + 2] = bytes[start + i + 2]! ^ k2;
+      }
+    } else {
+      const end = start + length;
+      if (!this.#masks) {
+        const key = this.#frameKey;
+        key[0] = bytes[keyAt]!;
+        key[1] = bytes[keyAt + 1]!;
+        key[2] = bytes[keyAt + 2]!;
+        key[3] = bytes[keyAt + 3]!;
+        applyMask(bytes, key, 0, start, end);
+      }
+      payload = bytes.subarray(start, end);
     }
-    input.consume(head + length);
+    this.#taken = head + length;
     this.#msgSeq++; // readers of an earlier message see its end
     this.#msgText = opcode === Opcode.Text;
     if (this.#msgText) this.#utf8.reset();
-    return bytes.subarray(start, end);
+    return payload;
   }
 
   *#recvWhole(): Operation<{ text(): string; bytes(): Uint8Array }> {
