@@ -959,7 +959,8 @@ export class WebSocket {
   *#readSome(max: number): Operation<Uint8Array> {
     const held = this.#in.end - this.#in.start;
     if (held > 0) return this.#in.take(Math.min(held, max));
-    return yield* this.#transportRead(max);
+    // Payload handed out as it came is a plain array too (never a Node Buffer, whose slice() is a view).
+    return plainView(yield* this.#transportRead(max));
   }
 
   /** Appends whatever the transport has next to the input. */

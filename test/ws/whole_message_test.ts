@@ -107,3 +107,42 @@ test("property: recvBytes and recvText return every message byte for byte, in bo
     { numRuns: propertyRuns },
   );
 });
+
+test(
+  "a message read the general way (after a PING, or in fragments) comes back as a plain Uint8Array, whatever the transport's chunks are",
+  LIMIT,
+  async () => {
+    for (const role of ["server", "client"] as const) {
+      const got = await runVirtual(function* () {
+        const { ws, peer } = withRawPeer(role);
+        const payload = Uint8Array.of(1, 2, 3, 4, 5);
+        const got: Uint8Array[] = [];
+        yield* withTaskGroup(function* (group) {
+          group.startSoon(function* () {
+            // Every header in a chunk of its own and every payload in the next, none of them a plain array: the
+            // payload is read straight from the transport.
+            const head = role === "server" ? 6 : 2;
+            for (const frame of [
+              peerFrame(role, Opcode.Ping, "p"),
+              peerFrame(role, Opcode.Binary, payload),
+              peerFrame(role, Opcode.Binary, payload.subarray(0, 2), { fin: false }),
+              peerFrame(role, Opcode.Continuation, payload.subarray(2)),
+            ]) {
+              yield* peer.write(new ForeignBytes(frame.subarray(0, head)));
+              yield* peer.write(new ForeignBytes(frame.subarray(head)));
+            }
+          });
+          group.startSoon(function* () {
+            yield* readFrame(peer); // the PONG
+          });
+          got.push(yield* ws.recvBytes(), yield* ws.recvBytes());
+        });
+        return got;
+      });
+      for (const bytes of got) {
+        assert.equal(bytes.constructor, Uint8Array, `${role}: a plain Uint8Array`);
+        assert.deepEqual([...bytes], [1, 2, 3, 4, 5]);
+      }
+    }
+  },
+);
