@@ -10,7 +10,7 @@
  */
 import { budgetYield, overBudget } from "../core/budget.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
-import { describe, type Operation } from "../core/operation.ts";
+import { DONE_VOID, asOperation, describe, type Operation } from "../core/operation.ts";
 import { protectFromCancel } from "../core/cancel.ts";
 import { withTimeoutOpt } from "../group/timeout.ts";
 import { Mutex } from "../sync/mutex.ts";
@@ -24,6 +24,7 @@ import { ReaderBase, type Reader } from "../io/reader.ts";
 import { current } from "../core/scheduler.ts";
 import { NO_RETURN, WriterBase, dropsCancelledWrites, toBytes, writeHandedOver, type Writer } from "../io/writer.ts";
 import { ConnectionClosed, ProtocolError } from "./errors.ts";
+import { FastOperation } from "./fast_operation.ts";
 import {
   MAX_CONTROL_PAYLOAD,
   Opcode,
@@ -92,6 +93,9 @@ const SLOW = 1;
  * than a view, and a copy needs no plain-array view of the transport's chunk.
  */
 const COPY_MAX = 64;
+/** What {@link WebSocket.#textProblem} says of a valid text message, and of one that ends inside a UTF-8 sequence. */
+const TEXT_OK = -1;
+const TEXT_CUT = -2;
 
 /** Mask keys come from a pool of random bytes, refilled 4 KiB at a time, so a frame costs no call into the crypto API. */
 const keyPool = new Uint8Array(4096);
@@ -368,12 +372,12 @@ export class WebSocket {
 
   /** A whole message as text (at most `maxMessageSize` bytes; a binary message is decoded as UTF-8). Cancelling it loses nothing: the next call goes on with the same message. */
   recvText(): Operation<string> {
-    return this.#recvMessage(true) as Operation<string>;
+    return asOperation(new WebSocket.#Recv(this, true)) as Operation<string>;
   }
 
   /** A whole message (binary or text) as bytes. Cancelling it loses nothing: the next call goes on with the same message. */
   recvBytes(): Operation<Uint8Array> {
-    return this.#recvMessage(false) as Operation<Uint8Array>;
+    return asOperation(new WebSocket.#Recv(this, false)) as Operation<Uint8Array>;
   }
 
   /** True when no message is part-read, so the next message may be taken whole by {@link WebSocket.#recvMessage}'s fast path. */
@@ -390,13 +394,14 @@ export class WebSocket {
   }
 
   /**
-   * `recvText` (`asText`) and `recvBytes`. Their fast path, inline (a level
-   * of `yield*` less on every resume of a waiting receive): a message that
-   * is one whole data frame (the common case) taken straight from the
-   * input, with no message reader. Any other next frame (a control frame, a
-   * fragment, a frame over 64 KiB or over the limits, a protocol error) is
-   * left where it is, and the general path reads it. Cancelled, the fast
-   * path has taken nothing (the bytes read so far stay in the input).
+   * `recvText` (`asText`) and `recvBytes`, whole: a message that is one
+   * whole data frame (the common case) taken straight from the input or the
+   * transport's next chunk, with no message reader. Any other next frame (a
+   * control frame, a fragment, a frame over 64 KiB or over the limits, a
+   * protocol error) is left where it is, and the general path reads it.
+   * Cancelled, the fast path has taken nothing (the bytes read so far stay in
+   * the input). {@link WebSocket.#Recv} runs the common case itself and hands
+   * every other one to this generator.
    */
   *#recvMessage(asText: boolean): Operation<Uint8Array | string> {
     let frame: Uint8Array | null = null;
@@ -413,55 +418,175 @@ export class WebSocket {
       if (!this.#readLock.tryAcquire()) break fast;
       this.#receiving = true;
       try {
-        const input = this.#in;
         for (;;) {
-          let got = this.#takeFrame(input.bytes, input.start, input.end - input.start, true);
+          const got = this.#takeHeld();
           if (got === SLOW) break fast;
-          if (got === MORE) {
-            // The transport read inline, not through #fillInput: one level of `yield*` less on every resume.
-            let chunk: Uint8Array | undefined;
-            try {
-              chunk = yield* readerNow(this.#t).readSome();
-            } catch (error) {
-              if (error instanceof Cancelled) throw error;
-              throw this.#lost(error);
-            }
-            if (chunk === undefined) throw this.#lost(undefined);
-            if (input.end !== input.start) {
-              input.append(plainView(chunk));
-              continue;
-            }
-            // Nothing held: a small frame is taken from the chunk as it came, which then never enters the input.
-            got = this.#takeFrame(chunk, 0, chunk.length, false);
-            if (got === MORE || got === SLOW) {
-              input.append(plainView(chunk));
-              continue;
-            }
-            if (this.#taken < chunk.length) {
-              input.append(plainView(chunk));
-              input.consume(this.#taken);
-            }
-          } else {
-            input.consume(this.#taken);
+          if (got !== MORE) {
+            frame = got;
+            break;
           }
-          if (this.#msgText) {
-            const bad = this.#utf8.feed(got);
-            if (bad !== -1) yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${bad}`);
-            if (!this.#utf8.finish()) yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+          let chunk: Uint8Array | undefined;
+          try {
+            chunk = yield* readerNow(this.#t).readSome();
+          } catch (error) {
+            if (error instanceof Cancelled) throw error;
+            throw this.#lost(error);
           }
-          frame = got;
-          break fast;
+          if (chunk === undefined) throw this.#lost(undefined);
+          frame = this.#takeChunk(chunk);
+          if (frame !== null) break;
+        }
+        if (this.#msgText) {
+          const problem = this.#textProblem(frame);
+          if (problem !== TEXT_OK) yield* this.#failText(problem);
         }
       } finally {
-        this.#receiving = false;
-        this.#readLock.release();
-        this.#changed.broadcast();
+        this.#endReceiving();
       }
     }
     if (frame !== null) return asText ? decodeUtf8("Data.text()", frame) : frame;
+    return yield* this.#recvGeneral(asText);
+  }
+
+  /** A whole message through `recv()` and its reader: every case the whole-frame path leaves. */
+  *#recvGeneral(asText: boolean): Operation<Uint8Array | string> {
     const whole = yield* this.#recvWhole();
     return asText ? whole.text() : whole.bytes();
   }
+
+  /** The read lock held for a whole-frame receive is given up. */
+  #endReceiving(): void {
+    this.#receiving = false;
+    this.#readLock.release();
+    this.#changed.broadcast();
+  }
+
+  /** A whole frame from the input (dropped from it), or MORE or SLOW as from {@link WebSocket.#takeFrame}. */
+  #takeHeld(): Uint8Array | typeof MORE | typeof SLOW {
+    const input = this.#in;
+    const got = this.#takeFrame(input.bytes, input.start, input.end - input.start, true);
+    if (got !== MORE && got !== SLOW) input.consume(this.#taken);
+    return got;
+  }
+
+  /**
+   * With nothing held, a small whole frame at the front of `chunk` is taken
+   * from the chunk as it came (which then enters the input only for the
+   * bytes after the frame); otherwise `chunk` is added to the input and null
+   * returned.
+   */
+  #takeChunk(chunk: Uint8Array): Uint8Array | null {
+    const input = this.#in;
+    if (input.end === input.start) {
+      const got = this.#takeFrame(chunk, 0, chunk.length, false);
+      if (got !== MORE && got !== SLOW) {
+        if (this.#taken < chunk.length) {
+          input.append(plainView(chunk));
+          input.consume(this.#taken);
+        }
+        return got;
+      }
+    }
+    input.append(plainView(chunk));
+    return null;
+  }
+
+  /** Checks a whole text message: TEXT_OK, the index of the first byte that is not UTF-8, or TEXT_CUT when it ends inside a sequence. */
+  #textProblem(frame: Uint8Array): number {
+    const bad = this.#utf8.feed(frame);
+    if (bad !== -1) return bad;
+    return this.#utf8.finish() ? TEXT_OK : TEXT_CUT;
+  }
+
+  /** Fails the connection with 1007 for a {@link WebSocket.#textProblem}. */
+  *#failText(problem: number): Operation<never> {
+    if (problem === TEXT_CUT) return yield* this.#fail(1007, "a text message ends inside a UTF-8 sequence");
+    return yield* this.#fail(1007, `invalid UTF-8 in a text message at byte ${problem}`);
+  }
+
+  /** {@link WebSocket.#failText} for a whole-frame receive holding the read lock, which it gives up. */
+  *#failHeld(problem: number): Operation<never> {
+    try {
+      return yield* this.#failText(problem);
+    } finally {
+      this.#endReceiving();
+    }
+  }
+
+  /**
+   * `recvBytes()`/`recvText()` as a hand-written operation. The common case
+   * (no message part-read, nothing else reading, the budget not spent with
+   * bytes at hand) takes the read lock and runs {@link WebSocket.#recvMessage}'s
+   * whole-frame path itself: a resume while it waits for the transport is
+   * one call into the transport's read. Every other case, from the start or
+   * from a frame the whole-frame path leaves, is handed to a generator.
+   */
+  static readonly #Recv = class Recv extends FastOperation<Uint8Array | string> {
+    constructor(
+      readonly ws: WebSocket,
+      readonly asText: boolean,
+    ) {
+      super();
+    }
+
+    protected start(): IteratorResult<unknown, Uint8Array | string> {
+      const ws = this.ws;
+      if (
+        !ws.#fastReady() ||
+        (current !== null && current.cancelDue) ||
+        (ws.#in.end > ws.#in.start && overBudget()) ||
+        !ws.#readLock.tryAcquire()
+      ) {
+        // The generator checks cancellation, yields for the budget and takes the general path as needed.
+        return this.delegateTo(ws.#recvMessage(this.asText));
+      }
+      ws.#receiving = true;
+      return this.#fromInput();
+    }
+
+    /** With the read lock held: a whole frame from the input, else a read of the transport. */
+    #fromInput(): IteratorResult<unknown, Uint8Array | string> {
+      const ws = this.ws;
+      const got = ws.#takeHeld();
+      if (got === MORE) return this.wait(readerNow(ws.#t).readSome());
+      if (got !== SLOW) return this.#deliver(got);
+      ws.#endReceiving();
+      return this.delegateTo(ws.#recvGeneral(this.asText));
+    }
+
+    protected waited(chunk: unknown): IteratorResult<unknown, Uint8Array | string> {
+      const ws = this.ws;
+      if (chunk === undefined) {
+        const lost = ws.#lost(undefined);
+        ws.#endReceiving();
+        throw lost;
+      }
+      const frame = ws.#takeChunk(chunk as Uint8Array);
+      return frame !== null ? this.#deliver(frame) : this.#fromInput();
+    }
+
+    protected waitFailed(error: unknown): unknown {
+      const ws = this.ws;
+      const thrown = error instanceof Cancelled ? error : ws.#lost(error);
+      ws.#endReceiving();
+      return thrown;
+    }
+
+    protected abandon(): void {
+      this.ws.#endReceiving();
+    }
+
+    #deliver(frame: Uint8Array): IteratorResult<unknown, Uint8Array | string> {
+      const ws = this.ws;
+      if (ws.#msgText) {
+        const problem = ws.#textProblem(frame);
+        // The read lock goes with the rest of the job.
+        if (problem !== TEXT_OK) return this.delegateTo(ws.#failHeld(problem));
+      }
+      ws.#endReceiving();
+      return { done: true, value: this.asText ? decodeUtf8("Data.text()", frame) : frame };
+    }
+  };
 
   /**
    * Takes a whole unfragmented data frame of at most 64 KiB (header checked
@@ -720,52 +845,28 @@ export class WebSocket {
    * shielded (a frame cut in the middle would break the framing).
    */
   sendText(text: string): Operation<void> {
-    // The operation is #sendWhole's own generator (a generator less per message); it checks `text` when it runs.
-    return this.#sendWhole(Opcode.Text, text);
+    // The operation checks `text` when it runs.
+    return asOperation(new WebSocket.#Send(this, Opcode.Text, text));
   }
 
   /** Sends a binary message as one frame; all or nothing under cancellation, as {@link WebSocket.sendText}. */
   sendBinary(bytes: Uint8Array): Operation<void> {
-    return this.#sendWhole(Opcode.Binary, bytes);
+    return asOperation(new WebSocket.#Send(this, Opcode.Binary, bytes));
   }
 
-  /** `sendText` (`data` must be a string) and `sendBinary` (a Uint8Array). */
-  *#sendWhole(opcode: number, data: unknown): Operation<void> {
-    let bytes: Uint8Array;
+  /** What `sendText` (`data` must be a string) and `sendBinary` (a Uint8Array) send. */
+  static #messageBytes(opcode: number, data: unknown): Uint8Array {
     if (opcode === Opcode.Text) {
       if (typeof data !== "string") throw new TypeError(`sendText(): text must be a string, got ${describe(data)}`);
-      bytes = toBytes("sendText()", data);
-    } else {
-      if (!(data instanceof Uint8Array)) throw new TypeError(`sendBinary(): bytes must be a Uint8Array, got ${describe(data)}`);
-      bytes = data;
+      return toBytes("sendText()", data);
     }
+    if (!(data instanceof Uint8Array)) throw new TypeError(`sendBinary(): bytes must be a Uint8Array, got ${describe(data)}`);
+    return data;
+  }
+
+  /** A whole message as one frame, the general way: after any other message being sent, in frames of at most WRITE_PIECE bytes. */
+  *#sendFramed(opcode: number, bytes: Uint8Array): Operation<void> {
     if (this.#cutOffDue || this.#closed !== null || this.#closeSent) yield* this.#checkSend();
-    const length = bytes.length;
-    if (!this.#masks && length <= WRITE_PIECE && this.#messageLock.tryAcquire()) {
-      // The common case, a server's message with no other write under way: the frame built and written here, one
-      // transport write and no nested operations (each level of `yield*` costs on every write).
-      if (this.#writeLock.tryAcquire()) {
-        try {
-          if (this.#dropped) throw this.#closed ?? new ConnectionClosed(1006);
-          const head = headerSize(length, false);
-          const out = head + length <= 64 ? new Uint8Array(head + length) : allocBytes(head + length);
-          writeHeader(out, 0, true, opcode, length, null);
-          out.set(bytes, head);
-          try {
-            // Made for this write: the transport may keep it instead of a copy.
-            yield* writeHandedOver(writerNow(this.#t), out, NO_RETURN);
-          } catch (error) {
-            if (error instanceof Cancelled) throw error;
-            throw this.#lost(error);
-          }
-        } finally {
-          this.#writeLock.release();
-          this.#messageLock.release();
-        }
-        return;
-      }
-      this.#messageLock.release();
-    }
     yield* this.#messageLock.acquire();
     try {
       yield* this.#frame(opcode, true, bytes, 0, bytes.length);
@@ -773,6 +874,69 @@ export class WebSocket {
       this.#messageLock.release();
     }
   }
+
+  /** The message and write locks a whole-frame send took are given up. */
+  #endSending(): void {
+    this.#writeLock.release();
+    this.#messageLock.release();
+  }
+
+  /**
+   * `sendText()`/`sendBinary()` as a hand-written operation. The common
+   * case, a server's message of at most WRITE_PIECE bytes with no other
+   * write under way: the frame built here and handed to the transport in one
+   * write, and a resume while that waits is one call into it. Every other
+   * case (a client's masked frame, a larger message, another message or a
+   * frame being written, the connection closing) is handed to
+   * {@link WebSocket.#sendFramed}.
+   */
+  static readonly #Send = class Send extends FastOperation<void> {
+    constructor(
+      readonly ws: WebSocket,
+      readonly opcode: number,
+      readonly data: unknown,
+    ) {
+      super();
+    }
+
+    protected start(): IteratorResult<unknown, void> {
+      const ws = this.ws;
+      const bytes = WebSocket.#messageBytes(this.opcode, this.data);
+      const length = bytes.length;
+      if (!ws.#cutOffDue && ws.#closed === null && !ws.#closeSent && !ws.#masks && length <= WRITE_PIECE && ws.#messageLock.tryAcquire()) {
+        if (ws.#writeLock.tryAcquire()) {
+          if (ws.#dropped) {
+            ws.#endSending();
+            throw ws.#closed ?? new ConnectionClosed(1006);
+          }
+          const head = headerSize(length, false);
+          const out = head + length <= 64 ? new Uint8Array(head + length) : allocBytes(head + length);
+          writeHeader(out, 0, true, this.opcode, length, null);
+          out.set(bytes, head);
+          // Made for this write: the transport may keep it instead of a copy.
+          return this.wait(writeHandedOver(writerNow(ws.#t), out, NO_RETURN));
+        }
+        ws.#messageLock.release();
+      }
+      return this.delegateTo(ws.#sendFramed(this.opcode, bytes));
+    }
+
+    protected waited(): IteratorResult<unknown, void> {
+      this.ws.#endSending();
+      return DONE_VOID;
+    }
+
+    protected waitFailed(error: unknown): unknown {
+      const ws = this.ws;
+      const thrown = error instanceof Cancelled ? error : ws.#lost(error);
+      ws.#endSending();
+      return thrown;
+    }
+
+    protected abandon(): void {
+      this.ws.#endSending();
+    }
+  };
 
   /**
    * Starts a message sent in pieces: every `write` sends frames at once and

@@ -10,12 +10,12 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { withTaskGroup } from "../../src/index.ts";
+import { withTaskGroup, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
 import { PipeClosed } from "../../src/io.ts";
 import { Opcode } from "../../src/ws/frame.ts";
-import { ConnectionClosed } from "../../src/ws/errors.ts";
-import { LIMIT, peerFrame, readFrame, withRawPeer, type WireFrame } from "./support.ts";
+import { ConnectionClosed, ProtocolError } from "../../src/ws/errors.ts";
+import { LIMIT, closeCode, peerFrame, readFrame, withRawPeer, type PipeEnd, type WireFrame } from "./support.ts";
 
 const override = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["WEFT_PROPERTY_RUNS"];
 const propertyRuns = override !== undefined && override !== "" ? Number(override) : 150;
@@ -107,6 +107,109 @@ test("property: recvBytes and recvText return every message byte for byte, in bo
     { numRuns: propertyRuns },
   );
 });
+
+/** What a whole-message receive of `role` ends with when the peer writes `chunks` and then waits: its error, the frames it sent, and what a receive after it raises. */
+function failedReceive(
+  role: "client" | "server",
+  chunks: Uint8Array[],
+  receive: "recvText" | "recvBytes",
+  endAfter = false,
+): Promise<{ error: unknown; frames: WireFrame[]; later: unknown; laterSend: unknown }> {
+  return runVirtual(function* () {
+    const { ws, peer } = withRawPeer(role);
+    const frames: WireFrame[] = [];
+    let error: unknown;
+    let later: unknown;
+    let laterSend: unknown;
+    yield* withTaskGroup(function* (group) {
+      group.startSoon(function* () {
+        for (const chunk of chunks) yield* peer.write(chunk);
+        if (endAfter) peer.shutdownWrite();
+      });
+      group.startSoon(function* () {
+        try {
+          for (let f; (f = yield* readFrame(peer)) !== undefined; ) frames.push(f);
+        } catch (e) {
+          if (!(e instanceof PipeClosed)) throw e;
+        }
+      });
+      const attempt = (op: () => Operation<unknown>): Operation<unknown> =>
+        (function* () {
+          try {
+            yield* op();
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+      error = yield* attempt(() => ws[receive]());
+      later = yield* attempt(() => ws.recvBytes());
+      laterSend = yield* attempt(() => ws.sendBinary(Uint8Array.of(1)));
+    });
+    return { error, frames, later, laterSend };
+  });
+}
+
+test("a whole text frame that is not UTF-8 fails the receive with 1007, naming the byte or the cut, in both roles", LIMIT, async () => {
+  const cases: [Uint8Array, RegExp][] = [
+    [Uint8Array.of(0x61, 0xff, 0x62), /at byte 1/],
+    [Uint8Array.of(0x61, 0xe2, 0x82), /ends inside a UTF-8 sequence/],
+  ];
+  for (const role of ["server", "client"] as const) {
+    for (const receive of ["recvText", "recvBytes"] as const) {
+      for (const [payload, message] of cases) {
+        // Whole in one chunk (taken from the chunk) and cut in two (taken from the input).
+        const frame = peerFrame(role, Opcode.Text, payload);
+        for (const chunks of [[frame], [frame.subarray(0, 3), frame.subarray(3)]]) {
+          const outcome = await failedReceive(role, chunks, receive);
+          assert.ok(outcome.error instanceof ProtocolError, `${role} ${receive}: ${String(outcome.error)}`);
+          assert.equal(outcome.error.code, 1007);
+          assert.match(outcome.error.message, message);
+          assert.equal(closeCode(outcome.frames.find((f) => f.opcode === Opcode.Close)), 1007, "the CLOSE carries 1007");
+          assert.ok(outcome.later instanceof ConnectionClosed, "a later receive raises ConnectionClosed");
+          assert.ok(outcome.laterSend instanceof ConnectionClosed, "a later send raises ConnectionClosed");
+        }
+      }
+    }
+  }
+});
+
+test(
+  "a transport that ends while a whole-message receive waits (or inside a frame) raises ConnectionClosed 1006, then and later",
+  LIMIT,
+  async () => {
+    for (const role of ["server", "client"] as const) {
+      const frame = peerFrame(role, Opcode.Binary, Uint8Array.of(1, 2, 3));
+      for (const chunks of [[], [frame.subarray(0, 4)]]) {
+        const outcome = await failedReceive(role, chunks, "recvBytes", true);
+        assert.ok(outcome.error instanceof ConnectionClosed && !(outcome.error instanceof ProtocolError), String(outcome.error));
+        assert.equal(outcome.error.code, 1006);
+        assert.ok(outcome.later instanceof ConnectionClosed && outcome.later.code === 1006, "a later receive raises it too");
+        assert.ok(outcome.laterSend instanceof ConnectionClosed, "a send after it raises ConnectionClosed");
+      }
+    }
+  },
+);
+
+test(
+  "a send that waits for the transport holds later sends back until it completes; the messages arrive whole and in order",
+  LIMIT,
+  async () => {
+    const got = await runVirtual(function* () {
+      const { ws, peer } = withRawPeer("server");
+      const got: string[] = [];
+      yield* withTaskGroup(function* (group) {
+        // Nobody reads the peer yet: the pipe's first write waits, so the other sends queue behind the locks.
+        for (const text of ["one", "two", "three"]) group.startSoon(() => ws.sendText(text));
+        group.startSoon(function* () {
+          for (let i = 0; i < 3; i++) got.push(new TextDecoder().decode((yield* readFrame(peer as PipeEnd))!.payload));
+        });
+      });
+      return got;
+    });
+    assert.deepEqual(got, ["one", "two", "three"]);
+  },
+);
 
 test(
   "a message read the general way (after a PING, or in fragments) comes back as a plain Uint8Array, whatever the transport's chunks are",
