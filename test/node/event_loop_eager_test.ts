@@ -13,7 +13,8 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { wakeFromCallbacks } from "./event_loop_support.ts";
+import { action, run, withTaskGroup } from "../../src/index.ts";
+import { resumeInMacrotask, wakeFromCallbacks } from "./event_loop_support.ts";
 
 const LIMIT = { timeout: 10_000 };
 
@@ -39,4 +40,37 @@ test("a macrotask that finds more than eight tasks ready leaves none to run at o
   const order = await wakeFromCallbacks([20, 2, 1]);
   const tail = order.slice(order.indexOf("c21"));
   assert.deepEqual(tail, ["c21", "c22", "t21", "t22", "c23", "t23"]);
+});
+
+test("a woken task runs after the nextTick callbacks its host callback queued, and before the next callback", LIMIT, async () => {
+  // The drain is a promise reaction (src/drivers/after_callback.ts), and Node runs its whole tick queue before the
+  // microtasks: the tick queued after the wake-up runs first. With process.nextTick the task ran before it.
+  const order: string[] = [];
+  let nextCallbackRan: Promise<void> | undefined;
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      let wake: (() => void) | undefined;
+      group.startSoon(function* () {
+        yield* action<void>((resolve) => {
+          wake = () => resolve();
+        });
+        order.push("task");
+      });
+      // The child parks, and the allowance is whole.
+      yield* resumeInMacrotask();
+      setImmediate(() => {
+        order.push("callback");
+        wake!();
+        process.nextTick(() => order.push("tick"));
+      });
+      nextCallbackRan = new Promise((resolve) =>
+        setImmediate(() => {
+          order.push("next callback");
+          resolve();
+        }),
+      );
+    });
+  });
+  await nextCallbackRan;
+  assert.deepEqual(order, ["callback", "tick", "task", "next callback"]);
 });

@@ -14,7 +14,7 @@ import { action, run, withTaskGroup, type Operation } from "../../src/index.ts";
  * its callback and spent a unit of the allowance, so it tries again (at most
  * eight times); if so, it was batched into the macrotask.
  */
-function* resumeInMacrotask(): Operation<void> {
+export function* resumeInMacrotask(): Operation<void> {
   for (;;) {
     let nextCallbackRan = false;
     yield* action<void>((resolve) => {
