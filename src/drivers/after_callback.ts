@@ -13,7 +13,9 @@
  * each callback in an `AsyncResource`. The one difference: Node runs every
  * `nextTick` callback queued in the same host callback first, even those
  * queued after the wake-up, which no one can tell from a slightly later
- * wake-up.
+ * wake-up. Should the callback ever throw, the error surfaces as an
+ * unhandled rejection rather than an uncaught exception (Node ends the
+ * process for either by default).
  */
 type Callback = () => void;
 
