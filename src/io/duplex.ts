@@ -4,7 +4,8 @@
  */
 import type { Operation } from "../core/operation.ts";
 import { ReaderBase, type Reader } from "./reader.ts";
-import { WriteGate, writeTransferred, type GiveBack, type Writer } from "./writer.ts";
+import { rawWriteEnd, rawWriteStart } from "./direct.ts";
+import { WriteGate, takesTransfers, writeTransferred, type GiveBack, type Writer } from "./writer.ts";
 
 /**
  * Implements both {@link Reader} and {@link Writer}; reading and writing may
@@ -52,5 +53,15 @@ export abstract class DuplexBase extends ReaderBase implements Writer {
   /** @internal The transferring write (see {@link writeTransferred}). */
   [writeTransferred](bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
     return this.#gate.writeTransferred(bytes, giveBack);
+  }
+
+  /** @internal The sink's own write of handed-over bytes, when a write would be just that (see `rawWrite`). */
+  [rawWriteStart](bytes: Uint8Array, giveBack: GiveBack): Operation<unknown> | null {
+    return this.#gate.rawWrite(bytes, takesTransfers(this) ? giveBack : null);
+  }
+
+  /** @internal Ends a raw write (see `endRawWrite`). */
+  [rawWriteEnd](): void {
+    this.#gate.leave();
   }
 }

@@ -16,6 +16,7 @@ import { Delegation } from "../core/delegation.ts";
 import { DONE_VOID, asOperation, describe, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import { ByteWindow } from "./byte_window.ts";
+import { rawReadEnd, rawReadStart } from "./direct.ts";
 import { Data, decodeUtf8 } from "./data.ts";
 import { ReadLimitExceeded, ReaderClosed } from "./errors.ts";
 
@@ -313,6 +314,32 @@ export abstract class ReaderBase implements Reader {
       if (this.fast) this.reader.#reading = false;
     }
   };
+
+  /** @internal The source's operation for the next chunk, when a `readSome()` would be just that (see `rawRead`). */
+  [rawReadStart](): Operation<unknown> | null {
+    if (this.#reading || this.#ended || this.#window.end !== this.#window.start || this.isClosed) return null;
+    // readSome() would throw or yield first.
+    if ((current !== null && current.cancelDue) || overBudget()) return null;
+    this.#reading = true;
+    try {
+      return this.readChunk(DEFAULT_CHUNK);
+    } catch (error) {
+      this.#reading = false;
+      throw error;
+    }
+  }
+
+  /** @internal Ends a raw read (see `endRawRead`): what `readSome()` would do with the chunk. */
+  [rawReadEnd](result: unknown, completed: boolean): Uint8Array | undefined | null {
+    this.#reading = false;
+    if (!completed) return null;
+    if (result === undefined) {
+      this.#ended = true;
+      return undefined;
+    }
+    if (!(result instanceof Uint8Array)) throw badChunk(result);
+    return result.length === 0 ? null : result;
+  }
 
   /** Exactly `n` bytes; `ReaderClosed` if the stream ends first. */
   *readExactly(n: number): Operation<Uint8Array> {

@@ -5,6 +5,7 @@
 import "./dispose_symbol.ts";
 import { Cancelled, WeftUsageError } from "../core/errors.ts";
 import { Delegation } from "../core/delegation.ts";
+import { rawWriteEnd, rawWriteStart } from "./direct.ts";
 import { DONE_VOID, asOperation, type Operation } from "../core/operation.ts";
 import { current } from "../core/scheduler.ts";
 import type { Reader } from "./reader.ts";
@@ -145,6 +146,33 @@ export class WriteGate {
   /** Writes `bytes`, which the caller hands over until `giveBack` (see {@link writeTransferred}), as {@link WriteGate.write} does. */
   writeTransferred(bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
     return asOperation(new WriteGate.#Write(this, bytes, giveBack));
+  }
+
+  /**
+   * Enters the gate for a write the caller runs itself (see `rawWrite`):
+   * false, entering nothing, when `write` would throw (cancelled, closed,
+   * another write under way).
+   */
+  tryEnter(): boolean {
+    if ((current !== null && current.cancelDue) || this.#writing || this.isClosed()) return false;
+    this.#writing = true;
+    return true;
+  }
+
+  /** Leaves the gate entered by {@link WriteGate.tryEnter}. */
+  leave(): void {
+    this.#writing = false;
+  }
+
+  /** The sink's operation writing handed-over `bytes` (not empty), in the gate (see `rawWrite`); null when `tryEnter` fails. */
+  rawWrite(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> | null {
+    if (!this.tryEnter()) return null;
+    try {
+      return this.writeChunk(bytes, giveBack);
+    } catch (error) {
+      this.#writing = false;
+      throw error;
+    }
   }
 
   /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */
@@ -288,5 +316,15 @@ export abstract class WriterBase implements Writer {
   /** @internal The transferring write (see {@link writeTransferred}). */
   [writeTransferred](bytes: Uint8Array, giveBack: GiveBack): Operation<void> {
     return this.#gate.writeTransferred(bytes, giveBack);
+  }
+
+  /** @internal The sink's own write of handed-over bytes, when a write would be just that (see `rawWrite`). */
+  [rawWriteStart](bytes: Uint8Array, giveBack: GiveBack): Operation<unknown> | null {
+    return this.#gate.rawWrite(bytes, takesTransfers(this) ? giveBack : null);
+  }
+
+  /** @internal Ends a raw write (see `endRawWrite`). */
+  [rawWriteEnd](): void {
+    this.#gate.leave();
   }
 }

@@ -17,7 +17,7 @@ import { Mutex } from "../sync/mutex.ts";
 import { CondVar } from "../sync/cond_var.ts";
 import { allocBytes } from "../io/byte_pool.ts";
 import { ByteWindow } from "../io/byte_window.ts";
-import { readerNow, writerNow } from "../io/direct.ts";
+import { endRawRead, endRawWrite, rawRead, rawWrite, readerNow, writerNow } from "../io/direct.ts";
 import { plainView } from "../io/plain_view.ts";
 import { decodeUtf8 } from "../io/data.ts";
 import { ReaderBase, type Reader } from "../io/reader.ts";
@@ -522,6 +522,9 @@ export class WebSocket {
    * from a frame the whole-frame path leaves, is handed to a generator.
    */
   static readonly #Recv = class Recv extends FastOperation<Uint8Array | string> {
+    /** The transport whose source this operation waits on directly (see `rawRead`), while it does. */
+    rawFrom: Reader | null = null;
+
     constructor(
       readonly ws: WebSocket,
       readonly asText: boolean,
@@ -548,14 +551,48 @@ export class WebSocket {
     #fromInput(): IteratorResult<unknown, Uint8Array | string> {
       const ws = this.ws;
       const got = ws.#takeHeld();
-      if (got === MORE) return this.wait(readerNow(ws.#t).readSome());
+      if (got === MORE) return this.#read();
       if (got !== SLOW) return this.#deliver(got);
       ws.#endReceiving();
       return this.delegateTo(ws.#recvGeneral(this.asText));
     }
 
-    protected waited(chunk: unknown): IteratorResult<unknown, Uint8Array | string> {
+    /** Waits for the transport's next chunk: on the source's own read when that is all a `readSome()` would be. */
+    #read(): IteratorResult<unknown, Uint8Array | string> {
+      const from = readerNow(this.ws.#t);
+      let raw: Operation<unknown> | null;
+      try {
+        raw = rawRead(from);
+      } catch (error) {
+        throw this.waitFailed(error);
+      }
+      if (raw === null) return this.wait(from.readSome());
+      this.rawFrom = from;
+      return this.wait(raw);
+    }
+
+    /** Ends a raw read of the transport, if one is under way (see `rawRead`). */
+    #endRaw(): void {
+      const from = this.rawFrom;
+      if (from === null) return;
+      this.rawFrom = null;
+      endRawRead(from, undefined, false);
+    }
+
+    protected waited(result: unknown): IteratorResult<unknown, Uint8Array | string> {
       const ws = this.ws;
+      let chunk = result;
+      const from = this.rawFrom;
+      if (from !== null) {
+        this.rawFrom = null;
+        try {
+          chunk = endRawRead(from, result, true);
+        } catch (error) {
+          throw this.waitFailed(error);
+        }
+        // An empty chunk: read again.
+        if (chunk === null) return this.#read();
+      }
       if (chunk === undefined) {
         const lost = ws.#lost(undefined);
         ws.#endReceiving();
@@ -567,12 +604,14 @@ export class WebSocket {
 
     protected waitFailed(error: unknown): unknown {
       const ws = this.ws;
+      this.#endRaw();
       const thrown = error instanceof Cancelled ? error : ws.#lost(error);
       ws.#endReceiving();
       return thrown;
     }
 
     protected abandon(): void {
+      this.#endRaw();
       this.ws.#endReceiving();
     }
 
@@ -891,6 +930,9 @@ export class WebSocket {
    * {@link WebSocket.#sendFramed}.
    */
   static readonly #Send = class Send extends FastOperation<void> {
+    /** The transport this operation writes to directly (see `rawWrite`), while it does. */
+    rawTo: Writer | null = null;
+
     constructor(
       readonly ws: WebSocket,
       readonly opcode: number,
@@ -914,26 +956,46 @@ export class WebSocket {
           writeHeader(out, 0, true, this.opcode, length, null);
           out.set(bytes, head);
           // Made for this write: the transport may keep it instead of a copy.
-          return this.wait(writeHandedOver(writerNow(ws.#t), out, NO_RETURN));
+          const to = writerNow(ws.#t);
+          let raw: Operation<unknown> | null;
+          try {
+            raw = rawWrite(to, out, NO_RETURN);
+          } catch (error) {
+            throw this.waitFailed(error);
+          }
+          if (raw === null) return this.wait(writeHandedOver(to, out, NO_RETURN));
+          this.rawTo = to;
+          return this.wait(raw);
         }
         ws.#messageLock.release();
       }
       return this.delegateTo(ws.#sendFramed(this.opcode, bytes));
     }
 
+    /** Ends a raw write to the transport, if one is under way (see `rawWrite`). */
+    #endRaw(): void {
+      const to = this.rawTo;
+      if (to === null) return;
+      this.rawTo = null;
+      endRawWrite(to);
+    }
+
     protected waited(): IteratorResult<unknown, void> {
+      this.#endRaw();
       this.ws.#endSending();
       return DONE_VOID;
     }
 
     protected waitFailed(error: unknown): unknown {
       const ws = this.ws;
+      this.#endRaw();
       const thrown = error instanceof Cancelled ? error : ws.#lost(error);
       ws.#endSending();
       return thrown;
     }
 
     protected abandon(): void {
+      this.#endRaw();
       this.ws.#endSending();
     }
   };
