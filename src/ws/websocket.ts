@@ -15,7 +15,7 @@ import { protectFromCancel } from "../core/cancel.ts";
 import { withTimeoutOpt } from "../group/timeout.ts";
 import { Mutex } from "../sync/mutex.ts";
 import { CondVar } from "../sync/cond_var.ts";
-import { allocBytes } from "../io/byte_pool.ts";
+import { allocBytes, wireBytes } from "../io/byte_pool.ts";
 import { ByteWindow } from "../io/byte_window.ts";
 import { endRawRead, endRawWrite, rawRead, rawWrite, readerNow, writerNow } from "../io/direct.ts";
 import { plainView } from "../io/plain_view.ts";
@@ -952,7 +952,7 @@ export class WebSocket {
             throw ws.#closed ?? new ConnectionClosed(1006);
           }
           const head = headerSize(length, false);
-          const out = head + length <= 64 ? new Uint8Array(head + length) : allocBytes(head + length);
+          const out = head + length <= 64 ? wireBytes(head + length) : allocBytes(head + length);
           writeHeader(out, 0, true, this.opcode, length, null);
           out.set(bytes, head);
           // Made for this write: the transport may keep it instead of a copy.
@@ -1137,8 +1137,8 @@ export class WebSocket {
     try {
       if (this.#dropped) throw this.#closed ?? new ConnectionClosed(1006);
       const first = Math.min(length, WRITE_PIECE);
-      // A small array is cheapest on the JavaScript heap; a larger one comes from the shared slabs.
-      const out = head + first <= 64 ? new Uint8Array(head + first) : allocBytes(head + first);
+      // A small frame goes out as it is made (see wireBytes); a larger one comes from the shared slabs.
+      const out = head + first <= 64 ? wireBytes(head + first) : allocBytes(head + first);
       writeHeader(out, 0, fin, opcode, length, key);
       out.set(start === 0 && first === data.length ? data : data.subarray(start, start + first), head);
       let phase = key === null ? 0 : applyMask(out, key, 0, head);

@@ -1,13 +1,15 @@
 /**
  * `allocBytes`: small arrays carved from shared slabs must behave like fresh
  * `new Uint8Array(n)` ones: zeroed, of the asked length, and never sharing a
- * byte with another array handed out.
+ * byte with another array handed out. `wireBytes`, for small writes filled
+ * completely, never shares a byte either, and on Node is a Buffer, which a
+ * Node stream takes as it is.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { allocBytes } from "../../src/io/byte_pool.ts";
+import { allocBytes, wireBytes } from "../../src/io/byte_pool.ts";
 
 const LIMIT = { timeout: 30_000 };
 
@@ -41,4 +43,23 @@ test("allocBytes: a large array gets memory of its own, a small one does not hol
   assert.ok(a.buffer === b.buffer || b.buffer === c.buffer, "small arrays in a row come from one slab");
   assert.ok(a.buffer.byteLength < 64 * 1024, "a small array is a view into a slab, not a slab per call");
   for (const bytes of [a, b, c]) assert.equal(bytes.byteOffset % 8, 0, "views are 8-byte aligned");
+});
+
+test("wireBytes: of its length, shares no byte with any other, and on Node is a Buffer", LIMIT, () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 64 }), { minLength: 1, maxLength: 200 }), (sizes) => {
+      const arrays = sizes.map((n) => wireBytes(n));
+      arrays.forEach((bytes, i) => {
+        assert.equal(bytes.length, sizes[i]);
+        assert.ok(Buffer.isBuffer(bytes), "a Node stream takes a Buffer without copying it");
+        bytes.fill((i % 255) + 1);
+      });
+      arrays.forEach((bytes, i) =>
+        assert.ok(
+          bytes.every((b) => b === (i % 255) + 1),
+          `array ${i} was overwritten`,
+        ),
+      );
+    }),
+  );
 });
