@@ -87,8 +87,10 @@ const wsEcho: LoadSection = {
         `${count(size.messages)} round trips per timed run after a warm-up of a tenth of that; each row is the median of ` +
         `${size.runs} timed runs, the two servers' runs interleaved and taking turns going first. CPU per message is the server process's utime + stime from ` +
         "`/proc` over the timed run. The client's cost is in both rates alike, so the ratio understates the servers' " +
-        "difference; the CPU column shows it. Target: weft at least 1.0× ws.",
-      header: ["server", "connections", "messages/s", "÷ ws", "CPU per message"],
+        "difference; the CPU column shows it. «Per run pair» is weft's rate over ws's in each pair of runs made one after " +
+        "the other (median, range): a pair shares whatever load the machine had then, so the range shows how far that " +
+        "load moved the ratio. Target: weft at least 1.0× ws.",
+      header: ["server", "connections", "messages/s", "÷ ws", "÷ ws per run pair", "CPU per message"],
       rows: wsBenchRows(report),
     };
   },

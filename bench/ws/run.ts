@@ -61,18 +61,35 @@ function median(values: readonly number[]): number {
 }
 
 /** The size of a full run and of a `--quick` one: round trips per timed run, and timed runs per row. */
-export const WS_BENCH_SIZES = { full: { messages: 100_000, runs: 6 }, quick: { messages: 20_000, runs: 4 } } as const;
+export const WS_BENCH_SIZES = { full: { messages: 100_000, runs: 8 }, quick: { messages: 20_000, runs: 4 } } as const;
 
-/** One table row per server and connection count: the server, connections, messages/s (median), weft's messages/s over ws's, server CPU per message (median). */
+/**
+ * weft's rate over ws's in each pair of runs made one after the other (the
+ * i-th of each row): the median and the range. Load on a shared machine
+ * drifts over minutes, and a pair shares it, so the spread of these says how
+ * far the machine moved the ratio while the benchmark ran.
+ */
+function pairRatios(weft: readonly EchoLoadResult[], ws: readonly EchoLoadResult[]): string {
+  const ratios = weft.slice(0, ws.length).map((run, i) => run.messagesPerSecond / ws[i]!.messagesPerSecond);
+  if (ratios.length === 0) return "";
+  return `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
+
+/**
+ * One table row per server and connection count: the server, connections,
+ * messages/s (median), weft's median messages/s over ws's, weft over ws per
+ * pair of runs (median and range), server CPU per message (median).
+ */
 export function wsBenchRows(report: WsBenchReport): string[][] {
   const rate = (row: WsBenchReport["rows"][number]): number => median(row.runs.map((r) => r.messagesPerSecond));
   return report.rows.map((row) => {
     const label = row.kind === "weft" ? "weft (listenHttp + acceptWebSocket)" : "ws WebSocketServer";
     const cpus = row.runs.map((r) => r.cpuNsPerMessage).filter((n): n is number => n !== undefined);
     const cpu = cpus.length === 0 ? "n/a" : `${(median(cpus) / 1000).toFixed(1)} µs`;
-    const other = report.rows.find((r) => r.kind === "ws" && r.connections === row.connections);
-    const ratio = row.kind === "weft" && other !== undefined ? `${(rate(row) / rate(other)).toFixed(2)}×` : "";
-    return [label, String(row.connections), Math.round(rate(row)).toLocaleString("en-US"), ratio, cpu];
+    const other = row.kind === "weft" ? report.rows.find((r) => r.kind === "ws" && r.connections === row.connections) : undefined;
+    const ratio = other !== undefined ? `${(rate(row) / rate(other)).toFixed(2)}×` : "";
+    const pairs = other !== undefined ? pairRatios(row.runs, other.runs) : "";
+    return [label, String(row.connections), Math.round(rate(row)).toLocaleString("en-US"), ratio, pairs, cpu];
   });
 }
 
@@ -81,8 +98,8 @@ export function formatWsBench(report: WsBenchReport): string {
   const lines = [
     `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving both servers)`,
     "",
-    "| server | connections | messages/s (median) | weft / ws | server CPU per message |",
-    "|---|---:|---:|---:|---:|",
+    "| server | connections | messages/s (median) | weft / ws | per run pair: median (range) | server CPU per message |",
+    "|---|---:|---:|---:|---:|---:|",
   ];
   for (const row of wsBenchRows(report)) lines.push(`| ${row.join(" | ")} |`);
   return `${lines.join("\n")}\n`;

@@ -34,8 +34,11 @@ test("the ws_echo report lists both servers for each connection count, with weft
   );
   const markdown = formatWsBench(report);
   assert.match(markdown, /## ws_echo/);
-  assert.match(markdown, /\| weft \(listenHttp \+ acceptWebSocket\) \| 4 \| [\d,]+ \| \d+\.\d\d× \| (\d+\.\d µs|n\/a) \|/);
-  assert.match(markdown, /\| ws WebSocketServer \| 4 \| [\d,]+ \|  \| (\d+\.\d µs|n\/a) \|/);
+  assert.match(
+    markdown,
+    /\| weft \(listenHttp \+ acceptWebSocket\) \| 4 \| [\d,]+ \| \d+\.\d\d× \| \d+\.\d\d× \(\d+\.\d\d–\d+\.\d\d\) \| (\d+\.\d µs|n\/a) \|/,
+  );
+  assert.match(markdown, /\| ws WebSocketServer \| 4 \| [\d,]+ \|  \|  \| (\d+\.\d µs|n\/a) \|/);
 });
 
 test("ws_echo is a load section of npm run bench, and runs as one", { timeout: 60_000 }, async () => {
@@ -51,7 +54,7 @@ test("ws_echo is a load section of npm run bench, and runs as one", { timeout: 6
       ["ws WebSocketServer", "64"],
     ],
   );
-  for (const row of rows) assert.equal(row.length, 5);
+  for (const row of rows) assert.equal(row.length, 6);
 });
 
 test("the two ws_echo servers take turns going first, run after run, and each row keeps its own runs", { timeout: 10_000 }, async () => {
@@ -73,4 +76,26 @@ test("the two ws_echo servers take turns going first, run after run, and each ro
   );
   // The median of 100..103 over that of 200..203.
   assert.equal(wsBenchRows(report)[0]![3], `${(101.5 / 201.5).toFixed(2)}×`);
+});
+
+test("ws_echo's per-pair ratios divide each weft run by the ws run made next to it", { timeout: 10_000 }, async () => {
+  // ws's rate falls run after run while weft's rises: ratios of medians and of pairs differ.
+  const weftRates = [100, 110, 120, 130, 140];
+  const wsRates = [200, 150, 100, 70, 50];
+  const made = { weft: 0, ws: 0 };
+  const fake: EchoRun = async (kind, options) => {
+    const rate = (kind === "weft" ? weftRates : wsRates)[made[kind]++]!;
+    return { connections: options.connections, messages: 10, seconds: 1, messagesPerSecond: rate, cpuNsPerMessage: 5000 };
+  };
+  const rows = wsBenchRows(await wsBench({ messages: 10, runs: 5, connections: [1] }, fake));
+  const ratios = weftRates.map((r, i) => r / wsRates[i]!).sort((a, b) => a - b);
+  assert.deepEqual(rows[0], [
+    "weft (listenHttp + acceptWebSocket)",
+    "1",
+    "120",
+    `${(120 / 100).toFixed(2)}×`,
+    `${ratios[2]!.toFixed(2)}× (${ratios[0]!.toFixed(2)}–${ratios[4]!.toFixed(2)})`,
+    "5.0 µs",
+  ]);
+  assert.deepEqual(rows[1], ["ws WebSocketServer", "1", "100", "", "", "5.0 µs"]);
 });
