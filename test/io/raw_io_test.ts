@@ -10,31 +10,29 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { WeftUsageError, withTaskGroup, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { ReaderBase, WriterBase } from "../../src/io.ts";
+import { WriterBase } from "../../src/io.ts";
 import { endRawRead, endRawWrite, rawRead, rawWrite } from "../../src/io/direct.ts";
 import { NO_RETURN } from "../../src/io/writer.ts";
 import { BUDGET } from "../../src/core/budget.ts";
-import { CollectingWriter, QueueingWriter, ScriptedReader, utf8 } from "./support.ts";
+import { CollectingWriter, CustomReader, QueueingWriter, ScriptedReader, utf8 } from "./support.ts";
 
 const LIMIT = { timeout: 10_000 };
 
-/** A reader whose `readChunk` is whatever the test says, counting its calls. */
-class CustomReader extends ReaderBase {
-  calls = 0;
-  closed = false;
-  constructor(private readonly chunk: () => Operation<unknown>) {
-    super();
-  }
-  protected readChunk(): Operation<Uint8Array | undefined> {
-    this.calls++;
-    return this.chunk() as Operation<Uint8Array | undefined>;
-  }
-  protected get isClosed(): boolean {
-    return this.closed;
-  }
-  close(): void {
-    this.closed = true;
-  }
+/**
+ * In a task of its own: whether `start` gives an operation (then ended with
+ * `end`), and what it gives once the task's cancellation is due.
+ */
+function* probedBeforeAndAfterCancel(start: () => Operation<unknown> | null, end: () => void): Operation<[boolean, unknown]> {
+  let answers: [boolean, unknown] = [false, "not run"];
+  yield* withTaskGroup<void>(function* (group) {
+    const task = group.spawn(function* () {
+      const before = start() !== null;
+      if (before) end();
+      task.cancel();
+      answers = [before, start()];
+    });
+  });
+  return answers;
 }
 
 /** Runs `op` to its end, as `yield*` would. */
@@ -69,19 +67,13 @@ test("no raw read while readSome() would do more: bytes buffered, the end seen, 
     assert.equal(rawRead(closed), null, "closed: readSome() throws WeftUsageError, the raw read leaves that to it");
   });
   // A task whose cancellation is due: readSome() would throw Cancelled, so there is no raw read either.
-  const answers = await runVirtual(function* () {
-    const reader = new ScriptedReader(["x"]);
-    const seen: unknown[] = [];
-    yield* withTaskGroup<void>(function* (group) {
-      const task = group.spawn(function* () {
-        seen.push(rawRead(reader) !== null);
-        endRawRead(reader, undefined, false);
-        task.cancel();
-        seen.push(rawRead(reader));
-      });
-    });
-    return seen;
-  });
+  const reader = new ScriptedReader(["x"]);
+  const answers = await runVirtual(() =>
+    probedBeforeAndAfterCancel(
+      () => rawRead(reader),
+      () => endRawRead(reader, undefined, false),
+    ),
+  );
   assert.deepEqual(answers, [true, null]);
 });
 
@@ -236,19 +228,13 @@ test(
     });
     assert.deepEqual(breaking.got, ["y"]);
 
-    const answers = await runVirtual(function* () {
-      const sink = new CollectingWriter();
-      const seen: unknown[] = [];
-      yield* withTaskGroup<void>(function* (group) {
-        const task = group.spawn(function* () {
-          seen.push(rawWrite(sink, utf8("x"), NO_RETURN) !== null);
-          endRawWrite(sink);
-          task.cancel();
-          seen.push(rawWrite(sink, utf8("x"), NO_RETURN));
-        });
-      });
-      return seen;
-    });
+    const sink = new CollectingWriter();
+    const answers = await runVirtual(() =>
+      probedBeforeAndAfterCancel(
+        () => rawWrite(sink, utf8("x"), NO_RETURN),
+        () => endRawWrite(sink),
+      ),
+    );
     assert.deepEqual(answers, [true, null]);
   },
 );

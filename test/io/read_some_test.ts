@@ -8,26 +8,9 @@
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { sleep, type Operation } from "../../src/index.ts";
+import { sleep } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { ReaderBase } from "../../src/io.ts";
-import { ScriptedReader, failingThen, handDrivenStep, outcomeCancelledAfter, utf8 } from "./support.ts";
-
-/** A reader whose `readChunk` is whatever the test says, counting its calls. */
-class CustomReader extends ReaderBase {
-  calls = 0;
-  constructor(private readonly chunk: () => Operation<unknown>) {
-    super();
-  }
-  protected readChunk(): Operation<Uint8Array | undefined> {
-    this.calls++;
-    return this.chunk() as Operation<Uint8Array | undefined>;
-  }
-  protected get isClosed(): boolean {
-    return false;
-  }
-  close(): void {}
-}
+import { CustomReader, ScriptedReader, failingThen, handDrivenStep, outcomeCancelledAfter, utf8 } from "./support.ts";
 
 test("readSome() hands on the source's chunk itself, after waiting for it", { timeout: 10_000 }, async () => {
   const chunk = utf8("late");

@@ -74,6 +74,25 @@ export class ScriptedReader extends ReaderBase {
   }
 }
 
+/** A reader whose `readChunk` is whatever the test says, counting its calls. */
+export class CustomReader extends ReaderBase {
+  calls = 0;
+  closed = false;
+  constructor(private readonly chunk: () => Operation<unknown>) {
+    super();
+  }
+  protected readChunk(): Operation<Uint8Array | undefined> {
+    this.calls++;
+    return this.chunk() as Operation<Uint8Array | undefined>;
+  }
+  protected get isClosed(): boolean {
+    return this.closed;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
 /** A writer that records a copy of every chunk it accepts, optionally after a delay. */
 export class CollectingWriter extends WriterBase {
   readonly chunks: Uint8Array[] = [];
