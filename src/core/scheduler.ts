@@ -38,9 +38,10 @@
  * The driver contract. The scheduler knows nothing of any host. A driver
  * (event loop, host pump, virtual time) gives it a clock and implements
  * `SchedulerDriver`: `requestRun` when a task became ready while no drain was
- * running (asked at most once until the driver runs), `timersChanged` when the
- * earliest deadline may have moved outside a drain, and `idle` when the last
- * live task ended. In return the driver calls `drain` (rounds with
+ * running (asked at most once until the driver runs), optionally `runNow`
+ * for a task a host IO callback woke (see {@link Scheduler.wakeFromIo}),
+ * `timersChanged` when the earliest deadline may have moved outside a drain,
+ * and `idle` when the last live task ended. In return the driver calls `drain` (rounds with
  * `draining` set, so wake-ups during them do not call back into the driver),
  * and decides what to do between drains: sleep until the next deadline, yield
  * to the host, or advance virtual time.
@@ -59,6 +60,13 @@ import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
 export interface SchedulerDriver {
   /** A task became ready while no drain was running: arrange to drain soon. */
   requestRun(): void;
+  /**
+   * A task became ready, while no drain was running, in a host callback that
+   * delivers IO to it (see {@link Scheduler.wakeFromIo}): drain now, inside
+   * that callback, if the driver's policy allows, else as `requestRun`. A
+   * driver without it gets `requestRun`.
+   */
+  runNow?(): void;
   /** A timer was added or the earliest deadline may have moved, outside a drain. */
   timersChanged(): void;
   /** The last live task ended. */
@@ -197,6 +205,29 @@ export class Scheduler {
     task.flags |= Flag.READY;
     this.ring.push(task);
     if (!this.draining && !this.runRequested) this.requestRun();
+  }
+
+  /**
+   * {@link Scheduler.wake} for a task woken by a host callback that hands it
+   * IO (a socket's `data`), with nothing of the scheduler's below it on the
+   * stack: the driver may run the task before the callback returns (see
+   * `runNow`), as a plain Node server answers in the callback that brought the
+   * request, instead of after the host's queued ticks. Only for callbacks
+   * whose caller tolerates arbitrary work inside them, as every listener of a
+   * Node stream's events may do it.
+   */
+  wakeFromIo(task: Coroutine): void {
+    if ((task.flags & (Flag.READY | Flag.STATE_MASK)) !== Flag.SUSPENDED) return;
+    task.flags |= Flag.READY;
+    this.ring.push(task);
+    if (this.draining || this.runRequested) return;
+    const driver = this.driver;
+    if (driver.runNow === undefined) {
+      this.requestRun();
+      return;
+    }
+    this.runRequested = true;
+    driver.runNow();
   }
 
   /**

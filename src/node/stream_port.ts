@@ -113,7 +113,11 @@ export class ReadPort {
             this.#pausedFull = true;
             stream.pause();
           }
-          wake();
+          // A socket's data is delivered by the host's read callback: the task may run inside it (see `wakeFromIo`).
+          const task = this.#waiter;
+          if (task === undefined) return;
+          this.#waiter = undefined;
+          task.scheduler.wakeFromIo(task);
         };
         this.#onData = onData;
         stream.on("data", onData);

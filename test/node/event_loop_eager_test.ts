@@ -8,13 +8,19 @@
  * The host callbacks here are `setImmediate` callbacks queued together, so
  * they run in one check phase, and Node runs what a callback scheduled with
  * `process.nextTick` before the next one: every order asserted is Node's
- * event loop order, not a race.
+ * event loop order, not a race. A task woken by a socket's data runs inside
+ * the 'data' listener that delivered it, on the same allowance: listeners
+ * of one event run in the order they were added, so that order is no race
+ * either.
  */
 import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
-import { action, run, withTaskGroup } from "../../src/index.ts";
+import net from "node:net";
+import { action, call, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { TcpConnection } from "../../src/node.ts";
 import { resumeInMacrotask, wakeFromCallbacks } from "./event_loop_support.ts";
+import { rawServer } from "./net_support.ts";
 
 const LIMIT = { timeout: 10_000 };
 
@@ -73,4 +79,70 @@ test("a woken task runs after the nextTick callbacks its host callback queued, a
   });
   await nextCallbackRan;
   assert.deepEqual(order, ["callback", "tick", "task", "next callback"]);
+});
+
+/**
+ * A weft connection over a socket whose later 'data' listener records
+ * "listener", with one task parked reading it that records "task"; once it
+ * is parked, `beforeData` runs in a macrotask drain (the allowance whole)
+ * and the peer then writes one byte. Returns the order of the two.
+ */
+async function socketDataOrder(beforeData: () => Operation<void>): Promise<string[]> {
+  const order: string[] = [];
+  let peer: net.Socket | undefined;
+  const server = await rawServer((socket) => {
+    peer = socket;
+  });
+  try {
+    await run(function* () {
+      const socket = net.connect(server.port, "127.0.0.1");
+      yield* call(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            socket.once("connect", resolve);
+            socket.once("error", reject);
+          }),
+      );
+      using conn = new TcpConnection(socket);
+      socket.on("data", () => order.push("listener"));
+      yield* withTaskGroup<void>(function* (group) {
+        group.startSoon(function* () {
+          const chunk = yield* conn.readSome();
+          assert.equal(chunk?.length, 1);
+          order.push("task");
+        });
+        yield* resumeInMacrotask();
+        yield* beforeData();
+        peer!.write("x");
+      });
+    });
+  } finally {
+    server.stop();
+  }
+  return order;
+}
+
+test("a task woken by a socket's data runs inside the listener that delivered it, before the socket's later listeners", LIMIT, async () => {
+  // Before, it ran after the callback (a promise reaction), so after every listener of the event.
+  assert.deepEqual(await socketDataOrder(function* () {}), ["task", "listener"]);
+});
+
+test("a socket's data past the allowance: its task waits for the macrotask, after the socket's later listeners", LIMIT, async () => {
+  const order = await socketDataOrder(function* () {
+    // Eight tasks woken from eight host callbacks of one turn spend the allowance; no macrotask drain gives it back
+    // before the data comes.
+    yield* withTaskGroup<void>(function* (group) {
+      const wakers: Array<() => void> = [];
+      for (let i = 0; i < 8; i++) {
+        group.startSoon(function* () {
+          yield* action<void>((resolve) => {
+            wakers.push(() => resolve());
+          });
+        });
+      }
+      yield* resumeInMacrotask();
+      for (const wake of wakers) setImmediate(wake);
+    });
+  });
+  assert.deepEqual(order, ["listener", "task"]);
 });
