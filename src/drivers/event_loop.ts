@@ -16,9 +16,11 @@
  * runs the ticks that its stream code queued in that callback, so the answer
  * is written one step earlier (ws_echo at 1 connection: 0.5 to 4% more
  * messages per second in three interleaved comparisons of 16 to 20 runs
- * each, and 0.3 to 1.8 µs less server CPU per message). Other wake-ups are not run in place: the code that woke the task
- * may not have finished its own bookkeeping, whereas a stream's listeners
- * may do anything. Both halves matter. A server with a few busy connections answers each
+ * each, and 0.3 to 1.8 µs less server CPU per message). Other wake-ups are
+ * not run in place: the code that woke the task may not have finished its
+ * own bookkeeping, whereas a stream's listeners may do anything.
+ *
+ * Both halves matter. A server with a few busy connections answers each
  * message in the callback that brought it, as a plain Node server does:
  * read one, answer it, read the next. Deferring every answer to the check
  * phase instead read every ready connection first and answered them all
