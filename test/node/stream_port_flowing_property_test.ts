@@ -2,7 +2,9 @@
  * A property test of a `ReadPort` in flowing mode (what TCP and TLS
  * connections read through) under backpressure: a writer pushes random
  * chunks into a stream with a small high-water mark, waiting for 'drain'
- * when the stream says so; reader tasks take one read each, and random ones
+ * when the stream says so, each chunk from its task or from a host callback
+ * (whose write then runs the woken reader inside it, see
+ * `Scheduler.wakeFromIo`); reader tasks take one read each, and random ones
  * are cancelled after a random number of pauses. Whatever the interleaving:
  * the bytes taken by the reads that returned are exactly the bytes written,
  * in order, none lost and none twice; the port's queue never holds more
@@ -23,14 +25,14 @@ import { CANCELLED, concat, readCancelledAfter } from "../io/support.ts";
 const HIGH_WATER_MARK = 1024;
 
 interface Plan {
-  /** The writer's chunks (sizes) and how many times it pauses before each. */
-  chunks: Array<{ size: number; pausesBefore: number }>;
+  /** The writer's chunks (sizes), how many times it pauses before each, and whether a host callback writes it. */
+  chunks: Array<{ size: number; pausesBefore: number; fromHost: boolean }>;
   /** For the reader tasks in turn: pauses before reading, and cancel after this many pauses or never (null). */
   readers: Array<{ pausesBefore: number; cancelAfter: number | null }>;
 }
 
 const planArb: fc.Arbitrary<Plan> = fc.record({
-  chunks: fc.array(fc.record({ size: fc.integer({ min: 1, max: 3000 }), pausesBefore: fc.nat({ max: 3 }) }), {
+  chunks: fc.array(fc.record({ size: fc.integer({ min: 1, max: 3000 }), pausesBefore: fc.nat({ max: 3 }), fromHost: fc.boolean() }), {
     minLength: 1,
     maxLength: 16,
   }),
@@ -47,24 +49,51 @@ function chunkBytes(c: number, size: number): Uint8Array {
   return bytes;
 }
 
-function* scenario(plan: Plan): Operation<{ written: Uint8Array; read: Uint8Array; cancelled: number; mostQueued: number }> {
+interface Outcome {
+  written: Uint8Array;
+  read: Uint8Array;
+  cancelled: number;
+  mostQueued: number;
+  /** Reads that returned inside a host callback's write (the reader ran in the 'data' listener). */
+  insideWrite: number;
+}
+
+function* scenario(plan: Plan): Operation<Outcome> {
   const stream = new PassThrough({ highWaterMark: HIGH_WATER_MARK });
   const port = new ReadPort(stream, { flowing: true });
   const written = concat(plan.chunks.map(({ size }, c) => chunkBytes(c, size)));
   const taken: Uint8Array[] = [];
   let cancelled = 0;
   let mostQueued = 0;
+  let writing = false;
+  let insideWrite = 0;
   const watch = (): void => {
     mostQueued = Math.max(mostQueued, port.queued);
   };
   yield* withTaskGroup<void>(function* (group) {
     group.startSoon(function* () {
-      for (const [c, { size, pausesBefore }] of plan.chunks.entries()) {
+      for (const [c, { size, pausesBefore, fromHost }] of plan.chunks.entries()) {
         for (let i = 0; i < pausesBefore; i++) {
           yield* pause();
           watch();
         }
-        if (!stream.write(chunkBytes(c, size))) yield* call(() => once(stream, "drain"));
+        const bytes = chunkBytes(c, size);
+        const room = fromHost
+          ? yield* call(
+              () =>
+                new Promise<boolean>((resolve) =>
+                  setImmediate(() => {
+                    writing = true;
+                    try {
+                      resolve(stream.write(bytes));
+                    } finally {
+                      writing = false;
+                    }
+                  }),
+                ),
+            )
+          : stream.write(bytes);
+        if (!room) yield* call(() => once(stream, "drain"));
         watch();
       }
       stream.end();
@@ -82,10 +111,11 @@ function* scenario(plan: Plan): Operation<{ written: Uint8Array; read: Uint8Arra
         continue;
       }
       if (chunk === undefined) break;
+      if (writing) insideWrite++;
       taken.push(chunk.slice());
     }
   });
-  return { written, read: concat(taken), cancelled, mostQueued };
+  return { written, read: concat(taken), cancelled, mostQueued, insideWrite };
 }
 
 test("a flowing port read by randomly cancelled readers under backpressure loses no byte, takes none twice, and stays bounded", {
@@ -94,10 +124,12 @@ test("a flowing port read by randomly cancelled readers under backpressure loses
   const externalBefore = defaultScheduler().external;
   let cancelledInAll = 0;
   let pausedInAll = 0;
+  let insideWriteInAll = 0;
   await fc.assert(
     fc.asyncProperty(planArb, async (plan) => {
-      const { written, read, cancelled, mostQueued } = await run(() => scenario(plan));
+      const { written, read, cancelled, mostQueued, insideWrite } = await run(() => scenario(plan));
       cancelledInAll += cancelled;
+      insideWriteInAll += insideWrite;
       if (mostQueued >= HIGH_WATER_MARK) pausedInAll++;
       assert.equal(read.length, written.length, "bytes were lost or taken twice");
       assert.deepEqual(read, written);
@@ -106,7 +138,8 @@ test("a flowing port read by randomly cancelled readers under backpressure loses
     }),
     { numRuns: 150, includeErrorInReport: true },
   );
-  // The property is about cancelled reads and a full queue: make sure the runs had both.
+  // The property is about cancelled reads, a full queue and readers run inside a write: make sure the runs had all.
   assert.ok(cancelledInAll > 0, "no read was cancelled in any run");
+  assert.ok(insideWriteInAll > 0, "no reader ran inside a host callback's write in any run");
   assert.ok(pausedInAll > 0, "the queue never reached the high-water mark in any run");
 });
