@@ -209,12 +209,13 @@ export class Scheduler {
 
   /**
    * {@link Scheduler.wake} for a task woken by a host callback that hands it
-   * IO (a socket's `data`), with nothing of the scheduler's below it on the
-   * stack: the driver may run the task before the callback returns (see
-   * `runNow`), as a plain Node server answers in the callback that brought the
-   * request, instead of after the host's queued ticks. Only for callbacks
-   * whose caller tolerates arbitrary work inside them, as every listener of a
-   * Node stream's events may do it.
+   * IO (a socket's `data`): the driver may run the task before the callback
+   * returns (see `runNow`), as a plain Node server answers in the callback
+   * that brought the request, instead of after the host's queued ticks. Only
+   * for callbacks whose caller tolerates arbitrary work inside them, as every
+   * listener of a Node stream's events may do it. When a task of any
+   * scheduler is running (it wrote to the stream itself), this is `wake`:
+   * no drain runs nested inside a task.
    */
   wakeFromIo(task: Coroutine): void {
     if ((task.flags & (Flag.READY | Flag.STATE_MASK)) !== Flag.SUSPENDED) return;
@@ -222,7 +223,7 @@ export class Scheduler {
     this.ring.push(task);
     if (this.draining || this.runRequested) return;
     const driver = this.driver;
-    if (driver.runNow === undefined) {
+    if (driver.runNow === undefined || current !== null) {
       this.requestRun();
       return;
     }

@@ -17,8 +17,11 @@ import { test } from "node:test";
 import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
+import { PassThrough } from "node:stream";
 import { action, call, run, withTaskGroup, type Operation } from "../../src/index.ts";
+import { createHost } from "../../src/host.ts";
 import { TcpConnection } from "../../src/node.ts";
+import { ReadPort } from "../../src/node/stream_port.ts";
 import { resumeInMacrotask, wakeFromCallbacks } from "./event_loop_support.ts";
 import { rawServer } from "./net_support.ts";
 
@@ -145,4 +148,31 @@ test("a socket's data past the allowance: its task waits for the macrotask, afte
     });
   });
   assert.deepEqual(order, ["listener", "task"]);
+});
+
+test("a stream written by a task of another scheduler wakes its reader for later: no drain runs nested inside a task", LIMIT, async () => {
+  // A flowing port over a stream that a task writes: the 'data' listener runs inside that task's write.
+  const order: string[] = [];
+  const stream = new PassThrough();
+  const port = new ReadPort(stream, { flowing: true });
+  const host = createHost({ now: () => 0 });
+  await run(function* () {
+    yield* withTaskGroup<void>(function* (group) {
+      group.startSoon(function* () {
+        const chunk = yield* port.read();
+        assert.equal(chunk?.length, 1);
+        order.push("reader");
+      });
+      yield* resumeInMacrotask();
+      // From a host callback, outside any drain of the event loop's scheduler: a task of the host's writes.
+      setImmediate(() => {
+        host.spawn(function* () {
+          stream.write("x");
+          order.push("writer");
+        });
+        host.pump();
+      });
+    });
+  });
+  assert.deepEqual(order, ["writer", "reader"]);
 });
