@@ -16,7 +16,8 @@
  * runs the ticks that its stream code queued in that callback, so the answer
  * is written one step earlier (ws_echo at 1 connection: 0.5 to 4% more
  * messages per second in three interleaved comparisons of 16 to 20 runs
- * each, and 0.3 to 1.8 µs less server CPU per message). Other wake-ups are
+ * each, and 0.3 to 1 µs less server CPU per message; nothing measurable at
+ * 64). Other wake-ups are
  * not run in place: the code that woke the task may not have finished its
  * own bookkeeping, whereas a stream's listeners may do anything.
  *
