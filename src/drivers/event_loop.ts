@@ -17,9 +17,9 @@
  * is written one step earlier (ws_echo at 1 connection: 0.5 to 4% more
  * messages per second in three interleaved comparisons of 16 to 20 runs
  * each, and 0.3 to 1 µs less server CPU per message; nothing measurable at
- * 64). Other wake-ups are
- * not run in place: the code that woke the task may not have finished its
- * own bookkeeping, whereas a stream's listeners may do anything.
+ * 64). Other wake-ups are not run in place: the code that woke the task
+ * may not have finished its own bookkeeping, whereas a stream's listeners
+ * may do anything.
  *
  * Both halves matter. A server with a few busy connections answers each
  * message in the callback that brought it, as a plain Node server does:
