@@ -38,9 +38,8 @@
  * The driver contract. The scheduler knows nothing of any host. A driver
  * (event loop, host pump, virtual time) gives it a clock and implements
  * `SchedulerDriver`: `requestRun` when a task became ready while no drain was
- * running (asked at most once until the driver runs), optionally `runNow`
- * for a task a host IO callback woke (see {@link Scheduler.wakeFromIo}),
- * `timersChanged` when the earliest deadline may have moved outside a drain,
+ * running (asked at most once until the driver runs; told when a host IO
+ * callback woke the task, see {@link Scheduler.wake}), `timersChanged` when the earliest deadline may have moved outside a drain,
  * and `idle` when the last live task ended. In return the driver calls
  * `drain` (rounds with `draining` set, so wake-ups during them do not call
  * back into the driver), and decides what to do between drains: sleep until
@@ -58,15 +57,13 @@ import { TimerHeap, type TimerEntry } from "./timer_heap.ts";
 
 /** What a driver does for its scheduler. */
 export interface SchedulerDriver {
-  /** A task became ready while no drain was running: arrange to drain soon. */
-  requestRun(): void;
   /**
-   * A task became ready, while no drain was running, in a host callback that
-   * delivers IO to it (see {@link Scheduler.wakeFromIo}): drain now, inside
-   * that callback, if the driver's policy allows, else as `requestRun`. A
-   * driver without it gets `requestRun`.
+   * A task became ready while no drain was running: arrange to drain soon.
+   * `fromIo`: it was woken by a host callback that delivers IO to it, with
+   * no task running (see {@link Scheduler.wake}), so the driver may drain
+   * now, inside that callback, if its policy allows.
    */
-  runNow?(): void;
+  requestRun(fromIo: boolean): void;
   /** A timer was added or the earliest deadline may have moved, outside a drain. */
   timersChanged(): void;
   /** The last live task ended. */
@@ -199,36 +196,22 @@ export class Scheduler {
 
   // ── waking and cancelling ───────────────────────────────────────────────────
 
-  /** Queues a parked task for the next round; a no-op for any other task. */
-  wake(task: Coroutine): void {
-    if ((task.flags & (Flag.READY | Flag.STATE_MASK)) !== Flag.SUSPENDED) return;
-    task.flags |= Flag.READY;
-    this.ring.push(task);
-    if (!this.draining && !this.runRequested) this.requestRun();
-  }
-
   /**
-   * {@link Scheduler.wake} for a task woken by a host callback that hands it
-   * IO (a socket's `data`): the driver may run the task before the callback
-   * returns (see `runNow`), as a plain Node server answers in the callback
-   * that brought the request, instead of after the host's queued ticks. Only
-   * for callbacks whose caller tolerates arbitrary work inside them, as every
-   * listener of a Node stream's events may do it. When a task of any
-   * scheduler is running (it wrote to the stream itself), this is `wake`:
+   * Queues a parked task for the next round; a no-op for any other task.
+   * `fromIo`: the caller is a host callback that hands the task IO (a
+   * socket's `data`), so the driver may run the task before the callback
+   * returns (see `SchedulerDriver.requestRun`), as a plain Node server
+   * answers in the callback that brought the request, instead of after the
+   * host's queued ticks. Only for callbacks whose caller tolerates arbitrary
+   * work inside them, as every listener of a Node stream's events may do it.
+   * Not while a task of any scheduler runs (it wrote to the stream itself):
    * no drain runs nested inside a task.
    */
-  wakeFromIo(task: Coroutine): void {
+  wake(task: Coroutine, fromIo = false): void {
     if ((task.flags & (Flag.READY | Flag.STATE_MASK)) !== Flag.SUSPENDED) return;
     task.flags |= Flag.READY;
     this.ring.push(task);
-    if (this.draining || this.runRequested) return;
-    const driver = this.driver;
-    if (driver.runNow === undefined || current !== null) {
-      this.requestRun();
-      return;
-    }
-    this.runRequested = true;
-    driver.runNow();
+    if (!this.draining && !this.runRequested) this.requestRun(fromIo && current === null);
   }
 
   /**
@@ -260,9 +243,9 @@ export class Scheduler {
     }
   }
 
-  private requestRun(): void {
+  private requestRun(fromIo = false): void {
     this.runRequested = true;
-    this.driver.requestRun();
+    this.driver.requestRun(fromIo);
   }
 
   // ── timers ──────────────────────────────────────────────────────────────────

@@ -149,30 +149,25 @@ export class WriteGate {
   }
 
   /**
-   * Enters the gate for a write the caller runs itself (see `rawWrite`):
-   * false, entering nothing, when `write` would throw (cancelled, closed,
-   * another write under way).
+   * The sink's operation writing handed-over `bytes` (not empty), having
+   * entered the gate for a write the caller runs itself (see `rawWrite`;
+   * {@link WriteGate.leave} leaves it); null, entering nothing, when `write`
+   * would throw (cancelled, closed, another write under way).
    */
-  tryEnter(): boolean {
-    if ((current !== null && current.cancelDue) || this.#writing || this.isClosed()) return false;
-    this.#writing = true;
-    return true;
-  }
-
-  /** Leaves the gate entered by {@link WriteGate.tryEnter}. */
-  leave(): void {
-    this.#writing = false;
-  }
-
-  /** The sink's operation writing handed-over `bytes` (not empty), in the gate (see `rawWrite`); null when `tryEnter` fails. */
   rawWrite(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> | null {
-    if (!this.tryEnter()) return null;
+    if ((current !== null && current.cancelDue) || this.#writing || this.isClosed()) return null;
+    this.#writing = true;
     try {
       return this.writeChunk(bytes, giveBack);
     } catch (error) {
       this.#writing = false;
       throw error;
     }
+  }
+
+  /** Leaves the gate entered by {@link WriteGate.rawWrite}. */
+  leave(): void {
+    this.#writing = false;
   }
 
   /** Runs `body` as a write (the one-writer rule, the closed and cancellation checks): for `flush()` and the like. */

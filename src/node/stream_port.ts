@@ -113,11 +113,11 @@ export class ReadPort {
             this.#pausedFull = true;
             stream.pause();
           }
-          // A socket's data is delivered by the host's read callback: the task may run inside it (see `wakeFromIo`).
+          // A socket's data is delivered by the host's read callback: the task may run inside it (see `wake`).
           const task = this.#waiter;
           if (task === undefined) return;
           this.#waiter = undefined;
-          task.scheduler.wakeFromIo(task);
+          task.scheduler.wake(task, true);
         };
         this.#onData = onData;
         stream.on("data", onData);

@@ -10,11 +10,10 @@ import "../unhandled_guard.ts";
 import assert from "node:assert/strict";
 import { WeftUsageError, withTaskGroup, type Operation } from "../../src/index.ts";
 import { runVirtual } from "../../src/testing.ts";
-import { WriterBase } from "../../src/io.ts";
 import { endRawRead, endRawWrite, rawRead, rawWrite } from "../../src/io/direct.ts";
 import { NO_RETURN } from "../../src/io/writer.ts";
 import { BUDGET } from "../../src/core/budget.ts";
-import { CollectingWriter, CustomReader, QueueingWriter, ScriptedReader, utf8 } from "./support.ts";
+import { CollectingWriter, CustomReader, CustomWriter, QueueingWriter, ScriptedReader, utf8 } from "./support.ts";
 
 const LIMIT = { timeout: 10_000 };
 
@@ -177,18 +176,11 @@ test("a raw write is the sink's own write, holding the writer until endRawWrite"
 
 test("a raw write hands the bytes over only to a sink that keeps handed-over bytes; others get giveBack null", LIMIT, async () => {
   const keeping = new QueueingWriter(0);
-  class Copying extends WriterBase {
-    readonly given: unknown[] = [];
-    protected writeChunk(_bytes: Uint8Array, giveBack: (() => void) | null): Operation<void> {
-      this.given.push(giveBack);
-      return (function* () {})();
-    }
-    protected get isClosed(): boolean {
-      return false;
-    }
-    close(): void {}
-  }
-  const copying = new Copying();
+  const given: unknown[] = [];
+  const copying = new CustomWriter((_bytes, giveBack) => {
+    given.push(giveBack);
+    return (function* () {})();
+  });
   await runVirtual(function* () {
     for (const sink of [keeping, copying]) {
       yield* waitOn(rawWrite(sink, utf8("frame"), NO_RETURN)!);
@@ -196,7 +188,7 @@ test("a raw write hands the bytes over only to a sink that keeps handed-over byt
     }
   });
   assert.equal(keeping.transfers, 1);
-  assert.deepEqual(copying.given, [null]);
+  assert.deepEqual(given, [null]);
 });
 
 test(
@@ -208,25 +200,18 @@ test(
     assert.equal(rawWrite(closed, utf8("x"), NO_RETURN), null);
 
     let fail = true;
-    class Breaking extends WriterBase {
-      readonly got: string[] = [];
-      protected writeChunk(bytes: Uint8Array): Operation<void> {
-        if (fail) throw new Error("sink broke");
-        this.got.push(utf8Of(bytes));
-        return (function* () {})();
-      }
-      protected get isClosed(): boolean {
-        return false;
-      }
-      close(): void {}
-    }
-    const breaking = new Breaking();
+    const got: string[] = [];
+    const breaking = new CustomWriter((bytes) => {
+      if (fail) throw new Error("sink broke");
+      got.push(utf8Of(bytes));
+      return (function* () {})();
+    });
     await runVirtual(function* () {
       assert.throws(() => rawWrite(breaking, utf8("x"), NO_RETURN), /sink broke/);
       fail = false;
       yield* breaking.write("y");
     });
-    assert.deepEqual(breaking.got, ["y"]);
+    assert.deepEqual(got, ["y"]);
 
     const sink = new CollectingWriter();
     const answers = await runVirtual(() =>

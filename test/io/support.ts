@@ -93,6 +93,20 @@ export class CustomReader extends ReaderBase {
   }
 }
 
+/** A writer whose `writeChunk` is whatever the test says (a sink that does not keep handed-over bytes). */
+export class CustomWriter extends WriterBase {
+  constructor(private readonly chunk: (bytes: Uint8Array, giveBack: GiveBack | null) => Operation<void>) {
+    super();
+  }
+  protected writeChunk(bytes: Uint8Array, giveBack: GiveBack | null): Operation<void> {
+    return this.chunk(bytes, giveBack);
+  }
+  protected get isClosed(): boolean {
+    return false;
+  }
+  close(): void {}
+}
+
 /** A writer that records a copy of every chunk it accepts, optionally after a delay. */
 export class CollectingWriter extends WriterBase {
   readonly chunks: Uint8Array[] = [];

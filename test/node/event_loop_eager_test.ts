@@ -84,6 +84,15 @@ test("a woken task runs after the nextTick callbacks its host callback queued, a
   assert.deepEqual(order, ["callback", "tick", "task", "next callback"]);
 });
 
+/** A task body that reads one chunk (of the one byte written) with `read`, then records `name`. */
+function readsOneByte(read: () => Operation<Uint8Array | undefined>, order: string[], name: string): () => Operation<void> {
+  return function* () {
+    const chunk = yield* read();
+    assert.equal(chunk?.length, 1);
+    order.push(name);
+  };
+}
+
 /**
  * A weft connection over a socket whose later 'data' listener records
  * "listener", with one task parked reading it that records "task"; once it
@@ -109,11 +118,7 @@ async function socketDataOrder(beforeData: () => Operation<void>): Promise<strin
       using conn = new TcpConnection(socket);
       socket.on("data", () => order.push("listener"));
       yield* withTaskGroup<void>(function* (group) {
-        group.startSoon(function* () {
-          const chunk = yield* conn.readSome();
-          assert.equal(chunk?.length, 1);
-          order.push("task");
-        });
+        group.startSoon(readsOneByte(() => conn.readSome(), order, "task"));
         yield* resumeInMacrotask();
         yield* beforeData();
         peer!.write("x");
@@ -158,11 +163,7 @@ test("a stream written by a task of another scheduler wakes its reader for later
   const host = createHost({ now: () => 0 });
   await run(function* () {
     yield* withTaskGroup<void>(function* (group) {
-      group.startSoon(function* () {
-        const chunk = yield* port.read();
-        assert.equal(chunk?.length, 1);
-        order.push("reader");
-      });
+      group.startSoon(readsOneByte(() => port.read(), order, "reader"));
       yield* resumeInMacrotask();
       // From a host callback, outside any drain of the event loop's scheduler: a task of the host's writes.
       setImmediate(() => {

@@ -4,7 +4,7 @@
  * chunks into a stream with a small high-water mark, waiting for 'drain'
  * when the stream says so, each chunk from its task or from a host callback
  * (whose write then runs the woken reader inside it, see
- * `Scheduler.wakeFromIo`); reader tasks take one read each, and random ones
+ * `Scheduler.wake`); reader tasks take one read each, and random ones
  * are cancelled after a random number of pauses. Whatever the interleaving:
  * the bytes taken by the reads that returned are exactly the bytes written,
  * in order, none lost and none twice; the port's queue never holds more
