@@ -81,15 +81,18 @@ const wsEcho: LoadSection = {
       name: "ws_echo",
       title: `ws_echo on Node (${MESSAGE_SIZE}-byte messages, strict ping-pong)`,
       method:
-        "An echo server, weft's (`listenHttp` + `acceptWebSocket`, a task per connection doing `sendBinary(recvBytes())`) and " +
-        "the `ws` package's `WebSocketServer`, each in a fresh process per timed run, driven by one `ws` client process over 1 and " +
+        "An echo server, weft's (`listenHttp` + `acceptWebSocket`, a task per connection doing `sendBinary(recvBytes())`), " +
+        "the `ws` package's `WebSocketServer`, and one written by hand on raw `node:net` callbacks (no library: it unmasks " +
+        "each frame and writes it back inside the 'data' callback that brought it, the floor of what a server on Node's " +
+        "sockets costs), each in a fresh process per timed run, driven by one `ws` client process over 1 and " +
         `64 connections: each connection sends a ${MESSAGE_SIZE}-byte binary message, waits for its echo and sends the next. ` +
         `${count(size.messages)} round trips per timed run after a warm-up of a tenth of that; each row is the median of ` +
-        `${size.runs} timed runs, the two servers' runs interleaved and taking turns going first. CPU per message is the server process's utime + stime from ` +
-        "`/proc` over the timed run. The client's cost is in both rates alike, so the ratio understates the servers' " +
-        "difference; the CPU column shows it. «Per run pair» is weft's rate over ws's in each pair of runs made one after " +
-        "the other (median, range): a pair shares whatever load the machine had then, so the range shows how far that " +
-        "load moved the ratio. Target: weft at least 1.0× ws.",
+        `${size.runs} timed runs, one of each server per round, the order rotated and mirrored from round to round. CPU per ` +
+        "message is the server process's utime + stime from `/proc` over the timed run. The client's cost is in every rate " +
+        "alike, so the ratios understate the servers' differences; the CPU column shows them. «Per run pair» is a server's " +
+        "rate over ws's in each round (median, range): a round shares whatever load the machine had then, so the range shows " +
+        "how far that load moved the ratio. Target: weft at least 1.0× ws; the raw row shows how far above ws any server " +
+        "could be on this machine.",
       header: ["server", "connections", "messages/s", "÷ ws", "÷ ws per run pair", "CPU per message"],
       rows: wsBenchRows(report),
     };
