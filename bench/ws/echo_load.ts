@@ -1,13 +1,13 @@
 /**
  * ws_echo: one `ws` client process (this one) drives an echo server in its
- * own fresh process (`echo_server.ts`, weft or ws) with 32-byte binary
+ * own fresh process (`echo_server.ts`: weft, ws or raw) with 32-byte binary
  * messages over 1 or 64 connections, in strict ping-pong: each connection
  * sends a message, waits for its echo, checks it, and sends the next.
  * Reported: messages per second (round trips over the timed run's wall
  * time), and the server process's CPU per message (utime + stime from
  * `/proc/<pid>/stat` just before and after the timed run, over the
- * messages; "n/a" without /proc). The same client drives both servers, so
- * the ratio of the two compares the servers.
+ * messages; "n/a" without /proc). The same client drives every server, so
+ * the ratio of two rates compares the servers.
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

@@ -122,7 +122,7 @@ export function wsBenchRows(report: WsBenchReport): string[][] {
 /** The report as Markdown, with each server's messages/s over ws's for each connection count. */
 export function formatWsBench(report: WsBenchReport): string {
   const lines = [
-    `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving both servers)`,
+    `## ws_echo (${MESSAGE_SIZE}-byte binary messages, strict ping-pong, the same ws client driving every server)`,
     "",
     "| server | connections | messages/s (median) | ÷ ws | ÷ ws per run pair: median (range) | server CPU per message |",
     "|---|---:|---:|---:|---:|---:|",
