@@ -39,11 +39,12 @@
  * (event loop, host pump, virtual time) gives it a clock and implements
  * `SchedulerDriver`: `requestRun` when a task became ready while no drain was
  * running (asked at most once until the driver runs; told when a host IO
- * callback woke the task, see {@link Scheduler.wake}), `timersChanged` when the earliest deadline may have moved outside a drain,
- * and `idle` when the last live task ended. In return the driver calls
- * `drain` (rounds with `draining` set, so wake-ups during them do not call
- * back into the driver), and decides what to do between drains: sleep until
- * the next deadline, yield to the host, or advance virtual time.
+ * callback woke the task, see {@link Scheduler.wake}), `timersChanged` when
+ * the earliest deadline may have moved outside a drain, and `idle` when the
+ * last live task ended. In return the driver calls `drain` (rounds with
+ * `draining` set, so wake-ups during them do not call back into the driver),
+ * and decides what to do between drains: sleep until the next deadline, yield
+ * to the host, or advance virtual time.
  */
 // oxlint-disable-next-line import/no-cycle -- the known core cycle (coroutine, task, scheduler, task_hooks); these bindings are used only inside functions, never while the modules load
 import { Coroutine, Flag, type CancelPropagator, type ChildOwner } from "./coroutine.ts";

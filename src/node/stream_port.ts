@@ -95,12 +95,8 @@ export class ReadPort {
     const flowing = options?.flowing === true && stream.listenerCount("readable") === 0;
     this.#standing = flowing || options?.standingListeners === true;
     if (this.#standing) {
-      const wake = (): void => {
-        const task = this.#waiter;
-        if (task === undefined) return;
-        this.#waiter = undefined;
-        task.scheduler.wake(task);
-      };
+      // Not `#wakeWaiter` itself: 'error' passes an argument.
+      const wake = (): void => this.#wakeWaiter(false);
       this.#standingWake = wake;
       if (flowing) {
         const limit = stream.readableHighWaterMark;
@@ -113,11 +109,8 @@ export class ReadPort {
             this.#pausedFull = true;
             stream.pause();
           }
-          // A socket's data is delivered by the host's read callback: the task may run inside it (see `wake`).
-          const task = this.#waiter;
-          if (task === undefined) return;
-          this.#waiter = undefined;
-          task.scheduler.wake(task, true);
+          // A socket's data is delivered by the host's read callback: the task may run inside it (`Scheduler.wake`).
+          this.#wakeWaiter(true);
         };
         this.#onData = onData;
         stream.on("data", onData);
@@ -150,6 +143,14 @@ export class ReadPort {
   /** The error the stream reported, if any. */
   get error(): unknown {
     return this.#error;
+  }
+
+  /** Wakes the task parked on the port, if any; `fromIo` as for `Scheduler.wake`. */
+  #wakeWaiter(fromIo: boolean): void {
+    const task = this.#waiter;
+    if (task === undefined) return;
+    this.#waiter = undefined;
+    task.scheduler.wake(task, fromIo);
   }
 
   /**
